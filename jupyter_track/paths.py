@@ -1,0 +1,68 @@
+"""Where the store lives.
+
+Kernel and server resolve the same location, so one environment variable set for the Jupyter
+server (kernels inherit it) points both at one SQLite file:
+
+1. ``JUPYTER_TRACK_URI`` -- ``sqlite:///absolute/path.db`` (or ``sqlite:///relative.db``)
+2. ``JUPYTER_TRACK_DB`` -- a plain file path
+3. ``<jupyter data dir>/jupyter_track/track.db``
+
+Artifacts live in a folder beside the database: ``<db stem>-artifacts`` (``track-artifacts`` for
+the default), unless ``JUPYTER_TRACK_ARTIFACTS`` names another folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+URI_ENV = "JUPYTER_TRACK_URI"
+DB_ENV = "JUPYTER_TRACK_DB"
+ARTIFACTS_ENV = "JUPYTER_TRACK_ARTIFACTS"
+
+
+def default_db_path() -> Path:
+    """The store used when no environment variable says otherwise."""
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "jupyter_track" / "track.db"
+
+
+def db_path_from_uri(uri: str) -> Path:
+    """Turn ``sqlite:///path``, ``file:path`` or a plain path into a filesystem path."""
+    if uri.startswith("sqlite:///"):
+        raw = uri[len("sqlite:///") :]
+        # sqlite:////abs/path and sqlite:///rel/path as in SQLAlchemy; also accept sqlite:///abs
+        # when the remainder already looks absolute.
+        return Path(raw).expanduser()
+    if uri.startswith("sqlite://"):
+        raise ValueError(f"JUPYTER_TRACK_URI: expected sqlite:///path, got {uri!r}")
+    if uri.startswith("file:"):
+        return Path(uri[len("file:") :]).expanduser()
+    if "://" in uri:
+        scheme = uri.split("://", 1)[0]
+        raise ValueError(
+            f"JUPYTER_TRACK_URI: unsupported scheme {scheme!r}; this version supports sqlite:///path"
+        )
+    return Path(uri).expanduser()
+
+
+def resolve_db_path(uri: str | os.PathLike[str] | None = None) -> Path:
+    """The absolute path of the SQLite store for ``uri`` or, when None, for the environment."""
+    if uri is not None:
+        return db_path_from_uri(os.fspath(uri)).absolute()
+    env_uri = os.environ.get(URI_ENV)
+    if env_uri:
+        return db_path_from_uri(env_uri).absolute()
+    env_db = os.environ.get(DB_ENV)
+    if env_db:
+        return Path(env_db).expanduser().absolute()
+    return default_db_path()
+
+
+def artifact_root_for(db_path: Path) -> Path:
+    """The folder that holds the artifacts of the runs stored in ``db_path``."""
+    env = os.environ.get(ARTIFACTS_ENV)
+    if env:
+        return Path(env).expanduser().absolute()
+    return db_path.with_name(f"{db_path.stem}-artifacts")

@@ -1,0 +1,142 @@
+"""Artifact files: a folder per run under the artifact root, confined against path traversal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from .db import Database
+from .errors import InvalidInput, NotFound
+from .experiments import now_ms
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    """A file or folder inside a run's artifacts (``path`` is relative, '/'-separated)."""
+
+    path: str
+    is_dir: bool
+    size: int | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": self.path, "is_dir": self.is_dir, "size": self.size}
+
+
+def safe_relative_path(path: str | None) -> PurePosixPath:
+    """Check an artifact path given by a user: relative, no '..', no drive, no NUL."""
+    if path is None or path in ("", "."):
+        return PurePosixPath()
+    if not isinstance(path, str) or "\x00" in path:
+        raise InvalidInput(f"artifact path {path!r}: must be a string without NUL characters")
+    normalized = path.replace("\\", "/")
+    pure = PurePosixPath(normalized)
+    if pure.is_absolute() or (len(normalized) > 1 and normalized[1] == ":"):
+        raise InvalidInput(f"artifact path {path!r}: must be relative to the run's artifacts")
+    if any(part == ".." for part in pure.parts):
+        raise InvalidInput(f"artifact path {path!r}: must not contain '..'")
+    return pure
+
+
+class ArtifactsMixin:
+    db: Database
+    artifact_root: Path
+
+    if TYPE_CHECKING:  # provided by another part of the store
+
+        def run_pk(self, run_id: str) -> int: ...
+
+    def artifact_dir(self, run_id: str) -> Path:
+        """The folder holding ``run_id``'s artifacts (not created)."""
+        if not run_id or not run_id.isalnum():
+            raise InvalidInput(f"run id {run_id!r}: must be alphanumeric")
+        return self.artifact_root / run_id / "artifacts"
+
+    def artifact_uri_for(self, run_id: str) -> str:
+        return self.artifact_dir(run_id).as_uri()
+
+    def artifact_path(self, run_id: str, path: str | None) -> Path:
+        """Resolve ``path`` inside the run's artifacts; never returns a path outside them."""
+        self.run_pk(run_id)
+        base = self.artifact_dir(run_id).resolve()
+        target = (base / safe_relative_path(path)).resolve()
+        if target != base and base not in target.parents:
+            raise InvalidInput(f"artifact path {path!r}: resolves outside the run's artifacts")
+        return target
+
+    def record_artifacts(self, run_id: str, files: list[tuple[str, int]]) -> None:
+        """Index files already copied into the run's folder: (relative path, size)."""
+        pk = self.run_pk(run_id)
+        with self.db.write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO artifacts (run, path, size, created) VALUES (?, ?, ?, ?)",
+                [(pk, p, size, now_ms()) for p, size in files],
+            )
+
+    def add_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> list[str]:
+        """Copy a file or a folder into the run's artifacts and index what was copied."""
+        source = Path(local_path)
+        if not source.exists():
+            raise InvalidInput(f"local_path {str(source)!r}: no such file or folder")
+        dest_dir = self.artifact_path(run_id, artifact_path)
+        prefix = safe_relative_path(artifact_path)
+        copied: list[tuple[str, int]] = []
+        if source.is_dir():
+            for file in sorted(p for p in source.rglob("*") if p.is_file()):
+                rel = file.relative_to(source)
+                target = dest_dir / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(file, target)
+                copied.append((str(prefix / rel.as_posix()), target.stat().st_size))
+        else:
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            target = dest_dir / source.name
+            shutil.copy2(source, target)
+            copied.append((str(prefix / source.name), target.stat().st_size))
+        self.record_artifacts(run_id, copied)
+        return [p for p, _ in copied]
+
+    def write_artifact_bytes(self, run_id: str, artifact_file: str, data: bytes) -> str:
+        """Write ``data`` to ``artifact_file`` inside the run's artifacts and index it."""
+        rel = safe_relative_path(artifact_file)
+        if not rel.parts:
+            raise InvalidInput(f"artifact_file {artifact_file!r}: must name a file")
+        target = self.artifact_path(run_id, str(rel))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.record_artifacts(run_id, [(str(rel), len(data))])
+        return str(rel)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
+        """Direct children of ``path`` (the artifact root when None), folders first."""
+        folder = self.artifact_path(run_id, path)
+        if not folder.exists():
+            if path:
+                raise NotFound(f"artifact {path!r} does not exist in run {run_id}")
+            return []
+        if folder.is_file():
+            return [ArtifactInfo(str(safe_relative_path(path)), False, folder.stat().st_size)]
+        base = self.artifact_dir(run_id).resolve()
+        items = []
+        for child in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name)):
+            rel = child.resolve().relative_to(base).as_posix()
+            items.append(
+                ArtifactInfo(rel, child.is_dir(), None if child.is_dir() else child.stat().st_size)
+            )
+        return items
+
+    def artifact_file(self, run_id: str, path: str) -> Path:
+        """The file behind ``path``; ``NotFound`` when it is missing or a folder."""
+        target = self.artifact_path(run_id, path)
+        if not target.is_file():
+            raise NotFound(f"artifact {path!r} does not exist in run {run_id}")
+        return target
+
+    def remove_artifact_folder(self, run_id: str) -> None:
+        folder = self.artifact_root / run_id
+        if folder.exists():
+            shutil.rmtree(folder)

@@ -1,0 +1,148 @@
+"""Experiments: named groups of runs."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any
+
+from .db import Database
+from .entities import Experiment, LifecycleStage
+from .errors import Conflict, InvalidInput, NotFound
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ExperimentsMixin:
+    db: Database
+
+    def _experiment_from_row(self, row: tuple[Any, ...]) -> Experiment:
+        experiment_id = row[0]
+        tags = dict(
+            self.db.conn()
+            .execute(
+                "SELECT key, value FROM experiment_tags WHERE experiment_id = ?", (experiment_id,)
+            )
+            .fetchall()
+        )
+        return Experiment(str(experiment_id), row[1], row[2] or "", row[3], row[4], row[5], tags)
+
+    _EXPERIMENT_COLUMNS = (
+        "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time"
+    )
+
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
+    ) -> str:
+        """Create an experiment and return its id; a name already taken is a ``Conflict``."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInput(f"experiment name {name!r}: must be a non-empty string")
+        with self.db.write() as conn:
+            now = now_ms()
+            try:
+                cur = conn.execute(
+                    "INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
+                    "creation_time, last_update_time) VALUES (?, ?, 'active', ?, ?)",
+                    (name, artifact_location, now, now),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"experiment {name!r} already exists") from exc
+            experiment_id = int(cur.lastrowid or 0)
+            for key, value in (tags or {}).items():
+                conn.execute(
+                    "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)",
+                    (experiment_id, key, str(value)),
+                )
+        return str(experiment_id)
+
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        """The experiment called ``name``, created when missing (safe across processes)."""
+        found = self.get_experiment_by_name(name)
+        if found is not None:
+            if found.lifecycle_stage == LifecycleStage.DELETED:
+                raise Conflict(f"experiment {name!r} is deleted; restore it or choose another name")
+            return found
+        try:
+            self.create_experiment(name)
+        except Conflict:
+            pass  # another process created it between our read and our write
+        experiment = self.get_experiment_by_name(name)
+        assert experiment is not None
+        return experiment
+
+    def get_experiment(self, experiment_id: str | int) -> Experiment:
+        try:
+            key = int(experiment_id)
+        except (TypeError, ValueError) as exc:
+            raise NotFound(f"experiment {experiment_id!r} does not exist") from exc
+        row = (
+            self.db.conn()
+            .execute(
+                f"SELECT {self._EXPERIMENT_COLUMNS} FROM experiments WHERE experiment_id = ?",
+                (key,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise NotFound(f"experiment {experiment_id!r} does not exist")
+        return self._experiment_from_row(row)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        row = (
+            self.db.conn()
+            .execute(f"SELECT {self._EXPERIMENT_COLUMNS} FROM experiments WHERE name = ?", (name,))
+            .fetchone()
+        )
+        return None if row is None else self._experiment_from_row(row)
+
+    def search_experiments(
+        self, *, include_deleted: bool = False, name_like: str | None = None
+    ) -> list[Experiment]:
+        """Experiments by name; ``name_like`` is a SQL LIKE pattern on the name."""
+        where, params = ["1"], []
+        if not include_deleted:
+            where.append("lifecycle_stage = 'active'")
+        if name_like:
+            where.append("name LIKE ?")
+            params.append(name_like)
+        rows = (
+            self.db.conn()
+            .execute(
+                f"SELECT {self._EXPERIMENT_COLUMNS} FROM experiments WHERE {' AND '.join(where)} "
+                "ORDER BY experiment_id",
+                params,
+            )
+            .fetchall()
+        )
+        return [self._experiment_from_row(r) for r in rows]
+
+    def experiment_run_counts(self) -> dict[str, int]:
+        """Active runs per experiment id."""
+        rows = (
+            self.db.conn()
+            .execute(
+                "SELECT experiment_id, count(*) FROM runs WHERE lifecycle_stage = 'active' "
+                "GROUP BY experiment_id"
+            )
+            .fetchall()
+        )
+        return {str(e): n for e, n in rows}
+
+    def set_experiment_lifecycle(self, experiment_id: str | int, stage: str) -> None:
+        self.get_experiment(experiment_id)
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? "
+                "WHERE experiment_id = ?",
+                (stage, now_ms(), int(experiment_id)),
+            )
+
+    def set_experiment_tag(self, experiment_id: str | int, key: str, value: Any) -> None:
+        self.get_experiment(experiment_id)
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)",
+                (int(experiment_id), key, str(value)),
+            )

@@ -1,0 +1,156 @@
+"""Metric history and per-run summaries.
+
+``write_metric_rows`` is the hot path used by the kernel's background writer: rows arrive already
+validated in the table's own shape ``(run, key, step, timestamp, value)``; one transaction inserts
+them with ``executemany`` and folds them into ``metric_summaries`` (last, min, max, count).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .db import Database
+from .entities import Metric
+from .errors import InvalidInput
+from .validation import check_key, metric_step, metric_value
+
+MetricRow = tuple[int, str, int, int, float]
+"""(run pk, key, step, timestamp ms, value) -- NaN is stored as NULL."""
+
+_UPSERT_SUMMARY = """
+INSERT INTO metric_summaries (run, key, last, step, timestamp, min, max, count)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run, key) DO UPDATE SET
+    last = CASE WHEN (excluded.step, excluded.timestamp) >= (step, timestamp)
+                THEN excluded.last ELSE last END,
+    timestamp = CASE WHEN (excluded.step, excluded.timestamp) >= (step, timestamp)
+                THEN excluded.timestamp ELSE timestamp END,
+    step = max(step, excluded.step),
+    min = CASE WHEN min IS NULL THEN excluded.min WHEN excluded.min IS NULL THEN min
+               ELSE min(min, excluded.min) END,
+    max = CASE WHEN max IS NULL THEN excluded.max WHEN excluded.max IS NULL THEN max
+               ELSE max(max, excluded.max) END,
+    count = count + excluded.count
+"""
+
+
+def summarize(rows: Iterable[MetricRow]) -> list[tuple[Any, ...]]:
+    """Fold rows into one summary row per (run, key): last by (step, timestamp), min, max, count.
+
+    NaN values count, and can be "last", but never become min or max.
+    """
+    acc: dict[tuple[int, str], list[Any]] = {}
+    for run, key, step, ts, value in rows:
+        s = acc.get((run, key))
+        finite = value == value  # False for NaN
+        if s is None:
+            acc[(run, key)] = [
+                value,
+                step,
+                ts,
+                value if finite else None,
+                value if finite else None,
+                1,
+            ]
+            continue
+        if (step, ts) >= (s[1], s[2]):
+            s[0], s[1], s[2] = value, step, ts
+        if finite:
+            if s[3] is None or value < s[3]:
+                s[3] = value
+            if s[4] is None or value > s[4]:
+                s[4] = value
+        s[5] += 1
+    return [(run, key, *s) for (run, key), s in acc.items()]
+
+
+class MetricsMixin:
+    db: Database
+
+    if TYPE_CHECKING:  # provided by another part of the store
+
+        def run_pk(self, run_id: str) -> int: ...
+
+    def write_metric_rows(self, rows: Sequence[MetricRow]) -> None:
+        """Insert validated rows and update the summaries, in one transaction."""
+        if not rows:
+            return
+        summaries = summarize(rows)
+        with self.db.write() as conn:
+            conn.executemany(
+                "INSERT INTO metrics (run, key, step, timestamp, value) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.executemany(_UPSERT_SUMMARY, summaries)
+
+    def log_metrics(self, run_id: str, metrics: Iterable[Metric | tuple[Any, ...]]) -> None:
+        """Validate and store metric points synchronously.
+
+        Accepts :class:`Metric` objects or ``(key, value, timestamp, step)`` tuples. Invalid
+        points raise ``InvalidInput`` naming each bad key, after the valid ones are stored.
+        """
+        pk = self.run_pk(run_id)
+        rows: list[MetricRow] = []
+        errors: list[str] = []
+        for item in metrics:
+            if isinstance(item, Metric):
+                key, value, ts, step = item.key, item.value, item.timestamp, item.step
+            else:
+                key, value, ts, step = item
+            try:
+                check_key(key, "metric")
+                rows.append((pk, key, metric_step(key, step), int(ts), metric_value(key, value)))
+            except (InvalidInput, TypeError, ValueError) as exc:
+                errors.append(str(exc))
+        self.write_metric_rows(rows)
+        if errors:
+            raise InvalidInput("; ".join(errors))
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every point of one metric, in step order (NaN comes back as NaN)."""
+        pk = self.run_pk(run_id)
+        nan = math.nan
+        return [
+            Metric(key, nan if v is None else v, ts, step)
+            for step, ts, v in self.db.conn().execute(
+                "SELECT step, timestamp, value FROM metrics WHERE run = ? AND key = ? "
+                "ORDER BY step, timestamp, rowid",
+                (pk, key),
+            )
+        ]
+
+    def metric_series(
+        self, run_id: str, key: str, *, after_rowid: int = 0
+    ) -> tuple[list[tuple[int, int, float]], int]:
+        """(step, timestamp, value) points with rowid > ``after_rowid`` and the last rowid seen.
+
+        Live charts poll with the returned rowid to fetch only new points.
+        """
+        pk = self.run_pk(run_id)
+        rows = (
+            self.db.conn()
+            .execute(
+                "SELECT rowid, step, timestamp, value FROM metrics WHERE run = ? AND key = ? "
+                "AND rowid > ? ORDER BY rowid",
+                (pk, key, after_rowid),
+            )
+            .fetchall()
+        )
+        last = rows[-1][0] if rows else after_rowid
+        nan = math.nan
+        return [(s, t, nan if v is None else v) for _, s, t, v in rows], last
+
+    def metric_keys(self, run_id: str) -> list[str]:
+        pk = self.run_pk(run_id)
+        return [
+            k
+            for (k,) in self.db.conn().execute(
+                "SELECT key FROM metric_summaries WHERE run = ? ORDER BY key", (pk,)
+            )
+        ]
+
+    def validate_metric_point(self, key: Any, value: Any, step: Any) -> tuple[float, int]:
+        check_key(key, "metric")
+        return metric_value(key, value), metric_step(key, step)

@@ -1,0 +1,564 @@
+"""Runs, their params and tags, and run search."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import search as grammar
+from .db import Database
+from .entities import (
+    LifecycleStage,
+    MetricSummary,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    ViewType,
+)
+from .errors import Conflict, InvalidInput, NotFound
+from .experiments import now_ms
+from .names import random_run_name
+from .validation import (
+    MAX_PARAM_VALUE_LENGTH,
+    MAX_TAG_VALUE_LENGTH,
+    check_key,
+    text_value,
+)
+
+RUN_COLUMNS = (
+    "r.id, r.run_id, r.experiment_id, r.run_name, r.status, r.start_time, r.end_time, "
+    "r.lifecycle_stage, r.user_id, r.artifact_uri, r.parent_run_id, r.notebook, r.cell_id, "
+    "r.execution_count, r.environment, r.error"
+)
+DEFAULT_ORDER = [grammar.OrderBy(grammar.Field("attributes", "start_time"), True)]
+
+
+class ParamConflict(Conflict, InvalidInput):
+    """A param logged again with a different value (params are immutable, as in MLflow)."""
+
+
+@dataclass
+class RunPage:
+    """One page of a search: the runs, a token for the next page (or None), the total count."""
+
+    runs: list[Run]
+    next_page_token: str | None
+    total: int | None = None
+
+
+def encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_page_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError
+        return offset
+    except Exception as exc:
+        raise InvalidInput(f"page_token {token!r}: not a token returned by a search") from exc
+
+
+def _info_from_row(row: Sequence[Any]) -> RunInfo:
+    return RunInfo(
+        run_id=row[1],
+        experiment_id=str(row[2]),
+        run_name=row[3],
+        status=row[4],
+        start_time=row[5],
+        end_time=row[6],
+        lifecycle_stage=row[7],
+        user_id=row[8],
+        artifact_uri=row[9] or "",
+        parent_run_id=row[10],
+        notebook=row[11],
+        cell_id=row[12],
+        execution_count=row[13],
+        environment=row[14],
+        error=row[15],
+    )
+
+
+def _nan_if_none(value: float | None) -> float:
+    return float("nan") if value is None else value
+
+
+class RunsMixin:
+    db: Database
+    _run_pks: dict[str, int]
+
+    if TYPE_CHECKING:  # provided by another part of the store
+
+        def artifact_uri_for(self, run_id: str) -> str: ...
+
+    # ----------------------------------------------------------------------------- identity
+
+    def run_pk(self, run_id: str) -> int:
+        """The internal integer key of ``run_id``; raises ``NotFound``."""
+        pk = self._run_pks.get(run_id)
+        if pk is None:
+            row = (
+                self.db.conn().execute("SELECT id FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            )
+            if row is None:
+                raise NotFound(f"run {run_id!r} does not exist")
+            pk = self._run_pks[run_id] = row[0]
+        return pk
+
+    # ------------------------------------------------------------------------------ create
+
+    def create_run(
+        self,
+        experiment_id: str | int,
+        *,
+        run_name: str | None = None,
+        user_id: str | None = None,
+        start_time: int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        parent_run_id: str | None = None,
+        notebook: str | None = None,
+        cell_id: str | None = None,
+        execution_count: int | None = None,
+        source: str | None = None,
+        environment: str | None = None,
+    ) -> RunInfo:
+        """Create a RUNNING run in ``experiment_id`` and return its info."""
+        try:
+            experiment_key = int(experiment_id)
+        except (TypeError, ValueError) as exc:
+            raise NotFound(f"experiment {experiment_id!r} does not exist") from exc
+        run_id = uuid.uuid4().hex
+        name = run_name or random_run_name()
+        start = start_time if start_time is not None else now_ms()
+        tag_rows = self._tag_rows(tags or {})
+        if parent_run_id:
+            tag_rows.append(("mlflow.parentRunId", parent_run_id, None))
+        with self.db.write() as conn:
+            exists = conn.execute(
+                "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?",
+                (experiment_key,),
+            ).fetchone()
+            if exists is None:
+                raise NotFound(f"experiment {experiment_id!r} does not exist")
+            if (
+                parent_run_id is not None
+                and conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (parent_run_id,)).fetchone()
+                is None
+            ):
+                raise NotFound(f"parent run {parent_run_id!r} does not exist")
+            cur = conn.execute(
+                "INSERT INTO runs (run_id, experiment_id, run_name, status, user_id, start_time, "
+                "lifecycle_stage, parent_run_id, artifact_uri, notebook, cell_id, "
+                "execution_count, source, environment) "
+                "VALUES (?, ?, ?, 'RUNNING', ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    experiment_key,
+                    name,
+                    user_id,
+                    start,
+                    parent_run_id,
+                    self.artifact_uri_for(run_id),
+                    notebook,
+                    cell_id,
+                    execution_count,
+                    source,
+                    environment,
+                ),
+            )
+            pk = int(cur.lastrowid or 0)
+            if tag_rows:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO tags (run, key, value, num) VALUES (?, ?, ?, ?)",
+                    [(pk, k, v, grammar.param_number(v)) for k, v, _ in tag_rows],
+                )
+        self._run_pks[run_id] = pk
+        return RunInfo(
+            run_id=run_id,
+            experiment_id=str(experiment_key),
+            run_name=name,
+            status=RunStatus.RUNNING,
+            start_time=start,
+            end_time=None,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            user_id=user_id,
+            artifact_uri=self.artifact_uri_for(run_id),
+            parent_run_id=parent_run_id,
+            notebook=notebook,
+            cell_id=cell_id,
+            execution_count=execution_count,
+            environment=environment,
+        )
+
+    # ------------------------------------------------------------------------------ update
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+        error: str | None = None,
+        environment: str | None = None,
+    ) -> None:
+        """Change a run's status, end time, name, error text or environment."""
+        if status is not None and status not in RunStatus.ALL:
+            raise InvalidInput(f"status {status!r}: must be one of {', '.join(RunStatus.ALL)}")
+        pk = self.run_pk(run_id)
+        sets, params = [], []
+        for column, value in (
+            ("status", status),
+            ("end_time", end_time),
+            ("run_name", run_name),
+            ("error", error),
+            ("environment", environment),
+        ):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                params.append(value)
+        if not sets:
+            return
+        with self.db.write() as conn:
+            conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*params, pk))
+
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete: the run disappears from searches until restored or purged by ``gc``."""
+        pk = self.run_pk(run_id)
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE id = ?",
+                (now_ms(), pk),
+            )
+
+    def restore_run(self, run_id: str) -> None:
+        pk = self.run_pk(run_id)
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE id = ?",
+                (pk,),
+            )
+
+    def purge_runs(self, run_ids: Iterable[str]) -> int:
+        """Remove runs and everything logged to them from the database (not their files)."""
+        pks = []
+        for run_id in run_ids:
+            try:
+                pks.append(self.run_pk(run_id))
+            except NotFound:
+                continue
+        with self.db.write() as conn:
+            for pk in pks:
+                for table in ("params", "tags", "metrics", "metric_summaries", "artifacts"):
+                    conn.execute(f"DELETE FROM {table} WHERE run = ?", (pk,))
+                conn.execute("DELETE FROM runs WHERE id = ?", (pk,))
+        self._run_pks.clear()
+        return len(pks)
+
+    def deleted_run_ids(self, older_than_ms: int | None = None) -> list[str]:
+        sql = "SELECT run_id FROM runs WHERE lifecycle_stage = 'deleted'"
+        params: list[Any] = []
+        if older_than_ms is not None:
+            sql += " AND deleted_time <= ?"
+            params.append(older_than_ms)
+        return [r[0] for r in self.db.conn().execute(sql, params)]
+
+    # ---------------------------------------------------------------------- params and tags
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        """Log params. Same value again: no-op. Another value: ``ParamConflict`` naming both.
+
+        Invalid entries raise after every valid entry of the batch has been stored.
+        """
+        rows, errors = [], []
+        for key, value in params.items():
+            try:
+                check_key(key, "param")
+                rows.append((key, text_value(key, value, "param", MAX_PARAM_VALUE_LENGTH)))
+            except InvalidInput as exc:
+                errors.append(exc)
+        pk = self.run_pk(run_id)
+        conflicts = []
+        if rows:
+            with self.db.write() as conn:
+                existing = dict(
+                    conn.execute(
+                        f"SELECT key, value FROM params WHERE run = ? AND key IN "
+                        f"({', '.join('?' * len(rows))})",
+                        (pk, *(k for k, _ in rows)),
+                    ).fetchall()
+                )
+                new_rows = []
+                for key, text in rows:
+                    old = existing.get(key)
+                    if old is None:
+                        new_rows.append((pk, key, text, grammar.param_number(text)))
+                        existing[key] = text
+                    elif old != text:
+                        conflicts.append(
+                            ParamConflict(
+                                f"param {key!r}: already logged as {old!r} in run {run_id}, cannot "
+                                f"change it to {text!r} (params are immutable; use a new run or a "
+                                "tag)"
+                            )
+                        )
+                conn.executemany(
+                    "INSERT INTO params (run, key, value, num) VALUES (?, ?, ?, ?)", new_rows
+                )
+        problems = errors + conflicts
+        if len(problems) == 1:
+            raise problems[0]
+        if problems:
+            kind = ParamConflict if conflicts and not errors else InvalidInput
+            raise kind("; ".join(str(p) for p in problems))
+
+    @staticmethod
+    def _tag_rows(tags: Mapping[str, Any]) -> list[tuple[str, str, None]]:
+        return [
+            (check_key(k, "tag"), text_value(k, v, "tag", MAX_TAG_VALUE_LENGTH), None)
+            for k, v in tags.items()
+        ]
+
+    def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        """Set (or overwrite) tags; invalid entries raise after the valid ones are stored."""
+        rows, errors = [], []
+        for key, value in tags.items():
+            try:
+                rows.append(self._tag_rows({key: value})[0])
+            except InvalidInput as exc:
+                errors.append(exc)
+        pk = self.run_pk(run_id)
+        if rows:
+            with self.db.write() as conn:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO tags (run, key, value, num) VALUES (?, ?, ?, ?)",
+                    [(pk, k, v, grammar.param_number(v)) for k, v, _ in rows],
+                )
+                if "mlflow.runName" in tags:
+                    conn.execute(
+                        "UPDATE runs SET run_name = ? WHERE id = ?",
+                        (str(tags["mlflow.runName"]), pk),
+                    )
+        if errors:
+            raise errors[0] if len(errors) == 1 else InvalidInput("; ".join(str(e) for e in errors))
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        pk = self.run_pk(run_id)
+        with self.db.write() as conn:
+            cur = conn.execute("DELETE FROM tags WHERE run = ? AND key = ?", (pk, key))
+            if cur.rowcount == 0:
+                raise NotFound(f"tag {key!r} is not set on run {run_id}")
+
+    # -------------------------------------------------------------------------------- read
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with its params, tags, metric summaries and source."""
+        conn = self.db.conn()
+        row = conn.execute(
+            f"SELECT {RUN_COLUMNS}, r.source FROM runs r WHERE r.run_id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"run {run_id!r} does not exist")
+        runs = self._hydrate([row[:-1]])
+        run = runs[0]
+        run.source = row[-1]
+        return run
+
+    def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
+        """Several runs in the order asked; raises ``NotFound`` naming the first missing id."""
+        if not run_ids:
+            return []
+        rows = (
+            self.db.conn()
+            .execute(
+                f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.run_id IN "
+                f"({', '.join('?' * len(run_ids))})",
+                list(run_ids),
+            )
+            .fetchall()
+        )
+        by_id = {r.info.run_id: r for r in self._hydrate(rows)}
+        for run_id in run_ids:
+            if run_id not in by_id:
+                raise NotFound(f"run {run_id!r} does not exist")
+        return [by_id[r] for r in run_ids]
+
+    def get_source(self, run_id: str) -> str | None:
+        row = (
+            self.db.conn().execute("SELECT source FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        )
+        if row is None:
+            raise NotFound(f"run {run_id!r} does not exist")
+        return row[0]
+
+    def _hydrate(self, rows: Sequence[Sequence[Any]]) -> list[Run]:
+        """Attach params, tags and metric summaries to run rows in three queries."""
+        if not rows:
+            return []
+        conn = self.db.conn()
+        runs: dict[int, Run] = {}
+        for row in rows:
+            runs[row[0]] = Run(_info_from_row(row), RunData())
+            self._run_pks[row[1]] = row[0]
+        pks = list(runs)
+        for chunk_start in range(0, len(pks), 900):
+            chunk = pks[chunk_start : chunk_start + 900]
+            marks = ", ".join("?" * len(chunk))
+            for pk, key, value in conn.execute(
+                f"SELECT run, key, value FROM params WHERE run IN ({marks})", chunk
+            ):
+                runs[pk].data.params[key] = value
+            for pk, key, value in conn.execute(
+                f"SELECT run, key, value FROM tags WHERE run IN ({marks})", chunk
+            ):
+                runs[pk].data.tags[key] = value
+            for pk, key, last, step, ts, lo, hi, count in conn.execute(
+                "SELECT run, key, last, step, timestamp, min, max, count "
+                f"FROM metric_summaries WHERE run IN ({marks})",
+                chunk,
+            ):
+                value = _nan_if_none(last)
+                runs[pk].data.metrics[key] = value
+                runs[pk].summaries[key] = MetricSummary(
+                    key, value, step, ts, _nan_if_none(lo), _nan_if_none(hi), count
+                )
+        return [runs[row[0]] for row in rows]
+
+    # ------------------------------------------------------------------------------ search
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str | int] | None = None,
+        filter_string: str | None = None,
+        *,
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+        offset: int | None = None,
+        with_total: bool = False,
+        hydrate: bool = True,
+    ) -> RunPage:
+        """Runs matching ``filter_string`` (see :mod:`jupyter_track.store.search`).
+
+        ``experiment_ids`` None searches every experiment. Pages come from ``page_token``
+        (returned by the previous call) or an explicit ``offset``.
+        """
+        if not isinstance(max_results, int) or max_results < 0:
+            raise InvalidInput(f"max_results {max_results!r}: must be a non-negative integer")
+        tree = grammar.parse_filter(filter_string)
+        order = grammar.parse_order_by(order_by) + DEFAULT_ORDER
+        where = grammar.compile_filter(tree)
+        params: list[Any] = []
+        joins, terms = grammar.compile_order_by(order, params)
+        conditions, condition_params = self._scope(experiment_ids, run_view_type)
+        start = offset if offset is not None else decode_page_token(page_token)
+        sql = (
+            f"SELECT {RUN_COLUMNS} FROM runs r {' '.join(joins)} "
+            f"WHERE {' AND '.join(conditions)} AND {where.sql} "
+            f"ORDER BY {', '.join(terms)}, r.id DESC LIMIT ? OFFSET ?"
+        )
+        conn = self.db.conn()
+        try:
+            rows = conn.execute(
+                sql, [*params, *condition_params, *where.params, max_results + 1, start]
+            ).fetchall()
+        except sqlite3.OperationalError as exc:  # pragma: no cover - a compiler bug
+            raise InvalidInput(f"filter {filter_string!r} could not be run: {exc}") from exc
+        more = len(rows) > max_results
+        rows = rows[:max_results]
+        total = None
+        if with_total:
+            total = conn.execute(
+                f"SELECT count(*) FROM runs r WHERE {' AND '.join(conditions)} AND {where.sql}",
+                [*condition_params, *where.params],
+            ).fetchone()[0]
+        runs = self._hydrate(rows) if hydrate else [Run(_info_from_row(r), RunData()) for r in rows]
+        token = encode_page_token(start + len(rows)) if more else None
+        return RunPage(runs, token, total)
+
+    @staticmethod
+    def _scope(
+        experiment_ids: Sequence[str | int] | None, run_view_type: int
+    ) -> tuple[list[str], list[Any]]:
+        conditions: list[str] = []
+        params: list[Any] = []
+        if experiment_ids is not None:
+            try:
+                ids = [int(e) for e in experiment_ids]
+            except (TypeError, ValueError) as exc:
+                raise InvalidInput(f"experiment_ids {experiment_ids!r}: must be ids") from exc
+            conditions.append(f"r.experiment_id IN ({', '.join('?' * len(ids)) or 'NULL'})")
+            params.extend(ids)
+        if run_view_type == ViewType.ACTIVE_ONLY:
+            conditions.append("r.lifecycle_stage = 'active'")
+        elif run_view_type == ViewType.DELETED_ONLY:
+            conditions.append("r.lifecycle_stage = 'deleted'")
+        elif run_view_type != ViewType.ALL:
+            raise InvalidInput(f"run_view_type {run_view_type!r}: must be 1, 2 or 3")
+        return conditions or ["1"], params
+
+    def param_and_metric_keys(
+        self, experiment_ids: Sequence[str | int] | None = None
+    ) -> dict[str, list[str]]:
+        """Distinct param, metric and tag keys (for column choosers)."""
+        conn = self.db.conn()
+        conditions, params = self._scope(experiment_ids, ViewType.ACTIVE_ONLY)
+        scope = f"SELECT r.id FROM runs r WHERE {' AND '.join(conditions)}"
+        result = {}
+        for entity, table in (
+            ("params", "params"),
+            ("metrics", "metric_summaries"),
+            ("tags", "tags"),
+        ):
+            result[entity] = [
+                k
+                for (k,) in conn.execute(
+                    f"SELECT DISTINCT key FROM {table} WHERE run IN ({scope}) ORDER BY key", params
+                )
+            ]
+        return result
+
+    def cell_runs(self, cell_id: str, *, limit: int = 100) -> list[Run]:
+        """Runs produced by one notebook cell, newest first."""
+        rows = (
+            self.db.conn()
+            .execute(
+                f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.cell_id = ? AND "
+                "r.lifecycle_stage = 'active' ORDER BY r.start_time DESC, r.id DESC LIMIT ?",
+                (cell_id, limit),
+            )
+            .fetchall()
+        )
+        return self._hydrate(rows)
+
+    def previous_cell_run(self, cell_id: str, before_run_id: str) -> Run | None:
+        """The run of ``cell_id`` just before ``before_run_id`` (for the change summary)."""
+        pk = self.run_pk(before_run_id)
+        row = (
+            self.db.conn()
+            .execute(
+                f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.cell_id = ? AND r.id < ? AND "
+                "r.lifecycle_stage = 'active' ORDER BY r.id DESC LIMIT 1",
+                (cell_id, pk),
+            )
+            .fetchone()
+        )
+        return self._hydrate([row])[0] if row else None
+
+    def child_run_ids(self, run_id: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.db.conn().execute(
+                "SELECT run_id FROM runs WHERE parent_run_id = ? ORDER BY start_time", (run_id,)
+            )
+        ]

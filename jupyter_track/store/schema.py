@@ -1,0 +1,212 @@
+"""Connections and versioned migrations.
+
+Migrations are lists of SQL statements, numbered by ``PRAGMA user_version``. They run inside
+one ``BEGIN IMMEDIATE`` transaction that re-reads the version first, so several processes opening
+a brand-new file at the same moment serialize on the write lock and exactly one of them creates
+the schema. ``PRAGMA journal_mode=WAL`` cannot run inside a transaction, so it is set before.
+
+Metric values are REAL and NULL stands for NaN (SQLite stores a bound NaN as NULL); +/-inf are
+stored as such.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from .errors import StoreUnavailable
+
+BUSY_TIMEOUT_MS = 30_000
+
+MIGRATIONS: list[list[str]] = [
+    # 1: tracking
+    [
+        """CREATE TABLE IF NOT EXISTS experiments (
+            experiment_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            artifact_location TEXT,
+            lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+            creation_time INTEGER NOT NULL,
+            last_update_time INTEGER NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS experiment_tags (
+            experiment_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT,
+            PRIMARY KEY (experiment_id, key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS runs (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL UNIQUE,
+            experiment_id INTEGER NOT NULL,
+            run_name TEXT,
+            status TEXT NOT NULL,
+            user_id TEXT,
+            start_time INTEGER NOT NULL,
+            end_time INTEGER,
+            lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+            deleted_time INTEGER,
+            parent_run_id TEXT,
+            artifact_uri TEXT,
+            notebook TEXT,
+            cell_id TEXT,
+            execution_count INTEGER,
+            source TEXT,
+            environment TEXT,
+            error TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs (experiment_id, start_time)",
+        "CREATE INDEX IF NOT EXISTS runs_by_cell ON runs (cell_id, start_time)",
+        "CREATE INDEX IF NOT EXISTS runs_by_parent ON runs (parent_run_id)",
+        "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (run_name)",
+        # params and tags: value as text; num is the value read as a number (NULL if not one),
+        # so `params.lr > 0.01` can use an index and sort numerically.
+        """CREATE TABLE IF NOT EXISTS params (
+            run INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            num REAL,
+            PRIMARY KEY (run, key)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX IF NOT EXISTS params_by_value ON params (key, value)",
+        "CREATE INDEX IF NOT EXISTS params_by_num ON params (key, num)",
+        """CREATE TABLE IF NOT EXISTS tags (
+            run INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            num REAL,
+            PRIMARY KEY (run, key)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX IF NOT EXISTS tags_by_value ON tags (key, value)",
+        """CREATE TABLE IF NOT EXISTS metrics (
+            run INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            timestamp INTEGER NOT NULL,
+            value REAL
+        )""",
+        "CREATE INDEX IF NOT EXISTS metrics_by_run_key ON metrics (run, key, step)",
+        """CREATE TABLE IF NOT EXISTS metric_summaries (
+            run INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            last REAL,
+            step INTEGER NOT NULL,
+            timestamp INTEGER NOT NULL,
+            min REAL,
+            max REAL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (run, key)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX IF NOT EXISTS metric_summaries_by_last ON metric_summaries (key, last)",
+        """CREATE TABLE IF NOT EXISTS artifacts (
+            run INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            created INTEGER NOT NULL,
+            PRIMARY KEY (run, path)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS cell_executions (
+            id INTEGER PRIMARY KEY,
+            session TEXT,
+            notebook TEXT,
+            cell_id TEXT,
+            execution_count INTEGER,
+            source TEXT NOT NULL,
+            start_time INTEGER NOT NULL,
+            duration_ms REAL NOT NULL,
+            status TEXT NOT NULL,
+            error_name TEXT,
+            run_id TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS cell_executions_by_cell ON cell_executions "
+        "(cell_id, start_time)",
+        "CREATE INDEX IF NOT EXISTS cell_executions_by_notebook ON cell_executions "
+        "(notebook, start_time)",
+        """CREATE TABLE IF NOT EXISTS environments (
+            hash TEXT PRIMARY KEY,
+            python TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            packages TEXT NOT NULL,
+            created INTEGER NOT NULL
+        )""",
+        "INSERT OR IGNORE INTO experiments "
+        "(experiment_id, name, lifecycle_stage, creation_time, last_update_time) "
+        "VALUES (0, 'Default', 'active', CAST(strftime('%s','now') AS INTEGER) * 1000, "
+        "CAST(strftime('%s','now') AS INTEGER) * 1000)",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open ``path`` in autocommit mode (transactions are opened explicitly), WAL, busy timeout.
+
+    A read-only connection never creates the file and never takes the write lock.
+    """
+    try:
+        if readonly:
+            conn = sqlite3.connect(
+                f"file:{path}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                path,
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not readonly:
+            _enable_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA cache_size = -32000")
+    except (sqlite3.OperationalError, OSError) as exc:
+        raise StoreUnavailable(f"cannot open the jupyter-track store at {path}: {exc}") from exc
+    return conn
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    # Switching a fresh file to WAL needs a moment of exclusive access; retry while other
+    # processes that open the same new file hold it.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() == "wal" or time.monotonic() > deadline:
+                return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.005)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The migration number the file is at (0 for a new file)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the file up to ``SCHEMA_VERSION``; idempotent and safe across processes."""
+    if schema_version(conn) >= SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = schema_version(conn)  # re-read under the write lock
+        for number in range(current, SCHEMA_VERSION):
+            for statement in MIGRATIONS[number]:
+                conn.execute(statement)
+        if current < SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION
