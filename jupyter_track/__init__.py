@@ -1,0 +1,86 @@
+"""jupyter-track: experiment tracking and a model registry that live inside Jupyter.
+
+``import jupyter_track as jt`` gives MLflow's fluent API under the same names
+(``jt.start_run``, ``jt.log_metric``, ``jt.search_runs``, ...). Importing it inside IPython also
+registers the ``%%track`` magic. Heavy modules (pandas, the server, widgets) load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    from ._version import __version__
+except ImportError:  # running from a source tree that was never built
+    __version__ = "0.0.0.dev0"
+
+_FLUENT_NAMES = (
+    "ActiveRun active_run cell_history create_experiment delete_experiment delete_run "
+    "delete_tag end_run flush get_artifact_uri get_experiment get_experiment_by_name "
+    "get_metric_history get_run get_tracking_uri last_active_run log_artifact log_artifacts "
+    "log_dict log_figure log_image log_metric log_metrics log_param log_params log_text "
+    "restore_run search_experiments search_runs set_experiment set_experiment_tag set_tag "
+    "set_tags set_tracking_uri start_run"
+).split()
+
+__all__ = [*_FLUENT_NAMES, "TrackClient", "__version__", "load_ipython_extension"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy attributes keep `import jupyter_track` fast; the fluent module is small, but
+    # pandas, the server and the widgets are not.
+    if name in _FLUENT_NAMES:
+        from .tracking import fluent
+
+        return getattr(fluent, name)
+    if name == "TrackClient":
+        from .tracking.client import TrackClient
+
+        return TrackClient
+    if name in ("RunStatus", "ViewType", "Run", "RunInfo", "RunData", "Metric", "Experiment"):
+        from . import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module 'jupyter_track' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_track``: register ``%%track``, ``%track_cells`` and the cell log."""
+    from .magics import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from .magics import unload_ipython_extension as _unload
+
+    _unload(ipython)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyter-track"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .server.app import JupyterTrack
+
+    return [{"module": "jupyter_track", "app": JupyterTrack}]
+
+
+def _register_magics_if_in_ipython() -> None:
+    # Importing jupyter_track inside IPython registers %%track (the issue's contract), without
+    # importing IPython when it is not already loaded.
+    import sys
+
+    if "IPython" not in sys.modules:
+        return
+    try:
+        from IPython import get_ipython
+    except Exception:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        load_ipython_extension(shell)
+
+
+_register_magics_if_in_ipython()
