@@ -17,8 +17,15 @@ from ..store.schema import SCHEMA_VERSION
 class InfoHandler(APIHandler):
     @tornado.web.authenticated
     def get(self) -> None:
-        self.finish(json.dumps({"version": __version__, "schema_version": SCHEMA_VERSION,
-                                "store": str(resolve_db_path())}))
+        self.finish(
+            json.dumps(
+                {
+                    "version": __version__,
+                    "schema_version": SCHEMA_VERSION,
+                    "store": str(resolve_db_path()),
+                }
+            )
+        )
 
 
 def setup_routes(app: Any) -> None:

@@ -191,3 +191,19 @@ def json_number(value: float | None) -> float | str | None:
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return value
+
+
+@dataclass(frozen=True)
+class Param:
+    """A param for ``TrackClient.log_batch`` (MLflow's ``Param``)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RunTag:
+    """A tag for ``TrackClient.log_batch`` (MLflow's ``RunTag``)."""
+
+    key: str
+    value: str

@@ -1,0 +1,212 @@
+"""Where a run comes from: user, host, Python environment, git state, notebook and cell.
+
+Everything slow is cached per kernel: the package list once (and again only when a
+site-packages folder changes), the git state for a few seconds. Capturing provenance for a new
+run then costs microseconds.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import platform
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GIT_TTL_SECONDS = 5.0
+GIT_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The Python environment: stored once per distinct ``hash``."""
+
+    hash: str
+    python: str
+    platform: str
+    packages: dict[str, str] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class GitState:
+    commit: str | None
+    branch: str | None
+    dirty: bool
+    root: str
+    diff: str = field(default="", repr=False)
+    remote: str | None = None
+
+
+def current_user() -> tuple[str, bool]:
+    """(user name, verified). In a kernel nothing is verified: the hub user or the OS user."""
+    hub_user = os.environ.get("JUPYTERHUB_USER")
+    if hub_user:
+        return hub_user, False
+    try:
+        return getpass.getuser(), False
+    except Exception:
+        return "unknown", False
+
+
+_hostname: str | None = None
+
+
+def hostname() -> str:
+    global _hostname
+    if _hostname is None:
+        _hostname = socket.gethostname()
+    return _hostname
+
+
+def notebook_path() -> str | None:
+    """The notebook this kernel runs, as the Jupyter server names it (``JPY_SESSION_NAME``).
+
+    VS Code sets ``__vsc_ipynb_file__`` in the user namespace instead.
+    """
+    path = os.environ.get("JPY_SESSION_NAME")
+    if path:
+        return path
+    main = sys.modules.get("__main__")
+    vsc = getattr(main, "__vsc_ipynb_file__", None)
+    return str(vsc) if vsc else None
+
+
+# ------------------------------------------------------------------------------ environment
+
+_env_lock = threading.Lock()
+_env_cache: tuple[tuple[float, ...], Environment] | None = None
+
+
+def _site_dirs_signature() -> tuple[float, ...]:
+    stamps = []
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")):
+            try:
+                stamps.append(os.stat(entry).st_mtime)
+            except OSError:
+                continue
+    return tuple(stamps)
+
+
+def environment() -> Environment:
+    """The installed distributions with versions, hashed; recomputed after ``pip install``."""
+    global _env_cache
+    signature = _site_dirs_signature()
+    cached = _env_cache
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    with _env_lock:
+        if _env_cache is not None and _env_cache[0] == signature:
+            return _env_cache[1]
+        from importlib import metadata
+
+        packages: dict[str, str] = {}
+        for dist in metadata.distributions():
+            name = dist.metadata["Name"] if dist.metadata else None
+            if name:
+                packages.setdefault(name.lower().replace("_", "-"), dist.version)
+        python = platform.python_version()
+        plat = platform.platform()
+        digest = hashlib.sha256()
+        digest.update(f"{python}\n{plat}\n".encode())
+        for name in sorted(packages):
+            digest.update(f"{name}=={packages[name]}\n".encode())
+        env = Environment(digest.hexdigest()[:16], python, plat, dict(sorted(packages.items())))
+        _env_cache = (signature, env)
+        return env
+
+
+# -------------------------------------------------------------------------------------- git
+
+_git_cache: dict[str, tuple[float, GitState | None]] = {}
+_git_lock = threading.Lock()
+
+
+def _git(args: list[str], cwd: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def _find_repo_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def git_state(cwd: str | os.PathLike[str] | None = None) -> GitState | None:
+    """Commit, branch, dirty flag and diff of the repository holding ``cwd`` (None if none)."""
+    folder = Path(cwd or os.getcwd()).absolute()
+    root = _find_repo_root(folder)
+    if root is None:
+        return None
+    key = str(root)
+    now = time.monotonic()
+    cached = _git_cache.get(key)
+    if cached is not None and now - cached[0] < GIT_TTL_SECONDS:
+        return cached[1]
+    with _git_lock:
+        cached = _git_cache.get(key)
+        if cached is not None and now - cached[0] < GIT_TTL_SECONDS:
+            return cached[1]
+        commit = (_git(["rev-parse", "HEAD"], key) or "").strip() or None
+        branch = (_git(["rev-parse", "--abbrev-ref", "HEAD"], key) or "").strip() or None
+        status = _git(["status", "--porcelain", "--untracked-files=no"], key)
+        dirty = bool(status and status.strip())
+        diff = (_git(["diff", "HEAD"], key) or "") if dirty and commit else ""
+        remote = (_git(["config", "--get", "remote.origin.url"], key) or "").strip() or None
+        state = GitState(commit, branch, dirty, key, diff, remote)
+        _git_cache[key] = (time.monotonic(), state)
+        return state
+
+
+def clear_caches() -> None:
+    """Forget cached git and environment state (tests; after switching branches)."""
+    global _env_cache
+    _env_cache = None
+    _git_cache.clear()
+
+
+def system_tags(git: GitState | None, env: Environment) -> dict[str, str]:
+    """Tags every new run gets: who, where, which Python, which commit."""
+    user, verified = current_user()
+    tags = {
+        "jt.user": user,
+        "jt.user.verified": "true" if verified else "false",
+        "jt.host": hostname(),
+        "jt.python": env.python,
+        "jt.platform": env.platform,
+        "jt.environment": env.hash,
+        "mlflow.user": user,
+    }
+    if git is not None:
+        tags["jt.git.root"] = git.root
+        tags["jt.git.dirty"] = "true" if git.dirty else "false"
+        if git.commit:
+            tags["jt.git.commit"] = git.commit
+            tags["mlflow.source.git.commit"] = git.commit
+        if git.branch:
+            tags["jt.git.branch"] = git.branch
+        if git.remote:
+            tags["jt.git.remote"] = git.remote
+    notebook = notebook_path()
+    if notebook:
+        tags["jt.notebook"] = notebook
+        tags["mlflow.source.name"] = notebook
+    return tags

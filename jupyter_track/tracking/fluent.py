@@ -1,0 +1,628 @@
+"""MLflow's fluent tracking API under the same names: ``import jupyter_track as mlflow`` works.
+
+Differences that make notebooks nicer:
+
+* starting a run while another is active never raises "already active": the open run (left
+  dangling by an earlier cell, say) is finished first; ``nested=True`` nests as in MLflow;
+* logging a param again with the same value is a no-op, another value raises naming both;
+* ``log_metric`` does no I/O: points are buffered and written by a background thread.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .. import provenance
+from ..paths import resolve_db_path
+from ..store import (
+    Experiment,
+    InvalidInput,
+    Metric,
+    NotFound,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    SQLiteStore,
+    ViewType,
+    open_store,
+)
+from ..store.validation import check_key, metric_step, metric_value
+from . import context
+from .writer import BackgroundWriter
+
+log = logging.getLogger("jupyter_track")
+
+DEFAULT_EXPERIMENT_ID = "0"
+
+
+class _State:
+    """Module state: the store, the active experiment and the stack of active runs."""
+
+    def __init__(self) -> None:
+        self.tracking_uri: str | None = None
+        self.store: SQLiteStore | None = None
+        self.writer: BackgroundWriter | None = None
+        self.experiment_id: str | None = None
+        self.stack: list[ActiveRun] = []
+        self.last_run_id: str | None = None
+        self.lock = threading.RLock()
+        self.valid_keys: set[str] = set()
+
+
+_state = _State()
+
+
+def _reset_after_fork() -> None:
+    global _state
+    _state = _State()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+# ------------------------------------------------------------------------------ the store
+
+
+def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
+    """Point the API at another store (``sqlite:///path`` or a path); None: the default."""
+    with _state.lock:
+        if _state.writer is not None:
+            _state.writer.flush(raise_errors=False)
+        _state.tracking_uri = None if uri is None else os.fspath(uri)
+        _state.store = None
+        _state.writer = None
+        _state.experiment_id = None
+        _state.valid_keys.clear()
+
+
+def get_tracking_uri() -> str:
+    """The URI of the store in use."""
+    return f"sqlite:///{resolve_db_path(_state.tracking_uri)}"
+
+
+def _store() -> SQLiteStore:
+    store = _state.store
+    if store is None:
+        with _state.lock:
+            if _state.store is None:
+                _state.store = open_store(_state.tracking_uri)
+            store = _state.store
+    return store
+
+
+def _writer() -> BackgroundWriter:
+    writer = _state.writer
+    if writer is None:
+        with _state.lock:
+            if _state.writer is None:
+                _state.writer = BackgroundWriter(_store())
+            writer = _state.writer
+    writer.ensure_started()
+    return writer
+
+
+def flush() -> None:
+    """Write buffered metrics now (also done at run end, cell end and interpreter exit)."""
+    if _state.writer is not None:
+        _state.writer.flush()
+
+
+# ---------------------------------------------------------------------------- experiments
+
+
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
+    """Make an experiment active (created when the name is new) and return it."""
+    if (experiment_name is None) == (experiment_id is None):
+        raise InvalidInput("set_experiment: give exactly one of experiment_name, experiment_id")
+    store = _store()
+    if experiment_id is not None:
+        experiment = store.get_experiment(experiment_id)
+    else:
+        assert experiment_name is not None
+        experiment = store.get_or_create_experiment(experiment_name)
+    _state.experiment_id = experiment.experiment_id
+    return experiment
+
+
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None
+) -> str:
+    """Create an experiment and return its id."""
+    return _store().create_experiment(name, artifact_location, dict(tags or {}))
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    return _store().get_experiment(experiment_id)
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    return _store().get_experiment_by_name(name)
+
+
+def search_experiments(
+    view_type: int = ViewType.ACTIVE_ONLY, filter_string: str | None = None
+) -> list[Experiment]:
+    """Experiments; ``filter_string`` may be ``"name LIKE 'abc%'"`` or ``"name = 'x'"``."""
+    name_like = None
+    if filter_string:
+        text = filter_string.strip()
+        for op in (" LIKE ", " like ", " = ", "="):
+            if op in text:
+                left, right = text.split(op, 1)
+                if left.strip().lower() in ("name", "attribute.name", "attributes.name"):
+                    name_like = right.strip().strip("'\"")
+                    break
+        else:
+            raise InvalidInput(f"filter_string {filter_string!r}: use name LIKE '...'")
+    experiments = _store().search_experiments(
+        include_deleted=view_type != ViewType.ACTIVE_ONLY, name_like=name_like
+    )
+    if view_type == ViewType.DELETED_ONLY:
+        experiments = [e for e in experiments if e.lifecycle_stage == "deleted"]
+    return experiments
+
+
+def delete_experiment(experiment_id: str) -> None:
+    _store().set_experiment_lifecycle(experiment_id, "deleted")
+
+
+def set_experiment_tag(key: str, value: Any) -> None:
+    _store().set_experiment_tag(_active_experiment_id(), key, value)
+
+
+def _active_experiment_id() -> str:
+    if _state.experiment_id is not None:
+        return _state.experiment_id
+    name = os.environ.get("JUPYTER_TRACK_EXPERIMENT_NAME") or os.environ.get(
+        "MLFLOW_EXPERIMENT_NAME"
+    )
+    if name:
+        return set_experiment(name).experiment_id
+    return DEFAULT_EXPERIMENT_ID
+
+
+# ------------------------------------------------------------------------------------ runs
+
+
+class ActiveRun:
+    """The run returned by :func:`start_run`; a context manager that ends it.
+
+    ``with`` exits end the run FINISHED, FAILED on an exception, KILLED on KeyboardInterrupt.
+    """
+
+    def __init__(self, info: RunInfo, pk: int):
+        self.info = info
+        self._pk = pk
+
+    @property
+    def data(self) -> RunData:
+        """What has been logged so far (buffered metrics are flushed first)."""
+        flush()
+        return _store().get_run(self.info.run_id).data
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        error = None
+        if exc is not None and status == RunStatus.FAILED:
+            import traceback
+
+            error = "".join(traceback.format_exception(exc_type, exc, tb))
+        if any(r.info.run_id == self.info.run_id for r in _state.stack):
+            _end_run_by_id(self.info.run_id, status, error=error)
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun: run_id={self.info.run_id} name={self.info.run_name!r}>"
+
+
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+) -> ActiveRun:
+    """Start a run (or resume ``run_id``) and make it active.
+
+    Without ``nested=True`` any run still open is ended first (FINISHED), so re-running a
+    cell never leaves a run dangling and never fails with "already active".
+    """
+    store = _store()
+    if _state.stack and not nested and parent_run_id is None:
+        for open_run in reversed(list(_state.stack)):
+            log.info("jupyter-track: ending run %s left open", open_run.info.run_id)
+            _end_run_by_id(open_run.info.run_id, RunStatus.FINISHED)
+    if nested and parent_run_id is None and _state.stack:
+        parent_run_id = _state.stack[-1].info.run_id
+
+    if run_id is not None:
+        run = store.get_run(run_id)
+        store.update_run(run_id, status=RunStatus.RUNNING)
+        info = run.info
+        info.status = RunStatus.RUNNING
+        if tags:
+            store.set_tags(run_id, tags)
+        active = ActiveRun(info, store.run_pk(run_id))
+        _state.stack.append(active)
+        return active
+
+    exp_id = experiment_id if experiment_id is not None else _active_experiment_id()
+    env = provenance.environment()
+    store.put_environment(env.hash, env.python, env.platform, env.packages)
+    git = provenance.git_state()
+    all_tags: dict[str, Any] = provenance.system_tags(git, env)
+    if description:
+        all_tags["mlflow.note.content"] = description
+    if tags:
+        all_tags.update(tags)
+    cell = context.current
+    user, _ = provenance.current_user()
+    info = store.create_run(
+        exp_id,
+        run_name=run_name,
+        user_id=user,
+        tags=all_tags,
+        parent_run_id=parent_run_id,
+        notebook=provenance.notebook_path(),
+        cell_id=cell.cell_id,
+        execution_count=cell.execution_count,
+        source=cell.source,
+        environment=env.hash,
+    )
+    if git is not None and git.dirty and git.diff:
+        store.write_artifact_bytes(info.run_id, "provenance/git.diff", git.diff.encode())
+    if cell.run_ids is not None:
+        cell.run_ids.append(info.run_id)
+    active = ActiveRun(info, store.run_pk(info.run_id))
+    _state.stack.append(active)
+    _state.last_run_id = info.run_id
+    return active
+
+
+def _end_run_by_id(run_id: str, status: str, error: str | None = None) -> None:
+    store = _store()
+    try:
+        if _state.writer is not None:
+            _state.writer.flush()
+    finally:
+        _state.stack = [r for r in _state.stack if r.info.run_id != run_id]
+    store.update_run(run_id, status=status, end_time=int(time.time() * 1000), error=error)
+    _state.last_run_id = run_id
+
+
+def end_run(status: str = RunStatus.FINISHED) -> None:
+    """End the active run (the innermost one when nested)."""
+    if status not in RunStatus.ALL:
+        raise InvalidInput(f"status {status!r}: must be one of {', '.join(RunStatus.ALL)}")
+    if _state.stack:
+        _end_run_by_id(_state.stack[-1].info.run_id, status)
+
+
+def active_run() -> ActiveRun | None:
+    """The innermost active run, or None."""
+    return _state.stack[-1] if _state.stack else None
+
+
+def last_active_run() -> Run | None:
+    """The active run, else the run most recently ended in this process."""
+    run_id = _state.stack[-1].info.run_id if _state.stack else _state.last_run_id
+    return get_run(run_id) if run_id else None
+
+
+def _current_run() -> ActiveRun:
+    """The active run, started on demand (as MLflow does when you log without one)."""
+    if _state.stack:
+        return _state.stack[-1]
+    return start_run()
+
+
+def _pk_for(run_id: str | None) -> int:
+    if run_id is None:
+        return _current_run()._pk
+    for active in _state.stack:
+        if active.info.run_id == run_id:
+            return active._pk
+    return _store().run_pk(run_id)
+
+
+# --------------------------------------------------------------------------------- metrics
+
+
+def log_metric(
+    key: str,
+    value: float,
+    step: int | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
+    synchronous: bool | None = None,
+) -> None:
+    """Log one metric point. No I/O: the point is buffered and written in the background.
+
+    ``value`` is any real number (NaN and +/-inf are kept); ``step`` defaults to 0 and
+    ``timestamp`` (ms since the epoch) to now, as in MLflow. ``synchronous=True`` writes before
+    returning.
+    """
+    stack = _state.stack
+    pk = stack[-1]._pk if run_id is None and stack else _pk_for(run_id)
+    if key not in _state.valid_keys:
+        check_key(key, "metric")
+        _state.valid_keys.add(key)
+    if type(value) is not float:
+        value = metric_value(key, value)
+    if type(step) is not int:
+        step = metric_step(key, step)
+    writer = _state.writer or _writer()
+    writer.append_metric(
+        (pk, key, step, int(time.time() * 1000) if timestamp is None else int(timestamp), value)
+    )
+    if synchronous:
+        writer.flush()
+
+
+def log_metrics(
+    metrics: Mapping[str, Any],
+    step: int | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
+    synchronous: bool | None = None,
+) -> None:
+    """Log several metrics at one step. Bad entries raise after the good ones are buffered."""
+    pk = _pk_for(run_id)
+    ts = int(time.time() * 1000) if timestamp is None else int(timestamp)
+    writer = _state.writer or _writer()
+    errors = []
+    for key, value in metrics.items():
+        try:
+            check_key(key, "metric")
+            writer.append_metric((pk, key, metric_step(key, step), ts, metric_value(key, value)))
+        except InvalidInput as exc:
+            errors.append(str(exc))
+    if synchronous:
+        writer.flush()
+    if errors:
+        raise InvalidInput("; ".join(errors))
+
+
+def get_metric_history(run_id: str, key: str) -> list[Metric]:
+    """Every logged point of ``key`` in ``run_id``, in step order."""
+    flush()
+    return _store().get_metric_history(run_id, key)
+
+
+# ---------------------------------------------------------------------------- params, tags
+
+
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    """Log a param and return its value. Same value again: no-op; another value: error."""
+    _store().log_params(_current_run().info.run_id, {key: value})
+    return value
+
+
+def log_params(
+    params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> None:
+    """Log several params (see :func:`log_param`)."""
+    _store().log_params(run_id or _current_run().info.run_id, params)
+
+
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+    _store().set_tags(_current_run().info.run_id, {key: value})
+
+
+def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
+    _store().set_tags(_current_run().info.run_id, tags)
+
+
+def delete_tag(key: str) -> None:
+    _store().delete_tag(_current_run().info.run_id, key)
+
+
+# ------------------------------------------------------------------------------ artifacts
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """``file://`` URI of the active run's artifacts (or of ``artifact_path`` inside them)."""
+    run_id = _current_run().info.run_id
+    return _store().artifact_path(run_id, artifact_path).as_uri()
+
+
+def log_artifact(
+    local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    """Copy a file (or folder) into the run's artifacts."""
+    _store().add_artifact(run_id or _current_run().info.run_id, local_path, artifact_path)
+
+
+def log_artifacts(
+    local_dir: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    """Copy the contents of a folder into the run's artifacts."""
+    if not Path(local_dir).is_dir():
+        raise InvalidInput(f"local_dir {str(local_dir)!r}: not a folder")
+    _store().add_artifact(run_id or _current_run().info.run_id, local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    """Save ``text`` as ``artifact_file`` (e.g. ``"notes/summary.md"``)."""
+    if not isinstance(text, str):
+        raise InvalidInput(f"text: expected a string, got {type(text).__name__}")
+    _store().write_artifact_bytes(
+        run_id or _current_run().info.run_id, artifact_file, text.encode("utf-8")
+    )
+
+
+def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Save a dict as JSON, or as YAML when ``artifact_file`` ends in .yaml/.yml."""
+    if artifact_file.endswith((".yaml", ".yml")):
+        try:
+            import yaml
+        except ImportError as exc:
+            raise InvalidInput(f"artifact_file {artifact_file!r}: YAML needs PyYAML") from exc
+        text = yaml.safe_dump(dictionary, sort_keys=False)
+    else:
+        text = json.dumps(dictionary, indent=2, default=str)
+    log_text(text, artifact_file, run_id=run_id)
+
+
+def log_figure(
+    figure: Any,
+    artifact_file: str,
+    *,
+    save_kwargs: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Save a matplotlib (or plotly) figure; the format follows the file extension."""
+    buffer = io.BytesIO()
+    suffix = Path(artifact_file).suffix.lower().lstrip(".") or "png"
+    if hasattr(figure, "savefig"):
+        figure.savefig(buffer, format=suffix, **dict(save_kwargs or {}))
+        data = buffer.getvalue()
+    elif hasattr(figure, "write_html") and suffix == "html":
+        data = figure.to_html().encode("utf-8")
+    elif hasattr(figure, "to_image"):
+        data = figure.to_image(format=suffix)
+    else:
+        raise InvalidInput(
+            f"figure: expected a matplotlib or plotly figure, got {type(figure).__name__}"
+        )
+    _store().write_artifact_bytes(run_id or _current_run().info.run_id, artifact_file, data)
+
+
+def log_image(image: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Save a numpy array (HxW, HxWx3, HxWx4) or a PIL image as an image file."""
+    buffer = io.BytesIO()
+    suffix = Path(artifact_file).suffix.lower().lstrip(".") or "png"
+    if hasattr(image, "save") and not hasattr(image, "shape"):
+        image.save(buffer, format=suffix.upper().replace("JPG", "JPEG"))
+    else:
+        import matplotlib.image
+
+        matplotlib.image.imsave(buffer, image, format=suffix)
+    _store().write_artifact_bytes(
+        run_id or _current_run().info.run_id, artifact_file, buffer.getvalue()
+    )
+
+
+# --------------------------------------------------------------------------------- reading
+
+
+def get_run(run_id: str) -> Run:
+    """A run with ``.info`` and ``.data.params/metrics/tags``."""
+    flush()
+    return _store().get_run(run_id)
+
+
+def delete_run(run_id: str) -> None:
+    """Soft-delete a run (``restore_run`` brings it back; ``jupyter-track gc`` purges it)."""
+    _store().delete_run(run_id)
+
+
+def restore_run(run_id: str) -> None:
+    _store().restore_run(run_id)
+
+
+def _experiment_ids_for(
+    experiment_ids: Sequence[str] | None,
+    experiment_names: Sequence[str] | None,
+    search_all_experiments: bool,
+) -> list[str] | None:
+    if search_all_experiments and not experiment_ids and not experiment_names:
+        return None
+    ids = [str(e) for e in (experiment_ids or [])]
+    store = _store()
+    for name in experiment_names or []:
+        experiment = store.get_experiment_by_name(name)
+        if experiment is None:
+            raise NotFound(f"experiment {name!r} does not exist")
+        ids.append(experiment.experiment_id)
+    if not ids and not experiment_names:
+        ids = [_active_experiment_id()]
+    return ids
+
+
+def search_runs(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str = "",
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: Sequence[str] | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: Sequence[str] | None = None,
+) -> Any:
+    """Search runs with MLflow's filter syntax (plus OR, NOT and parentheses).
+
+    Returns a pandas DataFrame with ``run_id``, ``experiment_id``, ``status``, ``start_time``,
+    ``end_time``, ``params.*``, ``metrics.*``, ``tags.*`` columns, or a list of :class:`Run`
+    with ``output_format="list"``. Without experiments, the active experiment is searched.
+    """
+    if output_format not in ("pandas", "list"):
+        raise InvalidInput(f"output_format {output_format!r}: must be 'pandas' or 'list'")
+    flush()
+    ids = _experiment_ids_for(experiment_ids, experiment_names, search_all_experiments)
+    runs: list[Run] = []
+    token = None
+    store = _store()
+    while len(runs) < max_results:
+        page = store.search_runs(
+            ids,
+            filter_string,
+            run_view_type=run_view_type,
+            max_results=min(max_results - len(runs), 50_000),
+            order_by=order_by,
+            page_token=token,
+        )
+        runs.extend(page.runs)
+        token = page.next_page_token
+        if token is None:
+            break
+    if output_format == "list":
+        return runs
+    from .frames import runs_to_frame
+
+    return runs_to_frame(runs)
+
+
+def cell_history(
+    cell_id: str | None = None, *, output_format: str = "pandas", max_results: int = 100
+) -> Any:
+    """The runs of one notebook cell, newest first (default: the cell that ran last).
+
+    Every ``%%track`` execution of a cell is a run linked by the cell's id.
+    """
+    flush()
+    store = _store()
+    if cell_id is None:
+        cell_id = context.last_tracked_cell_id or context.current.cell_id
+    if cell_id is None:
+        raise InvalidInput("cell_id: no tracked cell has run in this kernel yet; pass cell_id=")
+    runs = store.cell_runs(cell_id, limit=max_results)
+    if output_format == "list":
+        return runs
+    from .frames import runs_to_frame
+
+    return runs_to_frame(runs)
