@@ -1,0 +1,36 @@
+"""Shared fixtures: every test gets its own SQLite store in a temp folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jupyter_track import provenance
+from jupyter_track.store import SQLiteStore
+from jupyter_track.tracking import context, fluent
+
+
+@pytest.fixture(autouse=True)
+def track_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point kernel-side and server-side code at a fresh store; reset the fluent state."""
+    db = tmp_path / "store" / "track.db"
+    monkeypatch.setenv("JUPYTER_TRACK_DB", str(db))
+    monkeypatch.delenv("JUPYTER_TRACK_URI", raising=False)
+    monkeypatch.delenv("JUPYTER_TRACK_ARTIFACTS", raising=False)
+    monkeypatch.delenv("JUPYTER_TRACK_EXPERIMENT_NAME", raising=False)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    fluent._reset_after_fork()
+    context.reset()
+    yield db
+    if fluent._state.writer is not None:
+        fluent._state.writer.close()
+    fluent._reset_after_fork()
+    provenance.clear_caches()
+
+
+@pytest.fixture
+def store(track_db: Path) -> SQLiteStore:
+    """A store on the test's own SQLite file."""
+    return SQLiteStore(track_db)
