@@ -111,6 +111,27 @@ class ArtifactsMixin:
         self.record_artifacts(run_id, [(str(rel), len(data))])
         return str(rel)
 
+    def write_shared_artifact(self, run_id: str, artifact_file: str, data: bytes) -> str:
+        """Like :meth:`write_artifact_bytes`, but identical content is stored once on disk and
+        hard-linked into each run (the git diff of a dirty tree, shared by many runs)."""
+        import hashlib
+
+        rel = safe_relative_path(artifact_file)
+        shared = self.artifact_root / ".shared" / hashlib.sha256(data).hexdigest()
+        if not shared.exists():
+            shared.parent.mkdir(parents=True, exist_ok=True)
+            tmp = shared.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, shared)
+        target = self.artifact_path(run_id, str(rel))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(shared, target)
+        except OSError:
+            shutil.copyfile(shared, target)
+        self.record_artifacts(run_id, [(str(rel), len(data))])
+        return str(rel)
+
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
         """Direct children of ``path`` (the artifact root when None), folders first."""
         folder = self.artifact_path(run_id, path)

@@ -555,6 +555,16 @@ class RunsMixin:
         )
         return self._hydrate([row])[0] if row else None
 
+    def run_ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
+        """Run ids starting with ``prefix`` (the CLI accepts short ids)."""
+        escaped = prefix.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+        return [
+            r[0]
+            for r in self.db.conn().execute(
+                "SELECT run_id FROM runs WHERE run_id GLOB ? LIMIT ?", (escaped + "*", limit)
+            )
+        ]
+
     def child_run_ids(self, run_id: str) -> list[str]:
         return [
             r[0]

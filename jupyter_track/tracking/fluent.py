@@ -56,6 +56,8 @@ class _State:
         self.last_run_id: str | None = None
         self.lock = threading.RLock()
         self.valid_keys: set[str] = set()
+        #: runs owned by a running %%track cell: start_run() inside the cell nests under them
+        self.magic_run_ids: set[str] = set()
 
 
 _state = _State()
@@ -254,6 +256,9 @@ def start_run(
     store = _store()
     if _state.stack and not nested and parent_run_id is None:
         for open_run in reversed(list(_state.stack)):
+            if open_run.info.run_id in _state.magic_run_ids:
+                nested = True  # inside a %%track cell: nest under the cell's run
+                break
             log.info("jupyter-track: ending run %s left open", open_run.info.run_id)
             _end_run_by_id(open_run.info.run_id, RunStatus.FINISHED)
     if nested and parent_run_id is None and _state.stack:
@@ -294,7 +299,7 @@ def start_run(
         environment=env.hash,
     )
     if git is not None and git.dirty and git.diff:
-        store.write_artifact_bytes(info.run_id, "provenance/git.diff", git.diff.encode())
+        store.write_shared_artifact(info.run_id, "provenance/git.diff", git.diff.encode())
     if cell.run_ids is not None:
         cell.run_ids.append(info.run_id)
     active = ActiveRun(info, store.run_pk(info.run_id))

@@ -1,0 +1,310 @@
+"""``jupyter-track`` (also ``jupyter track``): runs, show, export, gc, db-path, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from . import __version__
+from .store import Run, SQLiteStore, TrackError, ViewType, open_store
+
+
+def _store(args: argparse.Namespace) -> SQLiteStore:
+    return open_store(args.db)
+
+
+def _experiment_ids(store: SQLiteStore, names: Sequence[str] | None) -> list[str] | None:
+    if not names:
+        return None
+    ids = []
+    for name in names:
+        experiment = store.get_experiment_by_name(name)
+        if experiment is None:
+            raise TrackError(f"experiment {name!r} does not exist")
+        ids.append(experiment.experiment_id)
+    return ids
+
+
+def _search(args: argparse.Namespace) -> list[Run]:
+    store = _store(args)
+    page = store.search_runs(
+        _experiment_ids(store, args.experiment),
+        args.filter or "",
+        run_view_type=ViewType.ALL if getattr(args, "all", False) else ViewType.ACTIVE_ONLY,
+        max_results=args.max_results,
+        order_by=args.order_by or None,
+    )
+    return page.runs
+
+
+def _fmt_time(ms: int | None) -> str:
+    return "" if ms is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))
+
+
+def _fmt_value(value: Any) -> str:
+    if isinstance(value, float):
+        return str(value) if math.isnan(value) or math.isinf(value) else f"{value:.6g}"
+    return "" if value is None else str(value)
+
+
+def _print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    runs = _search(args)
+    columns = args.columns or []
+    if args.json:
+        print(json.dumps([r.to_dict() for r in runs], indent=2))
+        return 0
+    headers = ["run_id", "name", "status", "start", *columns]
+    rows = []
+    for run in runs:
+        row = [
+            run.info.run_id[:12],
+            run.info.run_name or "",
+            run.info.status,
+            _fmt_time(run.info.start_time),
+        ]
+        for column in columns:
+            entity, _, key = column.partition(".")
+            source = {
+                "metrics": run.data.metrics,
+                "params": run.data.params,
+                "tags": run.data.tags,
+            }.get(entity, {})
+            row.append(_fmt_value(source.get(key)))
+        rows.append(row)
+    _print_table(headers, rows)
+    print(f"({len(runs)} runs)", file=sys.stderr)
+    return 0
+
+
+def _resolve_run_id(store: SQLiteStore, prefix: str) -> str:
+    """Accept a full run id or an unambiguous prefix (as printed by ``runs``)."""
+    from .store import NotFound
+
+    try:
+        store.run_pk(prefix)
+        return prefix
+    except NotFound:
+        pass
+    matches = store.run_ids_with_prefix(prefix)
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFound(f"run {prefix!r} does not exist")
+    raise TrackError(f"run id prefix {prefix!r} is ambiguous ({len(matches)} runs)")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = _store(args)
+    run = store.get_run(_resolve_run_id(store, args.run))
+    if args.json:
+        print(json.dumps(run.to_dict(), indent=2))
+        return 0
+    info = run.info
+    print(f"run {info.run_name}  ({info.run_id})")
+    print(f"  status      {info.status}")
+    print(f"  experiment  {store.get_experiment(info.experiment_id).name}")
+    print(f"  started     {_fmt_time(info.start_time)}")
+    if info.end_time:
+        print(f"  duration    {(info.end_time - info.start_time) / 1000:.2f} s")
+    for label, value in (
+        ("user", info.user_id),
+        ("notebook", info.notebook),
+        ("cell", info.cell_id),
+        ("parent", info.parent_run_id),
+    ):
+        if value:
+            print(f"  {label:<11} {value}")
+    for title, mapping in (("params", run.data.params), ("tags", run.data.tags)):
+        if mapping:
+            print(title)
+            for key, value in sorted(mapping.items()):
+                print(f"  {key} = {value}")
+    if run.summaries:
+        print("metrics (last / min / max / count)")
+        for key, s in sorted(run.summaries.items()):
+            print(
+                f"  {key} = {_fmt_value(s.last)} / {_fmt_value(s.min)} / "
+                f"{_fmt_value(s.max)} / {s.count}"
+            )
+    artifacts = store.list_artifacts(info.run_id)
+    if artifacts:
+        print("artifacts")
+        for item in artifacts:
+            print(f"  {item.path}{'/' if item.is_dir else ''}")
+    if info.error:
+        print("error")
+        print("  " + info.error.strip().replace("\n", "\n  "))
+    if run.source and args.source:
+        print("source")
+        print(run.source)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .tracking.frames import runs_to_frame
+
+    frame = runs_to_frame(_search(args))
+    fmt = args.format
+    if fmt is None:
+        fmt = (args.output or "x.csv").rsplit(".", 1)[-1].lower()
+    out = args.output
+    if fmt == "csv":
+        text = frame.to_csv(index=False)
+    elif fmt == "json":
+        text = frame.to_json(orient="records", date_format="iso", indent=2)
+    elif fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise TrackError("--format parquet needs pyarrow (pip install pyarrow)") from None
+        if not out:
+            raise TrackError("--format parquet needs --output FILE")
+        frame.to_parquet(out, index=False)
+        print(f"wrote {len(frame)} runs to {out}", file=sys.stderr)
+        return 0
+    else:
+        raise TrackError(f"--format {fmt!r}: use csv, json or parquet")
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {len(frame)} runs to {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    store = _store(args)
+    older = None
+    if args.older_than is not None:
+        older = int((time.time() - args.older_than * 86400) * 1000)
+    run_ids = store.deleted_run_ids(older)
+    if args.dry_run:
+        for run_id in run_ids:
+            print(run_id)
+        print(f"{len(run_ids)} deleted runs would be purged", file=sys.stderr)
+        return 0
+    store.purge_runs(run_ids)
+    for run_id in run_ids:
+        store.remove_artifact_folder(run_id)
+    print(f"purged {len(run_ids)} deleted runs and their artifacts", file=sys.stderr)
+    return 0
+
+
+def cmd_db_path(args: argparse.Namespace) -> int:
+    store = _store(args)
+    print(store.path)
+    if args.verbose:
+        print(f"artifacts: {store.artifact_root}")
+    return 0
+
+
+def _add_search_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "filter",
+        nargs="?",
+        default="",
+        help="filter, e.g. \"metrics.acc > 0.9 and params.lr = '0.01'\"",
+    )
+    parser.add_argument(
+        "-e",
+        "--experiment",
+        action="append",
+        help="experiment name (repeatable; default: all experiments)",
+    )
+    parser.add_argument(
+        "-o",
+        "--order-by",
+        action="append",
+        metavar="FIELD [ASC|DESC]",
+        help="e.g. 'metrics.acc DESC' (repeatable)",
+    )
+    parser.add_argument("-n", "--max-results", type=int, default=1000)
+    parser.add_argument("--all", action="store_true", help="include deleted runs")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jupyter-track", description="Experiment tracking inside Jupyter."
+    )
+    parser.add_argument("--version", action="version", version=f"jupyter-track {__version__}")
+    parser.add_argument(
+        "--db",
+        help="store path or sqlite:/// URI (default: "
+        "$JUPYTER_TRACK_URI, $JUPYTER_TRACK_DB, the Jupyter data dir)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    runs = sub.add_parser("runs", help="list runs matching a filter")
+    _add_search_args(runs)
+    runs.add_argument(
+        "-c",
+        "--columns",
+        nargs="+",
+        metavar="ENTITY.KEY",
+        help="extra columns, e.g. params.lr metrics.acc",
+    )
+    runs.add_argument("--json", action="store_true", help="print JSON")
+    runs.set_defaults(func=cmd_runs)
+
+    show = sub.add_parser("show", help="show one run")
+    show.add_argument("run", help="run id (or an unambiguous prefix)")
+    show.add_argument("--json", action="store_true")
+    show.add_argument("--source", action="store_true", help="print the cell source")
+    show.set_defaults(func=cmd_show)
+
+    export = sub.add_parser("export", help="export runs as CSV, JSON or Parquet")
+    _add_search_args(export)
+    export.add_argument("-f", "--format", choices=["csv", "json", "parquet"])
+    export.add_argument("--output", help="file to write (default: stdout)")
+    export.set_defaults(func=cmd_export)
+
+    gc = sub.add_parser("gc", help="purge deleted runs and their artifacts")
+    gc.add_argument(
+        "--older-than", type=float, metavar="DAYS", help="only runs deleted at least DAYS ago"
+    )
+    gc.add_argument("--dry-run", action="store_true")
+    gc.set_defaults(func=cmd_gc)
+
+    db_path = sub.add_parser("db-path", help="print the store's path")
+    db_path.add_argument("-v", "--verbose", action="store_true")
+    db_path.set_defaults(func=cmd_db_path)
+
+    try:
+        from .models import serve_cli
+    except ImportError:
+        serve_cli = None  # type: ignore[assignment]
+    if serve_cli is not None:
+        serve_cli.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except TrackError as exc:
+        print(f"jupyter-track: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,357 @@
+"""``%%track``, ``%track_cells`` and the cell-execution log (IPython events).
+
+``%load_ext jupyter_track`` (or ``import jupyter_track`` inside IPython) registers:
+
+* ``%%track [-e EXPERIMENT] [-n RUN_NAME] [-p NAME ...] [-m NAME ...] [-t KEY=VALUE ...]
+  [--nested] [--live [KEY ...]] [--quiet]`` -- the cell's execution is one run;
+* ``%track_cells on|off|status`` -- the log of every cell execution (on by default);
+* ``pre_run_cell`` / ``post_run_cell`` hooks that note the cell being run (id, count, source)
+  and append one row per execution to the background writer (no I/O on the cell's thread).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import sys
+import time
+import traceback
+import uuid
+from typing import Any
+
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Bool
+
+from . import cellparams
+from .store import InvalidInput, RunStatus, TrackError
+from .tracking import context, fluent
+
+SESSION_ID = uuid.uuid4().hex[:12]
+CELL_LOG_ENV = "JUPYTER_TRACK_CELL_LOG"
+
+
+class CellLog:
+    """IPython event handlers that record every cell execution."""
+
+    def __init__(self, shell: Any, enabled: bool = True):
+        self.shell = shell
+        self.enabled = enabled
+        self._start_wall = 0.0
+        self._start = 0.0
+        self._raw_cell = ""
+        self._started = False
+
+    def pre_run_cell(self, info: Any) -> None:
+        self._started = True
+        self._start = time.perf_counter()
+        self._start_wall = time.time()
+        raw = info.raw_cell if info is not None else ""
+        self._raw_cell = raw
+        context.current = context.CellContext(
+            cell_id=getattr(info, "cell_id", None),
+            execution_count=self.shell.execution_count,
+            source=raw,
+            run_ids=[],
+        )
+
+    def post_run_cell(self, result: Any) -> None:
+        if not self._started:  # the extension was loaded during this cell
+            return
+        self._started = False
+        duration_ms = (time.perf_counter() - self._start) * 1000
+        cell = context.current
+        writer = fluent._state.writer
+        if self.enabled:
+            error = result.error_in_exec or result.error_before_exec
+            run_ids = cell.run_ids or []
+            row = (
+                SESSION_ID,
+                _notebook(),
+                cell.cell_id,
+                result.execution_count
+                if result.execution_count is not None
+                else cell.execution_count,
+                self._raw_cell,
+                int(self._start_wall * 1000),
+                duration_ms,
+                "error" if error is not None else "ok",
+                type(error).__name__ if error is not None else None,
+                run_ids[0] if run_ids else None,
+            )
+            writer = writer or fluent._writer()
+            writer.append_cell(row)
+        if writer is not None:
+            writer._wake.set()  # cell end: flush in the background now
+
+
+def _notebook() -> str | None:
+    return os.environ.get("JPY_SESSION_NAME")
+
+
+def _parse_tags(values: list[str]) -> dict[str, str]:
+    tags = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"-t {item!r}: expected KEY=VALUE")
+        tags[key] = value
+    return tags
+
+
+def _split_last_expression(tree: ast.Module) -> tuple[ast.Module, ast.Expression | None]:
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body.pop()
+        return tree, ast.Expression(last.value)  # type: ignore[attr-defined]
+    return tree, None
+
+
+def _metric_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (str, bytes)):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@magics_class
+class TrackMagics(Magics):
+    """The ``%%track`` cell magic and ``%track_cells``."""
+
+    log_cells = Bool(True, help="Record every cell execution in the store.").tag(config=True)
+    show_summary = Bool(True, help="Show a summary after each %%track cell.").tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any):
+        super().__init__(shell=shell, **kwargs)
+        if os.environ.get(CELL_LOG_ENV, "").lower() in ("0", "false", "off", "no"):
+            self.log_cells = False
+        self.cell_log = CellLog(shell, enabled=self.log_cells)
+        self.observe(self._toggle_log, names="log_cells")
+
+    def _toggle_log(self, change: Any) -> None:
+        self.cell_log.enabled = bool(change["new"])
+
+    @line_magic
+    def track_cells(self, line: str) -> str | None:
+        """``%track_cells on|off|status``: switch the cell-execution log."""
+        word = line.strip().lower()
+        if word in ("on", "true", "1"):
+            self.log_cells = True
+        elif word in ("off", "false", "0"):
+            self.log_cells = False
+        elif word not in ("", "status"):
+            raise InvalidInput(f"%track_cells {line!r}: use on, off or status")
+        state = "on" if self.log_cells else "off"
+        print(f"jupyter-track cell log is {state}")
+        return None
+
+    @magic_arguments()
+    @argument("-e", "--experiment", help="experiment name (created when new)")
+    @argument("-n", "--name", dest="run_name", help="run name")
+    @argument(
+        "-p",
+        "--param",
+        dest="params",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME",
+        help="log these variables' values after the cell as params",
+    )
+    @argument(
+        "-m",
+        "--metric",
+        dest="metrics",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME",
+        help="log these variables' final values as metrics",
+    )
+    @argument(
+        "-t",
+        "--tag",
+        dest="tags",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="tags for the run",
+    )
+    @argument("--nested", action="store_true", help="nest under the active run")
+    @argument(
+        "--live",
+        nargs="*",
+        default=None,
+        metavar="KEY",
+        help="show a live chart of these metrics (all metrics when no key is given)",
+    )
+    @argument("-q", "--quiet", action="store_true", help="no summary after the cell")
+    @cell_magic
+    def track(self, line: str, cell: str) -> Any:
+        """Run the cell as one tracked run (see the module docstring)."""
+        __tracebackhide__ = True
+        args = parse_argstring(self.track, line)
+        tags = _parse_tags(args.tags)
+        shell = self.shell
+        current = context.current
+        source = current.source or f"%%track {line}\n{cell}"
+        if current.source is None:
+            current.source = source
+        if current.cell_id is None:
+            # no frontend cell id (plain IPython): link re-runs of the same code
+            current.cell_id = "src-" + hashlib.sha1(cell.encode()).hexdigest()[:16]
+        experiment_id = None
+        if args.experiment:
+            experiment_id = fluent._store().get_or_create_experiment(args.experiment).experiment_id
+        run = fluent.start_run(
+            experiment_id=experiment_id, run_name=args.run_name, nested=args.nested, tags=tags
+        )
+        run_id = run.info.run_id
+        fluent._state.magic_run_ids.add(run_id)
+        context.last_tracked_cell_id = current.cell_id
+        notes: list[str] = []
+        params = cellparams.literal_assignments(shell.transform_cell(cell))
+        if params:
+            try:
+                fluent.log_params(
+                    {k: cellparams.param_text(v) for k, v in params.items()}, run_id=run_id
+                )
+            except (InvalidInput, TrackError) as exc:
+                notes.append(str(exc))
+        live = self._start_live(args.live, run_id) if args.live is not None else None
+        status = RunStatus.FINISHED
+        error_text = None
+        try:
+            result = self._execute(cell)
+        except KeyboardInterrupt:
+            status = RunStatus.KILLED
+            raise
+        except BaseException as exc:
+            status = RunStatus.FAILED
+            error_text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            raise
+        finally:
+            if live is not None:
+                try:
+                    live.stop()
+                except Exception:
+                    pass
+            self._finish(run_id, args, status, error_text, notes)
+        return result
+
+    # --------------------------------------------------------------------------- helpers
+
+    def _execute(self, cell: str) -> Any:
+        """Run the cell body in the user namespace; return the last expression's value."""
+        __tracebackhide__ = True
+        shell = self.shell
+        transformed = shell.transform_cell(cell)
+        filename = shell.compile.cache(transformed, shell.execution_count, raw_code=cell)
+        tree = shell.compile.ast_parse(transformed, filename=filename)
+        tree = shell.transform_ast(tree)
+        body, last = _split_last_expression(tree)
+        exec(shell.compile(body, filename, "exec"), shell.user_global_ns, shell.user_ns)
+        if last is not None:
+            return eval(shell.compile(last, filename, "eval"), shell.user_global_ns, shell.user_ns)
+        return None
+
+    def _start_live(self, keys: list[str], run_id: str) -> Any:
+        try:
+            from .widgets.live import start_live
+        except ImportError:
+            print("jupyter-track: live charts need the widgets module", file=sys.stderr)
+            return None
+        return start_live(keys or None, run_id=run_id)
+
+    def _finish(
+        self, run_id: str, args: Any, status: str, error_text: str | None, notes: list[str]
+    ) -> None:
+        user_ns = self.shell.user_ns
+        store = fluent._store()
+        if args.params:
+            values = {}
+            for name in args.params:
+                if name in user_ns:
+                    values[name] = cellparams.param_text(user_ns[name])
+                else:
+                    notes.append(f"-p {name}: not defined after the cell")
+            try:
+                fluent.log_params(values, run_id=run_id)
+            except (InvalidInput, TrackError) as exc:
+                notes.append(str(exc))
+        if args.metrics:
+            metrics = {}
+            for name in args.metrics:
+                if name not in user_ns:
+                    notes.append(f"-m {name}: not defined after the cell")
+                    continue
+                number = _metric_number(user_ns[name])
+                if number is None:
+                    notes.append(f"-m {name}: {type(user_ns[name]).__name__} is not a number")
+                else:
+                    metrics[name] = number
+            if metrics:
+                fluent.log_metrics(metrics, run_id=run_id)
+        try:
+            if any(r.info.run_id == run_id for r in fluent._state.stack):
+                fluent._end_run_by_id(run_id, status, error=error_text)
+            else:  # the cell ended its run itself; keep the magic's verdict on failure
+                fluent.flush()
+                if status != RunStatus.FINISHED:
+                    store.update_run(run_id, status=status, error=error_text)
+        except TrackError as exc:
+            print(f"jupyter-track: {exc}", file=sys.stderr)
+            return
+        finally:
+            fluent._state.magic_run_ids.discard(run_id)
+        if args.quiet or not self.show_summary:
+            return
+        self._show_summary(run_id, notes)
+
+    def _show_summary(self, run_id: str, notes: list[str]) -> None:
+        from IPython.display import display
+
+        store = fluent._store()
+        run = store.get_run(run_id)
+        previous = store.previous_cell_run(run.info.cell_id, run_id) if run.info.cell_id else None
+        try:
+            from .widgets.summary import show_run_summary
+        except ImportError:
+            show_run_summary = None
+        if show_run_summary is not None:
+            try:
+                show_run_summary(run, previous, notes=notes)
+                return
+            except Exception:
+                pass
+        from .summary import RunSummary
+
+        display(RunSummary(run, previous, tuple(notes)))
+
+
+_LOADED_ATTR = "_jupyter_track_magics"
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics and the cell-log hooks (idempotent)."""
+    if getattr(ipython, _LOADED_ATTR, None) is not None:
+        return
+    magics = TrackMagics(ipython)
+    ipython.register_magics(magics)
+    ipython.events.register("pre_run_cell", magics.cell_log.pre_run_cell)
+    ipython.events.register("post_run_cell", magics.cell_log.post_run_cell)
+    setattr(ipython, _LOADED_ATTR, magics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    magics = getattr(ipython, _LOADED_ATTR, None)
+    if magics is None:
+        return
+    ipython.events.unregister("pre_run_cell", magics.cell_log.pre_run_cell)
+    ipython.events.unregister("post_run_cell", magics.cell_log.post_run_cell)
+    setattr(ipython, _LOADED_ATTR, None)
