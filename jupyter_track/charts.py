@@ -1,0 +1,579 @@
+"""Chart specs, defined once with Altair (Vega-Lite 6), drawn by the widgets and the sidebar.
+
+Every function takes plain data and returns an Altair chart whose ``.to_dict()`` is a Vega-Lite
+spec with the data inlined; the server sends those specs to the sidebar (``charts/...`` routes)
+and the notebook widgets display the same charts.
+
+Accepted inputs:
+
+* runs -- API rows (``{"run_id", "run_name", "params": {...}, "metrics": {...}}``), store
+  :class:`~jupyter_track.store.Run` objects, or the DataFrame of ``jt.search_runs()``;
+* metric histories -- tidy rows ``{"run_id", "run_name", "step", "timestamp", "value"}``
+  (optionally ``"start_time"``, the run's start in ms), or series in the API's columnar shape
+  ``{"run_id", "run_name", "start_time", "step": [...], "timestamp": [...], "value": [...]}``.
+
+Altair is imported on first use, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "history_rows",
+    "learning_curves",
+    "normalize_runs",
+    "parallel_coordinates",
+    "param_importance",
+    "param_importance_chart",
+    "scatter",
+]
+
+X_MODES = ("auto", "step", "wall", "relative")
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _alt() -> Any:
+    import altair as alt
+
+    return alt
+
+
+# ------------------------------------------------------------------------ plain-data helpers
+
+
+def _number(value: Any) -> float | None:
+    """A finite float, or None (missing, NaN, +/-inf, not a number)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if value in _NON_FINITE:
+            return None
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, Mapping):  # a metric summary: use its last value
+        return _number(value.get("last"))
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _label(run_id: str, run_name: str | None) -> str:
+    short = run_id[:7]
+    return f"{run_name} ({short})" if run_name else short
+
+
+def normalize_runs(runs: Any) -> list[dict[str, Any]]:
+    """Runs as ``{"run_id", "run_name", "label", "params", "metrics"}`` dicts.
+
+    Accepts API rows, store ``Run`` objects or a ``search_runs`` DataFrame. Metric values stay
+    as given (numbers, ``"NaN"`` strings or summary dicts); use :func:`_number` to read them.
+    """
+    if hasattr(runs, "to_dict") and hasattr(runs, "columns"):  # a pandas DataFrame
+        records = runs.to_dict("records")
+        result = []
+        for rec in records:
+            params = {
+                k[len("params.") :]: v
+                for k, v in rec.items()
+                if k.startswith("params.") and v is not None and v == v
+            }
+            metrics = {k[len("metrics.") :]: v for k, v in rec.items() if k.startswith("metrics.")}
+            name = rec.get("run_name") or rec.get("tags.mlflow.runName")
+            result.append(_run_dict(str(rec["run_id"]), name, params, metrics))
+        return result
+    result = []
+    for run in runs:
+        if isinstance(run, Mapping):
+            result.append(
+                _run_dict(
+                    str(run["run_id"]),
+                    run.get("run_name"),
+                    dict(run.get("params") or {}),
+                    dict(run.get("metrics") or {}),
+                )
+            )
+        else:  # a store Run
+            result.append(
+                _run_dict(
+                    run.info.run_id,
+                    run.info.run_name,
+                    dict(run.data.params),
+                    dict(run.data.metrics),
+                )
+            )
+    return result
+
+
+def _run_dict(
+    run_id: str, run_name: str | None, params: dict[str, Any], metrics: dict[str, Any]
+) -> dict[str, Any]:
+    name = run_name if isinstance(run_name, str) and run_name else None
+    return {
+        "run_id": run_id,
+        "run_name": name,
+        "label": _label(run_id, name),
+        "params": {k: str(v) for k, v in params.items()},
+        "metrics": metrics,
+    }
+
+
+def history_rows(data: Any) -> list[dict[str, Any]]:
+    """Tidy rows ``{run_id, run_name, step, timestamp, value, start_time}`` from any input.
+
+    ``data`` is tidy rows, a DataFrame of them, or columnar series (see the module doc).
+    """
+    if hasattr(data, "to_dict") and hasattr(data, "columns"):
+        data = data.to_dict("records")
+    rows: list[dict[str, Any]] = []
+    for item in data:
+        values = item.get("value")
+        if isinstance(values, (list, tuple)):  # a columnar series
+            steps = item.get("step") or [0] * len(values)
+            stamps = item.get("timestamp") or [0] * len(values)
+            base = {
+                "run_id": item["run_id"],
+                "run_name": item.get("run_name"),
+                "start_time": item.get("start_time"),
+            }
+            for step, ts, value in zip(steps, stamps, values):
+                rows.append({**base, "step": step, "timestamp": ts, "value": value})
+        else:
+            rows.append(dict(item))
+    return rows
+
+
+# --------------------------------------------------------------------------- learning curves
+
+
+def learning_curves(
+    data: Any,
+    *,
+    metric: str | None = None,
+    x: str = "auto",
+    log_scale: bool = False,
+    title: str | None = None,
+    width: int | str = "container",
+    height: int = 260,
+) -> Any:
+    """One metric across runs: a line per run, hover values, legend highlighting, zoom.
+
+    ``x`` is ``"step"``, ``"wall"`` (wall-clock time), ``"relative"`` (seconds since the run
+    started, or since its first point when the start is not given) or ``"auto"``: step, unless
+    every point has the same step (MLflow logs step 0 by default), then relative time. With
+    ``log_scale`` the y axis is logarithmic and values <= 0 are left out. NaN and infinite values
+    are never drawn.
+    """
+    if x not in X_MODES:
+        raise ValueError(f"x {x!r}: must be one of {', '.join(X_MODES)}")
+    alt = _alt()
+    rows = history_rows(data)
+    starts: dict[str, float] = {}
+    labels: dict[str, str] = {}
+    for row in rows:
+        run_id = str(row["run_id"])
+        labels.setdefault(run_id, _label(run_id, row.get("run_name")))
+        start = row.get("start_time")
+        ts = row.get("timestamp") or 0
+        if start is not None:
+            starts[run_id] = start
+        elif run_id not in starts or ts < starts[run_id]:
+            starts[run_id] = ts
+    if x == "auto":
+        steps = {row.get("step") or 0 for row in rows}
+        x = "step" if len(steps) > 1 else "relative"
+    values = []
+    for row in rows:
+        value = _number(row.get("value"))
+        if value is None or (log_scale and value <= 0):
+            continue
+        run_id = str(row["run_id"])
+        ts = row.get("timestamp") or 0
+        values.append(
+            {
+                "run": labels[run_id],
+                "run_id": run_id,
+                "step": row.get("step") or 0,
+                "time": ts,
+                "relative": (ts - starts[run_id]) / 1000.0,
+                "value": value,
+            }
+        )
+    if x == "step":
+        x_enc = alt.X("step:Q", title="step")
+        x_field, x_tip = "step", alt.Tooltip("step:Q", title="step")
+    elif x == "wall":
+        x_enc = alt.X("time:T", title="time")
+        x_field, x_tip = "time", alt.Tooltip("time:T", title="time", format="%H:%M:%S")
+    else:
+        x_enc = alt.X("relative:Q", title="time since start (s)")
+        x_field, x_tip = "relative", alt.Tooltip("relative:Q", title="seconds", format=".3~f")
+    metric_title = metric or "value"
+    y_enc = alt.Y(
+        "value:Q",
+        title=metric_title,
+        scale=alt.Scale(type="log") if log_scale else alt.Scale(zero=False),
+    )
+    color = alt.Color("run:N", title="run", sort=list(dict.fromkeys(labels.values())))
+    data_obj = alt.InlineData(values=values)
+    legend = alt.selection_point(name="run_pick", fields=["run"], bind="legend")
+    hover = alt.selection_point(
+        name="hover",
+        fields=[x_field],
+        nearest=True,
+        on="pointerover",
+        clear="pointerout",
+        empty=False,
+    )
+    zoom = alt.selection_interval(name="zoom", bind="scales")
+    base = alt.Chart(data_obj).encode(x=x_enc, y=y_enc, color=color)
+    lines = (
+        base.mark_line(strokeWidth=1.5)
+        .encode(opacity=alt.condition(legend, alt.value(1.0), alt.value(0.15)))
+        .add_params(legend, zoom)
+    )
+    points = (
+        base.mark_point(filled=True, size=36)
+        .encode(
+            opacity=alt.condition(hover, alt.value(1.0), alt.value(0.0)),
+            tooltip=[
+                alt.Tooltip("run:N", title="run"),
+                x_tip,
+                alt.Tooltip("value:Q", title=metric_title, format=".6~g"),
+            ],
+        )
+        .add_params(hover)
+    )
+    rule = alt.Chart(data_obj).mark_rule(color="gray", opacity=0.6).encode(x=x_enc)
+    rule = rule.transform_filter(hover)
+    chart = alt.layer(lines, points, rule).properties(width=width, height=height)
+    return chart.properties(title=title) if title else chart
+
+
+# --------------------------------------------------------------------------- param helpers
+
+
+def _axis_kind(values: Iterable[str]) -> str:
+    """``numeric`` when every value reads as a finite number, else ``categorical``."""
+    return "numeric" if all(_number(v) is not None for v in values) else "categorical"
+
+
+def _all_param_keys(runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    return sorted({k for r in runs for k in r["params"]})
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+# ---------------------------------------------------------------------- parallel coordinates
+
+
+def parallel_coordinates(
+    runs: Any,
+    *,
+    metric: str,
+    params: Sequence[str] | None = None,
+    title: str | None = None,
+    width: int | str = "container",
+    height: int = 300,
+) -> Any:
+    """Chosen params and one metric as parallel vertical axes; a line per run, coloured by
+    the metric.
+
+    Numeric axes are scaled min..max (by the logarithm when the values span two decades or
+    more); text params are placed as evenly spaced categories
+    (sorted), each labelled on its axis. A run without a value on an axis skips that axis.
+    """
+    alt = _alt()
+    items = normalize_runs(runs)
+    keys = list(params) if params is not None else _all_param_keys(items)
+    axes = [*keys, metric]
+    per_axis: dict[str, dict[str, str | float]] = {}  # axis -> run_id -> raw value
+    for key in keys:
+        per_axis[key] = {r["run_id"]: r["params"][key] for r in items if key in r["params"]}
+    per_axis[metric] = {
+        r["run_id"]: v for r in items if (v := _number(r["metrics"].get(metric))) is not None
+    }
+    lines: list[dict[str, Any]] = []
+    ticks: list[dict[str, Any]] = []
+    for index, axis in enumerate(axes):
+        raw = per_axis[axis]
+        if not raw:
+            continue
+        if _axis_kind(str(v) for v in raw.values()) == "numeric":
+            nums = {rid: float(_number(v) or 0.0) for rid, v in raw.items()}
+            lo, hi = min(nums.values()), max(nums.values())
+            # values spanning two or more decades (learning rates...) are spaced by their log
+            scale = math.log10 if lo > 0 and hi / lo >= 100 else float
+            span = scale(hi) - scale(lo)
+
+            def position(v: float, lo: float = lo, span: float = span, scale: Any = scale) -> float:
+                return 0.5 if span == 0 else (scale(v) - scale(lo)) / span
+
+            norm = {rid: position(v) for rid, v in nums.items()}
+            shown = {rid: _fmt(v) for rid, v in nums.items()}
+            tick_values = [lo, hi] if span else [lo]
+            ticks += [{"axis": axis, "norm": position(v), "label": _fmt(v)} for v in tick_values]
+        else:
+            cats = sorted({str(v) for v in raw.values()})
+            slot = {c: (0.5 if len(cats) == 1 else i / (len(cats) - 1)) for i, c in enumerate(cats)}
+            norm = {rid: slot[str(v)] for rid, v in raw.items()}
+            shown = {rid: str(v) for rid, v in raw.items()}
+            step = max(1, math.ceil(len(cats) / 20))  # label at most ~20 categories
+            ticks += [{"axis": axis, "norm": slot[c], "label": c} for c in cats[::step]]
+        for r in items:
+            rid = r["run_id"]
+            if rid in norm:
+                lines.append(
+                    {
+                        "run": r["label"],
+                        "run_id": rid,
+                        "axis": axis,
+                        "order": index,
+                        "norm": norm[rid],
+                        "value": shown[rid],
+                        "metric": per_axis[metric].get(rid),
+                    }
+                )
+    x_enc = alt.X(
+        "axis:N",
+        sort=axes,
+        title=None,
+        axis=alt.Axis(orient="top", labelAngle=0, domain=False, ticks=False, labelLimit=120),
+    )
+    y_enc = alt.Y("norm:Q", axis=None, scale=alt.Scale(domain=[0, 1]))
+    highlight = alt.selection_point(name="run_pick", fields=["run_id"], on="pointerover")
+    line_layer = (
+        alt.Chart(alt.InlineData(values=lines))
+        .mark_line(point=True, strokeWidth=1.5)
+        .encode(
+            x=x_enc,
+            y=y_enc,
+            detail="run_id:N",
+            order="order:Q",
+            color=alt.Color("metric:Q", title=metric, scale=alt.Scale(scheme="viridis")),
+            opacity=alt.condition(highlight, alt.value(1.0), alt.value(0.45)),
+            tooltip=[
+                alt.Tooltip("run:N", title="run"),
+                alt.Tooltip("axis:N", title="axis"),
+                alt.Tooltip("value:N", title="value"),
+                alt.Tooltip("metric:Q", title=metric, format=".6~g"),
+            ],
+        )
+        .add_params(highlight)
+    )
+    axis_data = alt.InlineData(values=[{"axis": a} for a in axes if per_axis[a]])
+    rules = alt.Chart(axis_data).mark_rule(color="gray", opacity=0.6).encode(x=x_enc)
+    labels = (
+        alt.Chart(alt.InlineData(values=ticks))
+        .mark_text(align="left", dx=4, fontSize=10, color="gray")
+        .encode(x=x_enc, y=y_enc, text="label:N")
+    )
+    chart = alt.layer(rules, line_layer, labels).properties(width=width, height=height)
+    return chart.properties(title=title) if title else chart
+
+
+# ------------------------------------------------------------------------------- scatter
+
+
+def scatter(
+    runs: Any,
+    *,
+    param: str,
+    metric: str,
+    log_x: bool = False,
+    log_y: bool = False,
+    title: str | None = None,
+    width: int | str = "container",
+    height: int = 260,
+) -> Any:
+    """One param (x) against one metric (y), a point per run.
+
+    A param whose values are all numbers gets a quantitative axis (``log_x`` makes it
+    logarithmic); otherwise its values are categories. Runs missing either value are left out.
+    """
+    alt = _alt()
+    items = normalize_runs(runs)
+    present = [r for r in items if param in r["params"]]
+    kind = _axis_kind(r["params"][param] for r in present)
+    values = []
+    for r in present:
+        y = _number(r["metrics"].get(metric))
+        if y is None or (log_y and y <= 0):
+            continue
+        x_val: Any = _number(r["params"][param]) if kind == "numeric" else r["params"][param]
+        if kind == "numeric" and log_x and (x_val is None or x_val <= 0):
+            continue
+        values.append({"run": r["label"], "run_id": r["run_id"], "x": x_val, "y": y})
+    if kind == "numeric":
+        x_enc = alt.X(
+            "x:Q",
+            title=param,
+            scale=alt.Scale(type="log") if log_x else alt.Scale(zero=False),
+        )
+        x_tip = alt.Tooltip("x:Q", title=param, format=".6~g")
+    else:
+        x_enc = alt.X("x:N", title=param, sort="ascending")
+        x_tip = alt.Tooltip("x:N", title=param)
+    y_enc = alt.Y(
+        "y:Q", title=metric, scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    )
+    chart = (
+        alt.Chart(alt.InlineData(values=values))
+        .mark_circle(size=70, opacity=0.85)
+        .encode(
+            x=x_enc,
+            y=y_enc,
+            tooltip=[
+                alt.Tooltip("run:N", title="run"),
+                x_tip,
+                alt.Tooltip("y:Q", title=metric, format=".6~g"),
+            ],
+        )
+        .add_params(alt.selection_interval(name="zoom", bind="scales"))
+        .properties(width=width, height=height)
+    )
+    return chart.properties(title=title) if title else chart
+
+
+# -------------------------------------------------------------------------- param importance
+
+
+def _ranks(values: Sequence[float]) -> list[float]:
+    """Average ranks (ties share the mean of their positions), as Spearman needs."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        mean = (i + j) / 2.0 + 1.0
+        for k in range(i, j + 1):
+            ranks[order[k]] = mean
+        i = j + 1
+    return ranks
+
+
+def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx == 0 or syy == 0:
+        return None
+    return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
+
+
+def _eta(categories: Sequence[str], ys: Sequence[float]) -> float | None:
+    """Correlation ratio: how much of the metric's variance the categories explain (0..1)."""
+    mean = sum(ys) / len(ys)
+    total = sum((y - mean) ** 2 for y in ys)
+    if total == 0:
+        return None
+    groups: dict[str, list[float]] = {}
+    for c, y in zip(categories, ys):
+        groups.setdefault(c, []).append(y)
+    between = sum(len(g) * (sum(g) / len(g) - mean) ** 2 for g in groups.values())
+    return math.sqrt(max(0.0, min(1.0, between / total)))
+
+
+def param_importance(
+    runs: Any, *, metric: str, params: Sequence[str] | None = None, min_runs: int = 3
+) -> Any:
+    """Rank params by how strongly they go with ``metric`` across runs (a pandas DataFrame).
+
+    Columns: ``param, kind, method, correlation, strength, n, distinct``. Numeric params use
+    Spearman's rank correlation (signed, robust to scale and outliers); other params use the
+    correlation ratio eta (unsigned, 0..1). ``strength`` is the absolute value; rows are sorted
+    strongest first. A param with fewer than ``min_runs`` usable runs, a single distinct value,
+    or a constant metric gets ``strength`` None and sorts last.
+    """
+    import pandas as pd
+
+    items = normalize_runs(runs)
+    keys = list(params) if params is not None else _all_param_keys(items)
+    rows = []
+    for key in keys:
+        pairs = [
+            (r["params"][key], y)
+            for r in items
+            if key in r["params"] and (y := _number(r["metrics"].get(metric))) is not None
+        ]
+        kind = _axis_kind(p for p, _ in pairs) if pairs else "categorical"
+        distinct = len({p for p, _ in pairs})
+        correlation: float | None = None
+        if len(pairs) >= min_runs and distinct > 1:
+            ys = [y for _, y in pairs]
+            if kind == "numeric":
+                xs = [float(_number(p) or 0.0) for p, _ in pairs]
+                correlation = _pearson(_ranks(xs), _ranks(ys))
+            else:
+                correlation = _eta([p for p, _ in pairs], ys)
+        rows.append(
+            {
+                "param": key,
+                "kind": kind,
+                "method": "spearman" if kind == "numeric" else "eta",
+                "correlation": correlation,
+                "strength": None if correlation is None else abs(correlation),
+                "n": len(pairs),
+                "distinct": distinct,
+            }
+        )
+    rows.sort(key=lambda r: (r["strength"] is None, -(r["strength"] or 0.0), r["param"]))
+    columns = ["param", "kind", "method", "correlation", "strength", "n", "distinct"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype({"n": "int64", "distinct": "int64"})
+
+
+def param_importance_chart(
+    table: Any,
+    *,
+    metric: str | None = None,
+    width: int | str = "container",
+    height: int | None = None,
+) -> Any:
+    """A horizontal bar per param (strongest on top) from :func:`param_importance`'s table."""
+    alt = _alt()
+    records = table.to_dict("records") if hasattr(table, "to_dict") else list(table)
+    values = [
+        {
+            "param": r["param"],
+            "correlation": r["correlation"],
+            "strength": r["strength"],
+            "method": r["method"],
+            "n": int(r["n"]),
+        }
+        for r in records
+        if r["correlation"] is not None and r["correlation"] == r["correlation"]
+    ]
+    order = [v["param"] for v in values]
+    title = f"correlation with {metric}" if metric else "correlation"
+    chart = (
+        alt.Chart(alt.InlineData(values=values))
+        .mark_bar()
+        .encode(
+            y=alt.Y("param:N", sort=order, title=None),
+            x=alt.X("correlation:Q", title=title, scale=alt.Scale(domain=[-1, 1])),
+            color=alt.condition(
+                "datum.correlation >= 0", alt.value("#4c78a8"), alt.value("#e45756")
+            ),
+            tooltip=[
+                alt.Tooltip("param:N"),
+                alt.Tooltip("correlation:Q", format=".3f"),
+                alt.Tooltip("method:N"),
+                alt.Tooltip("n:Q", title="runs"),
+            ],
+        )
+        .properties(width=width, height=height or max(60, 22 * len(values)))
+    )
+    return chart
