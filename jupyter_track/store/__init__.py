@@ -39,6 +39,7 @@ from .errors import (
 )
 from .experiments import ExperimentsMixin
 from .metrics import MetricsMixin
+from .registry import RegistryMixin
 from .runs import ParamConflict, RunPage, RunsMixin
 from .schema import SCHEMA_VERSION
 
@@ -69,7 +70,9 @@ __all__ = [
 ]
 
 
-class SQLiteStore(ExperimentsMixin, RunsMixin, MetricsMixin, CellsMixin, ArtifactsMixin):
+class SQLiteStore(
+    ExperimentsMixin, RunsMixin, MetricsMixin, CellsMixin, ArtifactsMixin, RegistryMixin
+):
     """Experiments, runs, metrics, artifacts and the cell log in one SQLite file.
 
     Safe to share between threads (each thread gets its own connection) and between processes

@@ -135,6 +135,77 @@ MIGRATIONS: list[list[str]] = [
         "VALUES (0, 'Default', 'active', CAST(strftime('%s','now') AS INTEGER) * 1000, "
         "CAST(strftime('%s','now') AS INTEGER) * 1000)",
     ],
+    # 2: model registry (store/registry.py): models, versions, aliases and the audit log.
+    # Version numbers are never reused (next_version only grows). The audit table is
+    # append-only: triggers reject UPDATE and DELETE, and rows are written in the same
+    # transaction as the change they describe.
+    [
+        """CREATE TABLE IF NOT EXISTS registered_models (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT,
+            creation_time INTEGER NOT NULL,
+            last_updated_time INTEGER NOT NULL,
+            next_version INTEGER NOT NULL DEFAULT 1
+        )""",
+        """CREATE TABLE IF NOT EXISTS registered_model_tags (
+            model INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (model, key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS model_versions (
+            id INTEGER PRIMARY KEY,
+            model INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            run_id TEXT,
+            artifact_path TEXT,
+            description TEXT,
+            user_id TEXT,
+            status TEXT NOT NULL DEFAULT 'READY',
+            creation_time INTEGER NOT NULL,
+            last_updated_time INTEGER NOT NULL,
+            UNIQUE (model, version)
+        )""",
+        "CREATE INDEX IF NOT EXISTS model_versions_by_run ON model_versions (run_id)",
+        """CREATE TABLE IF NOT EXISTS model_version_tags (
+            model_version INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (model_version, key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS registered_model_aliases (
+            model INTEGER NOT NULL,
+            alias TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (model, alias)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS registry_audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            timestamp INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            actor_verified INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            model TEXT NOT NULL,
+            version INTEGER,
+            alias TEXT,
+            key TEXT,
+            old_value TEXT,
+            new_value TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS registry_audit_by_model ON registry_audit (model, alias, id)",
+        """CREATE TRIGGER IF NOT EXISTS registry_audit_no_update
+            BEFORE UPDATE ON registry_audit
+            BEGIN
+                SELECT RAISE(ABORT, 'registry_audit is append-only: UPDATE is not allowed');
+            END""",
+        """CREATE TRIGGER IF NOT EXISTS registry_audit_no_delete
+            BEFORE DELETE ON registry_audit
+            BEGIN
+                SELECT RAISE(ABORT, 'registry_audit is append-only: DELETE is not allowed');
+            END""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
