@@ -16,6 +16,9 @@ from jupyter_track.tracking import context, fluent
 def track_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point kernel-side and server-side code at a fresh store; reset the fluent state."""
     db = tmp_path / "store" / "track.db"
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # outside any git repository unless a test makes one
     monkeypatch.setenv("JUPYTER_TRACK_DB", str(db))
     monkeypatch.delenv("JUPYTER_TRACK_URI", raising=False)
     monkeypatch.delenv("JUPYTER_TRACK_ARTIFACTS", raising=False)

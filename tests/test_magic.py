@@ -1,0 +1,192 @@
+"""``%%track`` and the cell-execution log through a real IPython shell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+import jupyter_track as jt
+from jupyter_track import cellparams
+from jupyter_track.store import SQLiteStore
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    ip.run_cell("%load_ext jupyter_track", store_history=True)
+    ip.run_cell("import jupyter_track as jt", store_history=True)
+    yield ip
+    ip.run_cell("%unload_ext jupyter_track")
+    InteractiveShell.clear_instance()
+
+
+def run(shell: InteractiveShell, code: str, cell_id: str | None = None) -> Any:
+    return shell.run_cell(code, store_history=True, cell_id=cell_id)
+
+
+def store() -> SQLiteStore:
+    jt.flush()
+    return jt.TrackClient().store
+
+
+def test_cell_is_one_finished_run_with_params_from_the_code(shell, capsys) -> None:
+    count = shell.execution_count
+    result = run(shell, """%%track -e demo -n baseline -p extra -m acc -t team=vision
+lr = 0.01
+layers = [64, 32]
+opt = "adam"
+cfg = dict(depth=3, act="relu")
+_private = 5
+model = object()
+extra = lr * 10
+acc = 0.5 + lr
+for step in range(3):
+    jt.log_metric("loss", 1.0 / (step + 1), step=step)
+acc
+""", cell_id="cell-1")
+    assert result.success and result.result == pytest.approx(0.51)
+    runs = jt.search_runs(experiment_names=["demo"], output_format="list")
+    assert len(runs) == 1
+    run_ = runs[0]
+    assert run_.info.status == "FINISHED" and run_.info.run_name == "baseline"
+    assert run_.data.params == {"lr": "0.01", "layers": "[64, 32]", "opt": "adam",
+                                "cfg": "{'depth': 3, 'act': 'relu'}", "extra": "0.1"}
+    assert run_.data.metrics == {"acc": pytest.approx(0.51), "loss": pytest.approx(1 / 3)}
+    assert run_.data.tags["team"] == "vision"
+    assert run_.info.cell_id == "cell-1"
+    assert run_.info.execution_count == count
+    assert "lr = 0.01" in store().get_source(run_.info.run_id)
+    out = capsys.readouterr().out
+    assert "baseline" in out and "acc=0.51" in out
+
+
+def test_rerunning_a_cell_links_runs_and_shows_the_change(shell, capsys) -> None:
+    code = "%%track -m acc\nacc = {}\n"
+    run(shell, code.format(0.5), cell_id="same-cell")
+    run(shell, code.format(0.75), cell_id="same-cell")
+    out = capsys.readouterr().out
+    assert "acc=0.75 (+0.25)" in out
+    history = jt.cell_history("same-cell", output_format="list")
+    assert [r.data.metrics["acc"] for r in history] == [0.75, 0.5]
+    assert len(jt.cell_history()) == 2  # defaults to the last tracked cell
+
+
+def test_without_a_frontend_cell_id_reruns_link_by_code(shell) -> None:
+    run(shell, "%%track\nx = 1\n")
+    run(shell, "%%track\nx = 1\n")
+    assert len(jt.cell_history(output_format="list")) == 2
+
+
+def test_failing_cell_is_failed_and_the_user_sees_the_error(shell, capsys) -> None:
+    result = run(shell, "%%track -n broken\nlr = 0.1\nraise ValueError('diverged')\n")
+    assert not result.success and isinstance(result.error_in_exec, ValueError)
+    captured = capsys.readouterr()
+    assert "diverged" in captured.out + captured.err
+    run_ = jt.search_runs(output_format="list")[0]
+    assert run_.info.status == "FAILED"
+    assert "ValueError: diverged" in run_.info.error
+    assert run_.data.params == {"lr": "0.1"}  # recorded before the cell failed
+
+
+def test_keyboard_interrupt_marks_the_run_killed(shell) -> None:
+    result = run(shell, "%%track\nraise KeyboardInterrupt\n")
+    assert not result.success
+    assert jt.search_runs(output_format="list")[0].info.status == "KILLED"
+
+
+def test_runs_started_inside_a_tracked_cell_nest_under_it(shell) -> None:
+    run(shell, """%%track -n outer
+for fold in range(2):
+    with jt.start_run(run_name=f"fold{fold}"):
+        jt.log_metric("acc", 0.5 + fold / 10)
+""")
+    runs = {r.info.run_name: r for r in jt.search_runs(output_format="list")}
+    assert set(runs) == {"outer", "fold0", "fold1"}
+    assert runs["fold0"].info.parent_run_id == runs["outer"].info.run_id
+    assert runs["outer"].info.status == "FINISHED"
+
+
+def test_nested_flag_nests_under_an_open_run(shell) -> None:
+    run(shell, "parent = jt.start_run(run_name='sweep')")
+    run(shell, "%%track --nested -n trial\nx = 1\n")
+    runs = {r.info.run_name: r for r in jt.search_runs(output_format="list")}
+    assert runs["trial"].info.parent_run_id == runs["sweep"].info.run_id
+
+
+def test_bad_metric_names_are_reported_not_fatal(shell, capsys) -> None:
+    result = run(shell, "%%track -m name missing\nname = 'resnet'\n")
+    assert result.success
+    out = capsys.readouterr().out
+    assert "-m name: str is not a number" in out and "-m missing: not defined" in out
+    assert jt.search_runs(output_format="list")[0].info.status == "FINISHED"
+
+
+def test_bad_tag_syntax_is_a_clear_error(shell) -> None:
+    result = run(shell, "%%track -t novalue\nx = 1\n")
+    assert isinstance(result.error_in_exec, ValueError)
+    assert "KEY=VALUE" in str(result.error_in_exec)
+
+
+def test_every_cell_execution_is_logged(shell) -> None:
+    run(shell, "a = 1", cell_id="c-a")
+    run(shell, "1 / 0", cell_id="c-b")
+    run(shell, "%%track\nb = 2\n", cell_id="c-c")
+    log = store().cell_executions()
+    by_cell = {c.cell_id: c for c in log}
+    assert by_cell["c-a"].status == "ok" and by_cell["c-a"].source == "a = 1"
+    assert by_cell["c-b"].status == "error" and by_cell["c-b"].error_name == "ZeroDivisionError"
+    assert by_cell["c-c"].run_id == jt.search_runs(output_format="list")[0].info.run_id
+    assert by_cell["c-a"].execution_count < by_cell["c-b"].execution_count
+    assert all(c.duration_ms >= 0 for c in log)
+
+
+def test_cell_log_can_be_switched_off(shell) -> None:
+    run(shell, "%track_cells off")
+    run(shell, "quiet = 1", cell_id="off-cell")
+    run(shell, "%track_cells on")
+    run(shell, "loud = 1", cell_id="on-cell")
+    cells = {c.cell_id for c in store().cell_executions()}
+    assert "on-cell" in cells and "off-cell" not in cells
+
+
+def test_cell_log_off_by_config(monkeypatch) -> None:
+    monkeypatch.setenv("JUPYTER_TRACK_CELL_LOG", "0")
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    ip.run_cell("%load_ext jupyter_track")
+    ip.run_cell("x = 1", cell_id="not-logged")
+    assert store().cell_executions() == []
+    ip.run_cell("%unload_ext jupyter_track")
+    InteractiveShell.clear_instance()
+
+
+def test_importing_inside_ipython_registers_the_magic() -> None:
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance()
+    ip.run_cell("import importlib, jupyter_track; importlib.reload(jupyter_track)")
+    assert "track" in ip.magics_manager.magics["cell"]
+    ip.run_cell("%unload_ext jupyter_track")
+    InteractiveShell.clear_instance()
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("lr = 0.01", {"lr": 0.01}),
+    ("lr = -1e-3", {"lr": -0.001}),
+    ("a, b = 1, 'x'", {"a": 1, "b": "x"}),
+    ("epochs: int = 10", {"epochs": 10}),
+    ("cfg = dict(depth=3)", {"cfg": {"depth": 3}}),
+    ("cfg = dict(depth=n)", {}),
+    ("model = Net()", {}),
+    ("x = 1\nx = 2", {"x": 2}),
+    ("def f():\n    inner = 1", {}),
+    ("s = {1, 2}", {"s": {1, 2}}),
+    ("t = tuple([1, 2])", {"t": (1, 2)}),
+    ("_hidden = 3", {}),
+    ("not python (", {}),
+])
+def test_literal_params(code: str, expected: dict[str, Any]) -> None:
+    assert cellparams.literal_assignments(code) == expected
