@@ -63,9 +63,15 @@ class CellLog:
         duration_ms = (time.perf_counter() - self._start) * 1000
         cell = context.current
         writer = fluent._state.writer
+        run_ids = cell.run_ids or []
+        count = result.execution_count
+        if run_ids and count is not None and count != cell.execution_count:
+            # IPython versions differ on when they bump the counter: fix the runs' count
+            store = fluent._store()
+            for run_id in run_ids:
+                store.update_run(run_id, execution_count=count)
         if self.enabled:
             error = result.error_in_exec or result.error_before_exec
-            run_ids = cell.run_ids or []
             row = (
                 SESSION_ID,
                 _notebook(),
@@ -216,6 +222,8 @@ class TrackMagics(Magics):
         context.last_tracked_cell_id = current.cell_id
         notes: list[str] = []
         params = cellparams.literal_assignments(shell.transform_cell(cell))
+        for name in args.metrics:  # a name given with -m is a metric, not a hyperparameter
+            params.pop(name, None)
         if params:
             try:
                 fluent.log_params(

@@ -210,8 +210,9 @@ class RunsMixin:
         run_name: str | None = None,
         error: str | None = None,
         environment: str | None = None,
+        execution_count: int | None = None,
     ) -> None:
-        """Change a run's status, end time, name, error text or environment."""
+        """Change a run's status, end time, name, error text, environment or cell count."""
         if status is not None and status not in RunStatus.ALL:
             raise InvalidInput(f"status {status!r}: must be one of {', '.join(RunStatus.ALL)}")
         pk = self.run_pk(run_id)
@@ -222,6 +223,7 @@ class RunsMixin:
             ("run_name", run_name),
             ("error", error),
             ("environment", environment),
+            ("execution_count", execution_count),
         ):
             if value is not None:
                 sets.append(f"{column} = ?")
