@@ -28,7 +28,7 @@ from ..store import (
 )
 
 
-class PagedList(list):  # type: ignore[type-arg]
+class PagedList(list[Any]):
     """A list of results plus ``token`` for the next page (None on the last page)."""
 
     def __init__(self, items: Sequence[Any], token: str | None):
@@ -182,13 +182,19 @@ class TrackClient(_RegistryBase):
     ) -> None:
         """Log metrics, params and tags; bad entries raise after the valid ones are stored."""
         errors: list[str] = []
-        for action in (
-            lambda: params and self.store.log_params(run_id, {p.key: p.value for p in params}),
-            lambda: tags and self.store.set_tags(run_id, {t.key: t.value for t in tags}),
-            lambda: metrics and self.store.log_metrics(run_id, metrics),
-        ):
+        if params:
             try:
-                action()
+                self.store.log_params(run_id, {p.key: p.value for p in params})
+            except InvalidInput as exc:
+                errors.append(str(exc))
+        if tags:
+            try:
+                self.store.set_tags(run_id, {t.key: t.value for t in tags})
+            except InvalidInput as exc:
+                errors.append(str(exc))
+        if metrics:
+            try:
+                self.store.log_metrics(run_id, metrics)
             except InvalidInput as exc:
                 errors.append(str(exc))
         if errors:
