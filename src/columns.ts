@@ -1,0 +1,210 @@
+/**
+ * Columns of the runs table: the fixed ones (status, name, start, duration, user) and one per
+ * chosen param, metric or tag. Pure data and functions, used by the model (sorting) and the
+ * table (rendering).
+ */
+import {
+  formatDuration,
+  formatNumber,
+  formatRelative,
+  formatTime
+} from './format';
+
+/** A run as the table and the model hold it (normalised from the API's run summary). */
+export interface IRunRow {
+  readonly runId: string;
+  readonly experimentId: string;
+  readonly name: string;
+  readonly status: string;
+  readonly startTime: number;
+  readonly endTime: number | null;
+  readonly userId: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly metrics: Readonly<Record<string, number | null>>;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly notebook: string | null;
+  readonly cellId: string | null;
+  /** Changes whenever anything shown of the run changes (the model keeps rows whose
+   * signature is unchanged, so the table re-renders only rows that changed). */
+  readonly signature: string;
+}
+
+export type ColumnKind = 'attribute' | 'params' | 'metrics' | 'tags';
+
+export interface IColumn {
+  /** `status`, `name`, `start`, `duration`, `user`, or `params.<key>`, `metrics.<key>`,
+   * `tags.<key>`. */
+  readonly id: string;
+  readonly kind: ColumnKind;
+  readonly key: string;
+  readonly label: string;
+  readonly width: number;
+  readonly numeric: boolean;
+}
+
+export const FIXED_COLUMNS: readonly string[] = [
+  'status',
+  'name',
+  'start',
+  'duration',
+  'user'
+];
+
+const FIXED: Record<string, Omit<IColumn, 'id' | 'kind' | 'key'>> = {
+  status: { label: 'Status', width: 34, numeric: false },
+  name: { label: 'Name', width: 150, numeric: false },
+  start: { label: 'Start', width: 96, numeric: true },
+  duration: { label: 'Duration', width: 76, numeric: true },
+  user: { label: 'User', width: 80, numeric: false }
+};
+
+/** The column for an id such as `start` or `metrics.accuracy`. */
+export function columnFor(id: string): IColumn {
+  const fixed = FIXED[id];
+  if (fixed) {
+    return { id, kind: 'attribute', key: id, ...fixed };
+  }
+  const dot = id.indexOf('.');
+  const entity = id.slice(0, dot);
+  const key = id.slice(dot + 1);
+  const kind: ColumnKind =
+    entity === 'metrics' || entity === 'params' || entity === 'tags'
+      ? entity
+      : 'params';
+  return {
+    id,
+    kind,
+    key,
+    label: key,
+    width: kind === 'metrics' ? 84 : 90,
+    numeric: kind === 'metrics'
+  };
+}
+
+/** The value a column sorts by: numbers for metrics/times, text (or a number) otherwise. */
+export function sortValue(
+  row: IRunRow,
+  column: IColumn,
+  now: number
+): string | number | null {
+  switch (column.kind) {
+    case 'attribute':
+      switch (column.key) {
+        case 'status':
+          return row.status;
+        case 'name':
+          return row.name.toLowerCase();
+        case 'start':
+          return row.startTime;
+        case 'duration':
+          return (row.endTime ?? now) - row.startTime;
+        case 'user':
+          return row.userId;
+        default:
+          return null;
+      }
+    case 'metrics': {
+      const v = row.metrics[column.key];
+      return v === undefined || v === null || Number.isNaN(v) ? null : v;
+    }
+    case 'params':
+    case 'tags': {
+      const text = (column.kind === 'params' ? row.params : row.tags)[
+        column.key
+      ];
+      if (text === undefined) {
+        return null;
+      }
+      const n = Number(text);
+      return text.trim() !== '' && Number.isFinite(n) ? n : text;
+    }
+  }
+}
+
+/** Compare two sort values: missing last, numbers before text, then natural order. */
+export function compareValues(
+  a: string | number | null,
+  b: string | number | null
+): number {
+  if (a === b) {
+    return 0;
+  }
+  if (a === null) {
+    return 1;
+  }
+  if (b === null) {
+    return -1;
+  }
+  if (typeof a === 'number' && typeof b === 'number') {
+    return a - b;
+  }
+  if (typeof a === 'number') {
+    return -1;
+  }
+  if (typeof b === 'number') {
+    return 1;
+  }
+  return a < b ? -1 : 1;
+}
+
+/** Sort rows by a column (stable; missing values always last). */
+export function sortRows(
+  rows: readonly IRunRow[],
+  column: IColumn,
+  descending: boolean,
+  now: number
+): IRunRow[] {
+  const keyed = rows.map((row, index) => ({
+    row,
+    index,
+    value: sortValue(row, column, now)
+  }));
+  keyed.sort((x, y) => {
+    if (x.value === null || y.value === null) {
+      const c = compareValues(x.value, y.value);
+      return c === 0 ? x.index - y.index : c;
+    }
+    const c = compareValues(x.value, y.value);
+    return (descending ? -c : c) || x.index - y.index;
+  });
+  return keyed.map(k => k.row);
+}
+
+/** The text a cell shows (and its title), for a row and a column. */
+export function cellText(row: IRunRow, column: IColumn, now: number): string {
+  switch (column.kind) {
+    case 'attribute':
+      switch (column.key) {
+        case 'status':
+          return row.status;
+        case 'name':
+          return row.name || row.runId.slice(0, 8);
+        case 'start':
+          return formatRelative(row.startTime, now);
+        case 'duration':
+          return formatDuration((row.endTime ?? now) - row.startTime);
+        case 'user':
+          return row.userId;
+        default:
+          return '';
+      }
+    case 'metrics':
+      return formatNumber(row.metrics[column.key]);
+    case 'params':
+      return row.params[column.key] ?? '';
+    case 'tags':
+      return row.tags[column.key] ?? '';
+  }
+}
+
+/** A longer text for the cell's tooltip. */
+export function cellTitle(row: IRunRow, column: IColumn, now: number): string {
+  if (column.kind === 'attribute' && column.key === 'start') {
+    return formatTime(row.startTime);
+  }
+  if (column.kind === 'metrics') {
+    const v = row.metrics[column.key];
+    return v === undefined || v === null ? '' : String(v);
+  }
+  return cellText(row, column, now);
+}

@@ -1,0 +1,398 @@
+/**
+ * Compare 2-50 runs: params, metrics and tags side by side (differing values highlighted, a
+ * "differences only" toggle), learning curves of a chosen metric, parallel coordinates, a
+ * param-vs-metric scatter and params ranked by their correlation with the metric.
+ *
+ * The charts are Vega-Lite specs built by the server (`jupyter_track/charts.py`).
+ */
+import * as React from 'react';
+
+import type {
+  IChart,
+  IComparison,
+  IParamImportanceChart,
+  IRunAttributes
+} from '../api';
+import { formatNumber, toNumber } from '../format';
+import type { CurveX, IAsync } from '../model';
+import { VegaChart } from './VegaChart';
+
+export interface ICompareViewProps {
+  runIds: readonly string[];
+  /** How many runs are selected in the Runs tab now. */
+  selectedCount: number;
+  comparison: IAsync<IComparison>;
+  metric: string;
+  x: CurveX;
+  log: boolean;
+  param: string;
+  differencesOnly: boolean;
+  curves: IAsync<IChart>;
+  parallel: IAsync<IChart>;
+  scatter: IAsync<IChart>;
+  importance: IAsync<IParamImportanceChart>;
+  isLight: boolean;
+  onCompareSelected(): void;
+  onMetric(metric: string): void;
+  onX(x: CurveX): void;
+  onLog(log: boolean): void;
+  onParam(param: string): void;
+  onDifferencesOnly(on: boolean): void;
+  onOpenRun(runId: string): void;
+}
+
+const X_LABELS: [CurveX, string][] = [
+  ['auto', 'Auto'],
+  ['step', 'Step'],
+  ['wall', 'Wall time'],
+  ['relative', 'Relative time']
+];
+
+function ChartBox(props: {
+  title: string;
+  chart: IAsync<IChart>;
+  isLight: boolean;
+  empty: string;
+  name: string;
+  children?: React.ReactNode;
+}): JSX.Element {
+  const { chart } = props;
+  return (
+    <section className="jp-Track-compare-chart" data-chart={props.name}>
+      <h3>{props.title}</h3>
+      {props.children ? (
+        <div className="jp-Track-compare-controls">{props.children}</div>
+      ) : null}
+      {chart.loading ? (
+        <div className="jp-Track-muted">Loading…</div>
+      ) : chart.error ? (
+        <div className="jp-Track-error" role="alert">
+          {chart.error}
+        </div>
+      ) : chart.value ? (
+        <VegaChart
+          spec={chart.value.spec}
+          isLight={props.isLight}
+          label={props.title}
+        />
+      ) : (
+        <div className="jp-Track-muted">{props.empty}</div>
+      )}
+    </section>
+  );
+}
+
+function runLabel(run: IRunAttributes): string {
+  return run.run_name || run.run_id.slice(0, 8);
+}
+
+function cellValue(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) {
+    return '—';
+  }
+  return typeof value === 'number' ? formatNumber(value) : value;
+}
+
+function SideBySide(props: {
+  comparison: IComparison;
+  differencesOnly: boolean;
+  onOpenRun(runId: string): void;
+}): JSX.Element {
+  const { comparison, differencesOnly } = props;
+  const groups: {
+    title: string;
+    rows: {
+      key: string;
+      values: (string | number | null)[];
+      differs: boolean;
+    }[];
+  }[] = [
+    {
+      title: 'Params',
+      rows: comparison.params.map(p => ({ ...p, values: p.values }))
+    },
+    {
+      title: 'Metrics',
+      rows: comparison.metrics.map(m => ({
+        key: m.key,
+        differs: m.differs,
+        values: m.values.map(v => (v === null ? null : toNumber(v)))
+      }))
+    },
+    { title: 'Tags', rows: comparison.tags.map(t => ({ ...t })) }
+  ];
+  return (
+    <div className="jp-Track-compare-tablewrap">
+      <table className="jp-Track-compare-table">
+        <thead>
+          <tr>
+            <th />
+            {comparison.runs.map(run => (
+              <th key={run.run_id} scope="col" title={run.run_id}>
+                <button
+                  className="jp-Track-link"
+                  onClick={() => props.onOpenRun(run.run_id)}
+                >
+                  {runLabel(run)}
+                </button>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        {groups.map(group => {
+          const rows = differencesOnly
+            ? group.rows.filter(r => r.differs)
+            : group.rows;
+          return (
+            <tbody key={group.title}>
+              <tr className="jp-Track-compare-group">
+                <th colSpan={comparison.runs.length + 1}>
+                  {group.title}{' '}
+                  <span className="jp-Track-muted">
+                    ({rows.length}
+                    {differencesOnly ? ` of ${group.rows.length}` : ''})
+                  </span>
+                </th>
+              </tr>
+              {rows.map(row => (
+                <tr
+                  key={row.key}
+                  className={row.differs ? 'jp-mod-differs' : ''}
+                  data-key={`${group.title.toLowerCase()}.${row.key}`}
+                >
+                  <th scope="row" title={row.key}>
+                    {row.key}
+                  </th>
+                  {row.values.map((v, i) => (
+                    <td
+                      key={comparison.runs[i]?.run_id ?? i}
+                      className={
+                        typeof v === 'number' ? 'jp-Track-cell-num' : ''
+                      }
+                    >
+                      {cellValue(v)}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          );
+        })}
+      </table>
+    </div>
+  );
+}
+
+function Importance(props: {
+  chart: IAsync<IParamImportanceChart>;
+}): JSX.Element {
+  const { chart } = props;
+  if (chart.loading) {
+    return <div className="jp-Track-muted">Loading…</div>;
+  }
+  if (chart.error) {
+    return <div className="jp-Track-error">{chart.error}</div>;
+  }
+  const table = chart.value?.table ?? [];
+  if (!table.length) {
+    return <div className="jp-Track-muted">No params to rank.</div>;
+  }
+  return (
+    <table className="jp-Track-kv jp-Track-importance">
+      <thead>
+        <tr>
+          <th>param</th>
+          <th className="jp-Track-cell-num">correlation</th>
+          <th>method</th>
+          <th className="jp-Track-cell-num">runs</th>
+        </tr>
+      </thead>
+      <tbody>
+        {table.map(row => (
+          <tr key={row.param} data-param={row.param}>
+            <th scope="row">{row.param}</th>
+            <td className="jp-Track-cell-num">
+              {row.correlation === null ? (
+                '—'
+              ) : (
+                <span className="jp-Track-strength">
+                  <span
+                    className="jp-Track-strength-bar"
+                    style={{
+                      width: `${Math.round((row.strength ?? 0) * 100)}%`
+                    }}
+                  />
+                  <span>{formatNumber(row.correlation)}</span>
+                </span>
+              )}
+            </td>
+            <td
+              title={
+                row.method === 'spearman'
+                  ? "Spearman's rho"
+                  : 'correlation ratio'
+              }
+            >
+              {row.method}
+            </td>
+            <td className="jp-Track-cell-num">{row.n}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function CompareView(props: ICompareViewProps): JSX.Element {
+  const { comparison } = props;
+  const canCompare = props.selectedCount >= 2 && props.selectedCount <= 50;
+  const header = (
+    <div className="jp-Track-compare-toolbar">
+      <button
+        className="jp-Track-button jp-Track-button-accept"
+        disabled={!canCompare}
+        onClick={props.onCompareSelected}
+        title="Compare the runs selected in the Runs tab (2 to 50)"
+      >
+        Compare selected ({props.selectedCount})
+      </button>
+      {comparison.value ? (
+        <label className="jp-Track-toggle">
+          <input
+            type="checkbox"
+            checked={props.differencesOnly}
+            onChange={event => props.onDifferencesOnly(event.target.checked)}
+          />
+          Differences only
+        </label>
+      ) : null}
+    </div>
+  );
+  if (!props.runIds.length) {
+    return (
+      <div className="jp-Track-compare">
+        {header}
+        <div className="jp-Track-empty">
+          Select 2 to 50 runs in the Runs tab (Ctrl/Shift+click or the
+          checkboxes), then compare them.
+        </div>
+      </div>
+    );
+  }
+  if (comparison.loading && !comparison.value) {
+    return (
+      <div className="jp-Track-compare">
+        {header}
+        <div className="jp-Track-muted">Loading…</div>
+      </div>
+    );
+  }
+  if (comparison.error || !comparison.value) {
+    return (
+      <div className="jp-Track-compare">
+        {header}
+        <div className="jp-Track-error" role="alert">
+          {comparison.error ?? 'Nothing to compare.'}
+        </div>
+      </div>
+    );
+  }
+  const value = comparison.value;
+  const metricKeys = value.metrics.map(m => m.key);
+  const paramKeys = value.params.map(p => p.key);
+  const metricSelect = (
+    <label>
+      Metric{' '}
+      <select
+        className="jp-mod-styled"
+        aria-label="Metric"
+        value={props.metric}
+        onChange={event => props.onMetric(event.target.value)}
+      >
+        {metricKeys.map(k => (
+          <option key={k} value={k}>
+            {k}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <div className="jp-Track-compare">
+      {header}
+      <div className="jp-Track-muted">{value.runs.length} runs compared</div>
+      <SideBySide
+        comparison={value}
+        differencesOnly={props.differencesOnly}
+        onOpenRun={props.onOpenRun}
+      />
+      <ChartBox
+        title="Learning curves"
+        name="learning-curves"
+        chart={props.curves}
+        isLight={props.isLight}
+        empty="These runs have no metrics."
+      >
+        {metricSelect}
+        <label>
+          x{' '}
+          <select
+            className="jp-mod-styled"
+            aria-label="x axis"
+            value={props.x}
+            onChange={event => props.onX(event.target.value as CurveX)}
+          >
+            {X_LABELS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="jp-Track-toggle">
+          <input
+            type="checkbox"
+            checked={props.log}
+            aria-label="Log scale"
+            onChange={event => props.onLog(event.target.checked)}
+          />
+          log scale
+        </label>
+      </ChartBox>
+      <ChartBox
+        title="Parallel coordinates"
+        name="parallel-coordinates"
+        chart={props.parallel}
+        isLight={props.isLight}
+        empty="Needs params and a metric."
+      />
+      <ChartBox
+        title="Param vs metric"
+        name="scatter"
+        chart={props.scatter}
+        isLight={props.isLight}
+        empty="Needs a param and a metric."
+      >
+        <label>
+          Param{' '}
+          <select
+            className="jp-mod-styled"
+            aria-label="Param"
+            value={props.param}
+            onChange={event => props.onParam(event.target.value)}
+          >
+            {paramKeys.map(k => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </select>
+        </label>
+      </ChartBox>
+      <section className="jp-Track-compare-chart" data-chart="importance">
+        <h3>Which params matter for {props.metric || 'the metric'}</h3>
+        <Importance chart={props.importance} />
+      </section>
+    </div>
+  );
+}

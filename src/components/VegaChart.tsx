@@ -1,0 +1,96 @@
+/**
+ * Draws a Vega-Lite spec (built by the server with Altair) with vega-embed, which is bundled
+ * with the extension and loaded on first use (nothing comes from a CDN).
+ */
+import * as React from 'react';
+
+import type { VegaLiteSpec } from '../api';
+
+export interface IVegaChartProps {
+  spec: VegaLiteSpec;
+  /** JupyterLab's theme is light (dark uses vega's dark theme). */
+  isLight: boolean;
+  /** Accessible name of the chart. */
+  label: string;
+  /** Width to fit, in pixels (default: the container's). */
+  width?: number;
+}
+
+interface IEmbedResult {
+  finalize(): void;
+}
+
+type EmbedFn = (
+  el: HTMLElement,
+  spec: VegaLiteSpec,
+  options: Record<string, unknown>
+) => Promise<IEmbedResult>;
+
+let embedModule: Promise<EmbedFn> | null = null;
+
+/** vega-embed, loaded once (a separate chunk of the extension's bundle). */
+export function loadEmbed(): Promise<EmbedFn> {
+  if (!embedModule) {
+    embedModule = import('vega-embed').then(
+      module => module.default as unknown as EmbedFn
+    );
+  }
+  return embedModule;
+}
+
+export function VegaChart(props: IVegaChartProps): JSX.Element {
+  const node = React.useRef<HTMLDivElement>(null);
+  const [error, setError] = React.useState<string | null>(null);
+
+  React.useEffect(() => {
+    let result: IEmbedResult | null = null;
+    let cancelled = false;
+    const el = node.current;
+    if (!el) {
+      return;
+    }
+    const width = props.width ?? Math.max(200, el.clientWidth - 24);
+    const spec: VegaLiteSpec = { ...props.spec };
+    if (spec.width === undefined || spec.width === 'container') {
+      spec.width = width;
+    }
+    const config = {
+      ...((spec.config as Record<string, unknown> | undefined) ?? {}),
+      background: 'transparent'
+    };
+    spec.config = config;
+    loadEmbed()
+      .then(embed =>
+        embed(el, spec, {
+          actions: false,
+          renderer: 'svg',
+          theme: props.isLight ? undefined : 'dark',
+          tooltip: { theme: props.isLight ? 'light' : 'dark' }
+        })
+      )
+      .then(r => {
+        if (cancelled) {
+          r.finalize();
+        } else {
+          result = r;
+          setError(null);
+        }
+      })
+      .catch(reason => {
+        if (!cancelled) {
+          setError(String(reason));
+        }
+      });
+    return () => {
+      cancelled = true;
+      result?.finalize();
+    };
+  }, [props.spec, props.isLight, props.width]);
+
+  return (
+    <div className="jp-Track-chart" aria-label={props.label} role="figure">
+      <div ref={node} />
+      {error ? <div className="jp-Track-error">{error}</div> : null}
+    </div>
+  );
+}

@@ -1,0 +1,322 @@
+/**
+ * The Track panel in the left area: a header (server/version status) and tabs. The built-in tabs
+ * are Runs, Run and Compare; other plugins add theirs through `addTab` (see `tokens.ts`).
+ */
+import { ReactWidget } from '@jupyterlab/ui-components';
+import { ArrayExt } from '@lumino/algorithm';
+import { DisposableDelegate, IDisposable } from '@lumino/disposable';
+import { Message, MessageLoop } from '@lumino/messaging';
+import { ISignal, Signal } from '@lumino/signaling';
+import { Panel, TabPanel, Widget } from '@lumino/widgets';
+import * as React from 'react';
+
+import type { IRunDetail } from './api';
+import { CompareView } from './components/CompareView';
+import type { Highlighter } from './components/Highlighted';
+import { RunDetail } from './components/RunDetail';
+import { RunsView } from './components/RunsView';
+import { MAX_COMPARE, TrackModel } from './model';
+import type { ITrackSidebar, ITrackTab } from './tokens';
+import { versionMismatch } from './version';
+
+export const PANEL_ID = 'jupyter-track-sidebar';
+
+/** What the panel needs from JupyterLab (passed in by the plugin). */
+export interface IPanelServices {
+  goToCell(run: IRunDetail): void;
+  download(run: IRunDetail, path: string): void;
+  loadImage(run: IRunDetail, path: string): Promise<string>;
+  highlight: Highlighter | null;
+  isLight(): boolean;
+  themeChanged: ISignal<unknown, unknown> | null;
+}
+
+/** Re-render when any of the signals fires. */
+function useSignals(signals: (ISignal<unknown, unknown> | null)[]): void {
+  const [, setTick] = React.useState(0);
+  React.useEffect(() => {
+    const bump = (): void => setTick(t => t + 1);
+    const live = signals.filter((s): s is ISignal<unknown, unknown> => !!s);
+    live.forEach(s => s.connect(bump));
+    return () => live.forEach(s => s.disconnect(bump));
+  }, signals);
+}
+
+function Header(props: { model: TrackModel }): JSX.Element | null {
+  const { model } = props;
+  useSignals([model.changed]);
+  const info = model.info;
+  if (model.infoError) {
+    return (
+      <div className="jp-Track-banner jp-Track-banner-error" role="alert">
+        The jupyter-track server extension is not available: {model.infoError}
+      </div>
+    );
+  }
+  if (!info) {
+    return null;
+  }
+  const mismatch = versionMismatch(info.version);
+  return (
+    <>
+      {mismatch ? (
+        <div
+          className="jp-Track-banner jp-Track-banner-warn jp-Track-version"
+          role="alert"
+        >
+          {mismatch}
+        </div>
+      ) : null}
+      <div className="jp-Track-storeline" title={`Store: ${info.store}`}>
+        {info.store}
+      </div>
+    </>
+  );
+}
+
+function RunsTab(props: {
+  model: TrackModel;
+  onOpen(runId: string): void;
+  onCompare(): void;
+}): JSX.Element {
+  const { model } = props;
+  useSignals([model.changed]);
+  return (
+    <RunsView
+      experiments={model.experiments}
+      experimentId={model.experimentId}
+      filter={model.filter}
+      filterError={model.filterError}
+      loadError={model.loadError}
+      loading={model.loading}
+      loaded={model.loaded}
+      keys={model.keys}
+      columnIds={model.columnIds}
+      columns={model.columns}
+      sort={model.sort}
+      rows={model.rows}
+      total={model.total}
+      selection={model.selection}
+      activeRunId={model.activeRunId}
+      now={model.now}
+      maxCompare={MAX_COMPARE}
+      onExperiment={id => model.setExperiment(id)}
+      onFilter={filter => model.setFilter(filter)}
+      onColumns={ids => model.setColumns(ids)}
+      onSort={id => model.toggleSort(id)}
+      onSelect={(id, mode) => model.select(id, mode)}
+      onSelectAll={select => model.selectAll(select)}
+      onOpen={props.onOpen}
+      onCompare={props.onCompare}
+      onRefresh={() => void model.refresh()}
+    />
+  );
+}
+
+function RunTab(props: {
+  model: TrackModel;
+  services: IPanelServices;
+  onBack(): void;
+}): JSX.Element {
+  const { model, services } = props;
+  useSignals([model.detailChanged]);
+  return (
+    <RunDetail
+      detail={model.detail}
+      series={model.detailSeries}
+      highlight={services.highlight}
+      onGoToCell={services.goToCell}
+      onDownload={services.download}
+      loadImage={services.loadImage}
+      onBack={props.onBack}
+    />
+  );
+}
+
+function CompareTab(props: {
+  model: TrackModel;
+  services: IPanelServices;
+  onOpen(runId: string): void;
+}): JSX.Element {
+  const { model, services } = props;
+  useSignals([model.compareChanged, model.changed, services.themeChanged]);
+  const c = model.compare;
+  return (
+    <CompareView
+      runIds={c.runIds}
+      selectedCount={model.selection.size}
+      comparison={c.comparison}
+      metric={c.metric}
+      x={c.x}
+      log={c.log}
+      param={c.param}
+      differencesOnly={c.differencesOnly}
+      curves={c.curves}
+      parallel={c.parallel}
+      scatter={c.scatter}
+      importance={c.importance}
+      isLight={services.isLight()}
+      onCompareSelected={() => model.compareSelected()}
+      onMetric={m => c.setMetric(m)}
+      onX={x => c.setX(x)}
+      onLog={log => c.setLog(log)}
+      onParam={p => c.setParam(p)}
+      onDifferencesOnly={on => c.setDifferencesOnly(on)}
+      onOpenRun={props.onOpen}
+    />
+  );
+}
+
+interface ITabEntry {
+  tab: ITrackTab;
+  widget: Widget;
+}
+
+/**
+ * The panel itself; it also implements the `ITrackSidebar` service.
+ */
+export class TrackPanel extends Panel implements ITrackSidebar {
+  constructor(
+    readonly model: TrackModel,
+    private _services: IPanelServices
+  ) {
+    super();
+    this.id = PANEL_ID;
+    this.addClass('jp-Track-panel');
+    this.title.caption = 'Track: experiments and runs';
+
+    const header = ReactWidget.create(<Header model={model} />);
+    header.addClass('jp-Track-header-area');
+    this.addWidget(header);
+
+    this._tabs = new TabPanel({ tabPlacement: 'top', tabsMovable: false });
+    this._tabs.addClass('jp-Track-tabs');
+    this._tabs.tabBar.addClass('jp-Track-tabbar');
+    this._tabs.currentChanged.connect(() =>
+      this._tabChanged.emit(this.currentTab)
+    );
+    this.addWidget(this._tabs);
+    // The tab area is sized by CSS (flex); tell its Lumino layout when that size changes.
+    this._resizeObserver = new ResizeObserver(() => {
+      if (this._tabs.isVisible) {
+        MessageLoop.sendMessage(this._tabs, Widget.ResizeMessage.UnknownSize);
+      }
+    });
+    this._resizeObserver.observe(this._tabs.node);
+
+    const openRun = (runId: string): void => {
+      model.openRun(runId);
+      this.activateTab('run');
+    };
+    const compare = (): void => {
+      if (model.compareSelected()) {
+        this.activateTab('compare');
+      }
+    };
+    this.addTab({
+      id: 'runs',
+      label: 'Runs',
+      rank: 100,
+      create: m =>
+        ReactWidget.create(
+          <RunsTab model={m} onOpen={openRun} onCompare={compare} />
+        )
+    });
+    this.addTab({
+      id: 'run',
+      label: 'Run',
+      rank: 200,
+      create: m =>
+        ReactWidget.create(
+          <RunTab
+            model={m}
+            services={this._services}
+            onBack={() => this.activateTab('runs')}
+          />
+        )
+    });
+    this.addTab({
+      id: 'compare',
+      label: 'Compare',
+      rank: 300,
+      create: m =>
+        ReactWidget.create(
+          <CompareTab model={m} services={this._services} onOpen={openRun} />
+        )
+    });
+    this.activateTab('runs');
+  }
+
+  get widget(): Widget {
+    return this;
+  }
+
+  /** The id of the tab shown. */
+  get currentTab(): string | null {
+    const current = this._tabs.currentWidget;
+    return this._entries.find(e => e.widget === current)?.tab.id ?? null;
+  }
+
+  get tabChanged(): ISignal<this, string | null> {
+    return this._tabChanged;
+  }
+
+  addTab(tab: ITrackTab): IDisposable {
+    if (this._entries.some(e => e.tab.id === tab.id)) {
+      throw new Error(`A Track tab with id ${tab.id} already exists`);
+    }
+    const widget = tab.create(this.model);
+    widget.id = `jp-Track-tab-${tab.id}`;
+    widget.title.label = tab.label;
+    widget.title.dataset = { ...widget.title.dataset, trackTab: tab.id };
+    widget.addClass('jp-Track-tabcontent');
+    const rank = tab.rank ?? 500;
+    const index = ArrayExt.upperBound(
+      this._entries,
+      rank,
+      (e, r) => (e.tab.rank ?? 500) - r
+    );
+    this._entries.splice(index, 0, { tab, widget });
+    this._tabs.insertWidget(index, widget);
+    return new DisposableDelegate(() => {
+      ArrayExt.removeFirstWhere(this._entries, e => e.tab.id === tab.id);
+      widget.dispose();
+    });
+  }
+
+  activateTab(id: string): void {
+    const entry = this._entries.find(e => e.tab.id === id);
+    if (entry) {
+      this._tabs.currentWidget = entry.widget;
+    }
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.setVisible(true);
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.setVisible(false);
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.model.setVisible(this.isVisible);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._resizeObserver.disconnect();
+    this.model.dispose();
+    super.dispose();
+  }
+
+  private _tabs: TabPanel;
+  private _resizeObserver: ResizeObserver;
+  private _entries: ITabEntry[] = [];
+  private _tabChanged = new Signal<this, string | null>(this);
+}
