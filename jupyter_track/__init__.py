@@ -23,7 +23,25 @@ _FLUENT_NAMES = (
     "set_tags set_tracking_uri start_run"
 ).split()
 
-__all__ = [*_FLUENT_NAMES, "TrackClient", "__version__", "load_ipython_extension"]
+# Models and the registry (jupyter_track.models): loaded on first use.
+_MODEL_NAMES = (
+    "ModelInfo ModelSignature PyFuncModel Router SignatureError alias_history "
+    "create_registered_model delete_model_version delete_model_version_tag "
+    "delete_registered_model delete_registered_model_alias delete_registered_model_tag "
+    "get_model_version get_model_version_by_alias get_registered_model infer_signature "
+    "load_model log_model register_model registry_audit rollback_alias save_model "
+    "search_model_versions search_registered_models set_model_version_tag "
+    "set_registered_model_alias set_registered_model_tag update_model_version "
+    "update_registered_model"
+).split()
+
+__all__ = [
+    *_FLUENT_NAMES,
+    *_MODEL_NAMES,
+    "TrackClient",
+    "__version__",
+    "load_ipython_extension",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -33,6 +51,10 @@ def __getattr__(name: str) -> Any:
         from .tracking import fluent
 
         return getattr(fluent, name)
+    if name in _MODEL_NAMES:
+        from . import models
+
+        return getattr(models, name)
     if name == "TrackClient":
         from .tracking.client import TrackClient
 

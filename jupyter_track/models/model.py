@@ -1,0 +1,233 @@
+"""A saved model folder (manifest + files) and the loaded model's single ``predict`` interface.
+
+Folder layout (inside a run's artifacts, at the name given to ``log_model``)::
+
+    manifest.json        flavor, library versions, Python version, requirements, signature
+    requirements.txt     pinned requirements from the environment that saved the model
+    input_example.json   the input example, when one was given
+    model.pkl | model.json | model.pt    the model itself, in its flavor's format
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..store.errors import InvalidInput, NotFound
+from . import flavors as flavor_registry
+from .signature import ModelSignature, enforce, example_to_data, infer_signature, schema_of
+
+log = logging.getLogger("jupyter_track.models")
+
+MANIFEST = "manifest.json"
+FORMAT = "jupyter-track-model"
+FORMAT_VERSION = 1
+
+
+# ----------------------------------------------------------------------------- examples
+
+
+def _example_to_json(data: pd.DataFrame | np.ndarray) -> dict[str, Any]:
+    if isinstance(data, pd.DataFrame):
+        split = json.loads(data.to_json(orient="split", index=False, date_format="iso"))
+        return {"type": "dataframe", "columns": split["columns"], "data": split["data"]}
+    return {"type": "ndarray", "dtype": str(data.dtype), "data": data.tolist()}
+
+
+def _example_from_json(d: dict[str, Any]) -> pd.DataFrame | np.ndarray:
+    if d.get("type") == "dataframe":
+        return pd.DataFrame(d["data"], columns=d["columns"])
+    return np.asarray(d["data"], dtype=d.get("dtype"))
+
+
+# ------------------------------------------------------------------------------- saving
+
+
+def save_model(
+    model: Any,
+    path: str | Path,
+    *,
+    input_example: Any = None,
+    signature: ModelSignature | dict[str, Any] | None = None,
+    flavor: str | None = None,
+    extra_requirements: list[str] | None = None,
+) -> dict[str, Any]:
+    """Save ``model`` into the folder ``path`` (created; must be empty) and return its manifest.
+
+    The signature is inferred from ``input_example`` when not given: inputs from the example,
+    outputs from the model's predictions for it.
+    """
+    folder = Path(path)
+    if folder.exists() and any(folder.iterdir()):
+        raise InvalidInput(f"path {str(folder)!r}: folder is not empty")
+    chosen = flavor_registry.flavor_for(model, flavor)
+    example = example_to_data(input_example) if input_example is not None else None
+    if isinstance(signature, dict):
+        signature = ModelSignature.from_dict(signature)
+    if signature is not None and not isinstance(signature, ModelSignature):
+        raise InvalidInput(
+            f"signature: expected a ModelSignature (jt.infer_signature), got "
+            f"{type(signature).__name__}"
+        )
+    if signature is None and example is not None:
+        signature = infer_signature(example)
+        try:
+            output = chosen.predict(model, enforce(example, signature))
+            signature = ModelSignature(signature.inputs, _output_schema(output))
+        except Exception as exc:  # the output schema is informative only
+            log.warning("jupyter-track: could not predict on the input example: %s", exc)
+    folder.mkdir(parents=True, exist_ok=True)
+    details = chosen.save(model, folder)
+    libraries = flavor_registry.libraries_for(model, chosen)
+    requirements = [f"{name}=={version}" for name, version in libraries.items()]
+    requirements += list(extra_requirements or [])
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "flavor": chosen.name,
+        "model_file": chosen.model_file,
+        "flavor_details": details,
+        "python_version": platform.python_version(),
+        "library_versions": libraries,
+        "requirements": requirements,
+        "signature": signature.to_dict() if signature is not None else None,
+        "input_example": None,
+        "saved_by": f"jupyter-track {__version__}",
+    }
+    if example is not None:
+        (folder / "input_example.json").write_text(json.dumps(_example_to_json(example)))
+        manifest["input_example"] = "input_example.json"
+    (folder / "requirements.txt").write_text("\n".join(requirements) + "\n")
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def _output_schema(output: Any) -> Any:
+    if isinstance(output, pd.Series):
+        output = output.to_numpy()
+    if isinstance(output, list):
+        output = np.asarray(output)
+    try:
+        return schema_of(output)
+    except InvalidInput:
+        return None
+
+
+def saved_model_folder(model: Any, **kwargs: Any) -> tuple[tempfile.TemporaryDirectory[str], dict]:
+    """Save into a fresh temporary folder (the caller copies it, then cleans up)."""
+    tmp = tempfile.TemporaryDirectory(prefix="jupyter-track-model-")
+    manifest = save_model(model, Path(tmp.name) / "model", **kwargs)
+    return tmp, manifest
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of a saved model folder; ``NotFound`` when there is none."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise NotFound(f"no model saved at {str(folder)!r} (no {MANIFEST})")
+    manifest = json.loads(path.read_text())
+    if manifest.get("format") != FORMAT:
+        raise InvalidInput(f"{path}: not a jupyter-track model manifest")
+    return manifest
+
+
+@dataclass
+class PyFuncModel:
+    """A loaded model: ``predict(data)`` for every flavor, checked against the signature.
+
+    ``data`` may be a pandas DataFrame, a numpy array, a list of dicts or a dict of columns.
+    ``name``/``version``/``alias`` say which registry entry it came from (None for ``runs:/``).
+    """
+
+    native: Any
+    manifest: dict[str, Any]
+    path: Path
+    model_uri: str | None = None
+    name: str | None = None
+    version: int | None = None
+    alias: str | None = None
+    run_id: str | None = None
+    _signature: ModelSignature | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        sig = self.manifest.get("signature")
+        self._signature = ModelSignature.from_dict(sig) if sig else None
+        self._flavor = flavor_registry.get_flavor(self.manifest["flavor"])
+
+    @property
+    def flavor(self) -> str:
+        return str(self.manifest["flavor"])
+
+    @property
+    def signature(self) -> ModelSignature | None:
+        return self._signature
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The manifest: flavor, library versions, requirements, signature, ..."""
+        return self.manifest
+
+    @property
+    def input_example(self) -> pd.DataFrame | np.ndarray | None:
+        name = self.manifest.get("input_example")
+        if not name:
+            return None
+        return _example_from_json(json.loads((self.path / name).read_text()))
+
+    def prepare(self, data: Any) -> pd.DataFrame | np.ndarray:
+        """Check ``data`` against the signature and convert it; raises ``SignatureError``."""
+        return enforce(data, self._signature)
+
+    def predict(self, data: Any) -> Any:
+        """Predictions for ``data`` (DataFrame, numpy array, list of dicts, dict of columns).
+
+        A missing column or a value of the wrong type raises ``SignatureError`` (a
+        ``ValueError``) naming the column.
+        """
+        return self._flavor.predict(self.native, self.prepare(data))
+
+    def get_raw_model(self) -> Any:
+        """The underlying scikit-learn / XGBoost / PyTorch / Python object."""
+        return self.native
+
+    unwrap_python_model = get_raw_model
+
+    def __repr__(self) -> str:
+        where = self.model_uri or str(self.path)
+        return f"<PyFuncModel {self.flavor} {where}>"
+
+
+def load_model_folder(folder: Path, **info: Any) -> PyFuncModel:
+    """Load the model saved in ``folder`` (a warning when library versions differ)."""
+    manifest = read_manifest(folder)
+    flavor = flavor_registry.get_flavor(manifest["flavor"])
+    for name, saved in (manifest.get("library_versions") or {}).items():
+        here = flavor_registry.distribution_version(name)
+        if here is not None and here != saved:
+            log.warning(
+                "jupyter-track: model %s was saved with %s %s, this environment has %s",
+                info.get("model_uri") or folder,
+                name,
+                saved,
+                here,
+            )
+    try:
+        native = flavor.load(folder, manifest.get("flavor_details") or {})
+    except ImportError as exc:
+        needs = ", ".join(manifest.get("requirements") or [])
+        raise InvalidInput(
+            f"cannot load the {flavor.name} model: {exc} (it needs {needs})"
+        ) from exc
+    return PyFuncModel(native, manifest, folder, **info)
