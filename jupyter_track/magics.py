@@ -212,8 +212,8 @@ class TrackMagics(Magics):
             # no frontend cell id (plain IPython): link re-runs of the same code
             current.cell_id = "src-" + hashlib.sha1(cell.encode()).hexdigest()[:16]
         experiment_id = None
-        if args.experiment:
-            experiment_id = fluent._store().get_or_create_experiment(args.experiment).experiment_id
+        if args.experiment:  # like set_experiment: later cells and searches use it too
+            experiment_id = fluent.set_experiment(args.experiment).experiment_id
         run = fluent.start_run(
             experiment_id=experiment_id, run_name=args.run_name, nested=args.nested, tags=tags
         )
