@@ -38,10 +38,12 @@ from .errors import (
     TrackError,
 )
 from .experiments import ExperimentsMixin
+from .histories import HistoriesMixin
 from .metrics import MetricsMixin
 from .registry import RegistryMixin
 from .runs import ParamConflict, RunPage, RunsMixin
 from .schema import SCHEMA_VERSION
+from .views import ViewsMixin
 
 __all__ = [
     "ArtifactInfo",
@@ -71,7 +73,14 @@ __all__ = [
 
 
 class SQLiteStore(
-    ExperimentsMixin, RunsMixin, MetricsMixin, CellsMixin, ArtifactsMixin, RegistryMixin
+    ExperimentsMixin,
+    RunsMixin,
+    MetricsMixin,
+    CellsMixin,
+    ArtifactsMixin,
+    RegistryMixin,
+    HistoriesMixin,
+    ViewsMixin,
 ):
     """Experiments, runs, metrics, artifacts and the cell log in one SQLite file.
 

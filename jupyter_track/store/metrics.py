@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .db import Database
 from .entities import Metric
 from .errors import InvalidInput
+from .histories import update_rollups
 from .validation import check_key, metric_step, metric_value
 
 MetricRow = tuple[int, str, int, int, float]
@@ -83,6 +84,7 @@ class MetricsMixin:
                 "INSERT INTO metrics (run, key, step, timestamp, value) VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
+            update_rollups(conn, rows)  # before the summaries: it reads their counts
             conn.executemany(_UPSERT_SUMMARY, summaries)
 
     def log_metrics(self, run_id: str, metrics: Iterable[Metric | tuple[Any, ...]]) -> None:

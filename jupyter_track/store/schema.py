@@ -206,6 +206,43 @@ MIGRATIONS: list[list[str]] = [
                 SELECT RAISE(ABORT, 'registry_audit is append-only: DELETE is not allowed');
             END""",
     ],
+    # 3: metric rollups for charts (store/histories.py): per (run, key) series, every 1024
+    # consecutive points in arrival order form a bucket with its count, min point and max point,
+    # maintained by write_metric_rows. Existing points are folded in here (1024 must equal
+    # histories.ROLLUP_SIZE).
+    [
+        """CREATE TABLE IF NOT EXISTS metric_rollups (
+            run INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            bucket INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            lo REAL,
+            lo_step INTEGER,
+            lo_ts INTEGER,
+            hi REAL,
+            hi_step INTEGER,
+            hi_ts INTEGER,
+            PRIMARY KEY (run, key, bucket)
+        ) WITHOUT ROWID""",
+        """INSERT OR REPLACE INTO metric_rollups
+            (run, key, bucket, n, lo, lo_step, lo_ts, hi, hi_step, hi_ts)
+        WITH numbered AS MATERIALIZED (
+            SELECT run, key, step, timestamp, value,
+                   (row_number() OVER (PARTITION BY run, key ORDER BY rowid) - 1) / 1024 AS bucket
+            FROM metrics
+        ),
+        lows AS (
+            SELECT run, key, bucket, count(*) AS n, min(value) AS lo, step AS lo_step,
+                   timestamp AS lo_ts
+            FROM numbered GROUP BY run, key, bucket
+        ),
+        highs AS (
+            SELECT run, key, bucket, max(value) AS hi, step AS hi_step, timestamp AS hi_ts
+            FROM numbered GROUP BY run, key, bucket
+        )
+        SELECT l.run, l.key, l.bucket, l.n, l.lo, l.lo_step, l.lo_ts, h.hi, h.hi_step, h.hi_ts
+        FROM lows l JOIN highs h ON h.run = l.run AND h.key = l.key AND h.bucket = l.bucket""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
