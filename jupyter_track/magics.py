@@ -231,6 +231,7 @@ class TrackMagics(Magics):
                 )
             except (InvalidInput, TrackError) as exc:
                 notes.append(str(exc))
+        self._log_referenced_files(cell, run_id, notes)
         live = self._start_live(args.live, run_id) if args.live is not None else None
         status = RunStatus.FINISHED
         error_text = None
@@ -267,6 +268,16 @@ class TrackMagics(Magics):
         if last is not None:
             return eval(shell.compile(last, filename, "eval"), shell.user_global_ns, shell.user_ns)
         return None
+
+    def _log_referenced_files(self, cell: str, run_id: str, notes: list[str]) -> None:
+        """Data references: files the cell names in string literals are fingerprinted."""
+        from . import provenance
+
+        for path in provenance.referenced_files(self.shell.transform_cell(cell)):
+            try:
+                fluent.log_input(path, context="cell", run_id=run_id)
+            except (OSError, ValueError, TrackError) as exc:
+                notes.append(f"input {path}: {exc}")
 
     def _start_live(self, keys: list[str], run_id: str) -> Any:
         try:

@@ -210,3 +210,140 @@ def system_tags(git: GitState | None, env: Environment) -> dict[str, str]:
         tags["jt.notebook"] = notebook
         tags["mlflow.source.name"] = notebook
     return tags
+
+
+# ----------------------------------------------------------------------------- datasets
+
+FULL_HASH_LIMIT = 64 * 1024 * 1024
+SAMPLE_BYTES = 1024 * 1024
+MAX_FOLDER_FILES = 10_000
+
+
+@dataclass(frozen=True)
+class DatasetFingerprint:
+    """What identifies the data a run read: a digest plus a description of its shape."""
+
+    name: str
+    kind: str  # file, folder, dataframe, array
+    digest: str
+    source: str | None = None
+    rows: int | None = None
+    size: int | None = None
+    schema: dict[str, str] = field(default_factory=dict)
+    sampled: bool = False  # True when a large file was hashed from samples, not in full
+
+
+_digest_cache: dict[tuple[str, int, int], tuple[str, bool]] = {}
+
+
+def _file_digest(path: Path) -> tuple[str, bool]:
+    stat = path.stat()
+    key = (str(path.absolute()), stat.st_size, stat.st_mtime_ns)
+    cached = _digest_cache.get(key)
+    if cached is None:
+        cached = _digest_cache[key] = _compute_file_digest(path, stat.st_size)
+    return cached
+
+
+def _compute_file_digest(path: Path, size: int) -> tuple[str, bool]:
+    digest = hashlib.sha256()
+    if size <= FULL_HASH_LIMIT:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest(), False
+    # large file: size + head + middle + tail (documented as a sampled digest)
+    digest.update(str(size).encode())
+    with path.open("rb") as fh:
+        for offset in (0, size // 2, max(0, size - SAMPLE_BYTES)):
+            fh.seek(offset)
+            digest.update(fh.read(SAMPLE_BYTES))
+    return digest.hexdigest(), True
+
+
+def fingerprint(data: object, name: str | None = None) -> DatasetFingerprint:
+    """Fingerprint a file or folder path, a pandas DataFrame or a numpy array."""
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data).expanduser()
+        label = name or path.name
+        if path.is_file():
+            digest, sampled = _file_digest(path)
+            return DatasetFingerprint(
+                label,
+                "file",
+                digest,
+                str(path.absolute()),
+                size=path.stat().st_size,
+                sampled=sampled,
+            )
+        if path.is_dir():
+            digest = hashlib.sha256()
+            total, sampled_any = 0, False
+            files = sorted(p for p in path.rglob("*") if p.is_file())[:MAX_FOLDER_FILES]
+            for file in files:
+                file_digest, sampled = _file_digest(file)
+                sampled_any |= sampled
+                total += file.stat().st_size
+                digest.update(f"{file.relative_to(path).as_posix()}\0{file_digest}\n".encode())
+            return DatasetFingerprint(
+                label,
+                "folder",
+                digest.hexdigest(),
+                str(path.absolute()),
+                rows=len(files),
+                size=total,
+                sampled=sampled_any,
+            )
+        raise ValueError(f"dataset {str(data)!r}: no such file or folder")
+    module = type(data).__module__
+    if module.startswith("pandas") and hasattr(data, "columns"):
+        import pandas as pd
+
+        frame = data
+        hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()  # type: ignore[arg-type]
+        digest = hashlib.sha256(hashed.tobytes())
+        digest.update(",".join(map(str, frame.columns)).encode())  # type: ignore[attr-defined]
+        schema = {str(c): str(t) for c, t in frame.dtypes.items()}  # type: ignore[attr-defined]
+        return DatasetFingerprint(
+            name or "dataframe", "dataframe", digest.hexdigest(), rows=len(frame), schema=schema
+        )  # type: ignore[arg-type]
+    if module.startswith("numpy") and hasattr(data, "tobytes"):
+        import numpy as np
+
+        array = np.ascontiguousarray(data)
+        digest = hashlib.sha256(array.tobytes())
+        digest.update(f"{array.shape}{array.dtype}".encode())
+        return DatasetFingerprint(
+            name or "array",
+            "array",
+            digest.hexdigest(),
+            rows=int(array.shape[0]) if array.ndim else 1,
+            size=int(array.nbytes),
+            schema={"shape": str(array.shape), "dtype": str(array.dtype)},
+        )
+    raise ValueError(
+        f"dataset: expected a path, a pandas DataFrame or a numpy array, got {type(data).__name__}"
+    )
+
+
+def referenced_files(source: str, limit: int = 20) -> list[str]:
+    """String literals in ``source`` that name existing files (``pd.read_csv("data.csv")``)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+            if 0 < len(text) < 512 and "\n" not in text and ("/" in text or "." in text):
+                try:
+                    if os.path.isfile(text) and text not in found:
+                        found.append(text)
+                except (OSError, ValueError):
+                    continue
+            if len(found) >= limit:
+                break
+    return found

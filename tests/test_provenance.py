@@ -34,8 +34,9 @@ def test_clean_repo_records_commit_and_branch(repo: Path) -> None:
     with jt.start_run() as run:
         pass
     tags = jt.get_run(run.info.run_id).data.tags
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
-                          text=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True
+    ).stdout.strip()
     assert tags["jt.git.commit"] == head == tags["mlflow.source.git.commit"]
     assert tags["jt.git.branch"] == "main" and tags["jt.git.dirty"] == "false"
     assert not jt.TrackClient().list_artifacts(run.info.run_id)
@@ -85,3 +86,51 @@ def test_notebook_path_from_the_kernel_session(monkeypatch: pytest.MonkeyPatch) 
     got = jt.get_run(run.info.run_id)
     assert got.info.notebook == "work/train.ipynb"
     assert got.data.tags["jt.notebook"] == "work/train.ipynb"
+
+
+def test_log_input_fingerprints_files_frames_and_arrays(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    data = tmp_path / "train.csv"
+    data.write_text("x,y\n1,2\n3,4\n")
+    frame = pd.DataFrame({"x": [1, 3], "y": [2, 4]})
+    with jt.start_run() as run:
+        file_record = jt.log_input(str(data), context="training")
+        frame_record = jt.log_input(frame, name="features")
+        jt.log_input(np.arange(6).reshape(3, 2), name="labels")
+    tags = jt.get_run(run.info.run_id).data.tags
+    assert tags["jt.input.train.csv.digest"] == file_record["digest"]
+    assert tags["jt.input.train.csv.context"] == "training"
+    assert tags["jt.input.features.rows"] == "2" and frame_record["schema"] == {
+        "x": "int64",
+        "y": "int64",
+    }
+    assert tags["jt.input.labels.kind"] == "array"
+    # same content, same digest; changed content, another digest
+    with jt.start_run() as again:
+        assert jt.log_input(str(data))["digest"] == file_record["digest"]
+        assert (
+            jt.log_input(frame.assign(y=[2, 5]), name="features")["digest"]
+            != frame_record["digest"]
+        )
+    found = jt.search_runs(
+        filter_string=f"tags.`jt.input.train.csv.digest` = '{file_record['digest']}'"
+    )
+    assert set(found["run_id"]) == {run.info.run_id, again.info.run_id}
+    with pytest.raises(ValueError, match="no such file"), jt.start_run():
+        jt.log_input(str(tmp_path / "missing.csv"))
+
+
+def test_track_magic_records_files_the_cell_reads(tmp_path: Path) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    (Path.cwd() / "data.csv").write_text("a\n1\n")
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance()
+    shell.run_cell("%load_ext jupyter_track")
+    shell.run_cell("%%track -q\nimport pandas as pd\nframe = pd.read_csv('data.csv')\n")
+    shell.run_cell("%unload_ext jupyter_track")
+    InteractiveShell.clear_instance()
+    tags = jt.search_runs(output_format="list")[0].data.tags
+    assert tags["jt.input.data.csv.kind"] == "file" and tags["jt.input.data.csv.context"] == "cell"

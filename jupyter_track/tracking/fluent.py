@@ -446,6 +446,49 @@ def delete_tag(key: str) -> None:
     _store().delete_tag(_current_run().info.run_id, key)
 
 
+# ------------------------------------------------------------------------------- datasets
+
+
+def log_input(
+    dataset: Any,
+    context: str | None = None,
+    name: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """Record the data a run used: a file or folder path, a DataFrame or a numpy array.
+
+    The fingerprint (a SHA-256 digest of the content, plus rows, size and schema) is stored as
+    ``jt.input.<name>.*`` tags, so ``tags."jt.input.train.digest" = '...'`` finds every run
+    that read exactly that data, and as the artifact ``inputs/<name>.json``.
+    """
+    fp = provenance.fingerprint(dataset, name)
+    record: dict[str, Any] = {
+        "name": fp.name,
+        "kind": fp.kind,
+        "digest": fp.digest,
+        "source": fp.source,
+        "rows": fp.rows,
+        "size": fp.size,
+        "schema": fp.schema,
+        "sampled": fp.sampled,
+        "context": context,
+        "tags": dict(tags or {}),
+    }
+    target = run_id or _current_run().info.run_id
+    prefix = f"jt.input.{fp.name}"
+    run_tags = {f"{prefix}.digest": fp.digest, f"{prefix}.kind": fp.kind}
+    for key in ("source", "rows", "size", "context"):
+        if record[key] is not None:
+            run_tags[f"{prefix}.{key}"] = record[key]
+    store = _store()
+    store.set_tags(target, run_tags)
+    store.write_artifact_bytes(
+        target, f"inputs/{fp.name}.json", json.dumps(record, indent=2, default=str).encode()
+    )
+    return record
+
+
 # ------------------------------------------------------------------------------ artifacts
 
 
