@@ -188,7 +188,7 @@ class PyTorchFlavor(Flavor):
         param = next(iter(model.parameters()), None)
         dtype = param.dtype if param is not None else torch.float32
         if array.dtype.kind in "fiub":
-            tensor = torch.as_tensor(array).to(dtype)
+            tensor = torch.tensor(array, dtype=dtype)  # a copy: inputs may be read-only
         else:
             raise InvalidInput(f"input: a PyTorch model needs numbers, got {array.dtype} values")
         was_training = model.training
