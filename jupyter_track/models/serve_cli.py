@@ -107,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
     except (TrackError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a graceful shutdown
+        return 0
     return 0
 
 
