@@ -1,11 +1,16 @@
-"""The ``ExtensionApp``: configuration (``c.JupyterTrack.*``) and route registration."""
+"""The ``ExtensionApp``: configuration (``c.JupyterTrack.*``), store access, route registration."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Unicode
+from traitlets import Integer, Unicode
 
 from .. import __version__
+from ..paths import DB_ENV, URI_ENV, resolve_db_path
+from .access import StoreAccess
 
 
 class JupyterTrack(ExtensionApp):
@@ -20,11 +25,29 @@ class JupyterTrack(ExtensionApp):
         help="Path of the SQLite store. Empty: JUPYTER_TRACK_URI / JUPYTER_TRACK_DB, else the "
         "Jupyter data dir. The value is exported to kernels started by this server.",
     )
+    read_threads = Integer(
+        4, config=True, help="Threads that answer read requests (SQLite never runs on the loop)."
+    )
+
+    access: StoreAccess | None = None
+
+    def initialize_settings(self) -> None:
+        if self.db_path:
+            path = Path(self.db_path).expanduser().absolute()
+            # kernels inherit the server's environment: point them at the same file
+            os.environ[DB_ENV] = str(path)
+            os.environ[URI_ENV] = f"sqlite:///{path}"
+        self.access = StoreAccess(resolve_db_path(), read_threads=self.read_threads)
+        self.log.info("jupyter-track: store %s", self.access.path)
 
     def initialize_handlers(self) -> None:
         from .routes import setup_routes
 
         setup_routes(self)
+
+    async def stop_extension(self) -> None:
+        if self.access is not None:
+            self.access.close()
 
     @property
     def version(self) -> str:

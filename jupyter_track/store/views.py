@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,7 @@ class ViewsMixin:
     ) -> dict[str, dict[str, dict[str, Any]]]:
         """``{run_id: {"params": {...}, "metrics": {...}, "tags": {...}}}`` for chosen keys.
 
-        Metrics are last values (NaN as None). Runs that do not exist are left out.
+        Metrics are last values (NaN as float NaN). Runs that do not exist are left out.
         """
         result: dict[str, dict[str, dict[str, Any]]] = {
             r: {"params": {}, "metrics": {}, "tags": {}} for r in run_ids
@@ -88,7 +89,10 @@ class ViewsMixin:
                     f"ON t.run = r.id WHERE r.run_id IN ({', '.join('?' * len(chunk))})" + key_sql,
                     [*chunk, *key_params],
                 )
+                nan_for_null = kind == "metrics"  # a stored NULL metric value is NaN
                 for run_id, key, value in rows:
+                    if value is None and nan_for_null:
+                        value = math.nan
                     result[run_id][kind][key] = value
         return result
 

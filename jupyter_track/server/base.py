@@ -1,0 +1,120 @@
+"""The one base handler every jupyter-track route derives from.
+
+* authenticated: Jupyter's own identity provider; no user means 403 (also on servers that
+  allow unauthenticated access elsewhere); writes keep Jupyter's XSRF check;
+* SQLite only in the thread pools of :class:`~.access.StoreAccess`, never on the event loop;
+  the JSON encoding of large answers happens there too;
+* every error, whatever raised it, is sent in the one shape of :mod:`.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_server.base.handlers import APIHandler
+from tornado.web import HTTPError
+
+from ..store.errors import TrackError
+from .access import StoreAccess
+from .errors import ApiError, error_body, from_store_error
+
+
+def dumps(payload: Any) -> bytes:
+    """Compact JSON; NaN and infinities must have been turned into strings before."""
+    return json.dumps(payload, allow_nan=False, separators=(",", ":")).encode()
+
+
+class TrackHandler(APIHandler):
+    """Base of the REST handlers: store access, JSON in and out, errors."""
+
+    access: StoreAccess
+
+    def initialize(self, access: StoreAccess) -> None:
+        self.access = access
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if self.current_user is None:
+            raise ApiError(403, "forbidden", "authentication required")
+
+    # ------------------------------------------------------------------------ who is asking
+
+    @property
+    def user_name(self) -> str:
+        """The authenticated user's name, used to attribute changes."""
+        user = self.current_user
+        name = getattr(user, "username", None) or getattr(user, "name", None)
+        return str(name or user)
+
+    # ------------------------------------------------------------------------ store calls
+
+    async def read_store(
+        self, fn: Callable[..., Any], *args: Any, filter_text: str | None = None
+    ) -> Any:
+        """``fn(store, *args)`` on the read-only store, in the read pool."""
+        try:
+            return await self.access.read(fn, *args)
+        except TrackError as exc:
+            raise self._mapped(exc, filter_text) from exc
+
+    async def write_store(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(store, *args)`` on the writable store, in the write thread."""
+        try:
+            return await self.access.write(fn, *args)
+        except TrackError as exc:
+            raise self._mapped(exc, None) from exc
+
+    @staticmethod
+    def _mapped(exc: TrackError, filter_text: str | None) -> ApiError:
+        mapped = from_store_error(exc, filter_text=filter_text)
+        return mapped or ApiError(500, "internal", str(exc))
+
+    async def read_json(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> None:
+        """Answer with ``fn(store, *args)``, computed and JSON-encoded in the read pool."""
+
+        def work(store: Any) -> bytes:
+            return dumps(fn(store, *args))
+
+        self.send_bytes(await self.read_store(work, **kw))
+
+    def send_json(self, payload: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.send_bytes(dumps(payload))
+
+    def send_bytes(self, body: bytes) -> None:
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(body)
+
+    def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object, or a 400."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError as exc:
+            raise ApiError(400, "bad_request", f"the body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "bad_request", "the body must be a JSON object")
+        return body
+
+    # ------------------------------------------------------------------------------ errors
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc_info = kwargs.get("exc_info")
+        exc = exc_info[1] if exc_info else None
+        status, body = error_body(status_code, exc)
+        if status >= 500 and not isinstance(exc, HTTPError) and exc is not None:
+            self.log.error("jupyter-track: %s %s failed", self.request.method, self.request.uri)
+        self.set_status(status)
+        self.clear_header("Content-Disposition")
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(dumps(body))
+
+
+class NotFoundHandler(TrackHandler):
+    """Unknown paths under the API answer 404 in the one error shape."""
+
+    def _missing(self, *args: Any) -> None:
+        raise ApiError(404, "not_found", f"no such API route: {self.request.path}")
+
+    get = post = patch = put = delete = _missing

@@ -1,0 +1,101 @@
+"""``GET charts/<kind>``: the Vega-Lite specs of ``jupyter_track.charts``, data inlined.
+
+The widgets draw the same specs, so the sidebar and the notebook show the same charts. Specs
+are built (Altair) and encoded in the read pool.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import charts as specs
+from ..store import SQLiteStore
+from .base import TrackHandler
+from .query import bool_arg, choice_arg, int_arg, list_arg, str_arg
+from .runs import MAX_RUN_IDS
+
+
+def _spec(chart: Any) -> dict[str, Any]:
+    return chart.to_dict()
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class _ChartHandler(TrackHandler):
+    def run_ids(self) -> list[str]:
+        return list(dict.fromkeys(list_arg(self, "run_ids", required=True, max_items=MAX_RUN_IDS)))
+
+
+class LearningCurvesHandler(_ChartHandler):
+    """One metric across runs; x = step, wall time or relative time."""
+
+    async def get(self) -> None:
+        run_ids = self.run_ids()
+        key = str_arg(self, "key", required=True) or ""
+        x = choice_arg(self, "x", specs.X_MODES, "auto")
+        log = bool_arg(self, "log", False)
+        max_points = int_arg(self, "max_points", 1000, lo=10, hi=100_000) or 1000
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            series = store.metric_histories(run_ids, [key], max_points=max_points)
+            chart = specs.learning_curves(series, metric=key, x=x, log_scale=log)
+            return {"spec": _spec(chart)}
+
+        await self.read_json(work)
+
+
+class ParallelCoordinatesHandler(_ChartHandler):
+    """Chosen params and one metric as parallel axes."""
+
+    async def get(self) -> None:
+        run_ids = self.run_ids()
+        metric = str_arg(self, "metric", required=True) or ""
+        params = list_arg(self, "params") or None
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            runs = store.get_runs(run_ids)
+            chart = specs.parallel_coordinates(runs, metric=metric, params=params)
+            return {"spec": _spec(chart)}
+
+        await self.read_json(work)
+
+
+class ScatterHandler(_ChartHandler):
+    """One param against one metric."""
+
+    async def get(self) -> None:
+        run_ids = self.run_ids()
+        param = str_arg(self, "param", required=True) or ""
+        metric = str_arg(self, "metric", required=True) or ""
+        log_x = bool_arg(self, "log_x", False)
+        log_y = bool_arg(self, "log_y", False)
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            chart = specs.scatter(
+                store.get_runs(run_ids), param=param, metric=metric, log_x=log_x, log_y=log_y
+            )
+            return {"spec": _spec(chart)}
+
+        await self.read_json(work)
+
+
+class ParamImportanceHandler(_ChartHandler):
+    """Params ranked by correlation with a metric: the table and its bar chart."""
+
+    async def get(self) -> None:
+        run_ids = self.run_ids()
+        metric = str_arg(self, "metric", required=True) or ""
+        params = list_arg(self, "params") or None
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            table = specs.param_importance(store.get_runs(run_ids), metric=metric, params=params)
+            rows = [{k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")]
+            chart = specs.param_importance_chart(table, metric=metric)
+            return {"spec": _spec(chart), "table": rows}
+
+        await self.read_json(work)
