@@ -11,6 +11,7 @@ import getpass
 import hashlib
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -94,6 +95,54 @@ def _site_dirs_signature() -> tuple[float, ...]:
     return tuple(stamps)
 
 
+def _normalize(name: str) -> str:
+    """PEP 503 project name normalization (``Foo_Bar.baz`` -> ``foo-bar-baz``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_packages() -> dict[str, str]:
+    """``{normalized name: version}`` of the distributions on ``sys.path`` (first one wins).
+
+    Reads the ``name-version.dist-info`` / ``.egg-info`` folder names, as pip writes them,
+    instead of parsing every METADATA file (about 1 ms instead of about 100 ms for 150
+    packages); only entries whose folder name carries no version have their metadata read.
+    """
+    packages: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:  # a zip file, a missing folder
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                stem = name[: -len(".dist-info")]
+            elif name.endswith(".egg-info"):
+                stem = name[: -len(".egg-info")]
+            else:
+                continue
+            project, _, rest = stem.partition("-")
+            version = rest.split("-", 1)[0]
+            if not project or not version:
+                found = _read_metadata(os.path.join(entry or ".", name))
+                if found is None:
+                    continue
+                project, version = found
+            packages.setdefault(_normalize(project), version)
+    return packages
+
+
+def _read_metadata(path: str) -> tuple[str, str] | None:
+    from importlib import metadata
+
+    try:
+        dist = metadata.PathDistribution(Path(path))
+        name = dist.metadata["Name"] if dist.metadata else None
+        version = dist.version
+    except Exception:
+        return None
+    return (name, version) if name and version else None
+
+
 def environment() -> Environment:
     """The installed distributions with versions, hashed; recomputed after ``pip install``."""
     global _env_cache
@@ -104,13 +153,7 @@ def environment() -> Environment:
     with _env_lock:
         if _env_cache is not None and _env_cache[0] == signature:
             return _env_cache[1]
-        from importlib import metadata
-
-        packages: dict[str, str] = {}
-        for dist in metadata.distributions():
-            name = dist.metadata["Name"] if dist.metadata else None
-            if name:
-                packages.setdefault(name.lower().replace("_", "-"), dist.version)
+        packages = installed_packages()
         python = platform.python_version()
         plat = platform.platform()
         digest = hashlib.sha256()
