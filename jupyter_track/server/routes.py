@@ -21,6 +21,7 @@ from .charts import (
     ScatterHandler,
 )
 from .metrics import MetricHistoryHandler
+from .registry_routes import REGISTRY_ROUTES
 from .runs import CompareHandler, RestoreHandler, RunHandler, RunsHandler
 
 API_PREFIX = "jupyter-track/api"
@@ -41,6 +42,7 @@ ROUTES: list[tuple[str, type[TrackHandler]]] = [
     ("/charts/parallel-coordinates", ParallelCoordinatesHandler),
     ("/charts/scatter", ScatterHandler),
     ("/charts/param-importance", ParamImportanceHandler),
+    *REGISTRY_ROUTES,
 ]
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")

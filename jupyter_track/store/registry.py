@@ -906,6 +906,15 @@ class RegistryMixin:
         """One version; ``NotFound`` names the model or the missing version."""
         return self._get_version(self.db.conn(), name, check_version(version))
 
+    def get_model_versions(self, name: str) -> list[ModelVersion]:
+        """Every version of ``name``, newest first; ``NotFound`` for an unknown model."""
+        conn = self.db.conn()
+        pk = self._model_pk(conn, name)
+        rows = conn.execute(
+            f"{self._VERSION_SELECT} WHERE v.model = ? ORDER BY v.version DESC", (pk,)
+        ).fetchall()
+        return self._versions_from_rows(conn, rows)
+
     def get_latest_model_version(self, name: str) -> ModelVersion:
         """The highest-numbered version of ``name`` (what ``models:/<name>/latest`` means)."""
         conn = self.db.conn()

@@ -1,0 +1,373 @@
+"""REST routes for the model registry (the sidebar's Models tab).
+
+Reads go through the read pool; every change goes through the single writer thread, attributed
+to the authenticated Jupyter user (``actor_verified`` true in the audit trail), never to a name
+sent by the client. Alias changes are compare-and-set when the body carries
+``expected_version`` (``null``: "I believe the alias is not set"): if the alias moved meanwhile
+the answer is 409 with ``current_version`` and a message naming it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..store import NotFound, SQLiteStore
+from ..store.entities import json_number
+from ..store.errors import TrackError
+from ..store.registry import UNSET, AliasConflict, ModelVersion, check_version
+from .base import TrackHandler
+from .errors import ApiError
+from .query import int_arg, list_arg, str_arg
+
+MAX_METRICS_PER_VERSION = 50
+
+
+class RegistryHandler(TrackHandler):
+    """Base of the registry routes: an alias conflict keeps ``current_version`` in the body."""
+
+    @staticmethod
+    def _mapped(exc: TrackError, filter_text: str | None) -> ApiError:
+        if isinstance(exc, AliasConflict):
+            return ApiError(
+                409,
+                "conflict",
+                str(exc),
+                current_version=exc.current_version,
+                alias=exc.alias,
+            )
+        return TrackHandler._mapped(exc, filter_text)
+
+
+# ------------------------------------------------------------------------------ payloads
+
+
+def _versions_with_runs(store: SQLiteStore, versions: list[ModelVersion]) -> list[dict[str, Any]]:
+    """Versions with their source run's name, status and last metric values."""
+    runs = {}
+    for run_id in {v.run_id for v in versions if v.run_id}:
+        try:
+            runs[run_id] = store.get_run(run_id)
+        except NotFound:
+            continue  # purged run: the version still lists its source
+    out = []
+    for mv in versions:
+        item = mv.to_dict()
+        run = runs.get(mv.run_id) if mv.run_id else None
+        if run is None:
+            item["run"] = None
+        else:
+            metrics = dict(sorted(run.data.metrics.items())[:MAX_METRICS_PER_VERSION])
+            item["run"] = {
+                "run_id": run.info.run_id,
+                "run_name": run.info.run_name,
+                "experiment_id": run.info.experiment_id,
+                "status": run.info.status,
+                "lifecycle_stage": run.info.lifecycle_stage,
+                "metrics": {k: json_number(v) for k, v in metrics.items()},
+            }
+        out.append(item)
+    return out
+
+
+def model_detail(store: SQLiteStore, name: str) -> dict[str, Any]:
+    """The model, every version (newest first) with its run, and the aliases."""
+    model = store.get_registered_model(name)
+    versions = store.get_model_versions(name)
+    body = model.to_dict()
+    body.pop("latest_versions", None)
+    return {"model": body, "versions": _versions_with_runs(store, versions)}
+
+
+def _tags_arg(body: dict[str, Any], key: str) -> dict[str, str]:
+    tags = body.get(key) or {}
+    if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+        raise ApiError(400, "invalid_input", f"{key}: must be an object of strings")
+    return tags
+
+
+def _list_arg(body: dict[str, Any], key: str) -> list[str]:
+    items = body.get(key) or []
+    if not isinstance(items, list) or not all(isinstance(k, str) for k in items):
+        raise ApiError(400, "invalid_input", f"{key}: must be a list of strings")
+    return items
+
+
+def _description_arg(body: dict[str, Any]) -> str | None:
+    text = body.get("description")
+    if text is not None and not isinstance(text, str):
+        raise ApiError(400, "invalid_input", "description: must be a string")
+    return text
+
+
+def _check_fields(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ApiError(400, "invalid_input", f"unknown fields: {', '.join(unknown)}")
+
+
+def _expected(body: dict[str, Any]) -> Any:
+    if "expected_version" not in body:
+        return UNSET
+    value = body["expected_version"]
+    if value is None:
+        return None
+    try:
+        return check_version(value)
+    except TrackError as exc:
+        raise ApiError(400, "invalid_input", f"expected_version: {exc}") from None
+
+
+def _version_arg(version: str) -> int:
+    try:
+        return check_version(version)
+    except TrackError as exc:
+        raise ApiError(400, "invalid_input", str(exc)) from None
+
+
+# ------------------------------------------------------------------------------ handlers
+
+
+class RegisteredModelsHandler(RegistryHandler):
+    """``GET registry/models`` (search) and ``POST registry/models`` (create)."""
+
+    async def get(self) -> None:
+        filter_text = str_arg(self, "filter")
+        order_by = list_arg(self, "order_by", split=False) or None
+        limit = int_arg(self, "limit", 100, lo=1, hi=10_000)
+        page_token = str_arg(self, "page_token")
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            page = store.search_registered_models(filter_text, limit or 100, order_by, page_token)
+            return {"models": [m.to_dict() for m in page], "next_page_token": page.token}
+
+        await self.read_json(work)
+
+    async def post(self) -> None:
+        body = self.json_body()
+        _check_fields(body, {"name", "description", "tags"})
+        name = body.get("name")
+        description = _description_arg(body)
+        tags = _tags_arg(body, "tags")
+        user = self.user_name
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            store.create_registered_model(name, tags, description, actor=user, verified=True)
+            return model_detail(store, name)
+
+        self.send_json(await self.write_store(work), 201)
+
+
+class RegisteredModelHandler(RegistryHandler):
+    """``GET/PATCH/DELETE registry/models/{name}``."""
+
+    async def get(self, name: str) -> None:
+        await self.read_json(model_detail, name)
+
+    async def patch(self, name: str) -> None:
+        body = self.json_body()
+        _check_fields(body, {"description", "tags", "delete_tags"})
+        tags = _tags_arg(body, "tags")
+        delete = _list_arg(body, "delete_tags")
+        has_description = "description" in body
+        description = _description_arg(body)
+        user = self.user_name
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            with store.db.write():  # all of the change or none of it
+                store.get_registered_model(name)
+                if has_description:
+                    store.update_registered_model(name, description, actor=user, verified=True)
+                for key, value in tags.items():
+                    store.set_registered_model_tag(name, key, value, actor=user, verified=True)
+                for key in delete:
+                    store.delete_registered_model_tag(name, key, actor=user, verified=True)
+            return model_detail(store, name)
+
+        self.send_json(await self.write_store(work))
+
+    async def delete(self, name: str) -> None:
+        user = self.user_name
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            store.delete_registered_model(name, actor=user, verified=True)
+            return {"name": name, "deleted": True}
+
+        self.send_json(await self.write_store(work))
+
+
+class ModelVersionsHandler(RegistryHandler):
+    """``GET registry/models/{name}/versions`` and ``POST`` (register a logged model)."""
+
+    async def get(self, name: str) -> None:
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            return {"versions": _versions_with_runs(store, store.get_model_versions(name))}
+
+        await self.read_json(work)
+
+    async def post(self, name: str) -> None:
+        body = self.json_body()
+        _check_fields(body, {"model_uri", "description", "tags"})
+        model_uri = body.get("model_uri")
+        if not isinstance(model_uri, str) or not model_uri:
+            raise ApiError(400, "invalid_input", "model_uri: required, e.g. runs:/<run_id>/model")
+        description = _description_arg(body)
+        tags = _tags_arg(body, "tags")
+        user = self.user_name
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            from ..models.resolve import register_model
+
+            mv = register_model(
+                store,
+                model_uri,
+                name,
+                tags=tags,
+                description=description,
+                actor=user,
+                verified=True,
+            )
+            return _versions_with_runs(store, [mv])[0]
+
+        self.send_json(await self.write_store(work), 201)
+
+
+class ModelVersionHandler(RegistryHandler):
+    """``GET/PATCH/DELETE registry/models/{name}/versions/{version}``."""
+
+    async def get(self, name: str, version: str) -> None:
+        number = _version_arg(version)
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            return _versions_with_runs(store, [store.get_model_version(name, number)])[0]
+
+        await self.read_json(work)
+
+    async def patch(self, name: str, version: str) -> None:
+        number = _version_arg(version)
+        body = self.json_body()
+        _check_fields(body, {"description", "tags", "delete_tags"})
+        tags = _tags_arg(body, "tags")
+        delete = _list_arg(body, "delete_tags")
+        has_description = "description" in body
+        description = _description_arg(body)
+        user = self.user_name
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            with store.db.write():
+                store.get_model_version(name, number)
+                if has_description:
+                    store.update_model_version(name, number, description, actor=user, verified=True)
+                for key, value in tags.items():
+                    store.set_model_version_tag(name, number, key, value, actor=user, verified=True)
+                for key in delete:
+                    store.delete_model_version_tag(name, number, key, actor=user, verified=True)
+            return _versions_with_runs(store, [store.get_model_version(name, number)])[0]
+
+        self.send_json(await self.write_store(work))
+
+    async def delete(self, name: str, version: str) -> None:
+        number = _version_arg(version)
+        user = self.user_name
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            store.delete_model_version(name, number, actor=user, verified=True)
+            return model_detail(store, name)
+
+        self.send_json(await self.write_store(work))
+
+
+class AliasHandler(RegistryHandler):
+    """``PUT registry/models/{name}/aliases/{alias}`` (set or move; compare-and-set with
+    ``expected_version``) and ``DELETE`` (``?expected_version=N`` for compare-and-set)."""
+
+    async def put(self, name: str, alias: str) -> None:
+        body = self.json_body()
+        _check_fields(body, {"version", "expected_version"})
+        if "version" not in body:
+            raise ApiError(400, "invalid_input", "version: required")
+        version = body["version"]
+        expected = _expected(body)
+        user = self.user_name
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            store.set_registered_model_alias(
+                name, alias, version, expected_version=expected, actor=user, verified=True
+            )
+            return model_detail(store, name)
+
+        self.send_json(await self.write_store(work))
+
+    async def delete(self, name: str, alias: str) -> None:
+        raw = str_arg(self, "expected_version")
+        expected = UNSET if raw in (None, "") else _expected({"expected_version": raw})
+        user = self.user_name
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            store.delete_registered_model_alias(
+                name, alias, expected_version=expected, actor=user, verified=True
+            )
+            return model_detail(store, name)
+
+        self.send_json(await self.write_store(work))
+
+
+class AliasRollbackHandler(RegistryHandler):
+    """``POST registry/models/{name}/aliases/{alias}/rollback``: back to the previous version."""
+
+    async def post(self, name: str, alias: str) -> None:
+        body = self.json_body()
+        _check_fields(body, {"expected_version"})
+        expected = _expected(body)
+        user = self.user_name
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            store.rollback_alias(name, alias, expected_version=expected, actor=user, verified=True)
+            return model_detail(store, name)
+
+        self.send_json(await self.write_store(work))
+
+
+class AliasHistoryHandler(RegistryHandler):
+    """``GET registry/models/{name}/aliases/{alias}/history``: newest first."""
+
+    async def get(self, name: str, alias: str) -> None:
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            entries = store.alias_history(name, alias)
+            return {"entries": [e.to_dict() for e in reversed(entries)]}
+
+        await self.read_json(work)
+
+
+class ModelAuditHandler(RegistryHandler):
+    """``GET registry/models/{name}/audit``: the model's audit timeline, newest first."""
+
+    async def get(self, name: str) -> None:
+        limit = int_arg(self, "limit", 200, lo=1, hi=10_000) or 200
+        before = int_arg(self, "before_id", None, lo=1, hi=2**62)
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            entries = store.registry_audit(
+                name, max_results=limit + 1, before_id=before, newest_first=True
+            )
+            if not entries and before is None:
+                store.get_registered_model(name)  # 404 for a model that never existed
+            more = len(entries) > limit
+            entries = entries[:limit]
+            return {
+                "entries": [e.to_dict() for e in entries],
+                "next_before_id": entries[-1].id if more and entries else None,
+            }
+
+        await self.read_json(work)
+
+
+REGISTRY_ROUTES: list[tuple[str, type[TrackHandler]]] = [
+    ("/registry/models", RegisteredModelsHandler),
+    ("/registry/models/{name}", RegisteredModelHandler),
+    ("/registry/models/{name}/versions", ModelVersionsHandler),
+    ("/registry/models/{name}/versions/{version}", ModelVersionHandler),
+    ("/registry/models/{name}/aliases/{alias}", AliasHandler),
+    ("/registry/models/{name}/aliases/{alias}/rollback", AliasRollbackHandler),
+    ("/registry/models/{name}/aliases/{alias}/history", AliasHistoryHandler),
+    ("/registry/models/{name}/audit", ModelAuditHandler),
+]
