@@ -43,6 +43,7 @@ from .metrics import MetricsMixin
 from .registry import RegistryMixin
 from .runs import ParamConflict, RunPage, RunsMixin
 from .schema import SCHEMA_VERSION
+from .series import SeriesMixin
 from .views import ViewsMixin
 
 __all__ = [
@@ -76,6 +77,7 @@ class SQLiteStore(
     ExperimentsMixin,
     RunsMixin,
     MetricsMixin,
+    SeriesMixin,
     CellsMixin,
     ArtifactsMixin,
     RegistryMixin,

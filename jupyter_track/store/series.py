@@ -1,0 +1,79 @@
+"""Reading metric points as they arrive, for live charts.
+
+A live chart polls a few times a second while a run logs thousands of points a second. Reading
+"the points of run R after rowid N" through the ``(run, key, step)`` index would walk the run's
+whole history on every poll (rowid is not a prefix of that index); walking the table's rowid
+range instead costs only the rows written since the last poll. Rowids grow with every commit
+(writes are serialized by ``BEGIN IMMEDIATE``), so a cursor on them never skips a point -- unless
+the rows with the highest rowids are purged (``jupyter-track gc``) while a chart is open: SQLite
+then hands their rowids out again and the chart misses the points written until the cursor is
+passed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .db import Database
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+class SeriesMixin:
+    db: Database
+
+    if TYPE_CHECKING:  # provided by another part of the store
+
+        def run_pk(self, run_id: str) -> int: ...
+
+    def metric_rows_since(
+        self, run_ids: Sequence[str], after_rowid: int, *, limit: int = 200_000
+    ) -> tuple[list[tuple[str, str, int, int, float]], int]:
+        """Points of ``run_ids`` written after ``after_rowid``: ``(run_id, key, step, timestamp,
+        value)`` in writing order, and the rowid to pass next time.
+
+        For live charts: the read walks the table's rowid range (only rows newer than the last
+        look, whatever the runs), never the whole history; at most ``limit`` rows per call.
+        Rowids grow with every commit (writes are serialized), so nothing is skipped.
+        """
+        pks = {self.run_pk(run_id): run_id for run_id in run_ids}
+        if not pks:
+            return [], after_rowid
+        marks = ", ".join("?" * len(pks))
+        rows = (
+            self.db.conn()
+            .execute(
+                # NOT INDEXED: walk the rowid range, not the (run, key, step) index
+                "SELECT rowid, run, key, step, timestamp, value FROM metrics NOT INDEXED "
+                f"WHERE rowid > ? AND run IN ({marks}) ORDER BY rowid LIMIT ?",
+                (after_rowid, *pks, limit),
+            )
+            .fetchall()
+        )
+        if not rows:
+            return [], after_rowid
+        return [(pks[r], k, s, t, _number(v)) for _, r, k, s, t, v in rows], rows[-1][0]
+
+    def metric_rows_until(self, run_id: str, until_rowid: int) -> list[tuple[str, int, int, float]]:
+        """Every point of ``run_id`` with rowid <= ``until_rowid``: ``(key, step, timestamp,
+        value)`` in writing order. A live chart reads a run's past with this, then follows it
+        with :meth:`metric_rows_since` from ``until_rowid`` on.
+        """
+        pk = self.run_pk(run_id)
+        return [
+            (k, s, t, _number(v))
+            for k, s, t, v in self.db.conn().execute(
+                "SELECT key, step, timestamp, value FROM metrics WHERE run = ? AND rowid <= ? "
+                "ORDER BY rowid",
+                (pk, until_rowid),
+            )
+        ]
+
+    def last_metric_rowid(self) -> int:
+        """The newest point's rowid (0 for an empty store): where a live chart starts reading."""
+        row = self.db.conn().execute("SELECT max(rowid) FROM metrics").fetchone()
+        return int(row[0] or 0)

@@ -1,0 +1,189 @@
+"""The registry widget: ``jt.models(name=None, editable=False)``.
+
+Registered models, their versions and aliases, and the recent alias changes from the audit
+trail. Read-only by default; with ``editable=True`` the browser can set, move and remove
+aliases, and every change goes through the registry's own audited API
+(:func:`jupyter_track.models.fluent.set_registered_model_alias`, compare-and-set against the
+version the widget showed, so a concurrent move is reported, not overwritten).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import traitlets
+
+from ..store import TrackError
+from ..tracking import fluent
+from . import static
+from ._common import TrackWidget, bundle
+
+AUDIT_SHOWN = 20
+_ALIAS_ACTIONS = ("set_alias", "delete_alias", "rollback_alias")
+
+
+class RegistryView(TrackWidget):
+    """Registered models, versions and aliases (see the module doc)."""
+
+    _esm = bundle("models.js")
+
+    models = traitlets.List(traitlets.Dict()).tag(sync=True)
+    audit = traitlets.List(traitlets.Dict()).tag(sync=True)
+    editable = traitlets.Bool(False).tag(sync=True)
+    message = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+
+    def __init__(self, name: str | None = None, *, editable: bool = False):
+        super().__init__()
+        self.name = name
+        self._store = fluent._store()
+        if name is not None:
+            self._store.get_registered_model(name)  # NotFound for a wrong name, now
+        self.editable = editable
+        self.on_msg(self._on_message)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the registry again."""
+        from ..models import fluent as registry
+
+        if self.name is not None:
+            found = [registry.get_registered_model(self.name)]
+            versions = registry.search_model_versions(filter_string=f"name = '{_quote(self.name)}'")
+        else:
+            found = registry.search_registered_models()
+            versions = registry.search_model_versions()
+        by_model: dict[str, list[Any]] = {}
+        for version in versions:
+            by_model.setdefault(version.name, []).append(version)
+        models = []
+        for model in found:
+            models.append(
+                {
+                    "name": model.name,
+                    "description": model.description,
+                    "aliases": dict(model.aliases),
+                    "versions": [
+                        {
+                            "version": v.version,
+                            "run_id": v.run_id,
+                            "status": v.status,
+                            "created": v.creation_timestamp,
+                            "user_id": v.user_id,
+                            "description": v.description,
+                            "aliases": sorted(v.aliases),
+                        }
+                        for v in sorted(by_model.get(model.name, []), key=lambda v: -v.version)
+                    ],
+                }
+            )
+        entries = registry.registry_audit(self.name, max_results=100_000)
+        alias_entries = [e for e in entries if e.action in _ALIAS_ACTIONS][-AUDIT_SHOWN:]
+        with self.hold_trait_notifications():
+            self.models = models
+            self.audit = [
+                {
+                    "model": e.model,
+                    "when": e.timestamp,
+                    "actor": e.actor,
+                    "verified": e.actor_verified,
+                    "action": e.action,
+                    "alias": e.alias,
+                    "from": e.old_value,
+                    "to": e.new_value,
+                }
+                for e in reversed(alias_entries)
+            ]
+
+    # ------------------------------------------------------------------------------ editing
+
+    def set_alias(self, name: str, alias: str, version: int, expected: Any = None) -> None:
+        """What the browser's "Set" button does (only when ``editable``)."""
+        self._handle(
+            {
+                "type": "set_alias",
+                "name": name,
+                "alias": alias,
+                "version": version,
+                "expected": expected,
+            }
+        )
+
+    def _on_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        self._handle(content)
+
+    def _handle(self, content: dict[str, Any]) -> None:
+        from ..models import fluent as registry
+
+        kind = content.get("type")
+        if kind == "refresh":
+            self.message = None
+            self.refresh()
+            return
+        if kind not in ("set_alias", "delete_alias"):
+            return
+        if not self.editable:
+            self.message = {
+                "kind": "error",
+                "text": "read-only: use jt.models(editable=True) to change aliases",
+            }
+            return
+        name, alias = str(content.get("name")), str(content.get("alias", "")).strip()
+        expected = content.get("expected")
+        try:
+            if kind == "set_alias":
+                version = int(content["version"])
+                registry.set_registered_model_alias(name, alias, version, expected_version=expected)
+                text = f"{name}: @{alias} now points to version {version}"
+            else:
+                # the store's audited delete, compare-and-set against the version shown
+                self._store.delete_registered_model_alias(name, alias, expected_version=expected)
+                text = f"{name}: removed @{alias}"
+            self.message = {"kind": "ok", "text": text}
+        except (TrackError, ValueError, KeyError) as exc:
+            self.message = {"kind": "error", "text": str(exc)}
+        self.refresh()
+
+    # ------------------------------------------------------------------------------ static
+
+    def _static_text(self) -> str:
+        lines = [f"{len(self.models)} registered models"]
+        for model in self.models:
+            aliases = ", ".join(f"@{a}=v{v}" for a, v in sorted(model["aliases"].items()))
+            lines.append(
+                f"  {model['name']}: {len(model['versions'])} versions"
+                + (f"; {aliases}" if aliases else "")
+            )
+        return "\n".join(lines)
+
+    def _static_html(self) -> str:
+        rows = []
+        for model in self.models:
+            for v in model["versions"]:
+                rows.append(
+                    (
+                        model["name"],
+                        f"v{v['version']}",
+                        " ".join(f"@{a}" for a in v["aliases"]),
+                        (v["run_id"] or "")[:8],
+                        v["user_id"],
+                    )
+                )
+        return static.table(
+            ["model", "version", "aliases", "run", "by"],
+            rows,
+            caption=self._static_text().split("\n")[0],
+        )
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def models(name: str | None = None, *, editable: bool = False) -> RegistryView:
+    """Registered models with their versions and aliases (``jt.models()``).
+
+    ``name`` shows one model. Read-only unless ``editable=True``; alias changes made in the
+    widget then go through the registry's audited API (the audit trail records the kernel's
+    user) and are compare-and-set against the version the widget showed.
+    """
+    return RegistryView(name, editable=editable)
