@@ -23,7 +23,11 @@ if (!dev) {
   try {
     execFileSync(
       process.execPath,
-      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(here, 'tsconfig.json')],
+      [
+        join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(here, 'tsconfig.json')
+      ],
       { stdio: 'inherit' }
     );
   } catch {

@@ -4,9 +4,20 @@
  * (jupyter_track.charts); changing the metric or the scatter's param asks the kernel for new ones.
  */
 
-import { formatDuration, formatNumber, formatTime, h, showError } from './lib/dom';
+import {
+  formatDuration,
+  formatNumber,
+  formatTime,
+  h,
+  showError
+} from './lib/dom';
 import type { AnyModel, Cleanup, WidgetModule } from './lib/types';
-import { draw, loadRuntime, type Result, type VisualizationSpec } from './lib/vega';
+import {
+  draw,
+  loadRuntime,
+  type Result,
+  type VisualizationSpec
+} from './lib/vega';
 
 interface RunInfo {
   run_id: string;
@@ -64,16 +75,33 @@ function cell(row: TableRow, value: unknown): string {
   if (row.key === 'start_time') {
     return formatTime(value as number | null);
   }
-  return row.section === 'metrics' ? formatNumber(value) : value === null || value === undefined ? '—' : String(value);
+  return row.section === 'metrics'
+    ? formatNumber(value)
+    : value === null || value === undefined
+      ? '—'
+      : String(value);
 }
 
-function drawTable(model: AnyModel<CompareTraits>, onlyDiffs: boolean): HTMLElement {
+function drawTable(
+  model: AnyModel<CompareTraits>,
+  onlyDiffs: boolean
+): HTMLElement {
   const runs = model.get('runs');
   const head = h(
     'tr',
     {},
     h('th', {}, ''),
-    ...runs.map(run => h('th', { className: 'jp-Track-w-dot', title: run.run_id, attrs: { 'data-status': run.status } }, run.label))
+    ...runs.map(run =>
+      h(
+        'th',
+        {
+          className: 'jp-Track-w-dot',
+          title: run.run_id,
+          attrs: { 'data-status': run.status }
+        },
+        run.label
+      )
+    )
   );
   const body = h('tbody');
   let section = '';
@@ -84,22 +112,40 @@ function drawTable(model: AnyModel<CompareTraits>, onlyDiffs: boolean): HTMLElem
     if (row.section !== section) {
       section = row.section;
       body.append(
-        h('tr', { className: 'jp-Track-w-section' }, h('td', { attrs: { colspan: String(runs.length + 1) } }, section))
+        h(
+          'tr',
+          { className: 'jp-Track-w-section' },
+          h('td', { attrs: { colspan: String(runs.length + 1) } }, section)
+        )
       );
     }
-    const label = row.section === 'run' ? row.key.replace('_ms', '').replace('_', ' ') : row.key;
+    const label =
+      row.section === 'run'
+        ? row.key.replace('_ms', '').replace('_', ' ')
+        : row.key;
     body.append(
       h(
         'tr',
-        { className: row.differs ? 'jp-Track-w-differs' : '', title: row.differs ? 'differs between runs' : '' },
+        {
+          className: row.differs ? 'jp-Track-w-differs' : '',
+          title: row.differs ? 'differs between runs' : ''
+        },
         h('td', {}, label),
         ...row.values.map(value =>
-          h('td', { className: row.section === 'metrics' ? 'jp-Track-w-num' : '' }, cell(row, value))
+          h(
+            'td',
+            { className: row.section === 'metrics' ? 'jp-Track-w-num' : '' },
+            cell(row, value)
+          )
         )
       )
     );
   }
-  return h('div', { className: 'jp-Track-w-tablewrap' }, h('table', {}, h('thead', {}, head), body));
+  return h(
+    'div',
+    { className: 'jp-Track-w-tablewrap' },
+    h('table', {}, h('thead', {}, head), body)
+  );
 }
 
 const compare: WidgetModule<CompareTraits> = {
@@ -114,12 +160,29 @@ const compare: WidgetModule<CompareTraits> = {
     const grid = h('div', { className: 'jp-Track-w-grid' });
     el.replaceChildren(toolbar, tableBox, grid);
 
-    const charts = new Map<string, { panel: HTMLElement; chart: HTMLElement; note: HTMLElement; head: HTMLElement }>();
+    const charts = new Map<
+      string,
+      {
+        panel: HTMLElement;
+        chart: HTMLElement;
+        note: HTMLElement;
+        head: HTMLElement;
+      }
+    >();
     for (const { key, title } of PANELS) {
-      const chart = h('div', { className: 'jp-Track-w-chart', attrs: { 'data-chart': key } });
+      const chart = h('div', {
+        className: 'jp-Track-w-chart',
+        attrs: { 'data-chart': key }
+      });
       const note = h('div', { className: 'jp-Track-w-note' });
       const head = h('h4', {}, title);
-      const panel = h('div', { className: 'jp-Track-w-panel' }, head, chart, note);
+      const panel = h(
+        'div',
+        { className: 'jp-Track-w-panel' },
+        head,
+        chart,
+        note
+      );
       charts.set(key, { panel, chart, note, head });
       grid.append(panel);
     }
@@ -137,7 +200,11 @@ const compare: WidgetModule<CompareTraits> = {
           model.save_changes();
         }),
         h('label', {}, diffs, 'only rows that differ'),
-        h('span', { className: 'jp-Track-w-muted' }, `${model.get('runs').length} runs`)
+        h(
+          'span',
+          { className: 'jp-Track-w-muted' },
+          `${model.get('runs').length} runs`
+        )
       );
       const scatter = charts.get('scatter');
       if (scatter) {
@@ -147,7 +214,10 @@ const compare: WidgetModule<CompareTraits> = {
               model.save_changes();
             })
           : null;
-        scatter.head.replaceChildren('Param vs metric', ...(picker ? [picker] : []));
+        scatter.head.replaceChildren(
+          'Param vs metric',
+          ...(picker ? [picker] : [])
+        );
       }
     };
 
@@ -173,18 +243,27 @@ const compare: WidgetModule<CompareTraits> = {
         slot.note.textContent = notes[key] ?? '';
         const spec = specs[key];
         if (!spec) {
-          slot.chart.replaceChildren(h('div', { className: 'jp-Track-w-muted' }, 'nothing to draw'));
+          slot.chart.replaceChildren(
+            h('div', { className: 'jp-Track-w-muted' }, 'nothing to draw')
+          );
           continue;
         }
         try {
-          const result = await draw(runtime, slot.chart, spec as VisualizationSpec);
+          const result = await draw(
+            runtime,
+            slot.chart,
+            spec as VisualizationSpec
+          );
           if (closed) {
             result.finalize();
             return;
           }
           results.set(key, result);
         } catch (error) {
-          showError(slot.chart, `Cannot draw the chart: ${(error as Error).message}`);
+          showError(
+            slot.chart,
+            `Cannot draw the chart: ${(error as Error).message}`
+          );
         }
       }
       el.dataset.drawn = String(results.size);
@@ -201,13 +280,19 @@ const compare: WidgetModule<CompareTraits> = {
     onTable();
     model.on('change:table change:runs', onTable);
     model.on('change:specs change:notes', onSpecs);
-    model.on('change:metric change:param change:params change:metrics', drawToolbar);
+    model.on(
+      'change:metric change:param change:params change:metrics',
+      drawToolbar
+    );
     await drawCharts();
     return () => {
       closed = true;
       model.off('change:table change:runs', onTable);
       model.off('change:specs change:notes', onSpecs);
-      model.off('change:metric change:param change:params change:metrics', drawToolbar);
+      model.off(
+        'change:metric change:param change:params change:metrics',
+        drawToolbar
+      );
       for (const result of results.values()) {
         result.finalize();
       }

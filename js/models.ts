@@ -45,14 +45,21 @@ interface ModelsTraits {
   message: { kind: string; text: string } | null;
 }
 
-function send(model: AnyModel<ModelsTraits>, content: Record<string, unknown>): void {
+function send(
+  model: AnyModel<ModelsTraits>,
+  content: Record<string, unknown>
+): void {
   model.send(content);
 }
 
 function drawModel(model: AnyModel<ModelsTraits>, item: Model): HTMLElement {
   const editable = model.get('editable');
   const chips = Object.entries(item.aliases).map(([alias, version]) => {
-    const chip = h('span', { className: 'jp-Track-w-alias', attrs: { 'data-alias': alias } }, `@${alias} → v${version}`);
+    const chip = h(
+      'span',
+      { className: 'jp-Track-w-alias', attrs: { 'data-alias': alias } },
+      `@${alias} → v${version}`
+    );
     if (editable) {
       chip.append(
         h(
@@ -61,7 +68,13 @@ function drawModel(model: AnyModel<ModelsTraits>, item: Model): HTMLElement {
             title: `remove alias ${alias}`,
             attrs: { 'aria-label': `remove alias ${alias}` },
             on: {
-              click: () => send(model, { type: 'delete_alias', name: item.name, alias, expected: version })
+              click: () =>
+                send(model, {
+                  type: 'delete_alias',
+                  name: item.name,
+                  alias,
+                  expected: version
+                })
             }
           },
           '×'
@@ -70,18 +83,37 @@ function drawModel(model: AnyModel<ModelsTraits>, item: Model): HTMLElement {
     }
     return chip;
   });
-  const head = h('tr', {}, ...['version', 'created', 'run', 'by', 'aliases', ...(editable ? ['set alias'] : [])].map(t => h('th', {}, t)));
+  const head = h(
+    'tr',
+    {},
+    ...[
+      'version',
+      'created',
+      'run',
+      'by',
+      'aliases',
+      ...(editable ? ['set alias'] : [])
+    ].map(t => h('th', {}, t))
+  );
   const body = item.versions.map(version => {
     const cells = [
       h('td', {}, `v${version.version}`),
       h('td', {}, formatTime(version.created)),
-      h('td', { title: version.run_id ?? '' }, h('code', {}, (version.run_id ?? '').slice(0, 8))),
+      h(
+        'td',
+        { title: version.run_id ?? '' },
+        h('code', {}, (version.run_id ?? '').slice(0, 8))
+      ),
       h('td', {}, version.user_id ?? ''),
       h('td', {}, version.aliases.map(a => `@${a}`).join(' '))
     ];
     if (editable) {
       const input = h('input', {
-        attrs: { type: 'text', placeholder: 'champion', 'aria-label': `alias for version ${version.version}` }
+        attrs: {
+          type: 'text',
+          placeholder: 'champion',
+          'aria-label': `alias for version ${version.version}`
+        }
       });
       const submit = (): void => {
         const alias = input.value.trim();
@@ -89,7 +121,13 @@ function drawModel(model: AnyModel<ModelsTraits>, item: Model): HTMLElement {
           return;
         }
         const expected = alias in item.aliases ? item.aliases[alias] : null;
-        send(model, { type: 'set_alias', name: item.name, alias, version: version.version, expected });
+        send(model, {
+          type: 'set_alias',
+          name: item.name,
+          alias,
+          version: version.version,
+          expected
+        });
       };
       input.addEventListener('keydown', event => {
         if (event.key === 'Enter') {
@@ -97,17 +135,36 @@ function drawModel(model: AnyModel<ModelsTraits>, item: Model): HTMLElement {
         }
       });
       cells.push(
-        h('td', {}, h('span', { className: 'jp-Track-w-aliasform' }, input, h('button', { on: { click: submit } }, 'Set')))
+        h(
+          'td',
+          {},
+          h(
+            'span',
+            { className: 'jp-Track-w-aliasform' },
+            input,
+            h('button', { on: { click: submit } }, 'Set')
+          )
+        )
       );
     }
-    return h('tr', { attrs: { 'data-version': String(version.version) } }, ...cells);
+    return h(
+      'tr',
+      { attrs: { 'data-version': String(version.version) } },
+      ...cells
+    );
   });
   return h(
     'div',
     { className: 'jp-Track-w-model', attrs: { 'data-model': item.name } },
     h('h4', {}, item.name, ' ', ...chips),
-    item.description ? h('div', { className: 'jp-Track-w-muted' }, item.description) : null,
-    h('div', { className: 'jp-Track-w-tablewrap' }, h('table', {}, h('thead', {}, head), h('tbody', {}, ...body)))
+    item.description
+      ? h('div', { className: 'jp-Track-w-muted' }, item.description)
+      : null,
+    h(
+      'div',
+      { className: 'jp-Track-w-tablewrap' },
+      h('table', {}, h('thead', {}, head), h('tbody', {}, ...body))
+    )
   );
 }
 
@@ -120,21 +177,41 @@ const models: WidgetModule<ModelsTraits> = {
       const toolbar = h(
         'div',
         { className: 'jp-Track-w-toolbar' },
-        h('span', { className: 'jp-Track-w-muted' }, `${items.length} registered model${items.length === 1 ? '' : 's'} · ${model.get('editable') ? 'editable: alias changes are audited' : 'read-only'}`),
-        h('button', { on: { click: () => send(model, { type: 'refresh' }) } }, 'Refresh')
+        h(
+          'span',
+          { className: 'jp-Track-w-muted' },
+          `${items.length} registered model${items.length === 1 ? '' : 's'} · ${model.get('editable') ? 'editable: alias changes are audited' : 'read-only'}`
+        ),
+        h(
+          'button',
+          { on: { click: () => send(model, { type: 'refresh' }) } },
+          'Refresh'
+        )
       );
       const parts: (HTMLElement | null)[] = [toolbar];
       if (message) {
         parts.push(
           h(
             'div',
-            { className: message.kind === 'error' ? 'jp-Track-w-error' : 'jp-Track-w-note', attrs: { role: 'status' } },
+            {
+              className:
+                message.kind === 'error'
+                  ? 'jp-Track-w-error'
+                  : 'jp-Track-w-note',
+              attrs: { role: 'status' }
+            },
             message.text
           )
         );
       }
       if (!items.length) {
-        parts.push(h('div', { className: 'jp-Track-w-muted' }, 'No registered models yet (jt.register_model or jt.log_model(..., registered_model_name=...)).'));
+        parts.push(
+          h(
+            'div',
+            { className: 'jp-Track-w-muted' },
+            'No registered models yet (jt.register_model or jt.log_model(..., registered_model_name=...)).'
+          )
+        );
       }
       parts.push(...items.map(item => drawModel(model, item)));
       const audit = model.get('audit');

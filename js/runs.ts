@@ -68,7 +68,11 @@ function renderError(box: HTMLElement, error: FilterError | null): void {
   box.append(error.message);
   if (error.position !== null && error.text) {
     box.append(
-      h('pre', { className: 'jp-Track-w-caret' }, `\n${error.text}\n${' '.repeat(error.position)}^`)
+      h(
+        'pre',
+        { className: 'jp-Track-w-caret' },
+        `\n${error.text}\n${' '.repeat(error.position)}^`
+      )
     );
   }
 }
@@ -112,8 +116,18 @@ const runs: WidgetModule<RunsTraits> = {
       },
       'Clear selection'
     );
-    const toolbar = h('div', { className: 'jp-Track-w-toolbar' }, input, applyButton, counts, clearSelection);
-    const errorBox = h('div', { className: 'jp-Track-w-error', attrs: { role: 'alert' } });
+    const toolbar = h(
+      'div',
+      { className: 'jp-Track-w-toolbar' },
+      input,
+      applyButton,
+      counts,
+      clearSelection
+    );
+    const errorBox = h('div', {
+      className: 'jp-Track-w-error',
+      attrs: { role: 'alert' }
+    });
     const thead = h('thead');
     const tbody = h('tbody');
     const table = h('table', {}, thead, tbody);
@@ -121,14 +135,22 @@ const runs: WidgetModule<RunsTraits> = {
     const caption = h('span');
     const prev = h('button', {}, '‹ Previous');
     const next = h('button', {}, 'Next ›');
-    const pager = h('div', { className: 'jp-Track-w-pager' }, prev, next, caption);
+    const pager = h(
+      'div',
+      { className: 'jp-Track-w-pager' },
+      prev,
+      next,
+      caption
+    );
     el.replaceChildren(toolbar, errorBox, wrap, pager);
 
     const goto = (page: number): void => {
       model.set('page', page);
       model.save_changes();
     };
-    prev.addEventListener('click', () => goto(Math.max(0, model.get('page') - 1)));
+    prev.addEventListener('click', () =>
+      goto(Math.max(0, model.get('page') - 1))
+    );
     next.addEventListener('click', () => goto(model.get('page') + 1));
 
     const setSelected = (ids: string[]): void => {
@@ -147,12 +169,20 @@ const runs: WidgetModule<RunsTraits> = {
         return;
       }
       anchor = runId;
-      if (event.ctrlKey || event.metaKey || (event.target as HTMLElement).tagName === 'INPUT') {
+      if (
+        event.ctrlKey ||
+        event.metaKey ||
+        (event.target as HTMLElement).tagName === 'INPUT'
+      ) {
         setSelected(
-          selected.includes(runId) ? selected.filter(id => id !== runId) : [...selected, runId]
+          selected.includes(runId)
+            ? selected.filter(id => id !== runId)
+            : [...selected, runId]
         );
       } else {
-        setSelected(selected.length === 1 && selected[0] === runId ? [] : [runId]);
+        setSelected(
+          selected.length === 1 && selected[0] === runId ? [] : [runId]
+        );
       }
     };
 
@@ -162,7 +192,9 @@ const runs: WidgetModule<RunsTraits> = {
       const desc = model.get('sort_desc');
       const rows = model.get('rows');
       const selected = new Set(model.get('selected'));
-      const all = h('input', { attrs: { type: 'checkbox', 'aria-label': 'select all shown' } });
+      const all = h('input', {
+        attrs: { type: 'checkbox', 'aria-label': 'select all shown' }
+      });
       all.checked = rows.length > 0 && rows.every(r => selected.has(r.run_id));
       all.addEventListener('change', () => {
         const ids = rows.map(r => r.run_id);
@@ -185,7 +217,9 @@ const runs: WidgetModule<RunsTraits> = {
           column.label
         );
         if (column.key === sortBy) {
-          th.append(h('span', { className: 'jp-Track-w-sort' }, desc ? '▼' : '▲'));
+          th.append(
+            h('span', { className: 'jp-Track-w-sort' }, desc ? '▼' : '▲')
+          );
           th.setAttribute('aria-sort', desc ? 'descending' : 'ascending');
         }
         if (column.sortable) {
@@ -215,7 +249,9 @@ const runs: WidgetModule<RunsTraits> = {
       const rows = model.get('rows');
       tbody.replaceChildren(
         ...rows.map(row => {
-          const box = h('input', { attrs: { type: 'checkbox', 'aria-label': 'select run' } });
+          const box = h('input', {
+            attrs: { type: 'checkbox', 'aria-label': 'select run' }
+          });
           box.checked = selected.has(row.run_id);
           const tr = h(
             'tr',
@@ -249,8 +285,13 @@ const runs: WidgetModule<RunsTraits> = {
             {},
             h(
               'td',
-              { className: 'jp-Track-w-muted', attrs: { colspan: String(columns.length + 1) } },
-              model.get('error') ? 'No runs: the filter has an error.' : 'No runs match.'
+              {
+                className: 'jp-Track-w-muted',
+                attrs: { colspan: String(columns.length + 1) }
+              },
+              model.get('error')
+                ? 'No runs: the filter has an error.'
+                : 'No runs match.'
             )
           )
         );
@@ -287,7 +328,8 @@ const runs: WidgetModule<RunsTraits> = {
       drawCounts();
     };
     drawAll();
-    const events = 'change:rows change:columns change:error change:total change:page change:sort_by change:sort_desc change:filter_string change:caption';
+    const events =
+      'change:rows change:columns change:error change:total change:page change:sort_by change:sort_desc change:filter_string change:caption';
     model.on(events, drawAll);
     model.on('change:selected', onSelection);
     return () => {

@@ -52,19 +52,28 @@ interface Commands {
 const COMMAND = 'jupyter-track:open-run';
 
 function labCommands(): Commands | null {
-  const app = (window as unknown as { jupyterapp?: { commands?: Commands } }).jupyterapp;
+  const app = (window as unknown as { jupyterapp?: { commands?: Commands } })
+    .jupyterapp;
   return app?.commands?.hasCommand(COMMAND) ? app.commands : null;
 }
 
 function sidebarAvailable(el: HTMLElement): boolean {
   const detail = { available: false };
-  el.dispatchEvent(new CustomEvent('jupyter-track:probe', { detail, bubbles: true, composed: true }));
+  el.dispatchEvent(
+    new CustomEvent('jupyter-track:probe', {
+      detail,
+      bubbles: true,
+      composed: true
+    })
+  );
   return detail.available || labCommands() !== null;
 }
 
 function openInSidebar(el: HTMLElement, runId: string): boolean {
   const detail = { runId, handled: false };
-  el.dispatchEvent(new CustomEvent(COMMAND, { detail, bubbles: true, composed: true }));
+  el.dispatchEvent(
+    new CustomEvent(COMMAND, { detail, bubbles: true, composed: true })
+  );
   if (detail.handled) {
     return true;
   }
@@ -83,7 +92,11 @@ const summary: WidgetModule<SummaryTraits> = {
       const run = model.get('run');
       const previous = model.get('previous');
       const hint = h('span', { className: 'jp-Track-w-muted' });
-      const open = h('button', { title: 'Show this run in the jupyter-track sidebar' }, 'Open in sidebar');
+      const open = h(
+        'button',
+        { title: 'Show this run in the jupyter-track sidebar' },
+        'Open in sidebar'
+      );
       if (!sidebarAvailable(el)) {
         open.disabled = true;
         open.title =
@@ -98,12 +111,22 @@ const summary: WidgetModule<SummaryTraits> = {
       const head = h(
         'div',
         { className: 'jp-Track-w-head' },
-        h('span', { className: 'jp-Track-w-dot', attrs: { 'data-status': run.status } }, 'run'),
+        h(
+          'span',
+          { className: 'jp-Track-w-dot', attrs: { 'data-status': run.status } },
+          'run'
+        ),
         h('b', {}, run.name),
         h('span', {}, run.status),
-        h('span', { className: 'jp-Track-w-muted' }, formatDuration(run.duration_ms)),
+        h(
+          'span',
+          { className: 'jp-Track-w-muted' },
+          formatDuration(run.duration_ms)
+        ),
         h('code', { title: run.run_id }, run.run_id.slice(0, 8)),
-        run.experiment ? h('span', { className: 'jp-Track-w-muted' }, `in ${run.experiment}`) : null,
+        run.experiment
+          ? h('span', { className: 'jp-Track-w-muted' }, `in ${run.experiment}`)
+          : null,
         open,
         hint
       );
@@ -115,11 +138,19 @@ const summary: WidgetModule<SummaryTraits> = {
             {},
             h('td', { className: 'jp-Track-w-muted' }, 'param'),
             h('td', {}, param.key),
-            h('td', { className: param.changed ? 'jp-Track-w-changed' : '' }, param.value),
+            h(
+              'td',
+              { className: param.changed ? 'jp-Track-w-changed' : '' },
+              param.value
+            ),
             h(
               'td',
               { className: 'jp-Track-w-muted' },
-              param.changed && param.previous !== null ? `was ${param.previous}` : param.changed ? 'new' : ''
+              param.changed && param.previous !== null
+                ? `was ${param.previous}`
+                : param.changed
+                  ? 'new'
+                  : ''
             )
           )
         );
@@ -128,7 +159,11 @@ const summary: WidgetModule<SummaryTraits> = {
         const delta = metric.delta;
         const change =
           delta === null || delta === 0
-            ? h('span', { className: 'jp-Track-w-muted' }, delta === 0 ? 'unchanged' : '')
+            ? h(
+                'span',
+                { className: 'jp-Track-w-muted' },
+                delta === 0 ? 'unchanged' : ''
+              )
             : h(
                 'span',
                 { className: delta > 0 ? 'jp-Track-w-up' : 'jp-Track-w-down' },
@@ -140,7 +175,11 @@ const summary: WidgetModule<SummaryTraits> = {
             {},
             h('td', { className: 'jp-Track-w-muted' }, 'metric'),
             h('td', {}, metric.key),
-            h('td', { className: 'jp-Track-w-num' }, h('b', {}, formatNumber(metric.value))),
+            h(
+              'td',
+              { className: 'jp-Track-w-num' },
+              h('b', {}, formatNumber(metric.value))
+            ),
             h('td', {}, change)
           )
         );
@@ -151,7 +190,11 @@ const summary: WidgetModule<SummaryTraits> = {
       }
       if (previous) {
         parts.push(
-          h('div', { className: 'jp-Track-w-note' }, `changes against the previous run of this cell, ${previous.name}`)
+          h(
+            'div',
+            { className: 'jp-Track-w-note' },
+            `changes against the previous run of this cell, ${previous.name}`
+          )
         );
       }
       if (run.error) {
@@ -163,7 +206,8 @@ const summary: WidgetModule<SummaryTraits> = {
       el.replaceChildren(...parts.filter((p): p is HTMLElement => p !== null));
     };
     draw();
-    const events = 'change:run change:params change:metrics change:notes change:previous';
+    const events =
+      'change:run change:params change:metrics change:notes change:previous';
     model.on(events, draw);
     return () => model.off(events, draw);
   }
