@@ -15,8 +15,13 @@ import jupyter_track as jt
 
 def cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "JUPYTER_TRACK_DB": str(db)}
-    return subprocess.run([sys.executable, "-m", "jupyter_track.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter_track.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -33,8 +38,16 @@ def runs(track_db: Path) -> list[str]:
 
 
 def test_runs_filters_orders_and_shows_columns(track_db: Path, runs: list[str]) -> None:
-    out = cli("runs", "metrics.acc > 0.75", "-o", "metrics.acc DESC", "-c", "params.lr",
-              "metrics.acc", db=track_db)
+    out = cli(
+        "runs",
+        "metrics.acc > 0.75",
+        "-o",
+        "metrics.acc DESC",
+        "-c",
+        "params.lr",
+        "metrics.acc",
+        db=track_db,
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     assert lines[0].split()[:4] == ["run_id", "name", "status", "start"]
@@ -88,6 +101,7 @@ def test_db_path_and_jupyter_subcommand(track_db: Path) -> None:
     out = cli("db-path", db=track_db)
     assert out.stdout.strip() == str(track_db)
     env = {**os.environ, "JUPYTER_TRACK_DB": str(track_db)}
-    via_jupyter = subprocess.run(["jupyter", "track", "db-path"], env=env, capture_output=True,
-                                 text=True, timeout=60)
+    via_jupyter = subprocess.run(
+        ["jupyter", "track", "db-path"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert via_jupyter.stdout.strip() == str(track_db)

@@ -34,8 +34,12 @@ def test_several_processes_write_one_database(track_db: Path, tmp_path: Path) ->
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     env = {**os.environ, "JUPYTER_TRACK_DB": str(track_db)}
-    procs = [subprocess.Popen([sys.executable, str(script), str(w)], env=env,
-                              stderr=subprocess.PIPE, text=True) for w in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(w)], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for w in range(4)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=180)
         assert proc.returncode == 0, err
@@ -70,8 +74,9 @@ def test_sigkill_loses_nothing_already_flushed(track_db: Path, tmp_path: Path) -
     script = tmp_path / "killed.py"
     script.write_text(KILLED)
     env = {**os.environ, "JUPYTER_TRACK_DB": str(track_db)}
-    proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     run_id = proc.stdout.readline().strip()
     flushed = 0
@@ -101,7 +106,8 @@ def _fill_up(store: SQLiteStore) -> None:
 
 
 def test_full_disk_gives_one_clear_error_and_the_kernel_keeps_working(
-        capfd: pytest.CaptureFixture[str]) -> None:
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     run = jt.start_run(run_name="big")
     jt.log_metric("before", 1.0)
     jt.flush()

@@ -51,8 +51,17 @@ def test_search_runs_returns_mlflow_columns() -> None:
             mlflow.set_tag("team", "x")
     df = mlflow.search_runs(filter_string="metrics.acc > 0.95", order_by=["metrics.acc DESC"])
     assert list(df["params.lr"]) == ["0.01"]
-    for column in ("run_id", "status", "start_time", "end_time", "metrics.acc", "params.lr",
-                   "tags.team", "experiment_id", "artifact_uri"):
+    for column in (
+        "run_id",
+        "status",
+        "start_time",
+        "end_time",
+        "metrics.acc",
+        "params.lr",
+        "tags.team",
+        "experiment_id",
+        "artifact_uri",
+    ):
         assert column in df.columns
     assert str(df["start_time"].dtype).startswith("datetime64")
     runs = mlflow.search_runs(experiment_names=["search"], output_format="list")
@@ -134,7 +143,7 @@ def test_log_metric_does_no_io_on_the_callers_thread(track_db: Path) -> None:
 
 def test_bad_metrics_raise_naming_the_key_and_keep_the_rest() -> None:
     with mlflow.start_run() as run:
-        with pytest.raises(ValueError, match="'acc'.*not a number"):
+        with pytest.raises(ValueError, match=r"'acc'.*not a number"):
             mlflow.log_metric("acc", "high")
         with pytest.raises(ValueError, match="limit is 250"):
             mlflow.log_metric("k" * 251, 1.0)
@@ -187,8 +196,12 @@ def test_client_is_explicit_and_synchronous() -> None:
     client = mlflow.TrackClient()
     experiment_id = client.create_experiment("client")
     run = client.create_run(experiment_id, run_name="explicit")
-    client.log_batch(run.info.run_id, metrics=[Metric("m", 1.5, 0, 0)],
-                     params=[Param("p", "1")], tags=[RunTag("t", "v")])
+    client.log_batch(
+        run.info.run_id,
+        metrics=[Metric("m", 1.5, 0, 0)],
+        params=[Param("p", "1")],
+        tags=[RunTag("t", "v")],
+    )
     client.log_metric(run.info.run_id, "m", 2.5, step=1)
     client.set_terminated(run.info.run_id)
     got = client.get_run(run.info.run_id)

@@ -28,8 +28,9 @@ def test_notebook_executed_by_nbclient_records_runs(track_db: Path, tmp_path: Pa
         ),
         nbformat.v4.new_code_cell("untracked = 42"),
     ]
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outputs = nb.cells[1].outputs
     assert any("fit" in str(o.get("data", {}).get("text/plain", "")) for o in outputs)
     store = SQLiteStore(track_db)
@@ -48,11 +49,15 @@ def test_cell_id_from_the_execute_request_metadata(track_db: Path) -> None:
     km, kc = start_new_kernel(kernel_name="python3")
     try:
         kc.execute_interactive("import jupyter_track as jt", timeout=60)
-        content = {"code": "%%track -n from-lab\nx = 1\n", "silent": False,
-                   "store_history": True, "user_expressions": {}, "allow_stdin": False,
-                   "stop_on_error": True}
-        msg = kc.session.msg("execute_request", content,
-                             metadata={"cellId": "7f1c-lab-cell"})
+        content = {
+            "code": "%%track -n from-lab\nx = 1\n",
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
+        msg = kc.session.msg("execute_request", content, metadata={"cellId": "7f1c-lab-cell"})
         kc.shell_channel.send(msg)
         reply = kc.get_shell_msg(timeout=60)
         assert reply["content"]["status"] == "ok"

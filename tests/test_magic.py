@@ -35,7 +35,9 @@ def store() -> SQLiteStore:
 
 def test_cell_is_one_finished_run_with_params_from_the_code(shell, capsys) -> None:
     count = shell.execution_count
-    result = run(shell, """%%track -e demo -n baseline -p extra -m acc -t team=vision
+    result = run(
+        shell,
+        """%%track -e demo -n baseline -p extra -m acc -t team=vision
 lr = 0.01
 layers = [64, 32]
 opt = "adam"
@@ -47,14 +49,21 @@ acc = 0.5 + lr
 for step in range(3):
     jt.log_metric("loss", 1.0 / (step + 1), step=step)
 acc
-""", cell_id="cell-1")
+""",
+        cell_id="cell-1",
+    )
     assert result.success and result.result == pytest.approx(0.51)
     runs = jt.search_runs(experiment_names=["demo"], output_format="list")
     assert len(runs) == 1
     run_ = runs[0]
     assert run_.info.status == "FINISHED" and run_.info.run_name == "baseline"
-    assert run_.data.params == {"lr": "0.01", "layers": "[64, 32]", "opt": "adam",
-                                "cfg": "{'depth': 3, 'act': 'relu'}", "extra": "0.1"}
+    assert run_.data.params == {
+        "lr": "0.01",
+        "layers": "[64, 32]",
+        "opt": "adam",
+        "cfg": "{'depth': 3, 'act': 'relu'}",
+        "extra": "0.1",
+    }
     assert run_.data.metrics == {"acc": pytest.approx(0.51), "loss": pytest.approx(1 / 3)}
     assert run_.data.tags["team"] == "vision"
     assert run_.info.cell_id == "cell-1"
@@ -99,11 +108,14 @@ def test_keyboard_interrupt_marks_the_run_killed(shell) -> None:
 
 
 def test_runs_started_inside_a_tracked_cell_nest_under_it(shell) -> None:
-    run(shell, """%%track -n outer
+    run(
+        shell,
+        """%%track -n outer
 for fold in range(2):
     with jt.start_run(run_name=f"fold{fold}"):
         jt.log_metric("acc", 0.5 + fold / 10)
-""")
+""",
+    )
     runs = {r.info.run_name: r for r in jt.search_runs(output_format="list")}
     assert set(runs) == {"outer", "fold0", "fold1"}
     assert runs["fold0"].info.parent_run_id == runs["outer"].info.run_id
@@ -173,20 +185,23 @@ def test_importing_inside_ipython_registers_the_magic() -> None:
     InteractiveShell.clear_instance()
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("lr = 0.01", {"lr": 0.01}),
-    ("lr = -1e-3", {"lr": -0.001}),
-    ("a, b = 1, 'x'", {"a": 1, "b": "x"}),
-    ("epochs: int = 10", {"epochs": 10}),
-    ("cfg = dict(depth=3)", {"cfg": {"depth": 3}}),
-    ("cfg = dict(depth=n)", {}),
-    ("model = Net()", {}),
-    ("x = 1\nx = 2", {"x": 2}),
-    ("def f():\n    inner = 1", {}),
-    ("s = {1, 2}", {"s": {1, 2}}),
-    ("t = tuple([1, 2])", {"t": (1, 2)}),
-    ("_hidden = 3", {}),
-    ("not python (", {}),
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("lr = 0.01", {"lr": 0.01}),
+        ("lr = -1e-3", {"lr": -0.001}),
+        ("a, b = 1, 'x'", {"a": 1, "b": "x"}),
+        ("epochs: int = 10", {"epochs": 10}),
+        ("cfg = dict(depth=3)", {"cfg": {"depth": 3}}),
+        ("cfg = dict(depth=n)", {}),
+        ("model = Net()", {}),
+        ("x = 1\nx = 2", {"x": 2}),
+        ("def f():\n    inner = 1", {}),
+        ("s = {1, 2}", {"s": {1, 2}}),
+        ("t = tuple([1, 2])", {"t": (1, 2)}),
+        ("_hidden = 3", {}),
+        ("not python (", {}),
+    ],
+)
 def test_literal_params(code: str, expected: dict[str, Any]) -> None:
     assert cellparams.literal_assignments(code) == expected

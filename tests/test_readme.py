@@ -35,8 +35,9 @@ def sections() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 @pytest.mark.parametrize(("name", "blocks"), sections(), ids=[s[0] for s in sections()])
-def test_readme_section_examples_run(name: str, blocks: list[tuple[str, str]],
-                                     track_db: Path) -> None:
+def test_readme_section_examples_run(
+    name: str, blocks: list[tuple[str, str]], track_db: Path
+) -> None:
     InteractiveShell.clear_instance()
     shell = InteractiveShell.instance()
     try:
@@ -64,6 +65,12 @@ def _run_console(body: str, track_db: Path) -> None:
         if "RUN_ID" in args:
             runs = jt.TrackClient().store.search_runs(None, "", max_results=1).runs
             args = [runs[0].info.run_id if a == "RUN_ID" else a for a in args]
-        out = subprocess.run([sys.executable, "-m", "jupyter_track.cli", *args], env=env,
-                             capture_output=True, text=True, timeout=120, cwd=os.getcwd())
+        out = subprocess.run(
+            [sys.executable, "-m", "jupyter_track.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=os.getcwd(),
+        )
         assert out.returncode == 0, f"{command}\n{out.stdout}\n{out.stderr}"

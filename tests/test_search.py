@@ -17,8 +17,9 @@ from jupyter_track.store import search as grammar
 def make_runs(store: SQLiteStore, specs: list[dict[str, Any]]) -> list[str]:
     ids = []
     for spec in specs:
-        info = store.create_run("0", run_name=spec.get("name"), tags=spec.get("tags"),
-                                start_time=spec.get("start_time"))
+        info = store.create_run(
+            "0", run_name=spec.get("name"), tags=spec.get("tags"), start_time=spec.get("start_time")
+        )
         if spec.get("params"):
             store.log_params(info.run_id, spec["params"])
         if spec.get("metrics"):
@@ -31,14 +32,34 @@ def make_runs(store: SQLiteStore, specs: list[dict[str, Any]]) -> list[str]:
 
 @pytest.fixture
 def runs(store: SQLiteStore) -> dict[str, str]:
-    ids = make_runs(store, [
-        {"name": "a", "params": {"lr": "0.01", "opt": "adam"}, "metrics": {"acc": 0.95},
-         "tags": {"team": "x"}, "status": "FINISHED", "start_time": 1000},
-        {"name": "b", "params": {"lr": "0.1", "opt": "sgd"}, "metrics": {"acc": 0.80},
-         "tags": {"team": "y"}, "status": "FAILED", "start_time": 2000},
-        {"name": "c", "params": {"lr": "1e-3"}, "metrics": {"acc": math.nan, "loss": 2.0},
-         "tags": {"team": "x", "my key": "v"}, "start_time": 3000},
-    ])
+    ids = make_runs(
+        store,
+        [
+            {
+                "name": "a",
+                "params": {"lr": "0.01", "opt": "adam"},
+                "metrics": {"acc": 0.95},
+                "tags": {"team": "x"},
+                "status": "FINISHED",
+                "start_time": 1000,
+            },
+            {
+                "name": "b",
+                "params": {"lr": "0.1", "opt": "sgd"},
+                "metrics": {"acc": 0.80},
+                "tags": {"team": "y"},
+                "status": "FAILED",
+                "start_time": 2000,
+            },
+            {
+                "name": "c",
+                "params": {"lr": "1e-3"},
+                "metrics": {"acc": math.nan, "loss": 2.0},
+                "tags": {"team": "x", "my key": "v"},
+                "start_time": 3000,
+            },
+        ],
+    )
     return dict(zip("abc", ids))
 
 
@@ -46,33 +67,38 @@ def names(store: SQLiteStore, text: str, order_by: list[str] | None = None) -> l
     return [r.info.run_name for r in store.search_runs(None, text, order_by=order_by).runs]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", ["c", "b", "a"]),
-    ("metrics.acc > 0.9", ["a"]),
-    ("metrics.acc > 0.9 and params.lr = '0.01' and tags.team = 'x' "
-     "and attributes.status = 'FINISHED'", ["a"]),
-    ("metrics.acc != 0.95", ["c", "b"]),  # NaN is a value: != is true for it
-    ("metrics.acc <= 0.8", ["b"]),
-    ("params.opt LIKE 'a%'", ["a"]),
-    ("params.opt LIKE 'A%'", []),
-    ("params.opt ILIKE 'A%'", ["a"]),
-    ("params.opt IN ('adam', 'sgd')", ["b", "a"]),
-    ("params.opt NOT IN ('adam')", ["b"]),
-    ("params.opt IS NULL", ["c"]),
-    ("metrics.loss IS NOT NULL", ["c"]),
-    ("params.lr > 0.005", ["b", "a"]),  # numeric literal: numeric comparison
-    ("params.lr < '0.1'", ["a"]),  # string literal: text comparison ('1e-3' > '0.1')
-    ("tags.`my key` = 'v'", ["c"]),
-    ('tags."my key" = "v"', ["c"]),
-    ("metrics.acc > 0.9 OR tags.team = 'y'", ["b", "a"]),
-    ("NOT (metrics.acc > 0.9 OR tags.team = 'y')", ["c"]),
-    ("(params.opt = 'adam' or params.opt = 'sgd') and not status = 'FAILED'", ["a"]),
-    ("run_name = 'b'", ["b"]),
-    ("attributes.start_time >= 2000", ["c", "b"]),
-    ("status != 'RUNNING'", ["b", "a"]),
-])
-def test_filters(store: SQLiteStore, runs: dict[str, str], text: str,
-                 expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ["c", "b", "a"]),
+        ("metrics.acc > 0.9", ["a"]),
+        (
+            "metrics.acc > 0.9 and params.lr = '0.01' and tags.team = 'x' "
+            "and attributes.status = 'FINISHED'",
+            ["a"],
+        ),
+        ("metrics.acc != 0.95", ["c", "b"]),  # NaN is a value: != is true for it
+        ("metrics.acc <= 0.8", ["b"]),
+        ("params.opt LIKE 'a%'", ["a"]),
+        ("params.opt LIKE 'A%'", []),
+        ("params.opt ILIKE 'A%'", ["a"]),
+        ("params.opt IN ('adam', 'sgd')", ["b", "a"]),
+        ("params.opt NOT IN ('adam')", ["b"]),
+        ("params.opt IS NULL", ["c"]),
+        ("metrics.loss IS NOT NULL", ["c"]),
+        ("params.lr > 0.005", ["b", "a"]),  # numeric literal: numeric comparison
+        ("params.lr < '0.1'", ["a"]),  # string literal: text comparison ('1e-3' > '0.1')
+        ("tags.`my key` = 'v'", ["c"]),
+        ('tags."my key" = "v"', ["c"]),
+        ("metrics.acc > 0.9 OR tags.team = 'y'", ["b", "a"]),
+        ("NOT (metrics.acc > 0.9 OR tags.team = 'y')", ["c"]),
+        ("(params.opt = 'adam' or params.opt = 'sgd') and not status = 'FAILED'", ["a"]),
+        ("run_name = 'b'", ["b"]),
+        ("attributes.start_time >= 2000", ["c", "b"]),
+        ("status != 'RUNNING'", ["b", "a"]),
+    ],
+)
+def test_filters(store: SQLiteStore, runs: dict[str, str], text: str, expected: list[str]) -> None:
     assert names(store, text) == expected
 
 
@@ -83,27 +109,34 @@ def test_order_by_and_pagination(store: SQLiteStore, runs: dict[str, str]) -> No
     assert names(store, "", ["attributes.run_name DESC"]) == ["c", "b", "a"]
     page1 = store.search_runs(None, "", max_results=2, order_by=["run_name"], with_total=True)
     assert [r.info.run_name for r in page1.runs] == ["a", "b"] and page1.total == 3
-    page2 = store.search_runs(None, "", max_results=2, order_by=["run_name"],
-                              page_token=page1.next_page_token)
+    page2 = store.search_runs(
+        None, "", max_results=2, order_by=["run_name"], page_token=page1.next_page_token
+    )
     assert [r.info.run_name for r in page2.runs] == ["c"] and page2.next_page_token is None
-    assert [r.info.run_name for r in store.search_runs(
-        None, "", offset=1, max_results=1, order_by=["run_name"]).runs] == ["b"]
+    assert [
+        r.info.run_name
+        for r in store.search_runs(None, "", offset=1, max_results=1, order_by=["run_name"]).runs
+    ] == ["b"]
 
 
-@pytest.mark.parametrize(("text", "position", "expected"), [
-    ("metrics.acc >", 13, "a quoted string or a number"),
-    ("metrics.acc > 1 and", 19, "a field"),
-    ("metrics.acc > 1 foo", 16, "AND, OR or the end"),
-    ("foo = 1", 0, "an attribute"),
-    ("params.lr = 'x' and (metrics.a > 1", 34, "')'"),
-    ("metrics.acc ~ 1", 12, "a name, a quoted string"),
-    ("metrics.acc = 'high'", 0, "a number to compare metric"),
-    ("params.x IN 'a'", 12, "'('"),
-    ("params.x IS 1", 12, "NULL"),
-    ("metrics. > 1", 9, "a key after 'metrics.'"),
-])
-def test_errors_name_the_position_and_what_was_expected(text: str, position: int,
-                                                        expected: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "position", "expected"),
+    [
+        ("metrics.acc >", 13, "a quoted string or a number"),
+        ("metrics.acc > 1 and", 19, "a field"),
+        ("metrics.acc > 1 foo", 16, "AND, OR or the end"),
+        ("foo = 1", 0, "an attribute"),
+        ("params.lr = 'x' and (metrics.a > 1", 34, "')'"),
+        ("metrics.acc ~ 1", 12, "a name, a quoted string"),
+        ("metrics.acc = 'high'", 0, "a number to compare metric"),
+        ("params.x IN 'a'", 12, "'('"),
+        ("params.x IS 1", 12, "NULL"),
+        ("metrics. > 1", 9, "a key after 'metrics.'"),
+    ],
+)
+def test_errors_name_the_position_and_what_was_expected(
+    text: str, position: int, expected: str
+) -> None:
     with pytest.raises(FilterSyntaxError) as err:
         grammar.parse_filter(text)
     assert err.value.position == position
@@ -113,8 +146,11 @@ def test_errors_name_the_position_and_what_was_expected(text: str, position: int
 
 
 def test_user_values_are_parameters_never_sql(store: SQLiteStore, runs: dict[str, str]) -> None:
-    compiled = grammar.compile_filter(grammar.parse_filter(
-        "params.opt = 'x'' OR 1=1 --' and tags.`a'; DROP TABLE runs; --` = 'y'"))
+    compiled = grammar.compile_filter(
+        grammar.parse_filter(
+            "params.opt = 'x'' OR 1=1 --' and tags.`a'; DROP TABLE runs; --` = 'y'"
+        )
+    )
     assert "DROP" not in compiled.sql and "1=1" not in compiled.sql
     assert "x' OR 1=1 --" in compiled.params
     assert names(store, "params.opt = 'adam'' OR 1=1 --'") == []
@@ -124,9 +160,13 @@ def test_user_values_are_parameters_never_sql(store: SQLiteStore, runs: dict[str
 def test_search_uses_indexes(store: SQLiteStore, runs: dict[str, str]) -> None:
     tree = grammar.parse_filter("metrics.acc > 0.9 and params.lr = '0.01'")
     compiled = grammar.compile_filter(tree)
-    plan = store.db.conn().execute(
-        f"EXPLAIN QUERY PLAN SELECT r.id FROM runs r WHERE {compiled.sql}", compiled.params
-    ).fetchall()
+    plan = (
+        store.db.conn()
+        .execute(
+            f"EXPLAIN QUERY PLAN SELECT r.id FROM runs r WHERE {compiled.sql}", compiled.params
+        )
+        .fetchall()
+    )
     detail = " ".join(row[-1] for row in plan)
     assert "metric_summaries_by_last" in detail
     assert "params_by_value" in detail or "sqlite_autoindex_params" in detail
@@ -139,13 +179,15 @@ TEXTS = ["x", "y", "X", "ab", "a_b", "1", "2.5", "10", "-3", ""]
 NUMBERS = [-1.0, 0.0, 0.5, 1.0, 2.5, 10.0, math.inf, -math.inf, math.nan]
 STATUSES = ["RUNNING", "FINISHED", "FAILED"]
 
-run_strategy = st.fixed_dictionaries({
-    "metrics": st.dictionaries(st.sampled_from(KEYS), st.sampled_from(NUMBERS), max_size=3),
-    "params": st.dictionaries(st.sampled_from(KEYS), st.sampled_from(TEXTS), max_size=3),
-    "tags": st.dictionaries(st.sampled_from(KEYS), st.sampled_from(TEXTS), max_size=3),
-    "status": st.sampled_from(STATUSES),
-    "name": st.sampled_from(["r1", "r2", "R1", "x_y"]),
-})
+run_strategy = st.fixed_dictionaries(
+    {
+        "metrics": st.dictionaries(st.sampled_from(KEYS), st.sampled_from(NUMBERS), max_size=3),
+        "params": st.dictionaries(st.sampled_from(KEYS), st.sampled_from(TEXTS), max_size=3),
+        "tags": st.dictionaries(st.sampled_from(KEYS), st.sampled_from(TEXTS), max_size=3),
+        "status": st.sampled_from(STATUSES),
+        "name": st.sampled_from(["r1", "r2", "R1", "x_y"]),
+    }
+)
 
 
 def _quote(text: str) -> str:
@@ -178,8 +220,7 @@ def comparisons(draw: st.DrawFn) -> str:
             items = draw(st.lists(st.sampled_from(finite), min_size=1, max_size=3))
             return f"{field} {op} ({', '.join(_number(v) for v in items)})"
         return f"{field} {op} {_number(draw(st.sampled_from(finite)))}"
-    op = draw(st.sampled_from(["=", "!=", "<", ">=", "LIKE", "ILIKE", "IN", "NOT IN",
-                               "NOT LIKE"]))
+    op = draw(st.sampled_from(["=", "!=", "<", ">=", "LIKE", "ILIKE", "IN", "NOT IN", "NOT LIKE"]))
     if op in ("IN", "NOT IN"):
         items = draw(st.lists(st.sampled_from(TEXTS), min_size=1, max_size=3))
         return f"{field} {op} ({', '.join(_quote(v) for v in items)})"
@@ -195,25 +236,32 @@ filters = st.recursive(
     comparisons(),
     lambda inner: st.one_of(
         st.tuples(inner, st.sampled_from(["AND", "OR", "and", "or"]), inner).map(
-            lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
         inner.map(lambda f: f"NOT {f}"),
     ),
     max_leaves=6,
 )
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(specs=st.lists(run_strategy, min_size=1, max_size=8), text=filters)
-def test_sql_matches_python_reference(tmp_path_factory: pytest.TempPathFactory,
-                                      specs: list[dict[str, Any]], text: str) -> None:
+def test_sql_matches_python_reference(
+    tmp_path_factory: pytest.TempPathFactory, specs: list[dict[str, Any]], text: str
+) -> None:
     store = SQLiteStore(tmp_path_factory.mktemp("prop") / "p.db")
     ids = make_runs(store, specs)
     tree = grammar.parse_filter(text)
     expected = set()
     for run_id, spec in zip(ids, specs):
         record = {
-            "metrics": spec["metrics"], "params": spec["params"], "tags": spec["tags"],
+            "metrics": spec["metrics"],
+            "params": spec["params"],
+            "tags": spec["tags"],
             "attributes": {"status": spec["status"], "run_name": spec["name"]},
         }
         if grammar.evaluate(tree, record):

@@ -56,8 +56,9 @@ def test_params_are_immutable_but_relogging_same_value_is_fine(store: SQLiteStor
     ("key", "reason"),
     [("", "must not be empty"), ("x" * 251, "limit is 250"), (3, "must be a string")],
 )
-def test_bad_param_keys_name_the_key_and_reason(store: SQLiteStore, key: object,
-                                                reason: str) -> None:
+def test_bad_param_keys_name_the_key_and_reason(
+    store: SQLiteStore, key: object, reason: str
+) -> None:
     run_id = store.create_run("0").run_id
     with pytest.raises(ValueError, match=reason):
         store.log_params(run_id, {key: 1, "ok": 2})  # type: ignore[dict-item]
@@ -70,7 +71,7 @@ def test_param_that_cannot_become_text(store: SQLiteStore) -> None:
             raise RuntimeError("no")
 
     run_id = store.create_run("0").run_id
-    with pytest.raises(ValueError, match="'weird'.*cannot be turned into text"):
+    with pytest.raises(ValueError, match=r"'weird'.*cannot be turned into text"):
         store.log_params(run_id, {"weird": Broken(), "fine": 1})
     assert store.get_run(run_id).data.params == {"fine": "1"}
 
@@ -85,8 +86,7 @@ def test_metrics_keep_nan_and_infinities(store: SQLiteStore) -> None:
     assert got[0] == 0.5 and math.isnan(got[1]) and got[2] == math.inf
     assert got[3] == -math.inf and got[4] == 0.25
     summary = store.get_run(run_id).summaries["m"]
-    assert (summary.last, summary.min, summary.max, summary.count) == (0.25, -math.inf,
-                                                                      math.inf, 5)
+    assert (summary.last, summary.min, summary.max, summary.count) == (0.25, -math.inf, math.inf, 5)
 
 
 def test_metric_summary_last_is_by_step_then_time(store: SQLiteStore) -> None:
@@ -100,8 +100,10 @@ def test_metric_summary_last_is_by_step_then_time(store: SQLiteStore) -> None:
 def test_bad_metrics_are_reported_and_good_ones_kept(store: SQLiteStore) -> None:
     run_id = store.create_run("0").run_id
     with pytest.raises(ValueError) as err:
-        store.log_metrics(run_id, [("acc", 0.9, 1, 0), ("name", "high", 1, 0),
-                                   ("", 1.0, 1, 0), ("loss", 0.1, 1, 0)])
+        store.log_metrics(
+            run_id,
+            [("acc", 0.9, 1, 0), ("name", "high", 1, 0), ("", 1.0, 1, 0), ("loss", 0.1, 1, 0)],
+        )
     text = str(err.value)
     assert "'name'" in text and "not a number" in text and "must not be empty" in text
     assert set(store.get_run(run_id).data.metrics) == {"acc", "loss"}

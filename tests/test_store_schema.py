@@ -41,10 +41,14 @@ def test_eight_processes_create_one_new_database_at_once(tmp_path: Path) -> None
     assert len(set(run_ids)) == 8
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    names = [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    names = [
+        r[0]
+        for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    ]
     assert len(names) == len(set(names))
-    assert conn.execute("SELECT count(*) FROM experiments WHERE name = 'Default'").fetchone()[0] == 1
+    assert (
+        conn.execute("SELECT count(*) FROM experiments WHERE name = 'Default'").fetchone()[0] == 1
+    )
     assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 8
 
 
