@@ -35,9 +35,15 @@ _MODEL_NAMES = (
     "update_registered_model"
 ).split()
 
+# Notebook widgets (jupyter_track.widgets; jt.models is below) and the chart specs.
+_WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison"}
+
 __all__ = [
     *_FLUENT_NAMES,
     *_MODEL_NAMES,
+    *_WIDGET_NAMES,
+    "charts",
+    "models",
     "TrackClient",
     "__version__",
     "load_ipython_extension",
@@ -55,6 +61,15 @@ def __getattr__(name: str) -> Any:
         from . import models
 
         return getattr(models, name)
+    if name in _WIDGET_NAMES:
+        import importlib
+
+        module = importlib.import_module(f".widgets.{_WIDGET_NAMES[name]}", __name__)
+        return getattr(module, name)
+    if name == "charts":  # not `from . import charts`: that asks this __getattr__ again
+        import importlib
+
+        return importlib.import_module(".charts", __name__)
     if name == "TrackClient":
         from .tracking.client import TrackClient
 
@@ -106,3 +121,24 @@ def _register_magics_if_in_ipython() -> None:
 
 
 _register_magics_if_in_ipython()
+
+
+def _make_models_callable() -> None:
+    # ``jt.models(name=None, editable=False)`` shows the registry widget, and ``jt.models`` is
+    # also the models package (``jt.models.log_model``...): give the package a __call__. Its
+    # __init__ is tiny (everything in it loads lazily), so this costs nothing at import.
+    import types
+
+    from . import models as package
+
+    class _ModelsPackage(types.ModuleType):
+        def __call__(self, name: str | None = None, *, editable: bool = False) -> Any:
+            """Registered models, their versions and aliases (a notebook widget)."""
+            from .widgets.registry import models
+
+            return models(name, editable=editable)
+
+    package.__class__ = _ModelsPackage
+
+
+_make_models_callable()
