@@ -20,6 +20,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { api, IRunDetail } from './api';
+import { modelsPlugin } from './components/models/plugin';
 import type { Highlighter } from './components/Highlighted';
 import { ITrackSettings, MAX_COMPARE, MIN_COMPARE, TrackModel } from './model';
 import { TrackPanel } from './panel';
@@ -312,4 +313,4 @@ const sidebarPlugin: JupyterFrontEndPlugin<ITrackSidebar> = {
   }
 };
 
-export default [sidebarPlugin];
+export default [sidebarPlugin, modelsPlugin];
