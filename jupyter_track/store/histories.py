@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from .db import Database
@@ -47,8 +48,11 @@ ON CONFLICT (run, key, bucket) DO UPDATE SET
 """
 
 
+_value_of = itemgetter(4)
+
+
 def _bucket_row(run: int, key: str, bucket: int, chunk: Sequence[MetricRow]) -> tuple[Any, ...]:
-    values = [r[4] for r in chunk]
+    values = list(map(_value_of, chunk))
     first = values[0]
     if first == first:  # builtin min/max skip NaN unless it comes first
         lo, hi = min(values), max(values)
@@ -61,19 +65,27 @@ def _bucket_row(run: int, key: str, bucket: int, chunk: Sequence[MetricRow]) -> 
     return (run, key, bucket, len(chunk), lo, low[2], low[3], hi, high[2], high[3])
 
 
-def update_rollups(conn: sqlite3.Connection, rows: Sequence[MetricRow]) -> None:
+def update_rollups(
+    conn: sqlite3.Connection,
+    rows: Sequence[MetricRow],
+    *,
+    groups: Mapping[tuple[int, str], Sequence[MetricRow]] | None = None,
+) -> None:
     """Fold a batch of metric rows into ``metric_rollups``.
 
     Call inside the write transaction, after inserting the points and **before** updating
-    ``metric_summaries`` (its ``count`` says where each series' batch starts).
+    ``metric_summaries`` (its ``count`` says where each series' batch starts). ``groups``: the
+    same rows already grouped by (run, key) in arrival order (the write path groups once).
     """
-    groups: dict[tuple[int, str], list[MetricRow]] = {}
-    for row in rows:
-        k = (row[0], row[1])
-        group = groups.get(k)
-        if group is None:
-            groups[k] = group = []
-        group.append(row)
+    if groups is None:
+        grouped: dict[tuple[int, str], list[MetricRow]] = {}
+        for row in rows:
+            k = (row[0], row[1])
+            members = grouped.get(k)
+            if members is None:
+                grouped[k] = members = []
+            members.append(row)
+        groups = grouped
     out = []
     for (run, key), group in groups.items():
         found = conn.execute(

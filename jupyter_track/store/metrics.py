@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from operator import countOf, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from .db import Database
@@ -37,15 +38,80 @@ ON CONFLICT (run, key) DO UPDATE SET
 """
 
 
-def summarize(rows: Iterable[MetricRow]) -> list[tuple[Any, ...]]:
+_run_of = itemgetter(0)
+_key_of = itemgetter(1)
+_step_of = itemgetter(2)
+_ts_of = itemgetter(3)
+_value_of = itemgetter(4)
+
+Groups = dict[tuple[int, str], Sequence[MetricRow]]
+"""Rows of one batch grouped by (run, key), each group in arrival order."""
+
+
+def group_rows(rows: Sequence[MetricRow]) -> Groups:
+    """Group a batch by (run, key), keeping arrival order inside each group.
+
+    The common batch -- one series logged in a loop -- is detected with two C-level passes
+    and returned without copying.
+    """
+    keys = set(map(_key_of, rows))
+    if len(keys) == 1 and len(set(map(_run_of, rows))) == 1:
+        first = rows[0]
+        return {(first[0], first[1]): rows}
+    groups: dict[tuple[int, str], list[MetricRow]] = {}
+    for row in rows:
+        k = (row[0], row[1])
+        group = groups.get(k)
+        if group is None:
+            groups[k] = group = []
+        group.append(row)
+    return groups  # type: ignore[return-value]
+
+
+def summarize_group(run: int, key: str, group: Sequence[MetricRow]) -> tuple[Any, ...]:
+    """One summary row ``(run, key, last, step, timestamp, min, max, count)`` for one series.
+
+    "last" is the value of the point with the greatest (step, timestamp), the latest logged
+    among equals; NaN counts and can be last, but is never min or max. The work is done by
+    C-level passes (``map``, ``sum``, ``min``, ``max``) rather than a Python loop per point.
+    """
+    values = list(map(_value_of, group))
+    try:
+        total = sum(values)
+    except TypeError:  # a value that is not a number (None): the per-point fold
+        return _summarize_slow(group)[0]
+    if total == total:  # no NaN (NaN always propagates through a sum)
+        lo, hi = min(values), max(values)
+    else:
+        finite = [v for v in values if v == v]
+        lo, hi = (min(finite), max(finite)) if finite else (None, None)
+    top = max(map(_step_of, group))
+    last = group[-1]
+    if last[2] != top or countOf(map(_step_of, group), top) > 1:
+        # the greatest step is not (only) the newest point: the latest (step, timestamp) wins,
+        # the newest one among equals (several points at step 0 is MLflow's default)
+        tied = [row for row in group if row[2] == top]
+        newest = max(map(_ts_of, tied))
+        last = next(row for row in reversed(tied) if row[3] == newest)
+    return (run, key, last[4], last[2], last[3], lo, hi, len(values))
+
+
+def summarize(rows: Sequence[MetricRow]) -> list[tuple[Any, ...]]:
     """Fold rows into one summary row per (run, key): last by (step, timestamp), min, max, count.
 
     NaN values count, and can be "last", but never become min or max.
     """
+    if not rows:
+        return []
+    return [summarize_group(run, key, g) for (run, key), g in group_rows(rows).items()]
+
+
+def _summarize_slow(rows: Iterable[MetricRow]) -> list[tuple[Any, ...]]:
+    """The reference fold, one point at a time (used when a value is not a float)."""
     acc: dict[tuple[int, str], list[Any]] = {}
     for run, key, step, ts, value in rows:
         s = acc.get((run, key))
-        finite = value == value  # False for NaN
+        finite = value is not None and value == value  # False for NaN
         if s is None:
             acc[(run, key)] = [
                 value,
@@ -78,13 +144,15 @@ class MetricsMixin:
         """Insert validated rows and update the summaries, in one transaction."""
         if not rows:
             return
-        summaries = summarize(rows)
+        groups = group_rows(rows)  # grouped once, for the summaries and the rollups
+        summaries = [summarize_group(run, key, g) for (run, key), g in groups.items()]
         with self.db.write() as conn:
             conn.executemany(
                 "INSERT INTO metrics (run, key, step, timestamp, value) VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
-            update_rollups(conn, rows)  # before the summaries: it reads their counts
+            # before the summaries: it reads their counts
+            update_rollups(conn, rows, groups=groups)
             conn.executemany(_UPSERT_SUMMARY, summaries)
 
     def log_metrics(self, run_id: str, metrics: Iterable[Metric | tuple[Any, ...]]) -> None:

@@ -41,6 +41,8 @@ from .writer import BackgroundWriter
 
 log = logging.getLogger("jupyter_track")
 
+_now = time.time
+
 DEFAULT_EXPERIMENT_ID = "0"
 
 
@@ -371,18 +373,22 @@ def log_metric(
     ``timestamp`` (ms since the epoch) to now, as in MLflow. ``synchronous=True`` writes before
     returning.
     """
-    stack = _state.stack
+    # The hot path: no I/O, no lock, a few attribute reads and one deque.append (~0.5 us).
+    state = _state
+    stack = state.stack
     pk = stack[-1]._pk if run_id is None and stack else _pk_for(run_id)
-    if key not in _state.valid_keys:
+    if key not in state.valid_keys:
         check_key(key, "metric")
-        _state.valid_keys.add(key)
+        state.valid_keys.add(key)
     if type(value) is not float:
         value = metric_value(key, value)
-    if type(step) is not int:
+    if step is None:
+        step = 0
+    elif type(step) is not int:
         step = metric_step(key, step)
-    writer = _state.writer or _writer()
+    writer = state.writer or _writer()
     writer.append_metric(
-        (pk, key, step, int(time.time() * 1000) if timestamp is None else int(timestamp), value)
+        (pk, key, step, int(_now() * 1000) if timestamp is None else int(timestamp), value)
     )
     if synchronous:
         writer.flush()
@@ -397,13 +403,33 @@ def log_metrics(
 ) -> None:
     """Log several metrics at one step. Bad entries raise after the good ones are buffered."""
     pk = _pk_for(run_id)
-    ts = int(time.time() * 1000) if timestamp is None else int(timestamp)
-    writer = _state.writer or _writer()
+    ts = int(_now() * 1000) if timestamp is None else int(timestamp)
+    state = _state
+    writer = state.writer or _writer()
+    append = writer.append_metric
+    valid_keys = state.valid_keys
+    if step is None:
+        step = 0
+    elif type(step) is not int:
+        try:
+            step = metric_step("", step)
+        except InvalidInput:
+            pass  # reported below, naming each key
     errors = []
     for key, value in metrics.items():
         try:
-            check_key(key, "metric")
-            writer.append_metric((pk, key, metric_step(key, step), ts, metric_value(key, value)))
+            if key not in valid_keys:
+                check_key(key, "metric")
+                valid_keys.add(key)
+            append(
+                (
+                    pk,
+                    key,
+                    step if type(step) is int else metric_step(key, step),
+                    ts,
+                    value if type(value) is float else metric_value(key, value),
+                )
+            )
         except InvalidInput as exc:
             errors.append(str(exc))
     if synchronous:

@@ -1,0 +1,178 @@
+"""The metric write path: vectorized summaries, grouping, rollups, the writer's drain.
+
+The fast code is checked against the plain per-point fold it replaced, on random batches with
+NaN, +/-inf, repeated steps and timestamps, several runs and keys.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import jupyter_track as jt
+from jupyter_track.store import InvalidInput, SQLiteStore
+from jupyter_track.store.histories import update_rollups
+from jupyter_track.store.metrics import _summarize_slow, group_rows, summarize
+from jupyter_track.tracking.writer import _drain
+
+values = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0]),
+    st.integers(min_value=-5, max_value=5).map(float),
+)
+rows_strategy = st.lists(
+    st.tuples(
+        st.integers(min_value=1, max_value=3),
+        st.sampled_from(["loss", "acc", "a b"]),
+        st.integers(min_value=0, max_value=4),
+        st.integers(min_value=0, max_value=4),
+        values,
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+def _canonical(summaries: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def fix(v: Any) -> Any:
+        return "nan" if isinstance(v, float) and math.isnan(v) else v
+
+    return sorted((tuple(fix(v) for v in s) for s in summaries), key=lambda s: (s[0], s[1]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(rows_strategy)
+def test_summaries_equal_the_per_point_fold(rows: list[tuple[Any, ...]]) -> None:
+    assert _canonical(summarize(rows)) == _canonical(_summarize_slow(rows))
+
+
+def test_summary_semantics_on_a_single_series() -> None:
+    nan, inf = math.nan, math.inf
+    rows = [
+        (1, "m", 3, 10, 5.0),
+        (1, "m", 3, 10, nan),  # same (step, ts): the later one is last
+        (1, "m", 1, 99, -inf),
+        (1, "m", 2, 50, 7.0),
+    ]
+    [(run, key, last, step, ts, lo, hi, count)] = summarize(rows)
+    assert (run, key, step, ts, lo, hi, count) == (1, "m", 3, 10, -inf, 7.0, 4)
+    assert math.isnan(last)
+    [only_nan] = summarize([(1, "m", 0, 0, nan), (1, "m", 0, 1, nan)])
+    assert only_nan[5] is None and only_nan[6] is None and only_nan[7] == 2
+
+
+def test_group_rows_keeps_arrival_order_per_series() -> None:
+    rows = [(1, "a", i, i, float(i)) for i in range(5)]
+    assert group_rows(rows) == {(1, "a"): rows}
+    mixed = [(1, "a", 0, 0, 0.0), (2, "a", 0, 0, 1.0), (1, "b", 0, 0, 2.0), (1, "a", 1, 1, 3.0)]
+    assert group_rows(mixed) == {
+        (1, "a"): [mixed[0], mixed[3]],
+        (2, "a"): [mixed[1]],
+        (1, "b"): [mixed[2]],
+    }
+
+
+def _run_pk(store: SQLiteStore) -> tuple[str, int]:
+    info = store.create_run("0")
+    return info.run_id, store.run_pk(info.run_id)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(rows_strategy, min_size=1, max_size=4))
+def test_batches_keep_summaries_and_rollups_exact(
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[tuple[Any, ...]]]
+) -> None:
+    store = SQLiteStore(tmp_path_factory.mktemp("db") / "track.db")
+    pks = {}
+    for n in (1, 2, 3):
+        pks[n] = _run_pk(store)[1]
+    everything = []
+    for batch in batches:
+        rows = [(pks[r], k, s, t, v) for r, k, s, t, v in batch]
+        store.write_metric_rows(rows)
+        everything.extend(rows)
+    conn = store.db.conn()
+    stored = conn.execute(
+        "SELECT run, key, last, step, timestamp, min, max, count FROM metric_summaries"
+    ).fetchall()
+    expected = [
+        # the store keeps NaN as NULL
+        tuple(None if isinstance(v, float) and math.isnan(v) else v for v in s)
+        for s in _summarize_slow(everything)
+    ]
+    assert _canonical(stored) == _canonical(expected)
+    rollup_counts = dict(
+        ((r, k), n)
+        for r, k, n in conn.execute("SELECT run, key, sum(n) FROM metric_rollups GROUP BY 1, 2")
+    )
+    assert rollup_counts == {(s[0], s[1]): s[7] for s in expected}
+
+
+def test_rollups_are_the_same_with_or_without_pregrouped_rows(tmp_path: Path) -> None:
+    rows = [(1, "k" + str(i % 3), i, i, float(i % 7) if i % 11 else math.nan) for i in range(9000)]
+    results = []
+    for pregrouped in (False, True):
+        store = SQLiteStore(tmp_path / f"{pregrouped}.db")
+        with store.db.write() as conn:
+            update_rollups(conn, rows, groups=group_rows(rows) if pregrouped else None)
+            results.append(conn.execute("SELECT * FROM metric_rollups ORDER BY 1, 2, 3").fetchall())
+    assert results[0] == results[1] and len(results[0]) == 3 * 3
+
+
+def test_nan_is_stored_as_null_and_inf_is_kept(store: SQLiteStore) -> None:
+    run_id, pk = _run_pk(store)
+    store.write_metric_rows(
+        [(pk, "m", 0, 1, math.nan), (pk, "m", 1, 2, math.inf), (pk, "m", 2, 3, -math.inf)]
+    )
+    raw = [v for (v,) in store.db.conn().execute("SELECT value FROM metrics ORDER BY step")]
+    assert raw == [None, math.inf, -math.inf]
+    history = [m.value for m in store.get_metric_history(run_id, "m")]
+    assert math.isnan(history[0]) and history[1:] == [math.inf, -math.inf]
+    summary = store.get_run(run_id).summaries["m"]
+    assert (summary.min, summary.max, summary.count, summary.last) == (
+        -math.inf,
+        math.inf,
+        3,
+        -math.inf,
+    )
+
+
+def test_drain_takes_what_is_there_and_leaves_racing_appends() -> None:
+    queue: deque[int] = deque(range(10))
+    assert _drain(queue) == list(range(10)) and not queue
+    seen: list[int] = []
+
+    def produce() -> None:
+        for i in range(200_000):
+            queue.append(i)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    while producer.is_alive():
+        seen.extend(_drain(queue))
+    producer.join()
+    seen.extend(_drain(queue))
+    assert seen == list(range(200_000))
+
+
+def test_log_metric_defaults_and_log_metrics_errors_name_each_key() -> None:
+    with jt.start_run() as run:
+        jt.log_metric("a", 1)  # int value, no step: step 0
+        jt.log_metrics({"b": 2.5, "c": 3}, step=4)
+        with pytest.raises(InvalidInput) as info:
+            jt.log_metrics({"d": 1.0, "e": 2.0}, step=1.5)
+        assert "'d'" in str(info.value) and "'e'" in str(info.value)
+        with pytest.raises(InvalidInput) as info:
+            jt.log_metrics({"f": 1.0, "": 2.0, "g": "x"}, step=2)
+        assert "'g'" in str(info.value) and "must not be empty" in str(info.value)
+    data = jt.get_run(run.info.run_id).data
+    assert data.metrics == {"a": 1.0, "b": 2.5, "c": 3.0, "f": 1.0}
+    assert [m.step for m in jt.get_metric_history(run.info.run_id, "a")] == [0]
+    assert [m.step for m in jt.get_metric_history(run.info.run_id, "c")] == [4]
