@@ -25,38 +25,54 @@ def _number(value: float | None) -> float:
 
 class SeriesMixin:
     db: Database
+    _run_pks: dict[str, int]
 
     if TYPE_CHECKING:  # provided by another part of the store
 
         def run_pk(self, run_id: str) -> int: ...
 
     def metric_rows_since(
-        self, run_ids: Sequence[str], after_rowid: int, *, limit: int = 200_000
+        self, run_ids: Sequence[str] | None, after_rowid: int, *, limit: int = 200_000
     ) -> tuple[list[tuple[str, str, int, int, float]], int]:
-        """Points of ``run_ids`` written after ``after_rowid``: ``(run_id, key, step, timestamp,
-        value)`` in writing order, and the rowid to pass next time.
+        """Points written after ``after_rowid`` (of ``run_ids``, or of every run when None):
+        ``(run_id, key, step, timestamp, value)`` in writing order, and the rowid to pass next
+        time. At most ``limit`` rows per call.
 
-        For live charts: the read walks the table's rowid range (only rows newer than the last
-        look, whatever the runs), never the whole history; at most ``limit`` rows per call.
-        Rowids grow with every commit (writes are serialized), so nothing is skipped.
+        The read walks the table's rowid range -- only rows newer than the last look -- never a
+        run's whole history.
         """
-        pks = {self.run_pk(run_id): run_id for run_id in run_ids}
-        if not pks:
-            return [], after_rowid
-        marks = ", ".join("?" * len(pks))
-        rows = (
-            self.db.conn()
-            .execute(
-                # NOT INDEXED: walk the rowid range, not the (run, key, step) index
-                "SELECT rowid, run, key, step, timestamp, value FROM metrics NOT INDEXED "
-                f"WHERE rowid > ? AND run IN ({marks}) ORDER BY rowid LIMIT ?",
-                (after_rowid, *pks, limit),
-            )
-            .fetchall()
-        )
+        conn = self.db.conn()
+        params: tuple[int, ...] = ()
+        if run_ids is None:
+            where = ""
+        else:
+            pks = {self.run_pk(run_id) for run_id in run_ids}
+            if not pks:
+                return [], after_rowid
+            where = f"AND run IN ({', '.join('?' * len(pks))})"
+            params = tuple(pks)
+        rows = conn.execute(
+            # NOT INDEXED: walk the rowid range, not the (run, key, step) index
+            "SELECT rowid, run, key, step, timestamp, value FROM metrics NOT INDEXED "
+            f"WHERE rowid > ? {where} ORDER BY rowid LIMIT ?",
+            (after_rowid, *params, limit),
+        ).fetchall()
         if not rows:
             return [], after_rowid
-        return [(pks[r], k, s, t, _number(v)) for _, r, k, s, t, v in rows], rows[-1][0]
+        ids = self._run_ids_of({r[1] for r in rows})
+        return [(ids[r], k, s, t, _number(v)) for _, r, k, s, t, v in rows], rows[-1][0]
+
+    def _run_ids_of(self, pks: set[int]) -> dict[int, str]:
+        known = {pk: rid for rid, pk in self._run_pks.items() if pk in pks}
+        missing = [pk for pk in pks if pk not in known]
+        if missing:
+            for pk, run_id in self.db.conn().execute(
+                f"SELECT id, run_id FROM runs WHERE id IN ({', '.join('?' * len(missing))})",
+                missing,
+            ):
+                known[pk] = run_id
+                self._run_pks[run_id] = pk
+        return known
 
     def metric_rows_until(self, run_id: str, until_rowid: int) -> list[tuple[str, int, int, float]]:
         """Every point of ``run_id`` with rowid <= ``until_rowid``: ``(key, step, timestamp,

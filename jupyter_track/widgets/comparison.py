@@ -129,9 +129,9 @@ class CompareView(ChartWidget):
             self.table = self._table()
             self._wanted_param = param
             self.metric = metric or (metric_keys[0] if metric_keys else "")
-        self._metric_changed()
-        self.observe(lambda _: self._metric_changed(), names="metric")
-        self.observe(lambda _: self._param_changed(), names="param")
+        self._on_metric()
+        self.observe(lambda _: self._on_metric(), names="metric")
+        self.observe(lambda _: self._on_param(), names="param")
 
     # ------------------------------------------------------------------------------- table
 
@@ -187,7 +187,7 @@ class CompareView(ChartWidget):
         rest = [p for p in self.params if p not in ranked]
         return (ranked + rest)[:MAX_PARALLEL_PARAMS]
 
-    def _metric_changed(self) -> None:
+    def _on_metric(self) -> None:
         from .. import charts
 
         metric = self.metric
@@ -237,7 +237,7 @@ class CompareView(ChartWidget):
 
         return charts.scatter(self._runs, param=param, metric=self.metric).to_dict()
 
-    def _param_changed(self) -> None:
+    def _on_param(self) -> None:
         if not self.param or not self.metric:
             return
         if (

@@ -9,7 +9,8 @@ only what changed to the browser as a small custom message. The training loop pa
 beyond ``log_metric`` itself: no I/O, no lock shared with the poller.
 
 Which runs are followed: ``run_id`` when given (possibly a run another process is logging);
-otherwise every run that becomes active in this kernel while the chart is open. The chart stops
+otherwise the runs of this kernel: those active when the chart starts and every run that logs
+a point after it (same user and notebook, started after the chart), however short. The chart stops
 at the end of the cell that logged to a followed run (IPython ``post_run_cell``), when a run
 followed from another process ends, or on :meth:`LiveChart.stop`. Stopping syncs the final
 downsampled data (so a saved notebook keeps it) and replaces the output's static fallback with a
@@ -26,6 +27,7 @@ from typing import Any
 
 import traitlets
 
+from .. import provenance
 from ..store import NotFound, RunStatus
 from ..tracking import fluent
 from . import static
@@ -93,7 +95,12 @@ class LiveChart(ChartWidget):
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._last_check = 0.0
-        self._cursor: int | None = None  # rowid of the newest point read
+        self._ignored: set[str] = set()
+        self._created_ms = int(time.time() * 1000) - 1000
+        self._user = provenance.current_user()[0]
+        self._notebook = provenance.notebook_path()
+        # the newest point when the chart was made: what came before is read per run
+        self._cursor = self._store.last_metric_rowid()
         self._display_id: str | None = None
         self._shown_in: Any = None
         self._shell: Any = None
@@ -144,8 +151,9 @@ class LiveChart(ChartWidget):
             self._finish()
 
     def close(self) -> None:
-        self._stop.set()
-        self._unregister()
+        if hasattr(self, "_stop"):  # not when __init__ failed early
+            self._stop.set()
+            self._unregister()
         super().close()
 
     @property
@@ -176,25 +184,32 @@ class LiveChart(ChartWidget):
         if check:
             self._last_check = now
         store = self._store
-        if self._cursor is None:
-            self._cursor = store.last_metric_rowid()
-        stack = fluent._state.stack
-        wanted = [a.info.run_id for a in stack] if self._fixed_run is None else [self._fixed_run]
-        local_ids = {a.info.run_id for a in stack}
-        batches: list[tuple[str, str, int, int, float]] = []
-        for run_id in wanted:
-            if run_id not in self._runs:
-                self._follow(run_id)
-                # its past, up to the cursor; newer points come through the cursor below
-                batches.extend(
-                    (run_id, *row) for row in store.metric_rows_until(run_id, self._cursor)
-                )
+        state = fluent._state
+        local_ids = {a.info.run_id for a in state.stack}
         for run_id, meta in self._runs.items():
             if run_id in local_ids:
                 meta["local"] = True
-        if self._runs:
-            rows, self._cursor = store.metric_rows_since(list(self._runs), self._cursor)
-            batches.extend(rows)
+        cursor = self._cursor
+        batches: list[tuple[str, str, int, int, float]] = []
+        # runs known to be ours now: the active ones (and the one that just ended)
+        if self._fixed_run is None:
+            candidates = [*local_ids, *([state.last_run_id] if state.last_run_id else [])]
+        else:
+            candidates = [self._fixed_run]
+        for run_id in candidates:
+            if run_id not in self._runs and self._wants(run_id, local_ids):
+                self._follow(run_id, local=run_id in local_ids)
+                batches.extend((run_id, *row) for row in store.metric_rows_until(run_id, cursor))
+        # every point written since the last look; a run seen here for the first time is
+        # followed when it is ours (a run too short to be caught active, in a sweep say)
+        scope = None if self._fixed_run is None else [self._fixed_run]
+        rows, self._cursor = store.metric_rows_since(scope, cursor)
+        for run_id in dict.fromkeys(r[0] for r in rows):
+            if run_id not in self._runs and self._wants(run_id, local_ids):
+                self._follow(run_id, local=True)
+                batches.extend((run_id, *row) for row in store.metric_rows_until(run_id, cursor))
+        followed = self._runs
+        batches.extend(r for r in rows if r[0] in followed)
         updates = self._feed(batches)
         if len(self._runs) != self._labels_for:
             self._relabel()  # resyncs everything when labels change
@@ -211,6 +226,25 @@ class LiveChart(ChartWidget):
         fixed = self._fixed_run
         if check and fixed is not None and not self._runs[fixed]["local"] and self._run_over(fixed):
             self._stop.set()  # a run another process logs has ended
+
+    def _wants(self, run_id: str, local_ids: set[str]) -> bool:
+        """Follow ``run_id``? The given run; else runs of this kernel started since the chart."""
+        if run_id == self._fixed_run or run_id in local_ids:
+            return True
+        if self._fixed_run is not None or run_id in self._ignored:
+            return False
+        try:
+            info = self._store.get_run(run_id).info
+        except NotFound:
+            return False
+        ours = (
+            info.start_time >= self._created_ms
+            and info.user_id == self._user
+            and info.notebook == self._notebook
+        )
+        if not ours:
+            self._ignored.add(run_id)
+        return ours
 
     def _feed(self, batches: Sequence[tuple[str, str, int, int, float]]) -> list[dict[str, Any]]:
         """Fold rows into their series' decimators; the deltas for the browser."""
@@ -248,12 +282,12 @@ class LiveChart(ChartWidget):
 
     # ------------------------------------------------------------------------- followers
 
-    def _follow(self, run_id: str) -> None:
+    def _follow(self, run_id: str, local: bool) -> None:
         run = self._store.get_run(run_id)  # raises NotFound for a wrong id
         self._runs[run_id] = {
             "name": run.info.run_name,
             "start": run.info.start_time,
-            "local": any(a.info.run_id == run_id for a in fluent._state.stack),
+            "local": local,
         }
         self.run_ids = list(self._runs)
 
@@ -298,7 +332,7 @@ class LiveChart(ChartWidget):
         batches = []
         for run_id in self._runs:
             batches.extend(
-                (run_id, *row) for row in self._store.metric_rows_until(run_id, self._cursor or 0)
+                (run_id, *row) for row in self._store.metric_rows_until(run_id, self._cursor)
             )
         self._feed(batches)
         self._set_spec()
