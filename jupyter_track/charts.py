@@ -221,7 +221,6 @@ def learning_curves(
         scale=alt.Scale(type="log") if log_scale else alt.Scale(zero=False),
     )
     color = alt.Color("run:N", title="run", sort=list(dict.fromkeys(labels.values())))
-    data_obj = alt.InlineData(values=values)
     legend = alt.selection_point(name="run_pick", fields=["run"], bind="legend")
     hover = alt.selection_point(
         name="hover",
@@ -232,7 +231,9 @@ def learning_curves(
         empty=False,
     )
     zoom = alt.selection_interval(name="zoom", bind="scales")
-    base = alt.Chart(data_obj).encode(x=x_enc, y=y_enc, color=color)
+    # The layers carry no data: Altair copies a chart on every chained call, so the (possibly
+    # large) inline data is attached once, to the top-level layer, which the layers inherit.
+    base = alt.Chart().encode(x=x_enc, y=y_enc, color=color)
     lines = (
         base.mark_line(strokeWidth=1.5)
         .encode(opacity=alt.condition(legend, alt.value(1.0), alt.value(0.15)))
@@ -250,10 +251,17 @@ def learning_curves(
         )
         .add_params(hover)
     )
-    rule = alt.Chart(data_obj).mark_rule(color="gray", opacity=0.6).encode(x=x_enc)
+    rule = alt.Chart().mark_rule(color="gray", opacity=0.6).encode(x=x_enc)
     rule = rule.transform_filter(hover)
-    chart = alt.layer(lines, points, rule).properties(width=width, height=height)
-    return chart.properties(title=title) if title else chart
+    return alt.layer(
+        lines,
+        points,
+        rule,
+        data={"values": values},
+        width=width,
+        height=height,
+        title=title if title else alt.Undefined,
+    )
 
 
 # --------------------------------------------------------------------------- param helpers
@@ -351,7 +359,7 @@ def parallel_coordinates(
     y_enc = alt.Y("norm:Q", axis=None, scale=alt.Scale(domain=[0, 1]))
     highlight = alt.selection_point(name="run_pick", fields=["run_id"], on="pointerover")
     line_layer = (
-        alt.Chart(alt.InlineData(values=lines))
+        alt.Chart({"values": lines})
         .mark_line(point=True, strokeWidth=1.5)
         .encode(
             x=x_enc,
@@ -369,10 +377,10 @@ def parallel_coordinates(
         )
         .add_params(highlight)
     )
-    axis_data = alt.InlineData(values=[{"axis": a} for a in axes if per_axis[a]])
+    axis_data = {"values": [{"axis": a} for a in axes if per_axis[a]]}
     rules = alt.Chart(axis_data).mark_rule(color="gray", opacity=0.6).encode(x=x_enc)
     labels = (
-        alt.Chart(alt.InlineData(values=ticks))
+        alt.Chart({"values": ticks})
         .mark_text(align="left", dx=4, fontSize=10, color="gray")
         .encode(x=x_enc, y=y_enc, text="label:N")
     )
@@ -426,7 +434,7 @@ def scatter(
         "y:Q", title=metric, scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     )
     chart = (
-        alt.Chart(alt.InlineData(values=values))
+        alt.Chart({"values": values})
         .mark_circle(size=70, opacity=0.85)
         .encode(
             x=x_enc,
@@ -559,7 +567,7 @@ def param_importance_chart(
     order = [v["param"] for v in values]
     title = f"correlation with {metric}" if metric else "correlation"
     chart = (
-        alt.Chart(alt.InlineData(values=values))
+        alt.Chart({"values": values})
         .mark_bar()
         .encode(
             y=alt.Y("param:N", sort=order, title=None),
