@@ -156,11 +156,11 @@ class HistoriesMixin:
         pks = [runs[r][0] for r in run_ids]
         key_marks = ", ".join("?" * len(keys))
         for start in range(0, len(pks), 500):
-            chunk = pks[start : start + 500]
+            pk_chunk = pks[start : start + 500]
             for pk, key, count, last, step, ts in conn.execute(
                 "SELECT run, key, count, last, step, timestamp FROM metric_summaries "
-                f"WHERE run IN ({', '.join('?' * len(chunk))}) AND key IN ({key_marks})",
-                [*chunk, *keys],
+                f"WHERE run IN ({', '.join('?' * len(pk_chunk))}) AND key IN ({key_marks})",
+                [*pk_chunk, *keys],
             ):
                 summaries[(pk, key)] = (count, last, step, ts)
         series = []

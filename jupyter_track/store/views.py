@@ -20,8 +20,11 @@ from .entities import ViewType
 KeySelection = Sequence[str] | str | None
 """None: none of this kind; ``"*"``: every key; a sequence: these keys."""
 
-_TABLES = (("params", "params", "value"), ("metrics", "metric_summaries", "last"))
-_TABLES += (("tags", "tags", "value"),)
+_TABLES = (
+    ("params", "params", "value"),
+    ("metrics", "metric_summaries", "last"),
+    ("tags", "tags", "value"),
+)
 
 
 class ViewsMixin:
