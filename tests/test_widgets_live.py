@@ -360,3 +360,15 @@ def test_store_reads_new_points_by_rowid(store: Any) -> None:
     assert [r[2] for r in only_a] == [0, 1]
     assert store.metric_rows_since(None, cursor) == ([], cursor)
     assert store.metric_rows_until(a, middle) == [("loss", 0, 10, 1.0)]
+
+
+def test_a_run_that_ended_before_the_chart_is_not_followed() -> None:
+    with jt.start_run(run_name="earlier"):
+        jt.log_metric("loss", 1.0, step=0)
+    chart = LiveChart("loss", interval=0.01)
+    Capture(chart)
+    chart.start()
+    with jt.start_run(run_name="now") as run:
+        jt.log_metric("loss", 0.5, step=0)
+    chart.stop()
+    assert chart.run_ids == [run.info.run_id]

@@ -57,7 +57,7 @@ class LiveChart(ChartWidget):
     spec = traitlets.Dict().tag(sync=True)
     points = traitlets.List().tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
-    keys = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    metric_keys = traitlets.List(traitlets.Unicode()).tag(sync=True)  # [] = every metric
     run_ids = traitlets.List(traitlets.Unicode()).tag(sync=True)
     running = traitlets.Bool(False).tag(sync=True)
     _uid = traitlets.Unicode("").tag(sync=True)
@@ -80,7 +80,7 @@ class LiveChart(ChartWidget):
             raise ValueError("interval must be positive")
         super().__init__()
         self._uid = uuid.uuid4().hex
-        self.keys = list(keys or [])
+        self.metric_keys = list(keys or [])
         self.interval = float(interval)
         self.max_points = int(max_points)
         self.height = height
@@ -96,7 +96,7 @@ class LiveChart(ChartWidget):
         self._lock = threading.Lock()
         self._last_check = 0.0
         self._ignored: set[str] = set()
-        self._created_ms = int(time.time() * 1000) - 1000
+        self._created_ms = int(time.time() * 1000)
         self._user = provenance.current_user()[0]
         self._notebook = provenance.notebook_path()
         # the newest point when the chart was made: what came before is read per run
@@ -249,7 +249,7 @@ class LiveChart(ChartWidget):
     def _feed(self, batches: Sequence[tuple[str, str, int, int, float]]) -> list[dict[str, Any]]:
         """Fold rows into their series' decimators; the deltas for the browser."""
         grouped: dict[tuple[str, str], list[tuple[float, dict[str, Any]]]] = {}
-        keys = set(self.keys)
+        keys = set(self.metric_keys)
         x_of = self._x_of
         for run_id, key, step, ts, value in batches:
             if keys and key not in keys:
@@ -297,7 +297,7 @@ class LiveChart(ChartWidget):
     def _label(self, run_id: str, key: str) -> str:
         meta = self._runs[run_id]
         run = f"{meta['name']} ({run_id[:7]})" if meta["name"] else run_id[:7]
-        several_keys = len(self.keys) != 1
+        several_keys = len(self.metric_keys) != 1
         if len(self._runs) <= 1:
             return key if several_keys else run
         return f"{key} · {run}" if several_keys else run
@@ -361,7 +361,7 @@ class LiveChart(ChartWidget):
         from .. import charts
 
         labels = list(dict.fromkeys(s.label for s in self._series.values()))
-        title = ", ".join(self.keys) if self.keys else "value"
+        title = ", ".join(self.metric_keys) if self.metric_keys else "value"
         spec = charts.learning_curves([], metric=title, x=self._x, height=self.height).to_dict()
         # stream into one named dataset; colours in the order the series appeared
         names = list(spec.get("datasets", {}))
@@ -377,7 +377,7 @@ class LiveChart(ChartWidget):
         runs = [f"{m['name'] or r[:7]}" for r, m in self._runs.items()]
         state = "live" if self.is_running and not self._stop.is_set() else "stopped"
         if not self._runs:
-            text = f"{state} · waiting for a run to log {', '.join(self.keys) or 'metrics'}"
+            text = f"{state} · waiting for a run to log {', '.join(self.metric_keys) or 'metrics'}"
         else:
             text = (
                 f"{state} · run{'s' if len(runs) > 1 else ''} {', '.join(runs)} · {total:,} points"
@@ -450,7 +450,7 @@ class LiveChart(ChartWidget):
                 last = max(rows, key=lambda r: (r["step"], r["time"]))
                 parts.append(f"{s.label}: last {static.fmt(last['value'])} at step {last['step']}")
         body = "; ".join(parts) or "no points yet"
-        return f"LiveChart({', '.join(self.keys) or 'all metrics'}) {self.status}: {body}"
+        return f"LiveChart({', '.join(self.metric_keys) or 'all metrics'}) {self.status}: {body}"
 
     def _static_html(self) -> str:
         rows = []
@@ -466,7 +466,7 @@ class LiveChart(ChartWidget):
         svg = static.line_chart_svg(
             self._static_series(),
             x_title={"step": "step", "relative": "seconds", "wall": "time (s)"}[self._x],
-            y_title=", ".join(self.keys),
+            y_title=", ".join(self.metric_keys),
         )
         return (
             '<div class="jp-Track-static-live">'
