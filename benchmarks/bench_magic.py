@@ -1,0 +1,123 @@
+"""``%%track`` on an empty cell (goal: median overhead <= 3 ms) and the cell-execution log
+(goal: <= 1 ms per untracked cell), through a real IPython ``InteractiveShell``.
+
+Three kinds of cell run in turn, many times: ``pass`` without the extension, ``pass`` with it
+loaded (the cell log records it), ``%%track`` + ``pass``. Each ``run_cell`` is timed on its own;
+overheads are differences of medians: %%track = tracked - untracked (both with the extension),
+cell log = loaded - not loaded. The run summary %%track displays is part of what is timed
+(printed into a buffer). MLflow has no magic; its figure is ``with mlflow.start_run(): pass``,
+the least a cell tracked with MLflow costs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import time
+
+from _common import Context, Row, median, parser, run_benchmarks
+
+
+def _shell():  # type: ignore[no-untyped-def]
+    from IPython.core.interactiveshell import InteractiveShell
+
+    return InteractiveShell.instance()
+
+
+def _time_cell(shell, source: str) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    result = shell.run_cell(source, store_history=True)
+    seconds = time.perf_counter() - start
+    if not result.success:
+        raise RuntimeError(f"cell {source!r} failed: {result.error_in_exec!r}")
+    return seconds
+
+
+def bench(ctx: Context) -> list[Row]:
+    """Interleaved batches of the three kinds of cell; MLflow's empty runs in between."""
+    try:
+        import jupyter_track.magics
+    except ImportError as exc:
+        row = Row("%%track overhead, empty cell", "ms", float("nan"))
+        row.notes.append(f"skipped: jupyter_track.magics cannot be imported ({exc})")
+        return [row]
+    import jupyter_track as jt
+    from jupyter_track.store import open_store
+    from jupyter_track.tracking import fluent
+
+    path = ctx.scratch("ours-magic") / "track.db"
+    jt.set_tracking_uri(path)
+    batch = 5 if ctx.quick else 40
+    ml_batch = 3 if ctx.quick else 20
+    plain: list[float] = []
+    logged: list[float] = []
+    tracked: list[float] = []
+    ml: list[float] = []
+    sink = io.StringIO()
+    shell = _shell()
+    with contextlib.redirect_stdout(sink):
+        shell.run_cell("%load_ext jupyter_track", store_history=True)
+        for _ in range(3):  # warm-up: first run, provenance, imports of the summary
+            _time_cell(shell, "%%track\npass")
+            _time_cell(shell, "pass")
+        for r in range(ctx.rounds):
+            jt.unload_ipython_extension(shell)
+            plain += [_time_cell(shell, "pass") for _ in range(batch)]
+            jt.load_ipython_extension(shell)
+            logged += [_time_cell(shell, "pass") for _ in range(batch)]
+            tracked += [_time_cell(shell, "%%track\npass") for _ in range(batch)]
+            if ctx.mlflow is not None:
+                answer = ctx.mlflow.call(
+                    "empty_runs", folder=str(ctx.scratch(f"mlflow-magic-{r}")), n=ml_batch
+                )
+                ml += answer["per_call"]
+            sink.seek(0)
+            sink.truncate()
+    fluent.flush()
+    cells = open_store(path).cell_executions(limit=100_000)
+    ms = 1000
+    track_overhead = (median(tracked) - median(logged)) * ms
+    log_overhead = (median(logged) - median(plain)) * ms
+    track_row = Row(
+        "%%track overhead, empty cell",
+        "ms",
+        track_overhead,
+        median(ml) * ms if ml else None,
+        None,
+        goal="<= 3 ms",
+        ok=track_overhead <= 3,
+    )
+    track_row.notes.append(
+        f"median %%track cell {median(tracked) * ms:.2f} ms - median plain cell "
+        f"{median(logged) * ms:.2f} ms (both with the extension), {len(tracked)} cells each; "
+        "MLflow: `with mlflow.start_run(): pass`"
+    )
+    log_row = Row(
+        "cell-log overhead, untracked cell",
+        "ms",
+        log_overhead,
+        None,
+        None,
+        goal="<= 1 ms",
+        ok=log_overhead <= 1,
+    )
+    log_row.notes.append(
+        f"median plain cell with the extension {median(logged) * ms:.3f} ms - without "
+        f"{median(plain) * ms:.3f} ms; {len(cells)} cell executions logged"
+    )
+    if ctx.mlflow is None:
+        track_row.notes.append(f"MLflow skipped: {ctx.skip_reason}")
+    if fluent._state.writer is not None:
+        fluent._state.writer.close()
+    return [track_row, log_row]
+
+
+def main() -> None:
+    """Run this benchmark alone."""
+    args = parser(__doc__.splitlines()[0]).parse_args()
+    run_benchmarks([bench], args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

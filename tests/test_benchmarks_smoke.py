@@ -1,0 +1,48 @@
+"""The benchmark scripts run (quick mode, tiny sizes); no timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.mark.slow
+def test_run_all_quick_prints_every_row(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from _common import mlflow_python
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    # MLflow's side only when its venv already exists (creating it takes minutes)
+    with_mlflow = mlflow_python(create=False) is not None
+    out = tmp_path / "rows.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_TRACK_")}
+    cmd = [sys.executable, str(BENCHMARKS / "run_all.py"), "--quick", "--json", str(out)]
+    if not with_mlflow:
+        cmd.append("--no-mlflow")
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {row["name"]: row for row in json.loads(out.read_text())}
+    expected = [
+        "import jupyter_track",
+        "first use of a new DB",
+        "log_metric, caller's thread",
+        "%%track overhead, empty cell",
+        "cell-log overhead, untracked cell",
+    ]
+    for name in expected:
+        assert name in rows and rows[name]["ours"] == rows[name]["ours"], name  # not NaN
+    assert any(name.endswith("points into one run, sustained") for name in rows)
+    assert any(name.startswith("search_runs over") for name in rows)
+    assert any("runs x (10 params + 5 metrics)" in name for name in rows)
+    assert all(row["ok"] is None for row in rows.values())  # quick mode judges nothing
+    if with_mlflow:
+        assert rows["log_metric, caller's thread"]["mlflow"] is not None
+    assert "jupyter-track" in done.stdout and "raw SQLite" in done.stdout
