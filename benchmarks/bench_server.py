@@ -361,7 +361,7 @@ def bench_write(points: int, rounds: int) -> None:
         metrics_module.update_rollups = update_rollups  # type: ignore[assignment]
 
 
-def _no_rollup(conn: Any, rows: Any) -> None:
+def _no_rollup(conn: Any, rows: Any, **kwargs: Any) -> None:
     return None
 
 
