@@ -88,11 +88,12 @@ async def test_info_reports_versions_and_store(jp_fetch: Any, track_db: Path) ->
 
 
 async def test_db_path_config_is_used_and_exported_to_kernels(
-    jp_fetch: Any, jp_serverapp: Any, tmp_path: Path
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # jp_serverapp already started with JUPYTER_TRACK_DB from the autouse fixture; start the
-    # extension app again by hand with db_path set, as c.JupyterTrack.db_path would.
+    # the extension app on its own, with db_path set as c.JupyterTrack.db_path would
     from jupyter_track.server.app import JupyterTrack
+
+    monkeypatch.setenv("JUPYTER_TRACK_URI", "")  # so the test's changes are undone after it
 
     target = tmp_path / "elsewhere" / "team.db"
     app = JupyterTrack(db_path=str(target))
