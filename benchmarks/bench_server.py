@@ -11,9 +11,9 @@ Measures, in one run on the same files:
 3. The write path's cost of keeping the rollup: ``write_metric_rows`` with and without
    ``update_rollups``, against raw ``executemany``, interleaved (medians).
 
-Times are medians of several requests after one warm-up, measured by the client over HTTP on
-localhost (so they include a little more than the server's own time). The data files are built
-once and cached in ``$TMPDIR/jupyter-track-bench`` (``--rebuild`` to redo).
+Times are medians of several requests after one warm-up: "server" is the handler's own time as
+the server reports it (``Server-Timing``), "client" adds HTTP on localhost and JSON decoding.
+The data files are built once and cached in ``$TMPDIR/jupyter-track-bench`` (``--rebuild``).
 
     python benchmarks/bench_server.py [--runs 100000] [--points 1000000] [--series 10]
 """
@@ -165,6 +165,7 @@ class Server:
             stderr=subprocess.DEVNULL,
         )
         self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        self.server_ms: list[float] = []
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -187,7 +188,15 @@ class Server:
         body = response.read()
         if response.status != 200:
             raise RuntimeError(f"{path}: {response.status} {body[:300]!r}")
+        timing = response.getheader("Server-Timing", "")
+        self.server_ms.append(float(timing.split("dur=")[1]) if "dur=" in timing else math.nan)
         return json.loads(body)
+
+    def median_server_ms(self, fn: Callable[[], Any], rounds: int) -> tuple[float, float]:
+        """(client-measured, server-reported) medians of ``fn``'s requests, in ms."""
+        self.server_ms = []
+        client = median_ms(fn, rounds)
+        return client, statistics.median(self.server_ms[1:])
 
     def stop(self) -> None:
         self.conn.close()
@@ -237,7 +246,10 @@ def bench_runs(db: Path, rounds: int) -> None:
     server = Server(db)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        print(f"{'filter / order':62s} {'API ms':>8s} {'raw ms':>8s} {'ratio':>6s}  total")
+        print(
+            f"{'filter / order':62s} {'server':>7s} {'client':>7s} {'raw':>7s} "
+            f"{'server/raw':>10s}  total"
+        )
         for filter_text, order in RUN_QUERIES:
             params: dict[str, Any] = {"limit": 100}
             if filter_text:
@@ -245,10 +257,13 @@ def bench_runs(db: Path, rounds: int) -> None:
             if order:
                 params["order_by"] = order
             body = server.get("runs", params)
-            api = median_ms(lambda p=params: server.get("runs", p), rounds)
+            client, own = server.median_server_ms(lambda p=params: server.get("runs", p), rounds)
             raw = median_ms(raw_runs_page(conn, filter_text, order), rounds)
             label = f"{filter_text or '(none)'} / {(order or ['newest first'])[0]}"
-            print(f"{label:62s} {api:8.1f} {raw:8.1f} {api / raw:6.2f}  {body['total']}")
+            print(
+                f"{label:62s} {own:7.1f} {client:7.1f} {raw:7.1f} {own / raw:10.2f}  "
+                f"{body['total']}"
+            )
     finally:
         conn.close()
         server.stop()
@@ -276,9 +291,13 @@ def bench_curves(db: Path, rounds: int) -> None:
         params = {"run_ids": ",".join(ids), "key": "loss", "max_points": 1000}
         chart = server.get("charts/learning-curves", params)
         n_points = len(chart["spec"]["datasets"][next(iter(chart["spec"]["datasets"]))])
-        t_chart = median_ms(lambda: server.get("charts/learning-curves", params), rounds)
+        t_chart, s_chart = server.median_server_ms(
+            lambda: server.get("charts/learning-curves", params), rounds
+        )
         hist = {"run_ids": ",".join(ids), "keys": "loss", "max_points": 1000}
-        t_hist = median_ms(lambda: server.get("metrics/history", hist), rounds)
+        t_hist, s_hist = server.median_server_ms(
+            lambda: server.get("metrics/history", hist), rounds
+        )
 
         def raw_points() -> None:
             for _, pk, _ in series:
@@ -298,8 +317,14 @@ def bench_curves(db: Path, rounds: int) -> None:
 
         t_raw = median_ms(raw_points, max(1, rounds // 3))
         t_rollup = median_ms(raw_rollup, rounds)
-        print(f"GET charts/learning-curves (Vega-Lite spec, {n_points} points): {t_chart:7.1f} ms")
-        print(f"GET metrics/history (data only):                         {t_hist:7.1f} ms")
+        print(
+            f"GET charts/learning-curves (Vega-Lite spec, {n_points} points): "
+            f"server {s_chart:7.1f} ms, client {t_chart:7.1f} ms"
+        )
+        print(
+            f"GET metrics/history (data only):                         "
+            f"server {s_hist:7.1f} ms, client {t_hist:7.1f} ms"
+        )
         print(f"raw SQLite, reading every point of the {len(ids)} series:      {t_raw:7.1f} ms")
         print(f"raw SQLite, reading their rollup rows:                   {t_rollup:7.1f} ms")
         print(

@@ -79,7 +79,9 @@ def make_run(
 async def test_info_reports_versions_and_store(jp_fetch: Any, track_db: Path) -> None:
     from jupyter_track import __version__
 
-    body = await call(jp_fetch, "info")
+    response = await jp_fetch(*API, "info")
+    assert response.headers["Server-Timing"].startswith("app;dur=")
+    body = json.loads(response.body)
     assert body["version"] == __version__
     assert body["schema_version"] == SCHEMA_VERSION
     assert body["store"] == str(track_db)

@@ -4,7 +4,8 @@
   allow unauthenticated access elsewhere); writes keep Jupyter's XSRF check;
 * SQLite only in the thread pools of :class:`~.access.StoreAccess`, never on the event loop;
   the JSON encoding of large answers happens there too;
-* every error, whatever raised it, is sent in the one shape of :mod:`.errors`.
+* every error, whatever raised it, is sent in the one shape of :mod:`.errors`;
+* every answer says how long the server took (``Server-Timing: app;dur=<ms>``).
 """
 
 from __future__ import annotations
@@ -96,6 +97,13 @@ class TrackHandler(APIHandler):
         if not isinstance(body, dict):
             raise ApiError(400, "bad_request", "the body must be a JSON object")
         return body
+
+    def finish(self, chunk: Any = None) -> Any:
+        """Finish, adding ``Server-Timing: app;dur=<ms>`` (time since the request arrived)."""
+        if not self._headers_written:
+            elapsed = self.request.request_time() * 1000
+            self.set_header("Server-Timing", f"app;dur={elapsed:.1f}")
+        return super().finish(chunk)
 
     # ------------------------------------------------------------------------------ errors
 
