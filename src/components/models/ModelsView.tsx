@@ -128,98 +128,106 @@ function VersionRow(props: {
   );
   const close = (): void => props.setOpenMenu(null);
   return (
-    <tr className="jp-Track-versionRow" data-version={mv.version}>
-      <td className="jp-Track-versionNumber">v{mv.version}</td>
-      <td>
-        {run ? (
+    <li className="jp-Track-versionRow" data-version={mv.version}>
+      <div className="jp-Track-versionLine">
+        <span className="jp-Track-versionNumber">v{mv.version}</span>
+        <span className="jp-Track-versionRun">
+          {run ? (
+            <button
+              className="jp-Track-link"
+              title={`Open run ${run.run_id}`}
+              onClick={() => view.onOpenRun(run.run_id)}
+            >
+              {run.run_name || run.run_id.slice(0, 8)}
+            </button>
+          ) : (
+            <span className="jp-Track-muted" title={mv.source}>
+              {mv.run_id ? `${mv.run_id.slice(0, 8)} (gone)` : mv.source}
+            </span>
+          )}
+        </span>
+        <span className="jp-Track-versionActions">
           <button
-            className="jp-Track-link"
-            title={`Open run ${run.run_id}`}
-            onClick={() => view.onOpenRun(run.run_id)}
-          >
-            {run.run_name || run.run_id.slice(0, 8)}
-          </button>
-        ) : (
-          <span className="jp-Track-muted" title={mv.source}>
-            {mv.run_id ? `${mv.run_id.slice(0, 8)} (gone)` : mv.source}
-          </span>
-        )}
-        {mv.description ? (
-          <div className="jp-Track-muted">{mv.description}</div>
-        ) : null}
-      </td>
-      <td className="jp-Track-versionMetrics">
-        {metrics.map(([key, value]) => (
-          <span key={key} className="jp-Track-metric" title={key}>
-            {key} {formatNumber(toNumber(value))}
-          </span>
-        ))}
-      </td>
-      <td className="jp-Track-versionAliases">
-        {mv.aliases.map(alias => (
-          <AliasChip
-            key={alias}
-            alias={alias}
-            version={mv.version}
+            className="jp-Track-versionMenu"
+            title={`Aliases of version ${mv.version}`}
+            aria-haspopup="menu"
+            aria-expanded={props.openMenu === menuId}
             disabled={props.busy}
-            open={props.openMenu === `alias:${alias}`}
-            onToggle={() =>
-              props.setOpenMenu(
-                props.openMenu === `alias:${alias}` ? null : `alias:${alias}`
-              )
+            onClick={() =>
+              props.setOpenMenu(props.openMenu === menuId ? null : menuId)
             }
-            onRollback={() => {
-              close();
-              view.onRollback(alias);
-            }}
-            onRemove={() => {
-              close();
-              view.onRemoveAlias(alias);
-            }}
-          />
-        ))}
-      </td>
-      <td className="jp-Track-versionActions">
-        <button
-          className="jp-Track-versionMenu"
-          title={`Aliases of version ${mv.version}`}
-          aria-haspopup="menu"
-          aria-expanded={props.openMenu === menuId}
-          disabled={props.busy}
-          onClick={() =>
-            props.setOpenMenu(props.openMenu === menuId ? null : menuId)
-          }
-        >
-          ⋯
-        </button>
-        {props.openMenu === menuId ? (
-          <span className="jp-Track-menu" role="menu">
-            {elsewhere.map(([alias, from]) => (
+          >
+            ⋯
+          </button>
+          {props.openMenu === menuId ? (
+            <span className="jp-Track-menu" role="menu">
+              {elsewhere.map(([alias, from]) => (
+                <button
+                  key={alias}
+                  role="menuitem"
+                  data-move-alias={alias}
+                  onClick={() => {
+                    close();
+                    view.onMoveAlias(alias, mv.version);
+                  }}
+                >
+                  Move {alias} here (from v{from})
+                </button>
+              ))}
               <button
-                key={alias}
                 role="menuitem"
-                data-move-alias={alias}
                 onClick={() => {
                   close();
-                  view.onMoveAlias(alias, mv.version);
+                  view.onNewAlias(mv.version);
                 }}
               >
-                Move {alias} here (from v{from})
+                Set alias…
               </button>
-            ))}
-            <button
-              role="menuitem"
-              onClick={() => {
+            </span>
+          ) : null}
+        </span>
+      </div>
+      {mv.description ? (
+        <div className="jp-Track-muted jp-Track-versionDescription">
+          {mv.description}
+        </div>
+      ) : null}
+      {metrics.length ? (
+        <div className="jp-Track-versionMetrics">
+          {metrics.map(([key, value]) => (
+            <span key={key} className="jp-Track-metric" title={key}>
+              {key} {formatNumber(toNumber(value))}
+            </span>
+          ))}
+        </div>
+      ) : null}
+      {mv.aliases.length ? (
+        <div className="jp-Track-versionAliases">
+          {mv.aliases.map(alias => (
+            <AliasChip
+              key={alias}
+              alias={alias}
+              version={mv.version}
+              disabled={props.busy}
+              open={props.openMenu === `alias:${alias}`}
+              onToggle={() =>
+                props.setOpenMenu(
+                  props.openMenu === `alias:${alias}` ? null : `alias:${alias}`
+                )
+              }
+              onRollback={() => {
                 close();
-                view.onNewAlias(mv.version);
+                view.onRollback(alias);
               }}
-            >
-              Set alias…
-            </button>
-          </span>
-        ) : null}
-      </td>
-    </tr>
+              onRemove={() => {
+                close();
+                view.onRemoveAlias(alias);
+              }}
+            />
+          ))}
+        </div>
+      ) : null}
+    </li>
   );
 }
 
@@ -322,30 +330,19 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
               ))}
             </div>
           </div>
-          <table className="jp-Track-versions">
-            <thead>
-              <tr>
-                <th>Version</th>
-                <th>Source run</th>
-                <th>Metrics</th>
-                <th>Aliases</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {detail.versions.map(mv => (
-                <VersionRow
-                  key={mv.version}
-                  version={mv}
-                  aliases={detail.model.aliases}
-                  openMenu={openMenu}
-                  setOpenMenu={setOpenMenu}
-                  busy={props.busy}
-                  view={props}
-                />
-              ))}
-            </tbody>
-          </table>
+          <ul className="jp-Track-versions" aria-label="Versions">
+            {detail.versions.map(mv => (
+              <VersionRow
+                key={mv.version}
+                version={mv}
+                aliases={detail.model.aliases}
+                openMenu={openMenu}
+                setOpenMenu={setOpenMenu}
+                busy={props.busy}
+                view={props}
+              />
+            ))}
+          </ul>
           <details className="jp-Track-section" open>
             <summary>Audit trail</summary>
             <Timeline entries={props.audit} />

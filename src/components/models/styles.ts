@@ -3,7 +3,10 @@
  * theme variables, so it follows the light and dark themes).
  */
 export const MODELS_CSS = `
-.jp-Track-models { padding: 6px 8px; font-size: var(--jp-ui-font-size1); overflow: auto; }
+.jp-Track-models {
+  padding: 6px 8px; font-size: var(--jp-ui-font-size1); overflow-y: auto; overflow-x: hidden;
+  height: 100%; box-sizing: border-box;
+}
 .jp-Track-modelsToolbar { display: flex; gap: 6px; align-items: center; margin-bottom: 6px; }
 .jp-Track-modelPicker { flex: 1 1 auto; min-width: 0; }
 .jp-Track-models button { font: inherit; color: inherit; }
@@ -19,15 +22,18 @@ export const MODELS_CSS = `
   white-space: nowrap; line-height: 18px;
 }
 .jp-Track-aliasChip { cursor: pointer; }
-.jp-Track-versions { width: 100%; border-collapse: collapse; margin: 4px 0 8px; }
-.jp-Track-versions th, .jp-Track-versions td {
-  text-align: left; padding: 3px 4px; border-bottom: 1px solid var(--jp-border-color2);
-  vertical-align: top;
+.jp-Track-versions { list-style: none; padding: 0; margin: 4px 0 8px; }
+.jp-Track-versionRow { padding: 4px 2px; border-bottom: 1px solid var(--jp-border-color2); }
+.jp-Track-versionLine { display: flex; align-items: center; gap: 6px; }
+.jp-Track-versionNumber { font-weight: 600; flex: 0 0 auto; }
+.jp-Track-versionRun {
+  flex: 1 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
 }
-.jp-Track-versionNumber { font-weight: 600; }
-.jp-Track-versionMetrics .jp-Track-metric { display: block; white-space: nowrap; }
-.jp-Track-versionAliases .jp-Track-alias { display: inline-block; position: relative; margin: 0 4px 2px 0; }
-.jp-Track-versionActions { position: relative; width: 1%; }
+.jp-Track-versionMetrics { display: flex; flex-wrap: wrap; gap: 2px 10px; margin-top: 2px; }
+.jp-Track-versionMetrics .jp-Track-metric { white-space: nowrap; color: var(--jp-ui-font-color2); }
+.jp-Track-versionAliases { display: flex; flex-wrap: wrap; gap: 4px; margin-top: 3px; }
+.jp-Track-versionAliases .jp-Track-alias { position: relative; }
+.jp-Track-versionActions { position: relative; flex: 0 0 auto; }
 .jp-Track-versionMenu {
   border: 1px solid var(--jp-border-color1); background: var(--jp-layout-color1);
   border-radius: 2px; cursor: pointer; padding: 0 6px;
@@ -48,7 +54,10 @@ export const MODELS_CSS = `
   color: var(--jp-content-link-color); text-decoration: underline;
 }
 .jp-Track-timeline { list-style: none; padding-left: 0; margin: 4px 0; }
-.jp-Track-timeline li { padding: 2px 0; border-left: 2px solid var(--jp-border-color2); padding-left: 6px; }
+.jp-Track-timeline li {
+  padding: 2px 0 2px 6px; border-left: 2px solid var(--jp-border-color2);
+  overflow-wrap: anywhere;
+}
 .jp-Track-timelineTime { color: var(--jp-ui-font-color2); }
 .jp-Track-timelineActor { font-weight: 600; }
 .jp-Track-unverified { color: var(--jp-warn-color1); }
