@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from ..store import NotFound, SQLiteStore, ViewType
+from ..store.runs import decode_page_token
 from . import serialize
 from .base import TrackHandler
 from .errors import ApiError
@@ -52,7 +53,7 @@ class RunsHandler(TrackHandler):
             )
             ids = [r.info.run_id for r in found.runs]
             cols = store.run_columns(ids, **selection) if ids else {}
-            start = offset if offset is not None else _token_offset(page_token)
+            start = offset if offset is not None else decode_page_token(page_token)
             rows = [serialize.run_row(r.info, cols.get(r.info.run_id, {})) for r in found.runs]
             return {
                 "runs": rows,
@@ -76,12 +77,6 @@ class RunsHandler(TrackHandler):
         if want_total:
             body["total"] = results[1]
         self.send_json(body)
-
-
-def _token_offset(token: str | None) -> int:
-    from ..store.runs import decode_page_token
-
-    return decode_page_token(token)
 
 
 def _detail(store: SQLiteStore, run_id: str) -> dict[str, Any]:
