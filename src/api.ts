@@ -264,11 +264,16 @@ export async function requestAPI<T>(
     query?: Record<string, QueryValue>;
     init?: RequestInit;
     signal?: AbortSignal;
-    raw?: false;
   } = {}
 ): Promise<T> {
   const response = await send(path, options);
   const text = await response.text();
+  // For benchmarks/bench_sidebar.py: when the body of each response arrived (only the
+  // latest mark is kept, so the timeline does not grow while the panel polls).
+  performance.clearMarks('jupyter-track:response');
+  performance.mark('jupyter-track:response', {
+    detail: { path, bytes: text.length }
+  });
   try {
     return (text ? JSON.parse(text) : null) as T;
   } catch (error) {

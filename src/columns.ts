@@ -6,7 +6,7 @@
 import {
   formatDuration,
   formatNumber,
-  formatRelative,
+  formatShortTime,
   formatTime
 } from './format';
 
@@ -53,9 +53,9 @@ export const FIXED_COLUMNS: readonly string[] = [
 const FIXED: Record<string, Omit<IColumn, 'id' | 'kind' | 'key'>> = {
   status: { label: 'Status', width: 34, numeric: false },
   name: { label: 'Name', width: 150, numeric: false },
-  start: { label: 'Start', width: 96, numeric: true },
+  start: { label: 'Start', width: 92, numeric: true },
   duration: { label: 'Duration', width: 76, numeric: true },
-  user: { label: 'User', width: 80, numeric: false }
+  user: { label: 'User', width: 64, numeric: false }
 };
 
 /** The column for an id such as `start` or `metrics.accuracy`. */
@@ -180,7 +180,7 @@ export function cellText(row: IRunRow, column: IColumn, now: number): string {
         case 'name':
           return row.name || row.runId.slice(0, 8);
         case 'start':
-          return formatRelative(row.startTime, now);
+          return formatShortTime(row.startTime);
         case 'duration':
           return formatDuration((row.endTime ?? now) - row.startTime);
         case 'user':

@@ -81,19 +81,38 @@ export function formatTime(ms: number | null | undefined): string {
   );
 }
 
-/** A timestamp relative to `now`: "12s ago", "5m ago", else the local date and time. */
-export function formatRelative(ms: number, now: number = Date.now()): string {
-  const delta = now - ms;
-  if (delta < 0 || delta > 24 * 3600 * 1000) {
-    return formatTime(ms);
+const MONTHS = [
+  'Jan',
+  'Feb',
+  'Mar',
+  'Apr',
+  'May',
+  'Jun',
+  'Jul',
+  'Aug',
+  'Sep',
+  'Oct',
+  'Nov',
+  'Dec'
+];
+
+/**
+ * A compact local time that never goes stale: "14:03:27" today, "Nov 29 14:03" this year,
+ * else "2025-11-29".
+ */
+export function formatShortTime(ms: number, now: number = Date.now()): string {
+  if (!Number.isFinite(ms)) {
+    return '';
   }
-  if (delta < 60 * 1000) {
-    return `${Math.max(0, Math.round(delta / 1000))}s ago`;
+  const d = new Date(ms);
+  const today = new Date(now);
+  if (d.toDateString() === today.toDateString()) {
+    return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
   }
-  if (delta < 3600 * 1000) {
-    return `${Math.round(delta / 60000)}m ago`;
+  if (d.getFullYear() === today.getFullYear()) {
+    return `${MONTHS[d.getMonth()]} ${d.getDate()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
   }
-  return `${Math.round(delta / 3600000)}h ago`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
 /** A byte count as "512 B", "1.2 kB", "3.4 MB". */

@@ -292,7 +292,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<ITrackSidebar> = {
         pollInterval: Number(composite.pollInterval ?? 1000),
         defaultColumns: Array.isArray(composite.defaultColumns)
           ? composite.defaultColumns.map(String)
-          : ['params.*', 'metrics.*'],
+          : ['metrics.*', 'params.*'],
         maxRuns: Number(composite.maxRuns ?? 10000)
       });
     };

@@ -44,12 +44,12 @@ export interface ITrackSettings {
 
 export const DEFAULT_SETTINGS: ITrackSettings = {
   pollInterval: 1000,
-  defaultColumns: ['params.*', 'metrics.*'],
+  defaultColumns: ['metrics.*', 'params.*'],
   maxRuns: 10000
 };
 
 /** At most this many columns come from one wildcard (`metrics.*`). */
-const WILDCARD_LIMIT = 6;
+const WILDCARD_LIMIT = 5;
 /** A poll also asks for runs that started up to this long before the newest one it holds. */
 const START_SKEW_MS = 30_000;
 /** Full reloads while visible (to notice deletions and edits of finished runs). */
@@ -393,7 +393,8 @@ export class TrackModel implements IDisposable {
 
   /** Apply a filter (the server checks it; errors come back with their position). */
   setFilter(filter: string): void {
-    const text = filter.trim();
+    // Sent as typed (only blank means "no filter"), so error positions match the input box.
+    const text = filter.trim() ? filter : '';
     if (text === this._filter && !this._filterError) {
       return;
     }
@@ -539,7 +540,7 @@ export class TrackModel implements IDisposable {
         };
         this._needFull = false;
         this._loaded = true;
-        this._setRows([], 0, false);
+        this._setRows([], 0);
         this._changed.emit('filter');
         return;
       }
@@ -623,7 +624,7 @@ export class TrackModel implements IDisposable {
     let total = first.total ?? first.runs.length;
     if (first.next_page_token && max > first.runs.length) {
       // Paint the first page now, then load the rest.
-      this._setRows(rows, total, !wasLoaded);
+      this._setRows(rows, total);
       const rest = await api.runs(
         {
           ...query,
@@ -638,9 +639,9 @@ export class TrackModel implements IDisposable {
         all.set(row.runId, row);
       }
       total = Math.max(total, all.size);
-      this._setRows([...all.values()], total, false);
+      this._setRows([...all.values()], total);
     } else {
-      this._setRows(rows, total, !wasLoaded);
+      this._setRows(rows, total);
     }
     this._lastFull = Date.now();
     this._loading = false;
@@ -721,7 +722,7 @@ export class TrackModel implements IDisposable {
     if (dirty) {
       const total =
         this._total === null ? null : this._total + added - removed.size;
-      this._setRows([...known.values()], total, false);
+      this._setRows([...known.values()], total);
     } else if (hasRunning) {
       // durations of running runs tick
       this._changed.emit('runs');
@@ -742,11 +743,7 @@ export class TrackModel implements IDisposable {
     return out;
   }
 
-  private _setRows(
-    rows: IRunRow[],
-    total: number | null,
-    firstPaint: boolean
-  ): void {
+  private _setRows(rows: IRunRow[], total: number | null): void {
     this._byId = new Map(rows.map(r => [r.runId, r]));
     this._unsorted = rows;
     this._total = total;
@@ -757,9 +754,6 @@ export class TrackModel implements IDisposable {
         this._selection = new Set(kept);
         this._changed.emit('selection');
       }
-    }
-    if (firstPaint) {
-      performance.mark('jupyter-track:rows-set');
     }
     this._changed.emit('runs');
   }
@@ -923,6 +917,7 @@ export class CompareState {
 
   setRuns(runIds: readonly string[]): void {
     this._runIds = [...runIds];
+    this._userParam = false;
     this._comparison = { loading: true, value: null, error: null };
     this._emit();
     void this._load();
@@ -948,6 +943,7 @@ export class CompareState {
 
   setParam(param: string): void {
     this._param = param;
+    this._userParam = true;
     this._emit();
     void this._loadScatter();
   }
@@ -1004,13 +1000,16 @@ export class CompareState {
     }
   }
 
+  /**
+   * One chart request at a time (the server renders specs in a small thread pool on a
+   * 2-core machine), the learning curves first; the importance ranking comes before the
+   * scatter because it picks the scatter's default param.
+   */
   private async _loadCharts(quiet = false): Promise<void> {
-    await Promise.all([
-      this._loadCurves(quiet),
-      this._loadParallel(quiet),
-      this._loadScatter(quiet),
-      this._loadImportance(quiet)
-    ]);
+    await this._loadCurves(quiet);
+    await this._loadImportance(quiet, false);
+    await this._loadParallel(quiet);
+    await this._loadScatter(quiet);
   }
 
   private async _fetch<T>(
@@ -1075,15 +1074,24 @@ export class CompareState {
     );
   }
 
-  private _loadImportance(quiet = false): Promise<void> {
+  private async _loadImportance(quiet = false, scatter = true): Promise<void> {
     const ids = this._runIds;
-    return this._fetch(
+    await this._fetch(
       'importance',
       !!this._metric && this.paramKeys.length > 0,
       quiet,
       () => api.paramImportance(ids, this._metric),
       v => (this._importance = v)
     );
+    // Until the user picks one, the scatter shows the param that matters most.
+    const best = this._importance.value?.table.find(r => r.strength !== null);
+    if (!this._userParam && best && best.param !== this._param) {
+      this._param = best.param;
+      this._emit();
+      if (scatter) {
+        await this._loadScatter(quiet);
+      }
+    }
   }
 
   private _runIds: string[] = [];
@@ -1099,6 +1107,7 @@ export class CompareState {
   private _x: CurveX = 'auto';
   private _log = false;
   private _param = '';
+  private _userParam = false;
   private _differencesOnly = false;
   private _curves: IAsync<IChart> = {
     loading: false,

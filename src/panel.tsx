@@ -42,6 +42,12 @@ function useSignals(signals: (ISignal<unknown, unknown> | null)[]): void {
   }, signals);
 }
 
+/** The last three parts of a path (the full path is in the tooltip). */
+function shortPath(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts.length > 4 ? '…/' + parts.slice(-3).join('/') : path;
+}
+
 function Header(props: { model: TrackModel }): JSX.Element | null {
   const { model } = props;
   useSignals([model.changed]);
@@ -68,7 +74,7 @@ function Header(props: { model: TrackModel }): JSX.Element | null {
         </div>
       ) : null}
       <div className="jp-Track-storeline" title={`Store: ${info.store}`}>
-        {info.store}
+        Store: {shortPath(info.store)}
       </div>
     </>
   );

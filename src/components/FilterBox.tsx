@@ -37,7 +37,7 @@ export function FilterBox(props: IFilterBoxProps): JSX.Element {
   const apply = (): void => props.onApply(text);
   const error = props.error;
   const applied = props.value;
-  const dirty = text.trim() !== applied;
+  const dirty = (text.trim() ? text : '') !== applied;
 
   return (
     <div className="jp-Track-filter">

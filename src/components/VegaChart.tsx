@@ -49,10 +49,13 @@ export function VegaChart(props: IVegaChartProps): JSX.Element {
     if (!el) {
       return;
     }
-    const width = props.width ?? Math.max(200, el.clientWidth - 24);
+    const width = props.width ?? Math.max(200, el.clientWidth - 8);
     const spec: VegaLiteSpec = { ...props.spec };
+    // Fit the panel's width, legend and axes included (single views only: a layered or
+    // concatenated spec keeps its own sizes).
     if (spec.width === undefined || spec.width === 'container') {
       spec.width = width;
+      spec.autosize = { type: 'fit', contains: 'padding' };
     }
     const config = {
       ...((spec.config as Record<string, unknown> | undefined) ?? {}),

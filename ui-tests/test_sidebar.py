@@ -1,0 +1,387 @@
+"""The Track panel in a real JupyterLab, a real kernel and Debian's Chromium.
+
+The flow the issue asks for: run ``%%track`` cells in a notebook, see the runs appear in the panel
+without refreshing, filter, select two, compare, see the learning-curve chart drawn, open a run
+and jump to its cell, and see a malformed filter's error at its position. Plus: user text is shown
+as text, the version check, polling pauses while the panel is hidden, and screenshots in the light
+and dark themes (one compared against a stored snapshot).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from jupyter_track.store import FilterSyntaxError
+from jupyter_track.store.search import parse_filter
+
+pytestmark = pytest.mark.browser
+
+HERE = Path(__file__).parent
+SNAPSHOTS = HERE / "snapshots"
+KERNEL_IDLE = "Python 3 (ipykernel) | Idle"
+TAB = '.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="jupyter-track-sidebar"]'
+PANEL = "#jupyter-track-sidebar"
+LONG = 60_000
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def open_track(page: Page, width: int = 640) -> Any:
+    """Show the Track panel (left area) at about ``width`` pixels; return its locator."""
+    panel = page.locator(PANEL)
+    if not panel.is_visible():
+        page.locator(TAB).click(timeout=LONG)
+    expect(panel).to_be_visible(timeout=LONG)
+    set_sidebar_width(page, width)
+    return panel
+
+
+def set_sidebar_width(page: Page, width: int) -> None:
+    """Drag the handle between the left area and the main area."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    panel_box = page.locator(PANEL).bounding_box()
+    box = handle.bounding_box()
+    assert panel_box is not None and box is not None
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(panel_box["x"] + width, y, steps=4)
+    page.mouse.up()
+
+
+def write_notebook(root: Path, name: str, sources: list[str]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": "python3",
+    }
+    path = root / name
+    nbformat.write(nb, path)
+    return path
+
+
+def run_all_cells(page: Page) -> None:
+    """Run every cell once the kernel is idle (toolchain.md §6)."""
+    expect(page.get_by_text(KERNEL_IDLE)).to_be_visible(timeout=LONG)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+    expect(page.locator(".jp-InputPrompt").first).to_contain_text("[1]", timeout=LONG)
+
+
+def choose_experiment(panel: Any, name: str) -> None:
+    """Pick an experiment in the panel's picker once the server lists it."""
+    option = panel.locator("select.jp-Track-experiment option", has_text=re.compile(f"^{name} "))
+    expect(option).to_have_count(1, timeout=LONG)
+    panel.locator("select.jp-Track-experiment").select_option(option.get_attribute("value"))
+
+
+def row(panel: Any, name: str) -> Any:
+    return panel.locator(".jp-Track-row", has=panel.page.locator(".jp-Track-link", has_text=name))
+
+
+def apply_filter(panel: Any, text: str) -> None:
+    box = panel.locator(".jp-Track-filter-input")
+    box.fill(text)
+    box.press("Enter")
+
+
+def run_names(panel: Any) -> list[str]:
+    return sorted(panel.locator(".jp-Track-row .jp-Track-cell-name").all_inner_texts())
+
+
+# -------------------------------------------------------------------------------- the flow
+
+FLOW_CELLS = [
+    "%load_ext jupyter_track\nimport jupyter_track as jt",
+    *(
+        f"%%track -e ui-flow -n {name} -m acc\n"
+        f"lr = {lr}\n"
+        "epochs = 8\n"
+        "for step in range(epochs):\n"
+        f"    jt.log_metric('loss', {scale} / (step + 1), step=step)\n"
+        f"acc = {acc}"
+        for name, lr, scale, acc in (
+            ("alpha", 0.1, 1.0, 0.81),
+            ("beta", 0.01, 2.0, 0.93),
+            ("gamma", 0.001, 3.0, 0.64),
+        )
+    ),
+]
+
+
+def test_track_cells_appear_then_filter_compare_and_go_to_cell(
+    lab_server: Any, lab_page: Page, artifacts_dir: Path
+) -> None:
+    page = lab_page
+    write_notebook(lab_server.root_dir, "ui_flow.ipynb", FLOW_CELLS)
+    panel = open_track(page)
+
+    # The notebook runs while the panel is open: the runs arrive by polling, no refresh.
+    page.goto(lab_server.lab_url("ui_flow.ipynb"))
+    panel = open_track(page)
+    run_all_cells(page)
+    choose_experiment(panel, "ui-flow")
+    for name in ("alpha", "beta", "gamma"):
+        expect(row(panel, name)).to_have_count(1, timeout=LONG)
+    expect(panel.locator(".jp-Track-row .jp-Track-status-finished")).to_have_count(3, timeout=LONG)
+    # The default columns include the params and metrics the cells logged.
+    expect(panel.locator('.jp-Track-headcell[data-column="metrics.acc"]')).to_be_visible()
+    expect(row(panel, "beta").locator('[data-column="metrics.acc"]')).to_have_text("0.93")
+
+    # Sorting by a metric column orders the rows by it (descending first for numbers).
+    panel.locator('.jp-Track-headcell[data-column="metrics.acc"]').click()
+    expect(panel.locator(".jp-Track-row .jp-Track-cell-name").first).to_have_text("beta")
+
+    # Filter with the store's grammar.
+    apply_filter(panel, "metrics.acc > 0.75")
+    expect(panel.locator(".jp-Track-row")).to_have_count(2, timeout=LONG)
+    assert run_names(panel) == ["alpha", "beta"]
+
+    # Select two, compare.
+    row(panel, "alpha").locator("input[type=checkbox]").check()
+    row(panel, "beta").locator("input[type=checkbox]").check()
+    expect(panel.locator(".jp-Track-selected")).to_contain_text("2 selected")
+    panel.locator(".jp-Track-compare-button").click()
+    compare = panel.locator(".jp-Track-compare")
+    expect(compare).to_be_visible()
+    expect(compare.locator('tr.jp-mod-differs[data-key="params.lr"]')).to_be_visible(timeout=LONG)
+    # Columns follow the table order (sorted by acc, descending: beta first).
+    expect(compare.locator('tr[data-key="params.lr"] td')).to_have_text(["0.01", "0.1"])
+
+    # Differences only: a row with the same value in both runs (epochs) disappears.
+    epochs = compare.locator('tr[data-key="params.epochs"]')
+    expect(epochs).to_be_visible()
+    expect(epochs).not_to_have_class(re.compile("jp-mod-differs"))
+    compare.get_by_label("Differences only").check()
+    expect(epochs).to_have_count(0)
+    expect(compare.locator('tr[data-key="params.lr"]')).to_be_visible()
+    expect(compare.locator("tbody tr[data-key]:not(.jp-mod-differs)")).to_have_count(0)
+
+    # Learning curves of "loss": vega-embed draws an SVG with line marks.
+    compare.get_by_label("Metric").select_option("loss")
+    chart = compare.locator('[data-chart="learning-curves"] .vega-embed svg')
+    expect(chart).to_be_visible(timeout=LONG)
+    lines = compare.locator('[data-chart="learning-curves"] .vega-embed svg .mark-line path')
+    expect(lines).to_have_count(2, timeout=LONG)
+    assert (lines.first.get_attribute("d") or "").count("L") >= 7  # 8 points per curve
+    page.screenshot(path=str(artifacts_dir / "flow-compare.png"))
+
+    # Open a run and jump to its cell: first make another cell the active one.
+    page.locator(".jp-NotebookPanel .jp-Cell .jp-InputPrompt").first.click()
+    compare.locator("thead .jp-Track-link", has_text="beta").click()
+    detail = panel.locator(".jp-Track-detail")
+    expect(detail.locator(".jp-Track-detail-name")).to_have_text("beta", timeout=LONG)
+    expect(detail.locator('tr[data-metric="loss"] .jp-Track-sparkline')).to_be_visible()
+    expect(detail.locator(".jp-Track-source")).to_contain_text("%%track -e ui-flow -n beta")
+    detail.get_by_role("button", name="Go to cell").click()
+    active = page.locator(".jp-NotebookPanel:visible .jp-Cell.jp-mod-active")
+    expect(active).to_have_count(1)
+    expect(active).to_contain_text("-n beta", timeout=LONG)
+    expect(active).to_be_in_viewport()
+    page.screenshot(path=str(artifacts_dir / "flow-go-to-cell.png"))
+
+
+def test_malformed_filter_shows_the_server_error_at_its_position(
+    lab_server: Any, lab_page: Page, artifacts_dir: Path
+) -> None:
+    store = lab_server.store()
+    exp = store.get_or_create_experiment("ui-filter")
+    info = store.create_run(exp.experiment_id, run_name="only")
+    store.update_run(info.run_id, status="FINISHED", end_time=info.start_time + 1000)
+
+    panel = open_track(lab_page)
+    choose_experiment(panel, "ui-filter")
+    expect(row(panel, "only")).to_have_count(1, timeout=LONG)
+
+    bad = "metrics.acc > 0.5 AND (params.lr = "
+    with pytest.raises(FilterSyntaxError) as expected:
+        parse_filter(bad)
+    apply_filter(panel, bad)
+    error = panel.locator(".jp-Track-filter-error")
+    expect(error).to_be_visible(timeout=LONG)
+    expect(error.locator(".jp-Track-filter-message")).to_contain_text("position")
+    where = error.locator(".jp-Track-filter-where")
+    assert where.get_attribute("data-position") == str(expected.value.position)
+    expect(panel.locator(".jp-Track-filter-input")).to_have_attribute("aria-invalid", "true")
+    # The table is empty while the filter is wrong, and the error goes once it is fixed.
+    expect(panel.locator(".jp-Track-row")).to_have_count(0)
+    lab_page.screenshot(path=str(artifacts_dir / "filter-error.png"))
+    apply_filter(panel, "params.lr IS NULL")
+    expect(error).to_have_count(0, timeout=LONG)
+    expect(row(panel, "only")).to_have_count(1, timeout=LONG)
+
+
+def test_user_text_is_rendered_as_text(lab_server: Any, lab_page: Page) -> None:
+    store = lab_server.store()
+    exp = store.get_or_create_experiment("ui-html")
+    name = '<img src=x onerror="window.__jtXss=1"><b>bold</b>'
+    info = store.create_run(exp.experiment_id, run_name=name, tags={"note": "<i>tag</i>"})
+    store.log_params(info.run_id, {"html": "<script>window.__jtXss=2</script>"})
+    store.update_run(info.run_id, status="FINISHED", end_time=info.start_time + 5)
+
+    panel = open_track(lab_page)
+    choose_experiment(panel, "ui-html")
+    expect(panel.locator(".jp-Track-row")).to_have_count(1, timeout=LONG)
+    link = panel.locator(".jp-Track-row .jp-Track-link")
+    expect(link).to_have_text(name, timeout=LONG)
+    link.click()
+    detail = panel.locator(".jp-Track-detail")
+    expect(detail.locator(".jp-Track-detail-name")).to_have_text(name)
+    expect(detail).to_contain_text("<script>window.__jtXss=2</script>")
+    expect(detail).to_contain_text("<i>tag</i>")
+    assert panel.locator("b, i, img, script").count() == 0
+    assert lab_page.evaluate("() => window.__jtXss") is None
+
+
+def test_version_mismatch_is_shown(lab_server: Any, page: Page) -> None:
+    def fake_info(route: Any) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["version"] = "99.0.0"
+        route.fulfill(response=response, body=json.dumps(body))
+
+    page.route(re.compile(r".*/jupyter-track/api/info(\?.*)?$"), fake_info)
+    page.goto(lab_server.lab_url(reset=""))
+    panel = open_track(page)
+    banner = panel.locator(".jp-Track-version")
+    expect(banner).to_be_visible(timeout=LONG)
+    expect(banner).to_contain_text("99.0.0")
+    expect(banner).to_contain_text("Version mismatch")
+
+
+def test_polling_pauses_while_the_panel_is_hidden(lab_server: Any, lab_page: Page) -> None:
+    page = lab_page
+    polls: list[str] = []
+
+    def on_request(request: Request) -> None:
+        if "/jupyter-track/api/runs" in request.url:
+            polls.append(request.url)
+
+    page.on("request", on_request)
+    open_track(page)
+    deadline = time.monotonic() + 30
+    while len(polls) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert len(polls) >= 3, "the panel does not poll while visible"
+
+    page.locator(TAB).click()  # collapse the left area: the panel is hidden
+    expect(page.locator(PANEL)).to_be_hidden()
+    page.wait_for_timeout(500)  # a request in flight at that moment may still finish
+    before = len(polls)
+    page.wait_for_timeout(3000)
+    assert len(polls) == before, f"{len(polls) - before} polls while hidden"
+
+    page.locator(TAB).click()
+    deadline = time.monotonic() + 30
+    while len(polls) == before and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert len(polls) > before, "polling did not resume when the panel was shown again"
+
+
+# ---------------------------------------------------------------------------- screenshots
+
+SNAPSHOT_EXPERIMENT = "ui-snapshot"
+# A fixed day long ago: the table shows absolute times (UTC in these tests) and fixed durations.
+T0 = 1_768_471_200_000  # 2026-01-15 10:00:00 UTC
+
+
+def seed_snapshot_runs(store: Any) -> None:
+    exp = store.get_or_create_experiment(SNAPSHOT_EXPERIMENT)
+    if store.search_runs([exp.experiment_id], "").runs:
+        return
+    models = [
+        ("logistic", {"C": "1.0", "model": "logistic"}, 0.958, 0.995, "FINISHED"),
+        ("forest", {"max_depth": "6", "model": "forest"}, 0.944, 0.976, "FINISHED"),
+        ("boosting", {"max_depth": "3", "model": "boosting"}, 0.951, 0.983, "FINISHED"),
+        ("mlp-lr0.01", {"lr": "0.01", "model": "mlp"}, 0.958, 0.993, "FINISHED"),
+        ("mlp-lr0.1", {"lr": "0.1", "model": "mlp"}, 0.902, 0.951, "FAILED"),
+    ]
+    for i, (name, params, acc, auc, status) in enumerate(models):
+        start = T0 + i * 60_000
+        info = store.create_run(exp.experiment_id, run_name=name, start_time=start, user_id="ada")
+        store.log_params(info.run_id, params)
+        store.log_metrics(
+            info.run_id, [("accuracy", acc, start + 1000, 0), ("roc_auc", auc, start + 1000, 0)]
+        )
+        store.update_run(info.run_id, status=status, end_time=start + 1500 + i * 2345)
+
+
+def switch_theme(page: Page, theme: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text="Settings").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{theme}$")).click()
+    light = "true" if "Light" in theme else "false"
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light, timeout=LONG)
+    page.wait_for_timeout(300)  # the theme's CSS transition
+
+
+def pixel_difference(a: Path, b: Path) -> float:
+    """The share of pixels whose colour differs by more than a small amount (0..1)."""
+    import numpy as np
+    from PIL import Image
+
+    left = np.asarray(Image.open(a).convert("RGB"), dtype=np.int16)
+    right = np.asarray(Image.open(b).convert("RGB"), dtype=np.int16)
+    if left.shape != right.shape:
+        return 1.0
+    changed = np.abs(left - right).max(axis=2) > 24
+    return float(changed.mean())
+
+
+@pytest.fixture
+def theme_reset(lab_server: Any) -> Iterator[None]:
+    yield
+    lab_server.remove_settings("@jupyterlab/apputils-extension:themes")
+
+
+def test_screenshots_light_and_dark(
+    lab_server: Any, lab_page: Page, artifacts_dir: Path, theme_reset: None
+) -> None:
+    page = lab_page
+    seed_snapshot_runs(lab_server.store())
+    panel = open_track(page, width=620)
+    choose_experiment(panel, SNAPSHOT_EXPERIMENT)
+    expect(panel.locator(".jp-Track-row")).to_have_count(5, timeout=LONG)
+    page.mouse.move(1300, 850)  # no hover highlight in the pictures
+    table = panel.locator(".jp-Track-table")
+
+    page.screenshot(path=str(artifacts_dir / "sidebar-light.png"))
+    table.screenshot(path=str(artifacts_dir / "runs-table-light.png"))
+    switch_theme(page, "JupyterLab Dark")
+    expect(panel).to_be_visible()
+    page.screenshot(path=str(artifacts_dir / "sidebar-dark.png"))
+    table.screenshot(path=str(artifacts_dir / "runs-table-dark.png"))
+    # Dark theme really is dark: the table background is not the light one.
+    background = table.evaluate(
+        "el => getComputedStyle(el.closest('.jp-Track-panel')).backgroundColor"
+    )
+    channels = [int(c) for c in re.findall(r"\d+", background)[:3]]
+    assert sum(channels) / 3 < 100, background
+    switch_theme(page, "JupyterLab Light")
+
+    # The light runs table against the stored snapshot (tolerant: fonts may differ slightly).
+    snapshot = SNAPSHOTS / "runs-table-light.png"
+    current = artifacts_dir / "runs-table-light.png"
+    if os.environ.get("UPDATE_SNAPSHOTS") or not snapshot.exists():
+        SNAPSHOTS.mkdir(exist_ok=True)
+        snapshot.write_bytes(current.read_bytes())
+        if not os.environ.get("UPDATE_SNAPSHOTS"):
+            pytest.fail(f"no snapshot yet: wrote {snapshot}; check it and commit it")
+    difference = pixel_difference(snapshot, current)
+    assert difference < 0.02, (
+        f"{difference:.1%} of the pixels differ from {snapshot} (see {current}); "
+        "if the change is intended, rerun with UPDATE_SNAPSHOTS=1"
+    )
