@@ -269,6 +269,35 @@ const sidebarPlugin: JupyterFrontEndPlugin<ITrackSidebar> = {
         }
       }
     });
+    // The notebook widgets (js/summary.ts) reach the panel through DOM events, so they need
+    // no JupyterLab import: `jupyter-track:probe` asks whether the panel is here, and
+    // `jupyter-track:open-run` opens a run in it.
+    const onProbe = (event: Event): void => {
+      const detail = (event as CustomEvent<{ available?: boolean }>).detail;
+      if (detail && typeof detail === 'object') {
+        detail.available = true;
+      }
+    };
+    const onOpenRun = (event: Event): void => {
+      const detail = (
+        event as CustomEvent<{ runId?: unknown; handled?: boolean }>
+      ).detail;
+      if (detail && typeof detail.runId === 'string' && detail.runId) {
+        detail.handled = true;
+        void commands.execute(CommandIDs.openRun, { runId: detail.runId });
+      }
+    };
+    // Also a plain flag, for widgets that render before their element is in the page (an
+    // event from a detached element does not reach the document).
+    document.body.dataset.jpTrackSidebar = 'true';
+    document.addEventListener('jupyter-track:probe', onProbe);
+    document.addEventListener(CommandIDs.openRun, onOpenRun);
+    panel.disposed.connect(() => {
+      delete document.body.dataset.jpTrackSidebar;
+      document.removeEventListener('jupyter-track:probe', onProbe);
+      document.removeEventListener(CommandIDs.openRun, onOpenRun);
+    });
+
     model.changed.connect((_, kind) => {
       if (kind === 'selection') {
         commands.notifyCommandChanged(CommandIDs.compareSelected);

@@ -1006,6 +1006,14 @@ export class CompareState {
    * scatter because it picks the scatter's default param.
    */
   private async _loadCharts(quiet = false): Promise<void> {
+    if (!quiet) {
+      const loading = { loading: true, value: null, error: null };
+      this._curves = loading;
+      this._importance = loading;
+      this._parallel = loading;
+      this._scatter = loading;
+      this._emit();
+    }
     await this._loadCurves(quiet);
     await this._loadImportance(quiet, false);
     await this._loadParallel(quiet);

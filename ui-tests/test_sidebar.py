@@ -193,6 +193,24 @@ def test_track_cells_appear_then_filter_compare_and_go_to_cell(
     expect(active).to_be_in_viewport()
     page.screenshot(path=str(artifacts_dir / "flow-go-to-cell.png"))
 
+    # The notebook widgets' contract (js/summary.ts): DOM events from inside an output.
+    gamma_id = lab_server.store().search_runs(None, "attributes.run_name = 'gamma'").runs[0]
+    answers = page.evaluate(
+        """(runId) => {
+            const el = document.querySelector('.jp-OutputArea-output');
+            const probe = {available: false};
+            el.dispatchEvent(new CustomEvent('jupyter-track:probe',
+                {detail: probe, bubbles: true, composed: true}));
+            const open = {runId, handled: false};
+            el.dispatchEvent(new CustomEvent('jupyter-track:open-run',
+                {detail: open, bubbles: true, composed: true}));
+            return [probe.available, open.handled, document.body.dataset.jpTrackSidebar];
+        }""",
+        gamma_id.info.run_id,
+    )
+    assert answers == [True, True, "true"]
+    expect(detail.locator(".jp-Track-detail-name")).to_have_text("gamma", timeout=LONG)
+
 
 def test_malformed_filter_shows_the_server_error_at_its_position(
     lab_server: Any, lab_page: Page, artifacts_dir: Path
