@@ -5,7 +5,9 @@
  *
  * The button talks to the sidebar through DOM events, so the widget needs no JupyterLab import
  * and works (the button disabled) where the extension is absent:
- *   - `jupyter-track:probe` (detail `{available: false}`): the sidebar sets `available = true`;
+ *   - `jupyter-track:probe` (detail `{available: false}`): the sidebar sets `available = true`
+ *     (it also sets `document.body.dataset.jpTrackSidebar`, which a view that is not yet in
+ *     the page can read);
  *   - `jupyter-track:open-run` (detail `{runId, handled: false}`): the sidebar opens the run and
  *     sets `handled = true`.
  * When JupyterLab exposes its app (`window.jupyterapp`, `--LabApp.expose_app_in_browser`), the
@@ -58,6 +60,9 @@ function labCommands(): Commands | null {
 }
 
 function sidebarAvailable(el: HTMLElement): boolean {
+  if (document.body.dataset.jpTrackSidebar === 'true') {
+    return true; // the sidebar's flag: found even while `el` is not in the page yet
+  }
   const detail = { available: false };
   el.dispatchEvent(
     new CustomEvent('jupyter-track:probe', {
@@ -193,7 +198,7 @@ const summary: WidgetModule<SummaryTraits> = {
           h(
             'div',
             { className: 'jp-Track-w-note' },
-            `changes against the previous run of this cell, ${previous.name}`
+            `changes against the previous run, ${previous.name}`
           )
         );
       }

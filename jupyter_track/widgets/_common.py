@@ -103,8 +103,7 @@ class ChartWidget(TrackWidget):
     _vega = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._vega = vega_runtime().model_id
+        super().__init__(_vega=vega_runtime().model_id, **kwargs)
 
 
 def escape(value: Any) -> str:

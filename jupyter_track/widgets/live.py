@@ -78,9 +78,8 @@ class LiveChart(ChartWidget):
             raise ValueError(f"x {x!r}: must be one of {', '.join(X_MODES)}")
         if interval <= 0:
             raise ValueError("interval must be positive")
-        super().__init__()
-        self._uid = uuid.uuid4().hex
-        self.metric_keys = list(keys or [])
+        # in the first message to the browser: its per-model state is keyed by _uid
+        super().__init__(_uid=uuid.uuid4().hex, metric_keys=list(keys or []))
         self.interval = float(interval)
         self.max_points = int(max_points)
         self.height = height
@@ -367,7 +366,9 @@ class LiveChart(ChartWidget):
         names = list(spec.get("datasets", {}))
         spec["datasets"] = {DATASET: []}
         _rename_data(spec, names, DATASET)
-        _set_color_order(spec, labels)
+        several_runs, several_keys = len(self._runs) > 1, len(self.metric_keys) != 1
+        legend = "series" if several_runs and several_keys else "metric" if several_keys else "run"
+        _set_color_order(spec, labels, legend)
         self.spec = spec
 
     def _set_status(self) -> None:
@@ -490,16 +491,18 @@ def _rename_data(spec: Any, old: Sequence[str], new: str) -> None:
             _rename_data(item, old, new)
 
 
-def _set_color_order(spec: Any, labels: list[str]) -> None:
+def _set_color_order(spec: Any, labels: list[str], title: str) -> None:
+    """Colours in the order the series appeared; the legend titled for what they are."""
     if isinstance(spec, dict):
         color = spec.get("color")
         if isinstance(color, dict) and color.get("field") == "run":
             color["sort"] = labels
+            color["title"] = title
         for value in spec.values():
-            _set_color_order(value, labels)
+            _set_color_order(value, labels, title)
     elif isinstance(spec, list):
         for item in spec:
-            _set_color_order(item, labels)
+            _set_color_order(item, labels, title)
 
 
 def start_live(

@@ -87,10 +87,11 @@ class RunSummaryWidget(TrackWidget):
 
 def show_run_summary(
     run: Run | str, previous_run: Run | str | None = None, *, notes: Sequence[str] = ()
-) -> RunSummaryWidget:
+) -> None:
     """Display the summary widget of ``run`` (a Run or a run id) against ``previous_run``.
 
-    The hook ``%%track`` calls after each cell; also usable on its own.
+    The hook ``%%track`` calls after each cell; also usable on its own (it returns nothing, so
+    a last-line call is not shown twice; :func:`summary` returns the widget instead).
     """
     from IPython.display import display
 
@@ -99,9 +100,7 @@ def show_run_summary(
         run = store.get_run(run)
     if isinstance(previous_run, str):
         previous_run = store.get_run(previous_run)
-    widget = RunSummaryWidget(run, previous_run, notes)
-    display(widget)
-    return widget
+    display(RunSummaryWidget(run, previous_run, notes))
 
 
 def summary(run_id: str | None = None) -> RunSummaryWidget:
