@@ -29,6 +29,7 @@ __all__ = [
     "param_importance",
     "param_importance_chart",
     "scatter",
+    "spec_dict",
 ]
 
 X_MODES = ("auto", "step", "wall", "relative")
@@ -188,23 +189,18 @@ def learning_curves(
     if x == "auto":
         steps = {row.get("step") or 0 for row in rows}
         x = "step" if len(steps) > 1 else "relative"
-    values = []
+    values = []  # only the fields the chart encodes: specs of 10k points stay small
     for row in rows:
         value = _number(row.get("value"))
         if value is None or (log_scale and value <= 0):
             continue
         run_id = str(row["run_id"])
-        ts = row.get("timestamp") or 0
-        values.append(
-            {
-                "run": labels[run_id],
-                "run_id": run_id,
-                "step": row.get("step") or 0,
-                "time": ts,
-                "relative": (ts - starts[run_id]) / 1000.0,
-                "value": value,
-            }
-        )
+        point = {"run": labels[run_id], "step": row.get("step") or 0, "value": value}
+        if x == "wall":
+            point["time"] = row.get("timestamp") or 0
+        elif x == "relative":
+            point["relative"] = ((row.get("timestamp") or 0) - starts[run_id]) / 1000.0
+        values.append(point)
     if x == "step":
         x_enc = alt.X("step:Q", title="step")
         x_field, x_tip = "step", alt.Tooltip("step:Q", title="step")
@@ -246,6 +242,7 @@ def learning_curves(
             tooltip=[
                 alt.Tooltip("run:N", title="run"),
                 x_tip,
+                *([] if x_field == "step" else [alt.Tooltip("step:Q", title="step")]),
                 alt.Tooltip("value:Q", title=metric_title, format=".6~g"),
             ],
         )
@@ -262,6 +259,32 @@ def learning_curves(
         height=height,
         title=title if title else alt.Undefined,
     )
+
+
+def spec_dict(chart: Any) -> dict[str, Any]:
+    """The Vega-Lite dict of a chart made here, fast also with large inline data.
+
+    The same spec as ``chart.to_dict(validate=False)``: Altair would otherwise walk, hash and
+    copy every data row, which costs more than building the chart. The chart is converted with
+    an empty placeholder and the rows are put back into the result.
+    """
+    data = chart.data
+    if not (isinstance(data, dict) and isinstance(data.get("values"), list)):
+        return dict(chart.to_dict(validate=False))
+    chart.data = {"values": []}
+    try:
+        spec = dict(chart.to_dict(validate=False))
+    finally:
+        chart.data = data
+    ref = spec.get("data") or {}
+    datasets = spec.get("datasets") or {}
+    if ref.get("name") in datasets:
+        del datasets[ref["name"]]
+        datasets["jt-data"] = data["values"]
+        spec["data"] = {"name": "jt-data"}
+    else:
+        spec["data"] = {"values": data["values"]}
+    return spec
 
 
 # --------------------------------------------------------------------------- param helpers

@@ -114,6 +114,21 @@ def test_learning_curves_take_tidy_rows_and_frames() -> None:
         charts.learning_curves(rows, x="epochs")
 
 
+def test_spec_dict_is_to_dict_without_the_cost() -> None:
+    for chart in (
+        charts.learning_curves(series(), metric="loss"),
+        charts.learning_curves(series(step=False), metric="loss", log_scale=True),
+        charts.scatter(runs(), param="lr", metric="acc"),
+        charts.parallel_coordinates(runs(), metric="acc"),
+    ):
+        slow, fast = chart.to_dict(), charts.spec_dict(chart)
+        assert layer_data(fast) == layer_data(slow)
+        for spec in (slow, fast):  # the data's name is the only difference
+            spec.pop("datasets", None)
+            spec.pop("data", None)
+        assert fast == slow
+
+
 # ----------------------------------------------------------------------- runs-based charts
 
 

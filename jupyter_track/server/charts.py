@@ -17,9 +17,9 @@ from .runs import MAX_RUN_IDS
 
 
 def _spec(chart: Any) -> dict[str, Any]:
-    # Schema validation of the inline data costs more than building the chart; the specs these
-    # functions produce are validated by the tests (tests/test_server_charts.py).
-    return chart.to_dict(validate=False)
+    # Not validated here (the specs these functions produce are validated by the tests), and
+    # large inline data is not walked by Altair: see charts.spec_dict.
+    return specs.spec_dict(chart)
 
 
 def _clean(value: Any) -> Any:
