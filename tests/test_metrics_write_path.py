@@ -176,3 +176,23 @@ def test_log_metric_defaults_and_log_metrics_errors_name_each_key() -> None:
     assert data.metrics == {"a": 1.0, "b": 2.5, "c": 3.0, "f": 1.0}
     assert [m.step for m in jt.get_metric_history(run.info.run_id, "a")] == [0]
     assert [m.step for m in jt.get_metric_history(run.info.run_id, "c")] == [4]
+
+
+def test_rollups_of_many_series_in_one_batch_and_leftovers_of_a_reused_pk(
+    store: SQLiteStore,
+) -> None:
+    _, pk = _run_pk(store)
+    _, pk2 = _run_pk(store)
+    conn = store.db.conn()
+    with store.db.write():  # a leftover rollup row, as a purged run with the same pk leaves
+        conn.execute(
+            "INSERT INTO metric_rollups (run, key, bucket, n, lo, hi) "
+            "VALUES (?, 'k7', 0, 99, 0, 0)",
+            (pk,),
+        )
+    keys = [f"k{i}" for i in range(1200)]  # more keys than one statement takes
+    store.write_metric_rows([(r, k, 0, 0, 1.0) for r in (pk, pk2) for k in keys])
+    store.write_metric_rows([(pk, k, 1, 1, 2.0) for k in keys])
+    counts = dict(((r, k), n) for r, k, n in conn.execute("SELECT run, key, n FROM metric_rollups"))
+    assert len(counts) == 2400
+    assert all(counts[(pk, k)] == 2 and counts[(pk2, k)] == 1 for k in keys)

@@ -65,6 +65,43 @@ def _bucket_row(run: int, key: str, bucket: int, chunk: Sequence[MetricRow]) -> 
     return (run, key, bucket, len(chunk), lo, low[2], low[3], hi, high[2], high[3])
 
 
+_KEYS_PER_STATEMENT = 500
+
+
+def _keys_by_run(pairs: Sequence[tuple[int, str]]) -> list[tuple[int, list[str]]]:
+    """(run, up to 500 keys) chunks: one indexed statement each instead of one per series."""
+    by_run: dict[int, list[str]] = {}
+    for run, key in pairs:
+        by_run.setdefault(run, []).append(key)
+    return [
+        (run, keys[i : i + _KEYS_PER_STATEMENT])
+        for run, keys in by_run.items()
+        for i in range(0, len(keys), _KEYS_PER_STATEMENT)
+    ]
+
+
+def _series_counts(
+    conn: sqlite3.Connection, pairs: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], int]:
+    counts: dict[tuple[int, str], int] = {}
+    for run, keys in _keys_by_run(pairs):
+        for key, count in conn.execute(
+            "SELECT key, count FROM metric_summaries WHERE run = ? AND key IN "
+            f"({', '.join('?' * len(keys))})",
+            (run, *keys),
+        ):
+            counts[(run, key)] = count
+    return counts
+
+
+def _delete_rollups(conn: sqlite3.Connection, pairs: Sequence[tuple[int, str]]) -> None:
+    for run, keys in _keys_by_run(pairs):
+        conn.execute(
+            f"DELETE FROM metric_rollups WHERE run = ? AND key IN ({', '.join('?' * len(keys))})",
+            (run, *keys),
+        )
+
+
 def update_rollups(
     conn: sqlite3.Connection,
     rows: Sequence[MetricRow],
@@ -86,14 +123,12 @@ def update_rollups(
                 grouped[k] = members = []
             members.append(row)
         groups = grouped
+    counts = _series_counts(conn, list(groups))
+    # new series: drop leftovers of a purged run that had the same pk
+    _delete_rollups(conn, [k for k in groups if not counts.get(k)])
     out = []
     for (run, key), group in groups.items():
-        found = conn.execute(
-            "SELECT count FROM metric_summaries WHERE run = ? AND key = ?", (run, key)
-        ).fetchone()
-        seq = found[0] if found else 0
-        if seq == 0:  # a new series: drop leftovers of a purged run that had the same pk
-            conn.execute("DELETE FROM metric_rollups WHERE run = ? AND key = ?", (run, key))
+        seq = counts.get((run, key), 0)
         i, n = 0, len(group)
         while i < n:
             bucket = seq // ROLLUP_SIZE
