@@ -177,6 +177,12 @@ def test_track_cells_appear_then_filter_compare_and_go_to_cell(
     lines = compare.locator('[data-chart="learning-curves"] .vega-embed svg .mark-line path')
     expect(lines).to_have_count(2, timeout=LONG)
     assert (lines.first.get_attribute("d") or "").count("L") >= 7  # 8 points per curve
+    # Parallel coordinates, the param-vs-metric scatter (a point per run) and the ranking.
+    parallel = compare.locator('[data-chart="parallel-coordinates"] .vega-embed svg')
+    expect(parallel).to_be_visible(timeout=LONG)
+    points = compare.locator('[data-chart="scatter"] .vega-embed svg .mark-symbol path')
+    expect(points).to_have_count(2, timeout=LONG)
+    expect(compare.locator('.jp-Track-importance tr[data-param="lr"]')).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "flow-compare.png"))
 
     # Open a run and jump to its cell: first make another cell the active one.
@@ -210,6 +216,109 @@ def test_track_cells_appear_then_filter_compare_and_go_to_cell(
     )
     assert answers == [True, True, "true"]
     expect(detail.locator(".jp-Track-detail-name")).to_have_text("gamma", timeout=LONG)
+
+
+def test_run_detail_artifacts_and_go_to_cell_in_a_closed_notebook(
+    lab_server: Any, lab_page: Page, tmp_path: Path
+) -> None:
+    import io
+
+    from PIL import Image
+
+    # A long notebook that is not open; the run came from its 25th cell.
+    sources = [f"x{i} = {i}  # cell {i}" for i in range(30)]
+    path = write_notebook(lab_server.root_dir, "closed_nb.ipynb", sources)
+    cell = nbformat.read(path, as_version=4).cells[25]
+    store = lab_server.store()
+    exp = store.get_or_create_experiment("ui-detail")
+    info = store.create_run(
+        exp.experiment_id,
+        run_name="with-artifacts",
+        notebook=str(path),
+        cell_id=cell.id,
+        source=cell.source,
+    )
+    png = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(png, format="PNG")
+    store.write_artifact_bytes(info.run_id, "plots/red.png", png.getvalue())
+    store.write_artifact_bytes(info.run_id, "notes.txt", b"hello artifacts\n")
+    store.log_metrics(info.run_id, [("loss", 1.0 / (s + 1), 0, s) for s in range(10)])
+    store.update_run(info.run_id, status="FINISHED", end_time=info.start_time + 10)
+
+    panel = open_track(lab_page)
+    choose_experiment(panel, "ui-detail")
+    expect(panel.locator(".jp-Track-row")).to_have_count(1, timeout=LONG)
+    panel.locator(".jp-Track-row .jp-Track-link").click()
+    detail = panel.locator(".jp-Track-detail")
+    expect(detail.locator(".jp-Track-detail-name")).to_have_text("with-artifacts", timeout=LONG)
+
+    # The metric's min/max and sparkline.
+    loss = detail.locator('tr[data-metric="loss"]')
+    expect(loss.locator("td").nth(0)).to_have_text("0.1")
+    expect(loss.locator("td").nth(2)).to_have_text("1")
+    expect(loss.locator(".jp-Track-sparkline polyline")).to_have_count(1)
+
+    # Images are previewed (fetched with the token header), other files downloaded.
+    image = detail.locator('li[data-path="plots/red.png"] img.jp-Track-preview')
+    expect(image).to_be_visible(timeout=LONG)
+    lab_page.wait_for_function("img => img.naturalWidth === 40", arg=image.element_handle())
+    with lab_page.expect_download() as download:
+        detail.locator('li[data-path="notes.txt"]').get_by_role("button", name="Download").click()
+    saved = tmp_path / "notes.txt"
+    download.value.save_as(saved)
+    assert saved.read_text() == "hello artifacts\n"
+    assert download.value.suggested_filename == "notes.txt"
+
+    # Go to cell opens the notebook and makes that cell the active one, in view.
+    detail.get_by_role("button", name="Go to cell").click()
+    active = lab_page.locator(".jp-NotebookPanel:visible .jp-Cell.jp-mod-active")
+    expect(active).to_contain_text("# cell 25", timeout=LONG)
+    expect(active).to_be_in_viewport()
+    expect(lab_page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).to_contain_text(
+        "closed_nb.ipynb"
+    )
+
+
+def test_settings_columns_chooser_and_palette(lab_server: Any, lab_page: Page) -> None:
+    store = lab_server.store()
+    exp = store.get_or_create_experiment("ui-columns")
+    info = store.create_run(exp.experiment_id, run_name="cols", tags={"team": "blue"})
+    store.log_params(info.run_id, {"lr": "0.3", "depth": "4"})
+    store.log_metrics(info.run_id, [("acc", 0.5, 0, 0), ("f1", 0.25, 0, 0)])
+    store.update_run(info.run_id, status="FINISHED", end_time=info.start_time + 10)
+
+    # Default columns come from the settings (read at page load).
+    lab_server.write_settings("jupyter-track:plugin", {"defaultColumns": ["params.lr"]})
+    try:
+        lab_page.reload()
+        panel = open_track(lab_page)
+        choose_experiment(panel, "ui-columns")
+        expect(panel.locator(".jp-Track-row")).to_have_count(1, timeout=LONG)
+        headers = panel.locator(".jp-Track-headcell[data-column]")
+        expect(headers).to_have_count(6)  # status, name, start, duration, user, lr
+        expect(panel.locator('.jp-Track-headcell[data-column="params.lr"]')).to_be_visible()
+
+        # The column chooser adds a tag column; the row shows its value.
+        panel.get_by_role("button", name=re.compile("^Columns")).click()
+        panel.locator('.jp-Track-columns-popup input[data-column="tags.team"]').check()
+        cell = panel.locator('.jp-Track-row [data-column="tags.team"]')
+        expect(cell).to_have_text("blue", timeout=LONG)
+        lab_page.keyboard.press("Escape")
+        expect(panel.locator(".jp-Track-columns-popup")).to_have_count(0)
+
+        # The command palette lists the panel's commands.
+        lab_page.keyboard.press("Control+Shift+C")
+        search = lab_page.locator(".lm-CommandPalette-input")
+        expect(search).to_be_visible()
+        search.fill("Track:")
+        items = lab_page.locator(".lm-CommandPalette-item .lm-CommandPalette-itemLabel")
+        expect(items.filter(has_text="Track: Open Runs Panel")).to_have_count(1)
+        expect(items.filter(has_text="Track: Refresh Runs")).to_have_count(1)
+        expect(items.filter(has_text=re.compile(r"Track: Compare Selected Runs"))).to_have_count(1)
+        items.filter(has_text="Track: Refresh Runs").click()
+        expect(cell).to_have_text("blue")
+    finally:
+        lab_server.remove_settings("jupyter-track:plugin")
 
 
 def test_malformed_filter_shows_the_server_error_at_its_position(

@@ -32,8 +32,17 @@ export function ColumnChooser(props: IColumnChooserProps): JSX.Element {
         setOpen(false);
       }
     };
+    const escape = (event: KeyboardEvent): void => {
+      if (event.key === 'Escape') {
+        setOpen(false);
+      }
+    };
     document.addEventListener('mousedown', close, true);
-    return () => document.removeEventListener('mousedown', close, true);
+    document.addEventListener('keydown', escape, true);
+    return () => {
+      document.removeEventListener('mousedown', close, true);
+      document.removeEventListener('keydown', escape, true);
+    };
   }, [open]);
 
   const chosen = new Set(props.chosen);
