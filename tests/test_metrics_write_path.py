@@ -196,3 +196,79 @@ def test_rollups_of_many_series_in_one_batch_and_leftovers_of_a_reused_pk(
     counts = dict(((r, k), n) for r, k, n in conn.execute("SELECT run, key, n FROM metric_rollups"))
     assert len(counts) == 2400
     assert all(counts[(pk, k)] == 2 and counts[(pk2, k)] == 1 for k in keys)
+
+
+class _SlowStore:
+    """A store whose metric writes block until released (a flush the logging thread starves)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.entered = threading.Event()
+        self.rows: list[Any] = []
+
+    def write_metric_rows(self, rows: Any) -> None:
+        self.entered.set()
+        self.release.wait(30)
+        self.rows.extend(rows)
+
+    def write_cell_executions(self, rows: Any) -> None:
+        pass
+
+
+def test_an_overdue_flush_makes_the_logging_thread_wait_for_it() -> None:
+    from jupyter_track.tracking.writer import IDLE, BackgroundWriter
+
+    store = _SlowStore()
+    writer = BackgroundWriter(store, interval=0.05)
+    assert writer.relief_deadline == IDLE
+    writer.append_metric((1, "m", 0, 0, 1.0))
+    flusher = threading.Thread(target=writer.flush)
+    flusher.start()
+    assert store.entered.wait(10)
+    assert writer.relief_deadline != IDLE  # a flush is running: the deadline is published
+    relieved = threading.Event()
+
+    def log_thread() -> None:
+        writer.relieve()
+        relieved.set()
+
+    waiter = threading.Thread(target=log_thread)
+    waiter.start()
+    assert not relieved.wait(0.2)  # still waiting for the flush
+    store.release.set()
+    assert relieved.wait(10) and store.rows == [(1, "m", 0, 0, 1.0)]
+    flusher.join(10)
+    waiter.join(10)
+    assert writer.relief_deadline == IDLE
+
+
+def test_relief_gives_up_on_a_stuck_flush_and_does_not_wait_again() -> None:
+    from jupyter_track.tracking.writer import IDLE, BackgroundWriter
+
+    store = _SlowStore()
+    writer = BackgroundWriter(store, interval=0.05)
+    writer.max_relief_wait = 0.01
+    writer.append_metric((1, "m", 0, 0, 1.0))
+    flusher = threading.Thread(target=writer.flush)
+    flusher.start()
+    assert store.entered.wait(10)
+    writer.relieve()  # returns after max_relief_wait although the flush still runs
+    assert writer.relief_deadline == IDLE and flusher.is_alive()
+    store.release.set()
+    flusher.join(10)
+
+
+def test_log_metric_yields_to_an_overdue_flush(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_track.tracking import fluent
+
+    with jt.start_run():
+        jt.log_metric("m", 1.0)
+        writer = fluent._state.writer
+        assert writer is not None
+        calls: list[str] = []
+        monkeypatch.setattr(writer, "relief_deadline", 0.0)  # long overdue
+        monkeypatch.setattr(writer, "relieve", lambda: calls.append("relieve"))
+        jt.log_metric("m", 2.0)
+        jt.log_metrics({"a": 1.0})
+        assert calls == ["relieve", "relieve"]
+        monkeypatch.undo()

@@ -387,8 +387,11 @@ def log_metric(
     elif type(step) is not int:
         step = metric_step(key, step)
     writer = state.writer or _writer()
+    now = _now()
+    if now > writer.relief_deadline:  # a flush starved by this thread: let it finish
+        writer.relieve()
     writer.append_metric(
-        (pk, key, step, int(_now() * 1000) if timestamp is None else int(timestamp), value)
+        (pk, key, step, int(now * 1000) if timestamp is None else int(timestamp), value)
     )
     if synchronous:
         writer.flush()
@@ -403,9 +406,12 @@ def log_metrics(
 ) -> None:
     """Log several metrics at one step. Bad entries raise after the good ones are buffered."""
     pk = _pk_for(run_id)
-    ts = int(_now() * 1000) if timestamp is None else int(timestamp)
+    now = _now()
+    ts = int(now * 1000) if timestamp is None else int(timestamp)
     state = _state
     writer = state.writer or _writer()
+    if now > writer.relief_deadline:  # a flush starved by this thread: let it finish
+        writer.relieve()
     append = writer.append_metric
     valid_keys = state.valid_keys
     if step is None:

@@ -6,6 +6,14 @@ killed with SIGKILL loses at most the points of the last interval.
 
 When the store cannot be written (full disk, read-only file) the rows stay in memory and are
 retried; one warning is printed for the whole episode, not one per metric.
+
+A training loop that never gives up the GIL (plain Python calling ``log_metric`` as fast as it
+can) would starve the writer: ``sqlite3`` releases the GIL around every row it inserts and then
+waits up to the interpreter's switch interval (5 ms) to get it back, so a batch could stay
+uncommitted (and hold the write lock) for as long as the loop runs. The writer therefore
+publishes ``relief_deadline``; a ``log_metric`` call that finds it passed waits -- without the
+GIL, at most ``max_relief_wait`` seconds -- for the running flush to commit. No I/O happens on
+the caller's thread; it only yields, and only while a flush is overdue.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import atexit
 import os
 import sys
 import threading
+import time
 import weakref
 from collections import deque
 from itertools import repeat, starmap
@@ -22,6 +31,9 @@ from typing import Any
 from ..store.errors import StoreUnavailable
 
 DEFAULT_INTERVAL = 0.2
+IDLE = float("inf")
+BACKLOG = 50_000
+"""Points waiting after a flush that make the writer start the next one without waiting."""
 
 
 def _drain(queue: deque[Any]) -> list[Any]:
@@ -53,6 +65,14 @@ class BackgroundWriter:
         self._pid = os.getpid()
         self.error: StoreUnavailable | None = None
         self._warned = False
+        #: wall-clock time (``time.time()``) after which the flush in progress is overdue and a
+        #: logging thread should yield to it (:meth:`relieve`); ``IDLE`` (+inf) when no flush
+        #: runs. One attribute read and one comparison on the hot path.
+        self.relief_deadline = IDLE
+        self.stall_after = max(interval, 0.05)
+        self.max_relief_wait = 2.0
+        self._idle = threading.Event()
+        self._idle.set()
         _live_writers.add(self)
 
     # ------------------------------------------------------------------------ lifecycle
@@ -68,7 +88,9 @@ class BackgroundWriter:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            # with a backlog (and a writable store) the next batch goes at once
+            if len(self.metrics) < BACKLOG or self.error is not None:
+                self._wake.wait(self.interval)
             self._wake.clear()
             try:
                 self.flush(raise_errors=False)
@@ -97,6 +119,8 @@ class BackgroundWriter:
             cells = self._pending_cells + _drain(self.cells)
             if not metrics and not cells:
                 return
+            self._idle.clear()
+            self.relief_deadline = time.time() + self.stall_after
             try:
                 if metrics:
                     self.store.write_metric_rows(metrics)
@@ -115,6 +139,9 @@ class BackgroundWriter:
                         "written when the store is writable again."
                     ) from exc
                 return
+            finally:
+                self.relief_deadline = IDLE
+                self._idle.set()
             self._pending_metrics, self._pending_cells = [], []
             if self.error is not None:
                 self.error = None
@@ -123,6 +150,16 @@ class BackgroundWriter:
                     "jupyter-track: the store is writable again; buffered points were written.",
                     file=sys.stderr,
                 )
+
+    def relieve(self) -> None:
+        """Wait, without holding the GIL, for an overdue flush to commit.
+
+        Called by ``log_metric`` when ``relief_deadline`` has passed. Gives up after
+        ``max_relief_wait`` seconds (a flush waiting for another process's lock, a slow disk)
+        and then does not wait again for the same flush.
+        """
+        if not self._idle.wait(self.max_relief_wait):
+            self.relief_deadline = IDLE
 
     def _report(self, exc: Exception) -> None:
         if self._warned:
