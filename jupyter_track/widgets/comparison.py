@@ -208,12 +208,15 @@ class CompareView(ChartWidget):
         if param not in self.params:
             param = ranked[0] if ranked else (self.params[0] if self.params else "")
         self._wanted_param = None
+        spec = charts.spec_dict  # to_dict's spec, without Altair walking every data row
         specs = {
-            "curves": charts.learning_curves(self._history, metric=metric).to_dict(),
-            "parallel": charts.parallel_coordinates(
-                self._runs, metric=metric, params=self._parallel_params(importance)
-            ).to_dict(),
-            "importance": charts.param_importance_chart(importance, metric=metric).to_dict(),
+            "curves": spec(charts.learning_curves(self._history, metric=metric)),
+            "parallel": spec(
+                charts.parallel_coordinates(
+                    self._runs, metric=metric, params=self._parallel_params(importance)
+                )
+            ),
+            "importance": spec(charts.param_importance_chart(importance, metric=metric)),
         }
         if param:
             specs["scatter"] = self._scatter_spec(param)
@@ -235,7 +238,7 @@ class CompareView(ChartWidget):
     def _scatter_spec(self, param: str) -> dict[str, Any]:
         from .. import charts
 
-        return charts.scatter(self._runs, param=param, metric=self.metric).to_dict()
+        return charts.spec_dict(charts.scatter(self._runs, param=param, metric=self.metric))
 
     def _on_param(self) -> None:
         if not self.param or not self.metric:

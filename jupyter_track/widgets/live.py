@@ -361,7 +361,8 @@ class LiveChart(ChartWidget):
 
         labels = list(dict.fromkeys(s.label for s in self._series.values()))
         title = ", ".join(self.metric_keys) if self.metric_keys else "value"
-        spec = charts.learning_curves([], metric=title, x=self._x, height=self.height).to_dict()
+        chart = charts.learning_curves([], metric=title, x=self._x, height=self.height)
+        spec = charts.spec_dict(chart)
         # stream into one named dataset; colours in the order the series appeared
         names = list(spec.get("datasets", {}))
         spec["datasets"] = {DATASET: []}
