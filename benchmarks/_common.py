@@ -303,6 +303,7 @@ def run_benchmarks(
 ) -> list[Row]:
     """Create the context (MLflow venv and worker unless ``--no-mlflow``), run, print."""
     rounds = args.rounds or (1 if args.quick else 5)
+    load_before = _load()
     json_path = Path(args.json).resolve() if args.json else None
     with tempfile.TemporaryDirectory(prefix="jt-bench-") as tmp:
         workdir = Path(tmp)
@@ -341,13 +342,21 @@ def run_benchmarks(
     print(
         f"\njupyter-track vs MLflow {MLFLOW_VERSION} (SQLite backend) vs raw sqlite3, "
         f"{mode}, {rounds} interleaved round(s), medians; Python {sys.version.split()[0]}, "
-        f"SQLite {_sqlite_version()}, {os.cpu_count()} CPUs\n"
+        f"SQLite {_sqlite_version()}, {os.cpu_count()} CPUs, load average {load_before} "
+        f"before / {_load()} after (other work on the machine slows both sides)\n"
     )
     print_table(rows)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps([r.as_dict() for r in rows], indent=2))
     return rows
+
+
+def _load() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "?"
 
 
 def _sqlite_version() -> str:

@@ -64,13 +64,44 @@ def _raw(ctx: Context, points: int) -> float:
     return points / seconds
 
 
+def _rollup_cost(ctx: Context, points: int) -> tuple[float, float]:
+    """Seconds for ``write_metric_rows`` of one prebuilt batch, with and without the rollup
+    hook the server's charts read (``histories.update_rollups``)."""
+    from jupyter_track.store import SQLiteStore
+    from jupyter_track.store import metrics as store_metrics
+
+    rows = [(1, "loss", i, 1_700_000_000_000 + i, i * 0.5) for i in range(points)]
+    seconds = []
+    hook = store_metrics.update_rollups
+    for with_rollup in (True, False):
+        store = SQLiteStore(ctx.scratch("rollup-cost") / "track.db")
+        with store.db.write() as conn:
+            conn.execute(
+                "INSERT INTO runs (id, run_id, experiment_id, status, start_time) "
+                "VALUES (1, 'r', 0, 'RUNNING', 0)"
+            )
+        if not with_rollup:
+            store_metrics.update_rollups = lambda conn, rows, groups=None: None
+        try:
+            start = time.perf_counter()
+            store.write_metric_rows(rows)
+            seconds.append(time.perf_counter() - start)
+        finally:
+            store_metrics.update_rollups = hook
+        store.close()
+    return seconds[0], seconds[1]
+
+
 def bench(ctx: Context) -> list[Row]:
     """Interleaved rounds: ours, MLflow, raw; medians in points/s."""
     points = 20_000 if ctx.quick else 1_000_000
     ml_points = 2_000 if ctx.quick else 50_000
-    ours, raw, ml = [], [], []
+    ours, raw, ml, with_rollup, without_rollup = [], [], [], [], []
     for n in range(ctx.rounds):
         ours.append(_ours(ctx, points))
+        a, b = _rollup_cost(ctx, points // 5)
+        with_rollup.append(a)
+        without_rollup.append(b)
         if ctx.mlflow is not None:
             answer = ctx.mlflow.call(
                 "log_batch",
@@ -97,6 +128,12 @@ def bench(ctx: Context) -> list[Row]:
         + ", ".join(f"{v / 1000:.0f}k" for v in ours)
         + "; raw: "
         + ", ".join(f"{v / 1000:.0f}k" for v in raw)
+    )
+    cost = median(with_rollup) / median(without_rollup) - 1
+    row.notes.append(
+        f"the chart rollup kept by write_metric_rows costs {100 * cost:+.0f}% on a "
+        f"{points // 5:,}-point batch (with {median(with_rollup):.3f} s, without "
+        f"{median(without_rollup):.3f} s, medians)"
     )
     if ml:
         row.notes.append(
