@@ -53,6 +53,7 @@ def bench(ctx: Context) -> list[Row]:
     plain: list[float] = []
     logged: list[float] = []
     tracked: list[float] = []
+    quiet: list[float] = []
     ml: list[float] = []
     sink = io.StringIO()
     shell = _shell()
@@ -67,6 +68,7 @@ def bench(ctx: Context) -> list[Row]:
             jt.load_ipython_extension(shell)
             logged += [_time_cell(shell, "pass") for _ in range(batch)]
             tracked += [_time_cell(shell, "%%track\npass") for _ in range(batch)]
+            quiet += [_time_cell(shell, "%%track -q\npass") for _ in range(batch)]
             if ctx.mlflow is not None:
                 answer = ctx.mlflow.call(
                     "empty_runs", folder=str(ctx.scratch(f"mlflow-magic-{r}")), n=ml_batch
@@ -93,6 +95,12 @@ def bench(ctx: Context) -> list[Row]:
         f"{median(logged) * ms:.2f} ms (both with the extension), {len(tracked)} cells each; "
         "MLflow: `with mlflow.start_run(): pass`"
     )
+    quiet_overhead = (median(quiet) - median(logged)) * ms
+    quiet_row = Row("%%track -q overhead (no summary)", "ms", quiet_overhead)
+    quiet_row.notes.append(
+        "the same without the run summary widget: what the run itself costs "
+        f"({median(quiet) * ms:.2f} ms - {median(logged) * ms:.2f} ms)"
+    )
     log_row = Row(
         "cell-log overhead, untracked cell",
         "ms",
@@ -110,7 +118,7 @@ def bench(ctx: Context) -> list[Row]:
         track_row.notes.append(f"MLflow skipped: {ctx.skip_reason}")
     if fluent._state.writer is not None:
         fluent._state.writer.close()
-    return [track_row, log_row]
+    return [track_row, quiet_row, log_row]
 
 
 def main() -> None:
