@@ -38,23 +38,43 @@ export function loadEmbed(): Promise<EmbedFn> {
   return embedModule;
 }
 
+/** The element's width, rounded to 16 px steps (0 while hidden). */
+function useWidth(node: React.RefObject<HTMLElement>): number {
+  const [width, setWidth] = React.useState(0);
+  React.useEffect(() => {
+    const el = node.current;
+    if (!el) {
+      return;
+    }
+    const measure = (): void => setWidth(Math.floor(el.clientWidth / 16) * 16);
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  return width;
+}
+
 export function VegaChart(props: IVegaChartProps): JSX.Element {
+  const outer = React.useRef<HTMLDivElement>(null);
   const node = React.useRef<HTMLDivElement>(null);
   const [error, setError] = React.useState<string | null>(null);
+  const measured = useWidth(outer);
+  const available = props.width ?? measured;
 
   React.useEffect(() => {
     let result: IEmbedResult | null = null;
     let cancelled = false;
     const el = node.current;
-    if (!el) {
+    // Hidden (e.g. another tab is shown): draw once there is room, at the right size.
+    if (!el || available <= 0) {
       return;
     }
-    const width = props.width ?? Math.max(200, el.clientWidth - 8);
     const spec: VegaLiteSpec = { ...props.spec };
     // Fit the panel's width, legend and axes included (single views only: a layered or
     // concatenated spec keeps its own sizes).
     if (spec.width === undefined || spec.width === 'container') {
-      spec.width = width;
+      spec.width = Math.max(200, available - 8);
       spec.autosize = { type: 'fit', contains: 'padding' };
     }
     const config = {
@@ -88,10 +108,15 @@ export function VegaChart(props: IVegaChartProps): JSX.Element {
       cancelled = true;
       result?.finalize();
     };
-  }, [props.spec, props.isLight, props.width]);
+  }, [props.spec, props.isLight, available]);
 
   return (
-    <div className="jp-Track-chart" aria-label={props.label} role="figure">
+    <div
+      className="jp-Track-chart"
+      aria-label={props.label}
+      role="figure"
+      ref={outer}
+    >
       <div ref={node} />
       {error ? <div className="jp-Track-error">{error}</div> : null}
     </div>
