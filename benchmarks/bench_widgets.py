@@ -173,8 +173,8 @@ def loop(points, chart=None, peer=False):
         if chart is not None:
             stop = time.perf_counter()
             chart.stop()
-            return elapsed, time.perf_counter() - stop, chart.sends
-    return elapsed, 0.0, 0
+            return elapsed, time.perf_counter() - stop, chart.sends, chart.cpu_seconds
+    return elapsed, 0.0, 0, 0.0
 """
 
 
@@ -186,6 +186,7 @@ def bench_live(db: Path, points: int, rounds: int) -> dict[str, Any]:
     results: dict[str, list[float]] = {"without": [], "live": [], "matplotlib": []}
     stops: list[float] = []
     sends: list[int] = []
+    cpu: list[float] = []  # the polling thread's CPU time per second of loop
 
     def run(code: str, timeout: float = 600) -> str:
         msg_id = kc.execute(code)
@@ -224,6 +225,7 @@ def bench_live(db: Path, points: int, rounds: int) -> dict[str, Any]:
                 if kind == "live":
                     stops.append(float(fields[1]))
                     sends.append(int(fields[2]))
+                    cpu.append(float(fields[3]) / float(fields[0]))
         n = int(run("print(N)").strip())
     finally:
         kc.stop_channels()
@@ -243,6 +245,7 @@ def bench_live(db: Path, points: int, rounds: int) -> dict[str, Any]:
         "matplotlib_slowdown": statistics.median(results["matplotlib"]) / base - 1,
         "live_stop_median_s": statistics.median(stops),
         "live_messages_median": statistics.median(sends),
+        "live_thread_cpu_share": statistics.median(cpu),
         "rounds": rounds,
     }
 
@@ -353,7 +356,8 @@ def main() -> None:
     )
     print(
         f"  jt.live: {live['live_messages_median']:.0f} delta messages per round, "
-        f"final sync at stop {live['live_stop_median_s'] * 1000:.0f} ms (after the loop)"
+        f"final sync at stop {live['live_stop_median_s'] * 1000:.0f} ms (after the loop), "
+        f"polling thread CPU {live['live_thread_cpu_share']:.1%} of the loop's time"
     )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

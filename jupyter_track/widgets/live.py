@@ -104,6 +104,7 @@ class LiveChart(ChartWidget):
         self._shown_in: Any = None
         self._shell: Any = None
         self.sends = 0  # delta messages sent (for tests and benchmarks)
+        self.cpu_seconds = 0.0  # CPU time of the polling thread
         self.ticks = 0
         self.error: BaseException | None = None
         if run_id is not None:
@@ -164,7 +165,9 @@ class LiveChart(ChartWidget):
     def _loop(self) -> None:
         try:
             while not self._stop.is_set():
+                start = time.thread_time()
                 self._tick()
+                self.cpu_seconds += time.thread_time() - start
                 if self._stop.wait(self.interval):
                     break
         except BaseException as exc:  # keep the kernel alive; show what went wrong
