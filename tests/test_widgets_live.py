@@ -22,16 +22,12 @@ from jupyter_track.widgets.live import LiveChart, start_live
 
 
 def apply_deltas(updates: list[tuple[int, list[Any]]]) -> list[Any]:
-    """What the browser does with (keep, rows) deltas."""
+    """What the browser does with (keep, points) deltas."""
     shown: list[Any] = []
-    for keep, rows in updates:
+    for keep, points in updates:
         del shown[keep:]
-        shown.extend(rows)
+        shown.extend(points)
     return shown
-
-
-def point(x: float, value: float) -> tuple[float, dict[str, Any]]:
-    return (x, {"step": x, "value": value})
 
 
 # ---------------------------------------------------------------------------- the decimator
@@ -39,9 +35,10 @@ def point(x: float, value: float) -> tuple[float, dict[str, Any]]:
 
 def test_short_series_is_kept_point_for_point() -> None:
     d = StreamDecimator(max_points=100)
-    keep, rows = d.add([point(i, i * i) for i in range(10)])  # type: ignore[misc]
+    keep, points = d.add(list(range(10)), [i * i for i in range(10)], list(range(10)))  # type: ignore[misc]
     assert keep == 0
-    assert [r["value"] for r in rows] == [i * i for i in range(10)]
+    assert [p[1] for p in points] == [i * i for i in range(10)]
+    assert [p[2] for p in points] == list(range(10))
 
 
 def test_long_series_is_bounded_and_keeps_extremes_and_ends() -> None:
@@ -50,27 +47,29 @@ def test_long_series_is_bounded_and_keeps_extremes_and_ends() -> None:
     values[12_345] = 50.0  # a spike
     values[7_000] = -50.0  # a dip
     for start in range(0, 20_000, 1000):
-        d.add([point(i, values[i]) for i in range(start, start + 1000)])
-    rows = d.rows()
-    assert len(rows) <= 200
-    kept = {r["step"] for r in rows}
+        xs = list(range(start, start + 1000))
+        d.add(xs, values[start : start + 1000], xs)
+    points = d.points()
+    assert len(points) <= 200
+    kept = {p[2] for p in points}
     assert {0, 12_345, 7_000, 19_999} <= kept
-    steps = [r["step"] for r in rows]
-    assert steps == sorted(steps)
+    xs = [p[0] for p in points]
+    assert xs == sorted(xs)
 
 
 def test_non_finite_values_are_counted_not_drawn() -> None:
     d = StreamDecimator(max_points=100)
-    d.add([point(0, 1.0), point(1, math.nan), point(2, math.inf), point(3, 2.0)])
+    d.add([0, 1, 2, 3], [1.0, math.nan, math.inf, 2.0])
     assert d.total == 4 and d.skipped == 2
-    assert [r["value"] for r in d.rows()] == [1.0, 2.0]
+    assert [p[1] for p in d.points()] == [1.0, 2.0]
+    assert d.add([4], [math.nan]) is None
 
 
 @settings(max_examples=60, deadline=None)
 @given(
     batches=st.lists(
         st.lists(
-            st.tuples(st.integers(0, 3000), st.floats(-1e6, 1e6, allow_nan=False)),
+            st.tuples(st.integers(-50, 3000), st.floats(-1e6, 1e6, allow_nan=False)),
             max_size=120,
         ),
         max_size=25,
@@ -83,15 +82,17 @@ def test_replaying_deltas_gives_what_the_decimator_holds(
     d = StreamDecimator(max_points=max_points)
     updates = []
     for batch in batches:
-        change = d.add([point(x, v) for x, v in batch])
+        change = d.add([x for x, _ in batch], [v for _, v in batch])
         if change is not None:
             updates.append(change)
-    assert apply_deltas(updates) == d.rows()
-    assert len(d.rows()) <= max_points
+    assert apply_deltas(updates) == d.points()
+    assert len(d.points()) <= max_points
     every = [v for batch in batches for _, v in batch]
     if every:  # the extremes of everything logged are always drawn
-        drawn = [r["value"] for r in d.rows()]
+        drawn = [p[1] for p in d.points()]
         assert min(every) in drawn and max(every) in drawn
+    xs = [p[0] for p in d.points()]
+    assert xs == sorted(xs)
 
 
 # ------------------------------------------------------------------------------ the widget

@@ -32,7 +32,7 @@ from ..store import NotFound, RunStatus
 from ..tracking import fluent
 from . import static
 from ._common import ChartWidget, bundle, in_ipython
-from .downsample import StreamDecimator
+from .downsample import Point, StreamDecimator
 
 X_MODES = ("auto", "step", "relative", "wall")
 DATASET = "points"
@@ -250,37 +250,53 @@ class LiveChart(ChartWidget):
 
     def _feed(self, batches: Sequence[tuple[str, str, int, int, float]]) -> list[dict[str, Any]]:
         """Fold rows into their series' decimators; the deltas for the browser."""
-        grouped: dict[tuple[str, str], list[tuple[float, dict[str, Any]]]] = {}
+        grouped: dict[tuple[str, str], tuple[list[int], list[int], list[float]]] = {}
         keys = set(self.metric_keys)
-        x_of = self._x_of
         for run_id, key, step, ts, value in batches:
-            if keys and key not in keys:
-                continue
-            series = self._series.get((run_id, key))
-            if series is None:
-                series = self._series[(run_id, key)] = _Series(
-                    run_id, key, self._label(run_id, key), self._decimator()
-                )
-                self._labels_for = -1  # a new series: the colour order changes
-            row = {
-                "run": series.label,
-                "run_id": run_id,
-                "step": step,
-                "time": ts,
-                "relative": (ts - self._runs[run_id]["start"]) / 1000.0,
-                "value": value,
-            }
-            grouped.setdefault((run_id, key), []).append((x_of(row), row))
+            group = grouped.get((run_id, key))
+            if group is None:
+                if keys and key not in keys:
+                    continue
+                if (run_id, key) not in self._series:
+                    self._series[(run_id, key)] = _Series(
+                        run_id, key, self._label(run_id, key), self._decimator()
+                    )
+                    self._labels_for = -1  # a new series: the colour order changes
+                group = grouped[(run_id, key)] = ([], [], [])
+            group[0].append(step)
+            group[1].append(ts)
+            group[2].append(value)
         updates = []
-        for series_key, points in grouped.items():
+        for series_key, (steps, stamps, values) in grouped.items():
             series = self._series[series_key]
-            change = series.decimator.add(points)
+            xs = self._xs(steps, stamps, self._runs[series.run_id]["start"])
+            change = series.decimator.add(xs, values, steps, stamps)
             if change is not None:
-                keep, tail = change
-                for i, row in enumerate(tail, keep):
-                    row["i"] = i
-                updates.append({"series": series.label, "keep": keep, "rows": tail})
+                keep, points = change
+                rows = [self._row(series, p, i) for i, p in enumerate(points, keep)]
+                updates.append({"series": series.label, "keep": keep, "rows": rows})
         return updates
+
+    def _row(self, series: _Series, point: Point, i: int) -> dict[str, Any]:
+        """A point as the chart's data row (the fields charts.learning_curves encodes)."""
+        _, value, step, ts = point
+        start = self._runs[series.run_id]["start"]
+        return {
+            "run": series.label,
+            "run_id": series.run_id,
+            "step": step,
+            "time": ts,
+            "relative": (ts - start) / 1000.0,
+            "value": value,
+            "i": i,
+        }
+
+    def _xs(self, steps: list[int], stamps: list[int], start: int) -> list[float]:
+        if self._x == "step":
+            return steps  # type: ignore[return-value]
+        if self._x == "wall":
+            return [t / 1000.0 for t in stamps]
+        return [(t - start) / 1000.0 for t in stamps]
 
     # ------------------------------------------------------------------------- followers
 
@@ -308,24 +324,14 @@ class LiveChart(ChartWidget):
         """Runs or series were added: recompute labels and colour order, resend everything."""
         self._labels_for = len(self._runs)
         for series in self._series.values():
-            label = self._label(series.run_id, series.key)
-            if label != series.label:
-                series.label = label
-                for row in series.decimator.rows():
-                    row["run"] = label
+            series.label = self._label(series.run_id, series.key)
         self._set_spec()
         self._sync_points()
 
-    def _x_of(self, row: dict[str, Any]) -> float:
-        if self._x == "step":
-            return float(row["step"])
-        if self._x == "wall":
-            return row["time"] / 1000.0
-        return row["relative"]
-
     def _constant_steps(self) -> bool:
-        seen = [s for s in self._series.values() if len(s.decimator.rows()) >= 2]
-        return bool(seen) and all(len({r["step"] for r in s.decimator.rows()}) == 1 for s in seen)
+        drawn = [s.decimator.points() for s in self._series.values()]
+        seen = [points for points in drawn if len(points) >= 2]
+        return bool(seen) and all(len({p[2] for p in points}) == 1 for points in seen)
 
     def _rebuild(self) -> None:
         """Re-read every followed run up to the cursor (after the x axis changed)."""
@@ -348,16 +354,12 @@ class LiveChart(ChartWidget):
 
     # ---------------------------------------------------------------------------- syncing
 
-    def _rows(self) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for series in self._series.values():
-            for i, row in enumerate(series.decimator.rows()):
-                row["i"] = i
-                rows.append(row)
-        return rows
-
     def _sync_points(self) -> None:
-        self.points = [dict(r) for r in self._rows()]
+        self.points = [
+            self._row(series, point, i)
+            for series in self._series.values()
+            for i, point in enumerate(series.decimator.points())
+        ]
 
     def _set_spec(self) -> None:
         from .. import charts
@@ -377,7 +379,7 @@ class LiveChart(ChartWidget):
 
     def _set_status(self) -> None:
         total = sum(s.decimator.total for s in self._series.values())
-        drawn = sum(len(s.decimator.rows()) for s in self._series.values())
+        drawn = sum(len(s.decimator.points()) for s in self._series.values())
         skipped = sum(s.decimator.skipped for s in self._series.values())
         runs = [f"{m['name'] or r[:7]}" for r, m in self._runs.items()]
         state = "live" if self.is_running and not self._stop.is_set() else "stopped"
@@ -442,7 +444,7 @@ class LiveChart(ChartWidget):
 
     def _static_series(self) -> dict[str, list[tuple[float, float]]]:
         return {
-            s.label: [(self._x_of(r), r["value"]) for r in s.decimator.rows()]
+            s.label: [(p[0], p[1]) for p in s.decimator.points()]
             for s in self._series.values()
             if s.decimator.total
         }
@@ -450,24 +452,22 @@ class LiveChart(ChartWidget):
     def _static_text(self) -> str:
         parts = []
         for s in self._series.values():
-            rows = s.decimator.rows()
-            if rows:
-                last = max(rows, key=lambda r: (r["step"], r["time"]))
-                parts.append(f"{s.label}: last {static.fmt(last['value'])} at step {last['step']}")
+            points = s.decimator.points()
+            if points:
+                last = max(points, key=lambda p: (p[2], p[3]))
+                parts.append(f"{s.label}: last {static.fmt(last[1])} at step {last[2]}")
         body = "; ".join(parts) or "no points yet"
         return f"LiveChart({', '.join(self.metric_keys) or 'all metrics'}) {self.status}: {body}"
 
     def _static_html(self) -> str:
         rows = []
         for s in self._series.values():
-            drawn = s.decimator.rows()
+            drawn = s.decimator.points()
             if not drawn:
                 continue
-            values = [r["value"] for r in drawn]
-            last = max(drawn, key=lambda r: (r["step"], r["time"]))
-            rows.append(
-                (s.label, s.decimator.total, last["step"], last["value"], min(values), max(values))
-            )
+            values = [p[1] for p in drawn]
+            last = max(drawn, key=lambda p: (p[2], p[3]))
+            rows.append((s.label, s.decimator.total, last[2], last[1], min(values), max(values)))
         svg = static.line_chart_svg(
             self._static_series(),
             x_title={"step": "step", "relative": "seconds", "wall": "time (s)"}[self._x],
