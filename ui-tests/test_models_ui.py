@@ -4,6 +4,7 @@ compare-and-set conflict when an alias moved after the panel loaded."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,15 @@ pytestmark = pytest.mark.browser
 TAB = '.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="jupyter-track-sidebar"]'
 PANEL = "#jupyter-track-sidebar"
 LONG = 60_000
+
+
+@pytest.fixture(autouse=True)
+def leave_a_default_workspace(lab_server: Any, lab_page: Page) -> Iterator[None]:
+    """Reset the saved workspace afterwards, so later browser tests start from the default
+    layout (not from a Track panel left open on the Models tab)."""
+    yield
+    lab_page.goto(lab_server.lab_url(reset=""))
+    lab_page.locator(".jp-LabShell").wait_for(timeout=LONG)
 
 
 def seed_model(store: Any, name: str, versions: int) -> list[str]:
