@@ -37,11 +37,20 @@ LONG = 60_000
 # ------------------------------------------------------------------------------------ helpers
 
 
+def goto_lab(page: Page, url: str) -> None:
+    """Load JupyterLab and wait until it has restored its layout (the splash is gone)."""
+    page.goto(url)
+    page.locator(".jp-LabShell").wait_for(timeout=LONG)
+    page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=LONG)
+
+
 def open_track(page: Page, width: int = 640) -> Any:
     """Show the Track panel (left area) at about ``width`` pixels; return its locator."""
     panel = page.locator(PANEL)
-    if not panel.is_visible():
-        page.locator(TAB).click(timeout=LONG)
+    tab = page.locator(TAB)
+    expect(tab).to_be_visible(timeout=LONG)
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click(timeout=LONG)
     expect(panel).to_be_visible(timeout=LONG)
     set_sidebar_width(page, width)
     return panel
@@ -130,7 +139,7 @@ def test_track_cells_appear_then_filter_compare_and_go_to_cell(
     panel = open_track(page)
 
     # The notebook runs while the panel is open: the runs arrive by polling, no refresh.
-    page.goto(lab_server.lab_url("ui_flow.ipynb"))
+    goto_lab(page, lab_server.lab_url("ui_flow.ipynb", reset=""))
     panel = open_track(page)
     run_all_cells(page)
     choose_experiment(panel, "ui-flow")
@@ -290,7 +299,7 @@ def test_settings_columns_chooser_and_palette(lab_server: Any, lab_page: Page) -
     # Default columns come from the settings (read at page load).
     lab_server.write_settings("jupyter-track:plugin", {"defaultColumns": ["params.lr"]})
     try:
-        lab_page.reload()
+        goto_lab(lab_page, lab_server.lab_url(reset=""))
         panel = open_track(lab_page)
         choose_experiment(panel, "ui-columns")
         expect(panel.locator(".jp-Track-row")).to_have_count(1, timeout=LONG)
@@ -381,7 +390,7 @@ def test_version_mismatch_is_shown(lab_server: Any, page: Page) -> None:
         route.fulfill(response=response, body=json.dumps(body))
 
     page.route(re.compile(r".*/jupyter-track/api/info(\?.*)?$"), fake_info)
-    page.goto(lab_server.lab_url(reset=""))
+    goto_lab(page, lab_server.lab_url(reset=""))
     panel = open_track(page)
     banner = panel.locator(".jp-Track-version")
     expect(banner).to_be_visible(timeout=LONG)
@@ -512,3 +521,31 @@ def test_screenshots_light_and_dark(
         f"{difference:.1%} of the pixels differ from {snapshot} (see {current}); "
         "if the change is intended, rerun with UPDATE_SNAPSHOTS=1"
     )
+
+
+def test_keyboard_and_mouse_selection(lab_server: Any, lab_page: Page) -> None:
+    seed_snapshot_runs(lab_server.store())
+    panel = open_track(lab_page)
+    choose_experiment(panel, SNAPSHOT_EXPERIMENT)
+    rows = panel.locator(".jp-Track-row")
+    expect(rows).to_have_count(5, timeout=LONG)
+    selected = panel.locator(".jp-Track-row.jp-mod-selected .jp-Track-cell-name")
+
+    rows.nth(0).locator('[data-column="duration"]').click()
+    expect(selected).to_have_text(["mlp-lr0.1"])
+    lab_page.keyboard.press("Shift+ArrowDown")
+    lab_page.keyboard.press("Shift+ArrowDown")
+    expect(selected).to_have_text(["mlp-lr0.1", "mlp-lr0.01", "boosting"])
+    rows.nth(4).locator('[data-column="duration"]').click(modifiers=["Control"])
+    expect(selected).to_have_count(4)
+    expect(panel.locator(".jp-Track-selected")).to_contain_text("4 selected")
+    # Shift+click: the range from the last clicked row (logistic) replaces the selection.
+    rows.nth(3).locator('[data-column="duration"]').click(modifiers=["Shift"])
+    expect(selected).to_have_text(["forest", "logistic"])
+    lab_page.keyboard.press("Escape")
+    expect(selected).to_have_count(0)
+    rows.nth(1).locator('[data-column="duration"]').click()
+    lab_page.keyboard.press("ArrowDown")
+    expect(selected).to_have_text(["boosting"])
+    lab_page.keyboard.press("Enter")
+    expect(panel.locator(".jp-Track-detail-name")).to_have_text("boosting", timeout=LONG)

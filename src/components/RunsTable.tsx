@@ -192,7 +192,8 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
     Math.ceil((viewport.top + viewport.height) / ROW_HEIGHT) + OVERSCAN
   );
 
-  const anchor = React.useRef<string | null>(null);
+  // The keyboard cursor: the row last clicked or moved to (the model keeps the range anchor).
+  const cursor = React.useRef<string | null>(null);
   const onRowClick = React.useCallback(
     (event: React.MouseEvent, runId: string) => {
       const mode: SelectMode = event.shiftKey
@@ -200,6 +201,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
         : event.ctrlKey || event.metaKey
           ? 'toggle'
           : 'single';
+      cursor.current = runId;
       props.onSelect(runId, mode);
     },
     [props.onSelect]
@@ -213,7 +215,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
     if (!rows.length) {
       return;
     }
-    const current = props.activeRunId ?? anchor.current;
+    const current = cursor.current ?? props.activeRunId;
     let index = rows.findIndex(r => r.runId === current);
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       index =
@@ -221,7 +223,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
           ? Math.min(rows.length - 1, index + 1)
           : Math.max(0, index - 1);
       const runId = rows[index].runId;
-      anchor.current = runId;
+      cursor.current = runId;
       props.onSelect(runId, event.shiftKey ? 'range' : 'single');
       const node = scroller.current;
       if (node) {
