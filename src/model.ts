@@ -52,8 +52,11 @@ export const DEFAULT_SETTINGS: ITrackSettings = {
 const WILDCARD_LIMIT = 5;
 /** A poll also asks for runs that started up to this long before the newest one it holds. */
 const START_SKEW_MS = 30_000;
-/** Full reloads while visible (to notice deletions and edits of finished runs). */
+/** Full reloads while visible (to notice deletions and edits of finished runs); less often
+ * when the list is long, since a full reload of 10,000 runs is megabytes. */
 const FULL_RELOAD_MS = 60_000;
+const FULL_RELOAD_LONG_MS = 300_000;
+const LONG_LIST = 2_000;
 /** The first page is small so the table paints at once; the rest follows. */
 const FIRST_PAGE = 1000;
 export const MIN_COMPARE = 2;
@@ -513,10 +516,10 @@ export class TrackModel implements IDisposable {
     if (this._needKeys) {
       await this._loadKeys();
     }
+    const every =
+      this._rows.length > LONG_LIST ? FULL_RELOAD_LONG_MS : FULL_RELOAD_MS;
     const full =
-      this._needFull ||
-      !this._loaded ||
-      this._now - this._lastFull > FULL_RELOAD_MS;
+      this._needFull || !this._loaded || this._now - this._lastFull > every;
     try {
       if (full) {
         await this._loadAll();

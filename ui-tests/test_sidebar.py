@@ -549,3 +549,29 @@ def test_keyboard_and_mouse_selection(lab_server: Any, lab_page: Page) -> None:
     expect(selected).to_have_text(["boosting"])
     lab_page.keyboard.press("Enter")
     expect(panel.locator(".jp-Track-detail-name")).to_have_text("boosting", timeout=LONG)
+
+
+def test_new_and_finished_runs_appear_by_themselves(lab_server: Any, lab_page: Page) -> None:
+    store = lab_server.store()
+    exp = store.get_or_create_experiment("ui-live")
+    running = store.create_run(exp.experiment_id, run_name="still-running")
+    store.log_metrics(running.run_id, [("loss", 0.9, running.start_time + 1, 0)])
+
+    panel = open_track(lab_page)
+    choose_experiment(panel, "ui-live")
+    row_running = row(panel, "still-running")
+    expect(row_running.locator(".jp-Track-status-running")).to_have_count(1, timeout=LONG)
+    expect(row_running.locator('[data-column="metrics.loss"]')).to_have_text("0.9")
+
+    # Changes made by another process show up without any click: a new metric value of the
+    # running run, a new run, and the running run finishing.
+    store.log_metrics(running.run_id, [("loss", 0.25, running.start_time + 2, 1)])
+    expect(row_running.locator('[data-column="metrics.loss"]')).to_have_text("0.25", timeout=LONG)
+    fresh = store.create_run(exp.experiment_id, run_name="newcomer")
+    expect(row(panel, "newcomer")).to_have_count(1, timeout=LONG)
+    store.update_run(running.run_id, status="FINISHED", end_time=running.start_time + 5000)
+    expect(row_running.locator(".jp-Track-status-finished")).to_have_count(1, timeout=LONG)
+    expect(row_running.locator('[data-column="duration"]')).to_have_text("5.0s")
+    store.update_run(fresh.run_id, status="FAILED", end_time=fresh.start_time + 10)
+    expect(row(panel, "newcomer").locator(".jp-Track-status-failed")).to_have_count(1, timeout=LONG)
+    expect(panel.locator(".jp-Track-count")).to_have_text("2 runs")
