@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,19 @@ RUN_COLUMNS = (
     "r.execution_count, r.environment, r.error"
 )
 DEFAULT_ORDER = [grammar.OrderBy(grammar.Field("attributes", "start_time"), True)]
+
+
+@contextmanager
+def _time_limit(conn: sqlite3.Connection, seconds: float) -> Iterator[None]:
+    """Interrupt the statements run inside after ``seconds`` (SQLite's progress handler, as
+    Datasette uses for its time limit); the statement then fails with "interrupted"."""
+    deadline = time.perf_counter() + seconds
+    clock = time.perf_counter
+    conn.set_progress_handler(lambda: clock() > deadline, 1000)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 1000)
 
 
 class ParamConflict(Conflict, InvalidInput):
@@ -459,34 +474,158 @@ class RunsMixin:
             raise InvalidInput(f"max_results {max_results!r}: must be a non-negative integer")
         tree = grammar.parse_filter(filter_string)
         order = grammar.parse_order_by(order_by) + DEFAULT_ORDER
-        where = grammar.compile_filter(tree)
-        params: list[Any] = []
-        joins, terms = grammar.compile_order_by(order, params)
         conditions, condition_params = self._scope(experiment_ids, run_view_type)
+        scope = (" AND ".join(conditions), condition_params)
         start = offset if offset is not None else decode_page_token(page_token)
-        sql = (
-            f"SELECT {RUN_COLUMNS} FROM runs r {' '.join(joins)} "
-            f"WHERE {' AND '.join(conditions)} AND {where.sql} "
-            f"ORDER BY {', '.join(terms)}, r.id DESC LIMIT ? OFFSET ?"
-        )
         conn = self.db.conn()
         try:
-            rows = conn.execute(
-                sql, [*params, *condition_params, *where.params, max_results + 1, start]
-            ).fetchall()
+            ids = self._ordered_ids(conn, tree, order, scope, start, max_results + 1)
         except sqlite3.OperationalError as exc:  # pragma: no cover - a compiler bug
             raise InvalidInput(f"filter {filter_string!r} could not be run: {exc}") from exc
-        more = len(rows) > max_results
-        rows = rows[:max_results]
+        more = len(ids) > max_results
+        ids = ids[:max_results]
         total = None
         if with_total:
+            where = grammar.compile_filter(tree)
             total = conn.execute(
-                f"SELECT count(*) FROM runs r WHERE {' AND '.join(conditions)} AND {where.sql}",
-                [*condition_params, *where.params],
+                f"SELECT count(*) FROM runs r WHERE {scope[0]} AND {where.sql}",
+                [*scope[1], *where.params],
             ).fetchone()[0]
+        rows = self._rows_by_pk(conn, ids)
         runs = self._hydrate(rows) if hydrate else [Run(_info_from_row(r), RunData()) for r in rows]
-        token = encode_page_token(start + len(rows)) if more else None
+        token = encode_page_token(start + len(ids)) if more else None
         return RunPage(runs, token, total)
+
+    # Page queries select only run keys (a "deferred join": SQLite sorts narrow rows, and the
+    # wide rows are read for one page only). Two plans give the same order:
+    #  * fast path: walk an index in the requested order (the metric's (key, last) index, or
+    #    start_time) and probe the filter per run with EXISTS, stopping at a full page;
+    #  * set-based: evaluate the filter as IN (...) sets, then sort the matches.
+    # The fast path wins when matches are common and loses when they are rare (it walks the
+    # whole index), so it runs under a small time budget and falls back to the set-based plan.
+
+    FAST_PATH_SECONDS = 0.02
+
+    def _ordered_ids(
+        self,
+        conn: sqlite3.Connection,
+        tree: grammar.Node | None,
+        order: list[grammar.OrderBy],
+        scope: tuple[str, list[Any]],
+        start: int,
+        limit: int,
+    ) -> list[int]:
+        if self.FAST_PATH_SECONDS > 0:
+            try:
+                with _time_limit(conn, self.FAST_PATH_SECONDS):
+                    if order[0].field.entity == "metrics":
+                        return self._page_by_metric(conn, tree, order, scope, start, limit)
+                    return self._page_ids(conn, tree, order, scope, start, limit, True)
+            except sqlite3.OperationalError as exc:
+                if "interrupted" not in str(exc):
+                    raise
+        return self._page_ids(conn, tree, order, scope, start, limit, False)
+
+    @staticmethod
+    def _page_ids(
+        conn: sqlite3.Connection,
+        tree: grammar.Node | None,
+        order: list[grammar.OrderBy],
+        scope: tuple[str, list[Any]],
+        start: int,
+        limit: int,
+        correlated: bool,
+    ) -> list[int]:
+        where = grammar.compile_filter(tree, correlated=correlated)
+        params: list[Any] = []
+        joins, terms = grammar.compile_order_by(order, params)
+        sql = (
+            f"SELECT r.id FROM runs r {' '.join(joins)} WHERE {scope[0]} AND {where.sql} "
+            f"ORDER BY {', '.join(terms)}, r.id DESC LIMIT ? OFFSET ?"
+        )
+        return [
+            pk for (pk,) in conn.execute(sql, [*params, *scope[1], *where.params, limit, start])
+        ]
+
+    @staticmethod
+    def _page_by_metric(
+        conn: sqlite3.Connection,
+        tree: grammar.Node | None,
+        order: list[grammar.OrderBy],
+        scope: tuple[str, list[Any]],
+        start: int,
+        limit: int,
+    ) -> list[int]:
+        """Order by a metric: the runs that have it, in the (key, last) index's order, then the
+        runs without it (missing or NaN values sort last in either direction)."""
+        first, rest = order[0], order[1:]
+        direction = "DESC" if first.descending else "ASC"
+        where = grammar.compile_filter(tree, correlated=True)
+        params: list[Any] = []
+        joins, terms = grammar.compile_order_by(rest, params)
+        tail = ", ".join([*terms, "r.id DESC"])
+        # a top-level range on the same metric bounds the index walk (acc > 0.9 ORDER BY acc)
+        ranges, range_params = [], []
+        for item in grammar.conjuncts(tree):
+            if (
+                isinstance(item, grammar.Compare)
+                and item.field == first.field
+                and item.op in ("=", "<", "<=", ">", ">=")
+            ):
+                ranges.append(f" AND d.last {item.op} ?")
+                range_params.append(item.value)
+        with_metric = (
+            f"FROM metric_summaries d JOIN runs r ON r.id = d.run {' '.join(joins)} "
+            f"WHERE d.key = ? AND d.last IS NOT NULL{''.join(ranges)} AND {scope[0]} "
+            f"AND {where.sql}"
+        )
+        with_params = [*params, first.field.key, *range_params, *scope[1], *where.params]
+        ids = [
+            pk
+            for (pk,) in conn.execute(
+                f"SELECT r.id {with_metric} ORDER BY d.last {direction}, {tail} LIMIT ? OFFSET ?",
+                [*with_params, limit, start],
+            )
+        ]
+        if len(ids) >= limit or ranges:  # a range on the metric excludes runs without it
+            return ids
+        if ids:
+            with_count = start + len(ids)
+        else:
+            with_count = conn.execute(f"SELECT count(*) {with_metric}", with_params).fetchone()[0]
+        without = (
+            f"SELECT r.id FROM runs r {' '.join(joins)} WHERE {scope[0]} AND NOT EXISTS "
+            "(SELECT 1 FROM metric_summaries d WHERE d.run = r.id AND d.key = ? "
+            f"AND d.last IS NOT NULL) AND {where.sql} ORDER BY {tail} LIMIT ? OFFSET ?"
+        )
+        ids += [
+            pk
+            for (pk,) in conn.execute(
+                without,
+                [
+                    *params,
+                    *scope[1],
+                    first.field.key,
+                    *where.params,
+                    limit - len(ids),
+                    max(0, start - with_count),
+                ],
+            )
+        ]
+        return ids
+
+    @staticmethod
+    def _rows_by_pk(conn: sqlite3.Connection, pks: list[int]) -> list[Any]:
+        """Run rows for ``pks``, in that order."""
+        found: dict[int, Any] = {}
+        for chunk_start in range(0, len(pks), 900):
+            chunk = pks[chunk_start : chunk_start + 900]
+            for row in conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
+                found[row[0]] = row
+        return [found[pk] for pk in pks if pk in found]
 
     @staticmethod
     def _scope(

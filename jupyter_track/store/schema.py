@@ -243,6 +243,8 @@ MIGRATIONS: list[list[str]] = [
         SELECT l.run, l.key, l.bucket, l.n, l.lo, l.lo_step, l.lo_ts, h.hi, h.hi_step, h.hi_ts
         FROM lows l JOIN highs h ON h.run = l.run AND h.key = l.key AND h.bucket = l.bucket""",
     ],
+    # 4: newest-first pages of all experiments read runs in start-time order
+    ["CREATE INDEX IF NOT EXISTS runs_by_start ON runs (start_time)"],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -412,6 +412,15 @@ def parse_order_by(clauses: Sequence[str] | None) -> list[OrderBy]:
     return result
 
 
+def conjuncts(node: Node | None) -> list[Node]:
+    """The items of a top-level AND (or the node itself): each must hold for a match."""
+    if node is None:
+        return []
+    if isinstance(node, And):
+        return [item for child in node.items for item in conjuncts(child)]
+    return [node]
+
+
 # ----------------------------------------------------------------------------- compiler
 
 
@@ -441,22 +450,27 @@ class CompiledFilter:
     params: list[Any]
 
 
-def compile_filter(node: Node | None) -> CompiledFilter:
-    """Compile a parse tree to SQL; every user value becomes a bound parameter."""
+def compile_filter(node: Node | None, *, correlated: bool = False) -> CompiledFilter:
+    """Compile a parse tree to SQL; every user value becomes a bound parameter.
+
+    Two equivalent shapes: set-based ``r.id IN (SELECT run ...)`` (the default; best when
+    SQLite visits every match, as a count does) and ``correlated=True``, ``EXISTS (...)`` probes
+    by primary key (best when rows are visited in an index's order and the page fills early).
+    """
     params: list[Any] = []
     if node is None:
         return CompiledFilter("1", params)
-    return CompiledFilter(_compile(node, params), params)
+    return CompiledFilter(_compile(node, params, correlated), params)
 
 
-def _compile(node: Node, params: list[Any]) -> str:
+def _compile(node: Node, params: list[Any], correlated: bool) -> str:
     if isinstance(node, And):
-        return "(" + " AND ".join(_compile(n, params) for n in node.items) + ")"
+        return "(" + " AND ".join(_compile(n, params, correlated) for n in node.items) + ")"
     if isinstance(node, Or):
-        return "(" + " OR ".join(_compile(n, params) for n in node.items) + ")"
+        return "(" + " OR ".join(_compile(n, params, correlated) for n in node.items) + ")"
     if isinstance(node, Not):
-        return f"(NOT {_compile(node.item, params)})"
-    return _compile_compare(node, params)
+        return f"(NOT {_compile(node.item, params, correlated)})"
+    return _compile_compare(node, params, correlated)
 
 
 def _value_predicate(
@@ -483,7 +497,17 @@ def _value_predicate(
     raise AssertionError(op)
 
 
-def _compile_compare(node: Compare, params: list[Any]) -> str:
+def _membership(table: str, condition: str, correlated: bool, negate: bool = False) -> str:
+    """ "The run has a row in ``table`` matching ``condition``" in one of the two shapes."""
+    if correlated:
+        return (
+            f"{'NOT ' if negate else ''}EXISTS (SELECT 1 FROM {table} x WHERE x.run = r.id "
+            f"AND {condition})"
+        )
+    return f"r.id {'NOT ' if negate else ''}IN (SELECT run FROM {table} WHERE {condition})"
+
+
+def _compile_compare(node: Compare, params: list[Any], correlated: bool = False) -> str:
     field, op, value = node.field, node.op, node.value
     if field.entity == "attributes":
         column = f"r.{ATTRIBUTES[field.key][0]}"
@@ -499,8 +523,7 @@ def _compile_compare(node: Compare, params: list[Any]) -> str:
     table = {"metrics": "metric_summaries", "params": "params", "tags": "tags"}[field.entity]
     if op in ("IS NULL", "IS NOT NULL"):
         params.append(field.key)
-        negate = "NOT " if op == "IS NULL" else ""
-        return f"r.id {negate}IN (SELECT run FROM {table} WHERE key = ?)"
+        return _membership(table, "key = ?", correlated, negate=op == "IS NULL")
 
     params.append(field.key)
     if field.entity == "metrics":
@@ -513,7 +536,7 @@ def _compile_compare(node: Compare, params: list[Any]) -> str:
         else:
             value = tuple(str(v) for v in value) if isinstance(value, tuple) else value
             predicate = _value_predicate("value", op, value, params)
-    return f"r.id IN (SELECT run FROM {table} WHERE key = ? AND {predicate})"
+    return _membership(table, f"key = ? AND {predicate}", correlated)
 
 
 def compile_order_by(order: Sequence[OrderBy], params: list[Any]) -> tuple[list[str], list[str]]:
@@ -525,7 +548,8 @@ def compile_order_by(order: Sequence[OrderBy], params: list[Any]) -> tuple[list[
         f = item.field
         if f.entity == "attributes":
             column = f"r.{ATTRIBUTES[f.key][0]}"
-            terms.append(f"{column} IS NULL")
+            if f.key not in NOT_NULL_ATTRIBUTES:  # the term would stop SQLite using an index
+                terms.append(f"{column} IS NULL")
             terms.append(f"{column} {direction}")
             continue
         alias = f"o{n}"
