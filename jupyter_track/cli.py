@@ -199,7 +199,20 @@ def cmd_gc(args: argparse.Namespace) -> int:
     store.purge_runs(run_ids)
     for run_id in run_ids:
         store.remove_artifact_folder(run_id)
+    if run_ids and not args.no_vacuum:
+        store.vacuum()
     print(f"purged {len(run_ids)} deleted runs and their artifacts", file=sys.stderr)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = _store(args).stats()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return 0
+    print(f"{stats['path']}  (schema {stats['schema_version']}, {stats['journal_mode']})")
+    print(f"  {stats['bytes']['db']:,} bytes, WAL {stats['bytes']['wal']:,} bytes")
+    _print_table(["table", "rows"], [[t, f"{n:,}"] for t, n in stats["tables"].items()])
     return 0
 
 
@@ -276,7 +289,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--older-than", type=float, metavar="DAYS", help="only runs deleted at least DAYS ago"
     )
     gc.add_argument("--dry-run", action="store_true")
+    gc.add_argument(
+        "--no-vacuum",
+        action="store_true",
+        help="skip VACUUM (which gives the freed space back to the disk)",
+    )
     gc.set_defaults(func=cmd_gc)
+
+    stats = sub.add_parser("stats", help="rows per table and file sizes")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(func=cmd_stats)
 
     db_path = sub.add_parser("db-path", help="print the store's path")
     db_path.add_argument("-v", "--verbose", action="store_true")

@@ -92,6 +92,8 @@ def test_gc_purges_deleted_runs_and_their_artifacts(track_db: Path, runs: list[s
     assert runs[0] in dry.stdout and folder.exists()
     out = cli("gc", db=track_db)
     assert out.returncode == 0 and "purged 1" in out.stderr
+    stats = json.loads(cli("stats", "--json", db=track_db).stdout)
+    assert stats["tables"]["runs"] == 2 and stats["tables"]["metric_summaries"] == 2
     assert not folder.exists()
     remaining = cli("runs", "--all", "--json", db=track_db)
     assert {r["info"]["run_id"] for r in json.loads(remaining.stdout)} == set(runs[1:])
@@ -105,3 +107,12 @@ def test_db_path_and_jupyter_subcommand(track_db: Path) -> None:
         ["jupyter", "track", "db-path"], env=env, capture_output=True, text=True, timeout=60
     )
     assert via_jupyter.stdout.strip() == str(track_db)
+
+
+def test_stats_counts_rows_per_table(track_db: Path, runs: list[str]) -> None:
+    out = cli("stats", "--json", db=track_db)
+    assert out.returncode == 0, out.stderr
+    stats = json.loads(out.stdout)
+    assert stats["tables"]["runs"] == 3 and stats["tables"]["params"] == 3
+    assert stats["journal_mode"] == "wal" and stats["bytes"]["db"] > 0
+    assert "rows" in cli("stats", db=track_db).stdout

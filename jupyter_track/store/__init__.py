@@ -39,6 +39,7 @@ from .errors import (
 )
 from .experiments import ExperimentsMixin
 from .histories import HistoriesMixin
+from .maintenance import MaintenanceMixin
 from .metrics import MetricsMixin
 from .registry import RegistryMixin
 from .runs import ParamConflict, RunPage, RunsMixin
@@ -83,6 +84,7 @@ class SQLiteStore(
     RegistryMixin,
     HistoriesMixin,
     ViewsMixin,
+    MaintenanceMixin,
 ):
     """Experiments, runs, metrics, artifacts and the cell log in one SQLite file.
 
