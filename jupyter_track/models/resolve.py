@@ -61,9 +61,9 @@ def parse_model_uri(uri: str) -> ModelRef:
         if version[:1] in "vV" and version[1:].isdigit():
             version = version[1:]
         return ModelRef("version", uri, name=name, version=check_version(version))
-    path = Path(uri[len("file://") :] if uri.startswith("file://") else uri)
-    if (path / MANIFEST).is_file():
-        return ModelRef("path", uri, path=path)
+    folder = Path(uri[len("file://") :] if uri.startswith("file://") else uri)
+    if (folder / MANIFEST).is_file():
+        return ModelRef("path", uri, path=folder)
     raise InvalidInput(
         f"model_uri {uri!r}: expected runs:/<run_id>/<name>, models:/<name>/<version>, "
         "models:/<name>@<alias> or a folder holding a saved model"
@@ -164,7 +164,8 @@ def register_model(
     if ref.kind == "runs":
         assert ref.run_id is not None and ref.artifact_path is not None
         run_model_folder(store, ref.run_id, ref.artifact_path)
-        run_id, path = ref.run_id, ref.artifact_path.strip("/")
+        run_id: str | None = ref.run_id
+        path: str | None = ref.artifact_path.strip("/")
         source = f"runs:/{run_id}/{path}"
     elif ref.kind == "path" and run_id_hint is not None:
         assert ref.path is not None

@@ -146,6 +146,8 @@ class RegisteredModelsHandler(RegistryHandler):
         body = self.json_body()
         _check_fields(body, {"name", "description", "tags"})
         name = body.get("name")
+        if not isinstance(name, str):
+            raise ApiError(400, "invalid_input", "name: required, a string")
         description = _description_arg(body)
         tags = _tags_arg(body, "tags")
         user = self.user_name
