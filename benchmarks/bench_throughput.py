@@ -98,7 +98,9 @@ def bench(ctx: Context) -> list[Row]:
     ml_points = 2_000 if ctx.quick else 50_000
     ours, raw, ml, with_rollup, without_rollup = [], [], [], [], []
     for n in range(ctx.rounds):
+        # ours and raw back to back (their ratio is the figure that matters), then the rest
         ours.append(_ours(ctx, points))
+        raw.append(_raw(ctx, points))
         a, b = _rollup_cost(ctx, points // 5)
         with_rollup.append(a)
         without_rollup.append(b)
@@ -110,8 +112,8 @@ def bench(ctx: Context) -> list[Row]:
                 batch=1000,
             )
             ml.append(answer["points"] / answer["seconds"])
-        raw.append(_raw(ctx, points))
     ours_m, raw_m = median(ours), median(raw)
+    paired = median(o / r for o, r in zip(ours, raw))
     row = Row(
         f"{points:,} points into one run, sustained",
         "points/s",
@@ -119,7 +121,7 @@ def bench(ctx: Context) -> list[Row]:
         median(ml) if ml else None,
         raw_m,
         goal=">= 300k/s, >= 50% raw",
-        ok=ours_m >= 300_000 and ours_m >= 0.5 * raw_m,
+        ok=ours_m >= 300_000 and ours_m >= 0.5 * raw_m and paired >= 0.5,
         lower_is_better=False,
     )
     row.notes.append(
@@ -128,6 +130,7 @@ def bench(ctx: Context) -> list[Row]:
         + ", ".join(f"{v / 1000:.0f}k" for v in ours)
         + "; raw: "
         + ", ".join(f"{v / 1000:.0f}k" for v in raw)
+        + f"; median of the per-round ratios ours/raw (measured back to back): {paired:.0%}"
     )
     cost = median(with_rollup) / median(without_rollup) - 1
     row.notes.append(
