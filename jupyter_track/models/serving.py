@@ -225,6 +225,8 @@ class ServingState:
         self.shadow = shadow
         self._static: PyFuncModel | None = None
         self._current: dict[str, int] = {}  # alias (or "latest"/"version") -> version
+        # alias -> (version, loaded model), swapped in one assignment with _current
+        self._models: dict[str, tuple[int, PyFuncModel]] = {}
         self._refresh_lock = threading.Lock()
         self._stop = threading.Event()
         self._metrics_thread: threading.Thread | None = None
@@ -289,9 +291,10 @@ class ServingState:
                             self._current[alias],
                         )
                         new[alias] = self._current[alias]
+            loaded: dict[str, tuple[int, PyFuncModel]] = {}
             for alias, version in list(new.items()):
                 try:
-                    self.cache.get(version)  # load before it takes traffic
+                    loaded[alias] = (version, self.cache.get(version))  # load before traffic
                 except Exception as exc:
                     if initial or alias not in self._current:
                         raise
@@ -304,10 +307,14 @@ class ServingState:
                         self._current[alias],
                     )
                     new[alias] = self._current[alias]
-            if new != self._current:
+                    loaded[alias] = self._models[alias]
+            if new != self._current or not self._models:
                 if self._current:
                     log.info("serving %s: %s -> %s", self.name, self._current, new)
-                self._current = new  # one reference swap: requests see old or new, never half
+                # one reference swap each: a request sees the old or the new mapping, never
+                # half of one, and keeps its model object even if the cache drops it
+                self._models = loaded
+                self._current = new
             self.cache.keep_only(set(new.values()))
             self.refreshes += 1
             return dict(new)
@@ -321,22 +328,22 @@ class ServingState:
         """The alias, version and loaded model for one request."""
         if self._static is not None:
             return Pick(None, None, self._static)
-        current = self._current
+        models = self._models
         if self.ref.kind in ("version", "latest"):
-            version = next(iter(current.values()))
-            return Pick(None, version, self.cache.get(version))
+            version, model = next(iter(models.values()))
+            return Pick(None, version, model)
         assert self.split is not None
         alias = self.split.choose(key)
-        version = current[alias]
-        return Pick(alias, version, self.cache.get(version))
+        version, model = models[alias]
+        return Pick(alias, version, model)
 
     def shadow_pick(self) -> Pick | None:
         if self.shadow is None or self._static is not None:
             return None
-        version = self._current.get(self.shadow)
-        if version is None:
+        entry = self._models.get(self.shadow)
+        if entry is None:
             return None
-        return Pick(self.shadow, version, self.cache.get(version))
+        return Pick(self.shadow, entry[0], entry[1])
 
     # -- the serving run and its metrics
 
