@@ -186,6 +186,15 @@ def test_track_cells_appear_then_filter_compare_and_go_to_cell(
     lines = compare.locator('[data-chart="learning-curves"] .vega-embed svg .mark-line path')
     expect(lines).to_have_count(2, timeout=LONG)
     assert (lines.first.get_attribute("d") or "").count("L") >= 7  # 8 points per curve
+    # Hovering the plot shows the nearest point's values (vega-tooltip).
+    plot = compare.locator('[data-chart="learning-curves"] .vega-embed svg .mark-line').first
+    box = plot.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+    page.mouse.move(box["x"] + box["width"] * 0.32, box["y"] + box["height"] * 0.52)
+    tooltip = page.locator("#vg-tooltip-element.visible")
+    expect(tooltip).to_be_visible(timeout=LONG)
+    expect(tooltip).to_contain_text(re.compile("alpha|beta"))
     # Parallel coordinates, the param-vs-metric scatter (a point per run) and the ranking.
     parallel = compare.locator('[data-chart="parallel-coordinates"] .vega-embed svg')
     expect(parallel).to_be_visible(timeout=LONG)
