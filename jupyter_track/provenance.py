@@ -143,12 +143,26 @@ def _read_metadata(path: str) -> tuple[str, str] | None:
     return (name, version) if name and version else None
 
 
+ENV_RECHECK_SECONDS = 1.0
+"""How long a checked environment is trusted before the site folders are stat'ed again."""
+_env_checked_at = -1e9
+
+
 def environment() -> Environment:
-    """The installed distributions with versions, hashed; recomputed after ``pip install``."""
-    global _env_cache
-    signature = _site_dirs_signature()
+    """The installed distributions with versions, hashed; recomputed after ``pip install``.
+
+    The site folders' modification times say whether anything was installed; they are looked
+    at again at most every :data:`ENV_RECHECK_SECONDS` (a run started within a second of a
+    ``pip install`` finishing may still record the environment from before it).
+    """
+    global _env_cache, _env_checked_at
     cached = _env_cache
+    now = time.monotonic()
+    if cached is not None and now - _env_checked_at < ENV_RECHECK_SECONDS:
+        return cached[1]
+    signature = _site_dirs_signature()
     if cached is not None and cached[0] == signature:
+        _env_checked_at = now
         return cached[1]
     with _env_lock:
         if _env_cache is not None and _env_cache[0] == signature:
@@ -162,6 +176,7 @@ def environment() -> Environment:
             digest.update(f"{name}=={packages[name]}\n".encode())
         env = Environment(digest.hexdigest()[:16], python, plat, dict(sorted(packages.items())))
         _env_cache = (signature, env)
+        _env_checked_at = now
         return env
 
 
@@ -193,14 +208,22 @@ def _find_repo_root(start: Path) -> Path | None:
     return None
 
 
+_root_cache: dict[str, tuple[float, Path | None]] = {}
+
+
 def git_state(cwd: str | os.PathLike[str] | None = None) -> GitState | None:
     """Commit, branch, dirty flag and diff of the repository holding ``cwd`` (None if none)."""
-    folder = Path(cwd or os.getcwd()).absolute()
-    root = _find_repo_root(folder)
+    where = os.fspath(cwd) if cwd else os.getcwd()
+    now = time.monotonic()
+    found = _root_cache.get(where)
+    if found is not None and now - found[0] < GIT_TTL_SECONDS:
+        root = found[1]
+    else:  # looking for .git up the folders costs a stat per level: cached like the state
+        root = _find_repo_root(Path(where).absolute())
+        _root_cache[where] = (now, root)
     if root is None:
         return None
     key = str(root)
-    now = time.monotonic()
     cached = _git_cache.get(key)
     if cached is not None and now - cached[0] < GIT_TTL_SECONDS:
         return cached[1]
@@ -224,6 +247,7 @@ def clear_caches() -> None:
     global _env_cache
     _env_cache = None
     _git_cache.clear()
+    _root_cache.clear()
 
 
 def system_tags(git: GitState | None, env: Environment) -> dict[str, str]:
