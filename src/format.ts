@@ -132,9 +132,9 @@ export function formatBytes(bytes: number | null | undefined): string {
     : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** Quote a key for the filter language when it is not a plain name. */
+/** A field of the filter language (`metrics.acc`, or `metrics.\`odd key\`` when needed). */
 export function filterKey(entity: string, key: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_.]*$/.test(key)
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
     ? `${entity}.${key}`
     : `${entity}.\`${key.replace(/`/g, '')}\``;
 }

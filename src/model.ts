@@ -33,7 +33,7 @@ import {
   sortRows,
   sortValue
 } from './columns';
-import { toNumber } from './format';
+import { filterKey, toNumber } from './format';
 
 /** The sidebar's settings (`schema/plugin.json`). */
 export interface ITrackSettings {
@@ -150,6 +150,30 @@ export function andFilters(...parts: (string | null | undefined)[]): string {
     return kept[0] ?? '';
   }
   return kept.map(p => `(${p})`).join(' AND ');
+}
+
+const ORDER_ATTRIBUTES: Record<string, string> = {
+  start: 'attributes.start_time',
+  name: 'attributes.run_name',
+  status: 'attributes.status',
+  user: 'attributes.user_id'
+};
+
+/**
+ * The server's `order_by` for a sort of the table, or undefined when the server cannot sort by
+ * that column (duration) or it is the server's default (newest first).
+ */
+export function serverOrder(sort: ISortState): string[] | undefined {
+  if (sort.column === 'start' && sort.descending) {
+    return undefined;
+  }
+  const column = columnFor(sort.column);
+  const direction = sort.descending ? 'DESC' : 'ASC';
+  if (column.kind === 'attribute') {
+    const field = ORDER_ATTRIBUTES[column.key];
+    return field ? [`${field} ${direction}`] : undefined;
+  }
+  return [`${filterKey(column.kind, column.key)} ${direction}`];
 }
 
 /** Expand wildcard column ids (`metrics.*`) against the known keys. */
@@ -431,6 +455,10 @@ export class TrackModel implements IDisposable {
     this._resort();
     this._changed.emit('sort');
     this._changed.emit('runs');
+    // Not every matching run is loaded: ask the server for the top runs in this order.
+    if (this._total !== null && this._total > this._rows.length) {
+      this.reload();
+    }
   }
 
   select(runId: string, mode: SelectMode): void {
@@ -614,7 +642,8 @@ export class TrackModel implements IDisposable {
     const query = {
       experimentIds: this._experimentIds(),
       filter: this._filter,
-      columns: this._columnIds
+      columns: this._columnIds,
+      orderBy: serverOrder(this._sort)
     };
     const first = await api.runs(
       { ...query, limit: Math.min(FIRST_PAGE, max), total: true },

@@ -584,3 +584,31 @@ def test_new_and_finished_runs_appear_by_themselves(lab_server: Any, lab_page: P
     store.update_run(fresh.run_id, status="FAILED", end_time=fresh.start_time + 10)
     expect(row(panel, "newcomer").locator(".jp-Track-status-failed")).to_have_count(1, timeout=LONG)
     expect(panel.locator(".jp-Track-count")).to_have_text("2 runs")
+
+
+def test_sorting_when_not_every_run_is_loaded_asks_the_server(
+    lab_server: Any, lab_page: Page
+) -> None:
+    store = lab_server.store()
+    exp = store.get_or_create_experiment("ui-many")
+    if not store.search_runs([exp.experiment_id], "").runs:
+        for i in range(150):  # the oldest run has the best accuracy
+            info = store.create_run(
+                exp.experiment_id, run_name=f"r{i:03d}", start_time=T0 + i * 1000
+            )
+            store.log_metrics(info.run_id, [("acc", 1 - i / 150, T0 + i * 1000, 0)])
+            store.update_run(info.run_id, status="FINISHED", end_time=T0 + i * 1000 + 10)
+    lab_server.write_settings("jupyter-track:plugin", {"maxRuns": 100})
+    try:
+        goto_lab(lab_page, lab_server.lab_url(reset=""))
+        panel = open_track(lab_page)
+        choose_experiment(panel, "ui-many")
+        expect(panel.locator(".jp-Track-count")).to_have_text("100 of 150 runs", timeout=LONG)
+        names = panel.locator(".jp-Track-row .jp-Track-cell-name")
+        expect(names.first).to_have_text("r149")  # newest first
+        panel.locator('.jp-Track-headcell[data-column="metrics.acc"]').click()
+        # r000 was not loaded; the server sends the best 100 instead.
+        expect(names.first).to_have_text("r000", timeout=LONG)
+        expect(panel.locator(".jp-Track-count")).to_have_text("100 of 150 runs")
+    finally:
+        lab_server.remove_settings("jupyter-track:plugin")
