@@ -25,11 +25,12 @@ Point = tuple[float, float, int, int]
 
 
 class _Bucket:
-    __slots__ = ("first", "high", "index", "last", "low")
+    __slots__ = ("_points", "first", "high", "index", "last", "low")
 
     def __init__(self, index: int, first: Point, low: Point, high: Point, last: Point):
         self.index = index
         self.first, self.low, self.high, self.last = first, low, high, last
+        self._points: list[Point] | None = None
 
     def merge(self, first: Point, low: Point, high: Point, last: Point) -> None:
         if first[0] < self.first[0]:
@@ -40,13 +41,17 @@ class _Bucket:
             self.low = low
         if high[1] > self.high[1]:
             self.high = high
+        self._points = None
 
     def points(self) -> list[Point]:
-        chosen: list[Point] = []
-        for point in sorted((self.first, self.low, self.high, self.last), key=_x):
-            if point not in chosen:  # one point can be first, lowest... at once
-                chosen.append(point)
-        return chosen
+        """The bucket's points in x order (cached until the bucket changes)."""
+        if self._points is None:
+            chosen: list[Point] = []
+            for point in sorted((self.first, self.low, self.high, self.last), key=_x):
+                if point not in chosen:  # one point can be first, lowest... at once
+                    chosen.append(point)
+            self._points = chosen
+        return self._points
 
 
 def _x(point: Point) -> float:
@@ -68,6 +73,8 @@ class StreamDecimator:
         self._keys: list[int] = []
         self.total = 0
         self.skipped = 0
+        self.first_step: int | None = None
+        self.steps_vary = False  # False while every point has the same step (MLflow's 0)
 
     def add(
         self,
@@ -98,6 +105,10 @@ class StreamDecimator:
             x, v, step, stamp = x[finite], v[finite], step[finite], stamp[finite]
             if not len(x):
                 return None
+        if not self.steps_vary:
+            if self.first_step is None:
+                self.first_step = int(step[0])
+            self.steps_vary = bool((step != self.first_step).any())
         if self.origin is None:
             self.origin = float(x[0])
         idx = np.floor((x - self.origin) / self.width).astype(np.int64)
@@ -112,20 +123,17 @@ class StreamDecimator:
         lows = np.lexsort((v, idx))[starts]
         highs = np.lexsort((-v, idx))[starts]
         firsts, lasts = by_x[starts], by_x[ends]
-        xl, vl, sl, tl = x.tolist(), v.tolist(), step.tolist(), stamp.tolist()
-
-        def point(i: int) -> Point:
-            return (xl[i], vl[i], sl[i], tl[i])
-
+        # only the chosen points leave numpy
+        chosen = np.concatenate((firsts, lows, highs, lasts))
+        m = len(starts)
+        cx, cv = x[chosen].tolist(), v[chosen].tolist()
+        cs, ct = step[chosen].tolist(), stamp[chosen].tolist()
+        picked = list(zip(cx, cv, cs, ct))
         first_touched: int | None = 0 if coarsened else None
-        for bucket_index, f, lo, hi, la in zip(
-            sorted_idx[starts].tolist(),
-            firsts.tolist(),
-            lows.tolist(),
-            highs.tolist(),
-            lasts.tolist(),
-        ):
-            position = self._merge(bucket_index, point(f), point(lo), point(hi), point(la))
+        for j, bucket_index in enumerate(sorted_idx[starts].tolist()):
+            position = self._merge(
+                bucket_index, picked[j], picked[m + j], picked[2 * m + j], picked[3 * m + j]
+            )
             if first_touched is None or position < first_touched:
                 first_touched = position
         if first_touched is None:
@@ -136,6 +144,11 @@ class StreamDecimator:
     def points(self) -> list[Point]:
         """Every point currently drawn, in x order."""
         return [p for b in self.buckets for p in b.points()]
+
+    @property
+    def drawn(self) -> int:
+        """How many points are drawn."""
+        return sum(len(b.points()) for b in self.buckets)
 
     def _merge(self, index: int, first: Point, low: Point, high: Point, last: Point) -> int:
         keys = self._keys

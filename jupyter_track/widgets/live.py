@@ -19,6 +19,7 @@ thumbnail of the final curves.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 import uuid
@@ -37,6 +38,23 @@ from .downsample import Point, StreamDecimator
 X_MODES = ("auto", "step", "relative", "wall")
 DATASET = "points"
 _CHECK_EVERY = 1.0  # seconds between looks for new metric keys and ended runs
+
+
+Batch = tuple[str, str, Sequence[int], Sequence[int], Sequence[Any]]
+"""(run_id, key, steps, timestamps, values) of one series, as the store groups them."""
+
+
+def _grouped(run_id: str, rows: Sequence[tuple[str, int, int, float]]) -> list[Batch]:
+    """``metric_rows_until``'s rows ``(key, step, timestamp, value)`` as batches."""
+    by_key: dict[str, tuple[list[int], list[int], list[float]]] = {}
+    for key, step, ts, value in rows:
+        columns = by_key.get(key)
+        if columns is None:
+            columns = by_key[key] = ([], [], [])
+        columns[0].append(step)
+        columns[1].append(ts)
+        columns[2].append(value)
+    return [(run_id, key, *columns) for key, columns in by_key.items()]
 
 
 class _Series:
@@ -100,6 +118,7 @@ class LiveChart(ChartWidget):
         self._notebook = provenance.notebook_path()
         # the newest point when the chart was made: what came before is read per run
         self._cursor = self._store.last_metric_rowid()
+        self._specs: dict[str, dict[str, Any]] = {}  # x axis -> the chart's spec
         self._display_id: str | None = None
         self._shown_in: Any = None
         self._shell: Any = None
@@ -116,6 +135,8 @@ class LiveChart(ChartWidget):
 
     def start(self) -> LiveChart:
         """Start following (idempotent); returns the chart."""
+        import numpy  # noqa: F401  (imported here, not on the polling thread mid-training)
+
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return self
@@ -192,7 +213,7 @@ class LiveChart(ChartWidget):
             if run_id in local_ids:
                 meta["local"] = True
         cursor = self._cursor
-        batches: list[tuple[str, str, int, int, float]] = []
+        batches: list[Batch] = []
         # runs known to be ours now: the active ones (and the one that just ended)
         if self._fixed_run is None:
             candidates = [*local_ids, *([state.last_run_id] if state.last_run_id else [])]
@@ -201,17 +222,16 @@ class LiveChart(ChartWidget):
         for run_id in candidates:
             if run_id not in self._runs and self._wants(run_id, local_ids):
                 self._follow(run_id, local=run_id in local_ids)
-                batches.extend((run_id, *row) for row in store.metric_rows_until(run_id, cursor))
-        # every point written since the last look; a run seen here for the first time is
-        # followed when it is ours (a run too short to be caught active, in a sweep say)
+                batches += _grouped(run_id, store.metric_rows_until(run_id, cursor))
+        # every point written since the last look, grouped by series; a run seen here for the
+        # first time is followed when it is ours (a run too short to be caught active)
         scope = None if self._fixed_run is None else [self._fixed_run]
-        rows, self._cursor = store.metric_rows_since(scope, cursor)
-        for run_id in dict.fromkeys(r[0] for r in rows):
+        fresh, self._cursor = store.metric_series_since(scope, cursor)
+        for run_id in dict.fromkeys(b[0] for b in fresh):
             if run_id not in self._runs and self._wants(run_id, local_ids):
                 self._follow(run_id, local=True)
-                batches.extend((run_id, *row) for row in store.metric_rows_until(run_id, cursor))
-        followed = self._runs
-        batches.extend(r for r in rows if r[0] in followed)
+                batches += _grouped(run_id, store.metric_rows_until(run_id, cursor))
+        batches += [b for b in fresh if b[0] in self._runs]
         updates = self._feed(batches)
         if len(self._runs) != self._labels_for:
             self._relabel()  # resyncs everything when labels change
@@ -248,33 +268,31 @@ class LiveChart(ChartWidget):
             self._ignored.add(run_id)
         return ours
 
-    def _feed(self, batches: Sequence[tuple[str, str, int, int, float]]) -> list[dict[str, Any]]:
-        """Fold rows into their series' decimators; the deltas for the browser."""
-        grouped: dict[tuple[str, str], tuple[list[int], list[int], list[float]]] = {}
+    def _feed(self, batches: Sequence[Batch]) -> list[dict[str, Any]]:
+        """Fold batches ``(run_id, key, steps, timestamps, values)`` into their series'
+        decimators; the deltas for the browser. No Python work per point."""
         keys = set(self.metric_keys)
-        for run_id, key, step, ts, value in batches:
-            group = grouped.get((run_id, key))
-            if group is None:
-                if keys and key not in keys:
-                    continue
-                if (run_id, key) not in self._series:
-                    self._series[(run_id, key)] = _Series(
-                        run_id, key, self._label(run_id, key), self._decimator()
-                    )
-                    self._labels_for = -1  # a new series: the colour order changes
-                group = grouped[(run_id, key)] = ([], [], [])
-            group[0].append(step)
-            group[1].append(ts)
-            group[2].append(value)
-        updates = []
-        for series_key, (steps, stamps, values) in grouped.items():
-            series = self._series[series_key]
-            xs = self._xs(steps, stamps, self._runs[series.run_id]["start"])
+        touched: dict[tuple[str, str], int] = {}
+        for run_id, key, steps, stamps, values in batches:
+            if keys and key not in keys:
+                continue
+            series = self._series.get((run_id, key))
+            if series is None:
+                series = self._series[(run_id, key)] = _Series(
+                    run_id, key, self._label(run_id, key), self._decimator()
+                )
+                self._labels_for = -1  # a new series: the colour order changes
+            xs = self._xs(steps, stamps, self._runs[run_id]["start"])
             change = series.decimator.add(xs, values, steps, stamps)
-            if change is not None:
-                keep, points = change
-                rows = [self._row(series, p, i) for i, p in enumerate(points, keep)]
-                updates.append({"series": series.label, "keep": keep, "rows": rows})
+            if change is not None:  # several batches of one series: resend from the first change
+                keep = touched.get((run_id, key))
+                touched[(run_id, key)] = change[0] if keep is None else min(keep, change[0])
+        updates = []
+        for series_key, keep in touched.items():
+            series = self._series[series_key]
+            points = series.decimator.points()[keep:]
+            rows = [self._row(series, p, i) for i, p in enumerate(points, keep)]
+            updates.append({"series": series.label, "keep": keep, "rows": rows})
         return updates
 
     def _row(self, series: _Series, point: Point, i: int) -> dict[str, Any]:
@@ -291,12 +309,14 @@ class LiveChart(ChartWidget):
             "i": i,
         }
 
-    def _xs(self, steps: list[int], stamps: list[int], start: int) -> list[float]:
+    def _xs(self, steps: Sequence[int], stamps: Sequence[int], start: int) -> Any:
+        import numpy as np
+
         if self._x == "step":
-            return steps  # type: ignore[return-value]
+            return steps
         if self._x == "wall":
-            return [t / 1000.0 for t in stamps]
-        return [(t - start) / 1000.0 for t in stamps]
+            return np.asarray(stamps, dtype=float) / 1000.0
+        return (np.asarray(stamps, dtype=float) - start) / 1000.0
 
     # ------------------------------------------------------------------------- followers
 
@@ -329,19 +349,18 @@ class LiveChart(ChartWidget):
         self._sync_points()
 
     def _constant_steps(self) -> bool:
-        drawn = [s.decimator.points() for s in self._series.values()]
-        seen = [points for points in drawn if len(points) >= 2]
-        return bool(seen) and all(len({p[2] for p in points}) == 1 for points in seen)
+        decimators = [s.decimator for s in self._series.values()]
+        return any(d.total - d.skipped >= 2 for d in decimators) and not any(
+            d.steps_vary for d in decimators
+        )
 
     def _rebuild(self) -> None:
         """Re-read every followed run up to the cursor (after the x axis changed)."""
         for series in self._series.values():
             series.decimator = self._decimator()
-        batches = []
+        batches: list[Batch] = []
         for run_id in self._runs:
-            batches.extend(
-                (run_id, *row) for row in self._store.metric_rows_until(run_id, self._cursor)
-            )
+            batches += _grouped(run_id, self._store.metric_rows_until(run_id, self._cursor))
         self._feed(batches)
         self._set_spec()
         self._sync_points()
@@ -362,16 +381,22 @@ class LiveChart(ChartWidget):
         ]
 
     def _set_spec(self) -> None:
-        from .. import charts
+        """The chart: charts.learning_curves streaming into one named dataset, colours in the
+        order the series appeared. Altair builds it once per x axis; new series only change
+        the colour order in a copy (no Altair on the polling thread while training runs)."""
+        base = self._specs.get(self._x)
+        if base is None:
+            from .. import charts
 
+            title = ", ".join(self.metric_keys) if self.metric_keys else "value"
+            chart = charts.learning_curves([], metric=title, x=self._x, height=self.height)
+            base = charts.spec_dict(chart)
+            names = list(base.get("datasets", {}))
+            base["datasets"] = {DATASET: []}
+            _rename_data(base, names, DATASET)
+            self._specs[self._x] = base
+        spec = copy.deepcopy(base)
         labels = list(dict.fromkeys(s.label for s in self._series.values()))
-        title = ", ".join(self.metric_keys) if self.metric_keys else "value"
-        chart = charts.learning_curves([], metric=title, x=self._x, height=self.height)
-        spec = charts.spec_dict(chart)
-        # stream into one named dataset; colours in the order the series appeared
-        names = list(spec.get("datasets", {}))
-        spec["datasets"] = {DATASET: []}
-        _rename_data(spec, names, DATASET)
         several_runs, several_keys = len(self._runs) > 1, len(self.metric_keys) != 1
         legend = "series" if several_runs and several_keys else "metric" if several_keys else "run"
         _set_color_order(spec, labels, legend)
@@ -379,7 +404,7 @@ class LiveChart(ChartWidget):
 
     def _set_status(self) -> None:
         total = sum(s.decimator.total for s in self._series.values())
-        drawn = sum(len(s.decimator.points()) for s in self._series.values())
+        drawn = sum(s.decimator.drawn for s in self._series.values())
         skipped = sum(s.decimator.skipped for s in self._series.values())
         runs = [f"{m['name'] or r[:7]}" for r, m in self._runs.items()]
         state = "live" if self.is_running and not self._stop.is_set() else "stopped"
