@@ -191,6 +191,12 @@ def cmd_gc(args: argparse.Namespace) -> int:
     if args.older_than is not None:
         older = int((time.time() - args.older_than * 86400) * 1000)
     run_ids = store.deleted_run_ids(older)
+    registered = store.registered_run_ids()
+    kept = [r for r in run_ids if r in registered]
+    run_ids = [r for r in run_ids if r not in registered]
+    if kept:  # a registered model version still loads its files from these runs
+        print(f"keeping {len(kept)} deleted runs that hold registered model versions",
+              file=sys.stderr)
     if args.dry_run:
         for run_id in run_ids:
             print(run_id)

@@ -116,3 +116,16 @@ def test_stats_counts_rows_per_table(track_db: Path, runs: list[str]) -> None:
     assert stats["tables"]["runs"] == 3 and stats["tables"]["params"] == 3
     assert stats["journal_mode"] == "wal" and stats["bytes"]["db"] > 0
     assert "rows" in cli("stats", db=track_db).stdout
+
+
+def test_gc_keeps_deleted_runs_that_hold_registered_models(track_db: Path,
+                                                          runs: list[str]) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    with jt.start_run() as run:
+        jt.log_model(LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0]), "model",
+                     registered_model_name="keeper")
+    jt.delete_run(run.info.run_id)
+    out = cli("gc", db=track_db)
+    assert out.returncode == 0 and "keeping 1 deleted run" in out.stderr
+    assert jt.load_model("models:/keeper/1").predict([[2.0]])[0] == pytest.approx(2.0)
