@@ -36,7 +36,7 @@ def write_notebook(root: Path, name: str, sources: list[str]) -> Path:
 
 
 def open_notebook(page: Page, lab_server: Any, name: str) -> None:
-    page.goto(lab_server.lab_url(name))
+    page.goto(lab_server.lab_url(name, reset=""))  # no panels left open by an earlier test
     page.locator(".jp-NotebookPanel").first.wait_for(timeout=LONG)
     expect(page.get_by_text(KERNEL_IDLE)).to_be_visible(timeout=LONG)
 
@@ -177,15 +177,6 @@ def test_each_widget_renders_and_a_clicked_row_reaches_python(
     expect(summary.locator("tr", has_text="loss")).to_contain_text("0.42")
     button = summary.get_by_role("button", name="Open in sidebar")
     expect(button).to_be_visible()
-    if page.evaluate("document.body.dataset.jpTrackSidebar") == "true":
-        # the extension is here: the button opens the run in its panel
-        expect(button).to_be_enabled()
-        button.click()
-        sidebar = page.locator("#jupyter-track-sidebar")
-        expect(sidebar).to_be_visible(timeout=LONG)
-        expect(sidebar).to_contain_text("summary-demo", timeout=LONG)
-    else:  # without it the button says why it cannot
-        expect(button).to_be_disabled()
     # against a previous run: changed params and metric deltas are marked
     versus = cell(page, 5).locator(".jp-Track-summaryw")
     expect(versus.locator("tr", has_text="lr").locator(".jp-Track-w-changed")).to_have_text("0.01")
@@ -206,6 +197,17 @@ def test_each_widget_renders_and_a_clicked_row_reaches_python(
     expect(model.locator('[data-alias="champion"]')).to_contain_text("v2")
     assert lab_server.store().get_model_version_by_alias("churn", "champion").version == 2
     snapshot(page, registry, artifacts_dir, "models")
+
+    # last (it opens a side panel, which narrows the notebook): the summary's button
+    if page.evaluate("document.body.dataset.jpTrackSidebar") == "true":
+        # the extension is here: the button opens the run in its panel
+        expect(button).to_be_enabled()
+        button.click()
+        sidebar = page.locator("#jupyter-track-sidebar")
+        expect(sidebar).to_be_visible(timeout=LONG)
+        expect(sidebar).to_contain_text("summary-demo", timeout=LONG)
+    else:  # without it the button says why it cannot
+        expect(button).to_be_disabled()
 
     assert outside == [], f"requests left the machine: {outside}"
 
