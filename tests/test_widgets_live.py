@@ -373,3 +373,42 @@ def test_a_run_that_ended_before_the_chart_is_not_followed() -> None:
         jt.log_metric("loss", 0.5, step=0)
     chart.stop()
     assert chart.run_ids == [run.info.run_id]
+
+
+def test_track_magic_live_option_charts_the_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``%%track --live loss`` (the lead's magic) starts the chart through start_live and
+    stops it when the cell ends; a real IPython shell runs the cell."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from jupyter_track.widgets import live as live_module
+
+    started: list[LiveChart] = []
+    original = live_module.start_live
+
+    def spy(*args: Any, **kwargs: Any) -> LiveChart:
+        chart = original(*args, **kwargs)
+        started.append(chart)
+        return chart
+
+    monkeypatch.setattr(live_module, "start_live", spy)
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("%load_ext jupyter_track\nimport jupyter_track as jt")
+        result = shell.run_cell(
+            "%%track --live loss -n live-cell\n"
+            "for i in range(300):\n"
+            "    jt.log_metric('loss', 1 / (i + 1), step=i)\n"
+            "    jt.log_metric('other', 0.0, step=i)\n"
+        )
+        assert result.error_in_exec is None and result.error_before_exec is None
+    finally:
+        shell.run_cell("%unload_ext jupyter_track")
+        InteractiveShell.clear_instance()
+    (chart,) = started
+    assert not chart.is_running
+    run = jt.get_run(chart.run_ids[0])
+    assert run.info.run_name == "live-cell"
+    assert {r["run"] for r in chart.points} == {"live-cell (" + run.info.run_id[:7] + ")"}
+    assert max(r["step"] for r in chart.points) == 299
+    assert chart.status.startswith("stopped")
