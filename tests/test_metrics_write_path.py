@@ -272,3 +272,41 @@ def test_log_metric_yields_to_an_overdue_flush(monkeypatch: pytest.MonkeyPatch) 
         jt.log_metrics({"a": 1.0})
         assert calls == ["relieve", "relieve"]
         monkeypatch.undo()
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 511, 512, 513, 1000, 2049])
+@pytest.mark.parametrize("limit", [32766, 999, 9])
+def test_multi_row_inserts_store_every_point_exactly_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int, limit: int
+) -> None:
+    from jupyter_track.store import metrics as store_metrics
+
+    monkeypatch.setattr(store_metrics, "_variable_limit", lambda conn: limit)
+    store = SQLiteStore(tmp_path / "track.db")
+    _, pk = _run_pk(store)
+    # (-0.0 is not in the list: SQLite stores a whole REAL as an integer, so it reads back 0.0)
+    special = [math.nan, math.inf, -math.inf, 5e-324, 1.7976931348623157e308, 0.1, -2.5]
+    rows = [
+        (
+            pk,
+            "ключ" if i % 3 else "loss",
+            i * 7 - 3,
+            1_700_000_000_000 + i,
+            special[i % 7] * (i + 1),
+        )
+        for i in range(n)
+    ]
+    store.write_metric_rows(rows)
+    stored = (
+        store.db.conn()
+        .execute("SELECT run, key, step, timestamp, value FROM metrics ORDER BY rowid")
+        .fetchall()
+    )
+    assert stored == [(r, k, s, t, None if v != v else v) for r, k, s, t, v in rows]
+
+
+def test_malformed_rows_are_refused_before_anything_is_written(store: SQLiteStore) -> None:
+    _, pk = _run_pk(store)
+    with pytest.raises(InvalidInput, match="tuples"):
+        store.write_metric_rows([(pk, "a", 0, 0, 1.0), (pk, "a", 0, 0), (pk, "a", 0, 0, 1.0, 9)])
+    assert store.db.conn().execute("SELECT count(*) FROM metrics").fetchone()[0] == 0
