@@ -18,6 +18,7 @@ Altair is imported on first use, so importing this module stays cheap.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -36,10 +37,23 @@ X_MODES = ("auto", "step", "wall", "relative")
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
+_import_lock = threading.Lock()
+
+
 def _alt() -> Any:
-    import altair as alt
+    # One thread at a time: the server builds charts in a thread pool, and several threads
+    # importing altair (and pandas under it) at once can see a partially initialized module.
+    with _import_lock:
+        import altair as alt
 
     return alt
+
+
+def _pandas() -> Any:
+    with _import_lock:
+        import pandas as pd
+
+    return pd
 
 
 # ------------------------------------------------------------------------ plain-data helpers
@@ -528,7 +542,7 @@ def param_importance(
     strongest first. A param with fewer than ``min_runs`` usable runs, a single distinct value,
     or a constant metric gets ``strength`` None and sorts last.
     """
-    import pandas as pd
+    pd = _pandas()
 
     items = normalize_runs(runs)
     keys = list(params) if params is not None else _all_param_keys(items)
