@@ -116,13 +116,22 @@ const runs: WidgetModule<RunsTraits> = {
       },
       'Clear selection'
     );
+    const refresh = h(
+      'button',
+      {
+        title: 'Run the query again (new runs appear; the selection is kept)',
+        on: { click: () => model.send({ type: 'refresh' }) }
+      },
+      'Refresh'
+    );
     const toolbar = h(
       'div',
       { className: 'jp-Track-w-toolbar' },
       input,
       applyButton,
       counts,
-      clearSelection
+      clearSelection,
+      refresh
     );
     const errorBox = h('div', {
       className: 'jp-Track-w-error',

@@ -125,6 +125,9 @@ def test_run_table_sees_new_runs_on_refresh() -> None:
     make_runs(1)
     table.refresh()
     assert table.total == 2
+    make_runs(1)
+    table._on_message(table, {"type": "refresh"}, [])  # the browser's Refresh button
+    assert table.total == 3
 
 
 # ------------------------------------------------------------------------------ jt.compare

@@ -93,6 +93,7 @@ class RunTable(TrackWidget):
         self.observe(
             self._changed, names=["filter_string", "sort_by", "sort_desc", "page", "page_size"]
         )
+        self.on_msg(self._on_message)
 
     # ------------------------------------------------------------------------------ python
 
@@ -139,6 +140,10 @@ class RunTable(TrackWidget):
                 self.rows = [self._row(run) for run in page.runs]
         if not page.runs and self.page > 0:
             self.page = max(0, (self.total - 1) // self.page_size)
+
+    def _on_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        if content.get("type") == "refresh":  # the browser's Refresh button
+            self.refresh()
 
     def _changed(self, change: dict[str, Any]) -> None:
         if change["name"] != "page" and self.page != 0:
