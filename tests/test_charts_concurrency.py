@@ -1,0 +1,35 @@
+"""Chart specs built from several threads at once in a fresh interpreter (the server's thread
+pool on its first requests): the lazy altair/pandas import must not race."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+CODE = textwrap.dedent("""
+    import concurrent.futures
+    import jupyter_track.charts as charts
+
+    runs = [
+        {"run_id": "a" * 32, "run_name": "x", "params": {"lr": "0.1"}, "metrics": {"acc": 0.5}},
+        {"run_id": "b" * 32, "run_name": "y", "params": {"lr": "0.2"}, "metrics": {"acc": 0.7}},
+        {"run_id": "c" * 32, "run_name": "z", "params": {"lr": "0.4"}, "metrics": {"acc": 0.9}},
+    ]
+
+    def work(i):
+        if i % 2:
+            return charts.spec_dict(charts.scatter(runs, param="lr", metric="acc"))["mark"]
+        return len(charts.param_importance(runs, metric="acc"))
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        print(list(pool.map(work, range(6))))
+""")
+
+
+def test_first_charts_from_several_threads() -> None:
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.count("1") >= 3, out.stdout
