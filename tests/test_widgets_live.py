@@ -412,3 +412,27 @@ def test_track_magic_live_option_charts_the_cell(monkeypatch: pytest.MonkeyPatch
     assert {r["run"] for r in chart.points} == {"live-cell (" + run.info.run_id[:7] + ")"}
     assert max(r["step"] for r in chart.points) == 299
     assert chart.status.startswith("stopped")
+
+
+def test_a_cell_faster_than_one_poll_is_charted_and_stops_the_chart() -> None:
+    """The run starts and ends between two polls (interval 5 s): the end of the cell still
+    stops the chart, and its final read charts the run."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance()
+    try:
+        result = shell.run_cell(
+            "import jupyter_track as jt\n"
+            "from jupyter_track.widgets.live import LiveChart\n"
+            "chart = LiveChart('loss', interval=5).start()\n"
+            "with jt.start_run(run_name='quick'):\n"
+            "    for i in range(50):\n"
+            "        jt.log_metric('loss', float(i), step=i)\n"
+        )
+        assert result.error_in_exec is None
+        chart = shell.user_ns["chart"]
+        assert not chart.is_running
+        assert len(chart.points) == 50 and chart.status.startswith("stopped · run quick")
+    finally:
+        InteractiveShell.clear_instance()

@@ -435,7 +435,18 @@ class LiveChart(ChartWidget):
     # ----------------------------------------------------------------------------- IPython
 
     def _post_run_cell(self, result: Any = None) -> None:
-        if any(m["local"] for m in self._runs.values()):
+        """A cell ended: stop once a run of this kernel was charted -- also when the run was
+        too quick for the thread to have seen it yet (the final read catches it)."""
+        state = fluent._state
+        active = {a.info.run_id for a in state.stack}
+        ours = any(m["local"] for m in self._runs.values())
+        last = state.last_run_id
+        if not ours and last is not None:
+            if self._fixed_run is not None:
+                ours = self._fixed_run in active or self._fixed_run == last
+            else:
+                ours = last in self._runs or self._wants(last, active)
+        if ours:
             self.stop()
 
     def _unregister(self) -> None:
