@@ -112,15 +112,13 @@ def test_full_disk_gives_one_clear_error_and_the_kernel_keeps_working(
     jt.log_metric("before", 1.0)
     jt.flush()
     writer = fluent._writer()
-    writer.interval = 3600  # flush only when asked, so the test decides what runs where
+    writer.close()  # no background flushes: the test decides on which thread writes happen
     store = fluent._store()
-    # the writer thread's connection is the one that writes: fill it up from inside
-    writer.flush(raise_errors=False)
-    full_conn_store = store
+    original = store.write_metric_rows
 
-    def full_write(rows, _original=store.write_metric_rows):
-        _fill_up(full_conn_store)
-        return _original(rows)
+    def full_write(rows):
+        _fill_up(store)  # this thread's connection now hits SQLITE_FULL on the next insert
+        return original(rows)
 
     store.write_metric_rows = full_write  # type: ignore[method-assign]
     for i in range(5000):
@@ -128,17 +126,19 @@ def test_full_disk_gives_one_clear_error_and_the_kernel_keeps_working(
     with pytest.raises(StoreUnavailable, match="disk is full") as err:
         jt.flush()
     assert "5,000 metric points are kept in memory" in str(err.value)
-    jt.flush()  # the same episode: no second error
-    writer.flush(raise_errors=False)
-    out = capfd.readouterr().err
-    assert out.count("the disk is full") == 1
+    jt.log_metric("during", 2.0)
+    with pytest.raises(StoreUnavailable, match="5,001 metric points"):
+        jt.flush()  # each explicit flush says so once; nothing was dropped
+    assert capfd.readouterr().err.count("the disk is full") == 1  # one warning per episode
     # space comes back: everything buffered is written, nothing was lost
-    store.write_metric_rows = store.__class__.write_metric_rows.__get__(store)
+    store.write_metric_rows = original  # type: ignore[method-assign]
     store.db.conn().execute("PRAGMA max_page_count = 1073741823")
     jt.end_run()
     got = jt.get_run(run.info.run_id)
     assert got.info.status == "FINISHED"
-    assert got.summaries["x" * 200].count == 5000 and got.data.metrics["before"] == 1.0
+    assert got.summaries["x" * 200].count == 5000
+    assert got.data.metrics["before"] == 1.0 and got.data.metrics["during"] == 2.0
+    assert "writable again" in capfd.readouterr().err
 
 
 def test_read_only_store_gives_one_clear_error(tmp_path: Path) -> None:

@@ -8,9 +8,10 @@ When the store cannot be written (full disk, read-only file) the rows stay in me
 retried; one warning is printed for the whole episode, not one per metric.
 
 A training loop that never gives up the GIL (plain Python calling ``log_metric`` as fast as it
-can) would starve the writer: ``sqlite3`` releases the GIL around every row it inserts and then
-waits up to the interpreter's switch interval (5 ms) to get it back, so a batch could stay
-uncommitted (and hold the write lock) for as long as the loop runs. The writer therefore
+can) slows the writer down: SQLite inserts without the GIL, but every statement ends by waiting
+up to the interpreter's switch interval (5 ms) to get the GIL back, and the writer's Python work
+(grouping, summaries) gets only its share of it, so a batch could stay uncommitted (and hold
+the write lock) for as long as the loop runs. The writer therefore
 publishes ``relief_deadline``; a ``log_metric`` call that finds it passed waits -- without the
 GIL, at most ``max_relief_wait`` seconds -- for the running flush to commit. No I/O happens on
 the caller's thread; it only yields, and only while a flush is overdue.
@@ -69,7 +70,7 @@ class BackgroundWriter:
         #: logging thread should yield to it (:meth:`relieve`); ``IDLE`` (+inf) when no flush
         #: runs. One attribute read and one comparison on the hot path.
         self.relief_deadline = IDLE
-        self.stall_after = max(interval, 0.05)
+        self.stall_after = max(2.5 * interval, 0.25)
         self.max_relief_wait = 2.0
         self._idle = threading.Event()
         self._idle.set()
@@ -113,7 +114,12 @@ class BackgroundWriter:
         return len(self.metrics) + len(self._pending_metrics)
 
     def flush(self, raise_errors: bool = True) -> None:
-        """Write everything buffered now. With ``raise_errors`` a storage failure raises once."""
+        """Write everything buffered now.
+
+        When the store cannot be written the rows stay buffered for a retry; the background
+        thread (``raise_errors=False``) prints one warning per episode, an explicit flush raises
+        one ``StoreUnavailable`` saying how many points are kept in memory.
+        """
         with self._flush_lock:
             metrics = self._pending_metrics + _drain(self.metrics)
             cells = self._pending_cells + _drain(self.cells)
@@ -130,10 +136,9 @@ class BackgroundWriter:
                     cells = []
             except StoreUnavailable as exc:
                 self._pending_metrics, self._pending_cells = metrics, cells
-                first = self.error is None
                 self.error = exc
-                self._report(exc)
-                if raise_errors and first:
+                self._report(exc)  # printed once per episode, whichever thread hits it
+                if raise_errors:  # an explicit flush (run end, jt.flush) reports it
                     raise StoreUnavailable(
                         f"{exc}. {len(metrics):,} metric points are kept in memory and will be "
                         "written when the store is writable again."
