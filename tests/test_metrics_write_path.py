@@ -274,7 +274,7 @@ def test_log_metric_yields_to_an_overdue_flush(monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.undo()
 
 
-@pytest.mark.parametrize("n", [1, 2, 7, 511, 512, 513, 1000, 2049])
+@pytest.mark.parametrize("n", [1, 2, 7, 511, 512, 513, 2049, 4096, 9000])
 @pytest.mark.parametrize("limit", [32766, 999, 9])
 def test_multi_row_inserts_store_every_point_exactly_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int, limit: int

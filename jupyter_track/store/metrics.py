@@ -146,8 +146,8 @@ def _insert_sql(rows: int) -> str:
 
 @lru_cache(maxsize=8)
 def _rows_per_statement(limit: int) -> int:
-    """The largest power of two of rows whose parameters fit in ``limit`` (at most 512)."""
-    rows = 512
+    """The largest power of two of rows whose parameters fit in ``limit`` (at most 4096)."""
+    rows = 4096
     while rows > 1 and rows * 5 > limit:
         rows //= 2
     return rows
@@ -165,10 +165,12 @@ def insert_points(conn: sqlite3.Connection, rows: Sequence[MetricRow]) -> None:
     """Insert metric rows with multi-row ``INSERT ... VALUES (...), (...)`` statements.
 
     Against ``executemany`` (one bind + step + reset per row, and the GIL given up and taken
-    back around every row) this binds a few hundred rows in one C call and inserts them in one
-    step without the GIL: about half the CPU per point, and a logging thread runs meanwhile.
-    Statements have a power-of-two number of rows (512, then 256, 128, ... for the rest), so
-    their prepared forms stay in ``sqlite3``'s statement cache. Values are bound exactly as
+    back around every row) this binds up to 4,096 rows in one C call and inserts them in one
+    step without the GIL: about half the CPU per point, and a logging thread runs meanwhile
+    (it can hold the GIL up to the switch interval when the writer wants it back: once per
+    statement, not once per row). Statements have a power-of-two number of rows (4096, then
+    2048, 1024, ... for the rest), so their prepared forms stay in ``sqlite3``'s statement
+    cache. Values are bound exactly as
     ``executemany`` binds them (a NaN becomes NULL).
     """
     n = len(rows)
