@@ -21,7 +21,6 @@ import { ITrackSidebar } from '../../tokens';
 import { ModelsView } from './ModelsView';
 import { registryApi, RegistryApi } from './registryApi';
 import { IActionResult, ModelsState } from './state';
-import { ensureStyles } from './styles';
 
 export const MODELS_TAB_ID = 'models';
 const ALIAS_NAME = /^[A-Za-z0-9_-]+$/;
@@ -205,7 +204,6 @@ export const modelsPlugin: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   requires: [ITrackSidebar],
   activate: (app: JupyterFrontEnd, sidebar: ITrackSidebar): void => {
-    ensureStyles();
     sidebar.addTab({
       id: MODELS_TAB_ID,
       label: 'Models',
