@@ -195,8 +195,9 @@ def cmd_gc(args: argparse.Namespace) -> int:
     kept = [r for r in run_ids if r in registered]
     run_ids = [r for r in run_ids if r not in registered]
     if kept:  # a registered model version still loads its files from these runs
-        print(f"keeping {len(kept)} deleted runs that hold registered model versions",
-              file=sys.stderr)
+        print(
+            f"keeping {len(kept)} deleted runs that hold registered model versions", file=sys.stderr
+        )
     if args.dry_run:
         for run_id in run_ids:
             print(run_id)

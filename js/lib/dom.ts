@@ -31,7 +31,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     if (child === null || child === undefined || child === false) {
       continue;
     }
-    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+    node.append(
+      typeof child === 'string' ? document.createTextNode(child) : child
+    );
   }
   return node;
 }

@@ -31,6 +31,8 @@ export interface InitializeProps<T> {
 export type Cleanup = () => void;
 
 export interface WidgetModule<T> {
-  initialize?(props: InitializeProps<T>): void | Cleanup | Promise<void | Cleanup>;
+  initialize?(
+    props: InitializeProps<T>
+  ): void | Cleanup | Promise<void | Cleanup>;
   render?(props: RenderProps<T>): void | Cleanup | Promise<void | Cleanup>;
 }

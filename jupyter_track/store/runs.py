@@ -275,8 +275,14 @@ class RunsMixin:
                 continue
         with self.db.write() as conn:
             for pk in pks:
-                for table in ("params", "tags", "metrics", "metric_summaries", "metric_rollups",
-                              "artifacts"):
+                for table in (
+                    "params",
+                    "tags",
+                    "metrics",
+                    "metric_summaries",
+                    "metric_rollups",
+                    "artifacts",
+                ):
                     conn.execute(f"DELETE FROM {table} WHERE run = ?", (pk,))
                 conn.execute("DELETE FROM runs WHERE id = ?", (pk,))
         self._run_pks.clear()
