@@ -310,3 +310,104 @@ def test_malformed_rows_are_refused_before_anything_is_written(store: SQLiteStor
     with pytest.raises(InvalidInput, match="tuples"):
         store.write_metric_rows([(pk, "a", 0, 0, 1.0), (pk, "a", 0, 0), (pk, "a", 0, 0, 1.0, 9)])
     assert store.db.conn().execute("SELECT count(*) FROM metrics").fetchone()[0] == 0
+
+
+class _SlowCellsStore(_SlowStore):
+    """Cell-log writes block until released; metric writes are immediate."""
+
+    def write_metric_rows(self, rows: Any) -> None:
+        self.rows.extend(rows)
+
+    def write_cell_executions(self, rows: Any) -> None:
+        self.entered.set()
+        self.release.wait(30)
+
+
+def test_run_end_flush_does_not_wait_for_a_cell_log_write() -> None:
+    from jupyter_track.tracking.writer import BackgroundWriter
+
+    store = _SlowCellsStore()
+    writer = BackgroundWriter(store, interval=3600)
+    writer.append_cell(("session", None, None, 1, "pass", 0, 0.1, "ok", None, None))
+    background = threading.Thread(target=writer.flush)
+    background.start()
+    assert store.entered.wait(10)  # the cell row is being written
+    writer.flush(metrics_only=True)  # nothing of the run's to write: returns at once
+    writer.append_metric((1, "m", 0, 0, 1.0))
+    done = threading.Event()
+
+    def run_end() -> None:
+        writer.flush(metrics_only=True)  # a point is buffered: waits for the lock, writes it
+        done.set()
+
+    ender = threading.Thread(target=run_end)
+    ender.start()
+    assert not done.wait(0.2)
+    store.release.set()
+    assert done.wait(10) and store.rows == [(1, "m", 0, 0, 1.0)]
+    background.join(10)
+    ender.join(10)
+
+
+def test_run_end_flush_waits_for_metrics_a_background_flush_is_writing() -> None:
+    from jupyter_track.tracking.writer import BackgroundWriter
+
+    store = _SlowStore()
+    writer = BackgroundWriter(store, interval=3600)
+    writer.append_metric((1, "m", 0, 0, 1.0))
+    background = threading.Thread(target=writer.flush)
+    background.start()
+    assert store.entered.wait(10)  # drained, not committed
+    assert not writer.metrics
+    done = threading.Event()
+
+    def run_end() -> None:
+        writer.flush(metrics_only=True)
+        done.set()
+
+    ender = threading.Thread(target=run_end)
+    ender.start()
+    assert not done.wait(0.2)  # the run's last points are in flight: run end waits
+    store.release.set()
+    assert done.wait(10) and store.rows == [(1, "m", 0, 0, 1.0)]
+    background.join(10)
+    ender.join(10)
+
+
+def test_threads_of_one_process_queue_for_writes_without_the_busy_handler(
+    store: SQLiteStore,
+) -> None:
+    """With SQLite's busy timeout at 0, a second thread's write only succeeds because it
+    waits on the process-wide write lock instead of polling the file lock."""
+    holding = threading.Event()
+    release = threading.Event()
+    errors: list[BaseException] = []
+    run_id, pk = _run_pk(store)
+
+    def first() -> None:
+        with store.db.write() as conn:
+            conn.execute("UPDATE runs SET run_name = 'first' WHERE id = ?", (pk,))
+            holding.set()
+            release.wait(10)
+
+    def second() -> None:
+        try:
+            store.db.conn().execute("PRAGMA busy_timeout = 0")
+            store.write_metric_rows([(pk, "m", 0, 0, 1.0)])
+        except BaseException as exc:  # pragma: no cover - the failure this test guards
+            errors.append(exc)
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert holding.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.2)
+    assert b.is_alive()  # queued behind the first transaction
+    release.set()
+    a.join(10)
+    b.join(10)
+    assert errors == []
+    assert store.get_run(run_id).data.metrics == {"m": 1.0}
+    with store.db.write() as conn, store.db.write() as inner:  # nested use joins
+        assert inner is conn

@@ -314,7 +314,7 @@ def _end_run_by_id(run_id: str, status: str, error: str | None = None) -> None:
     store = _store()
     try:
         if _state.writer is not None:
-            _state.writer.flush()
+            _state.writer.flush(metrics_only=True)  # cell-log rows: background thread
     finally:
         _state.stack = [r for r in _state.stack if r.info.run_id != run_id]
     store.update_run(run_id, status=status, end_time=int(time.time() * 1000), error=error)

@@ -74,6 +74,8 @@ class BackgroundWriter:
         self.max_relief_wait = 2.0
         self._idle = threading.Event()
         self._idle.set()
+        #: True while a flush holds metric points taken from the buffer (not yet committed)
+        self._metrics_in_flight = False
         _live_writers.add(self)
 
     # ------------------------------------------------------------------------ lifecycle
@@ -113,15 +115,29 @@ class BackgroundWriter:
         """Points not yet on disk (buffered or waiting for a retry)."""
         return len(self.metrics) + len(self._pending_metrics)
 
-    def flush(self, raise_errors: bool = True) -> None:
+    def flush(self, raise_errors: bool = True, *, metrics_only: bool = False) -> None:
         """Write everything buffered now.
 
         When the store cannot be written the rows stay buffered for a retry; the background
         thread (``raise_errors=False``) prints one warning per episode, an explicit flush raises
         one ``StoreUnavailable`` saying how many points are kept in memory.
+
+        ``metrics_only`` (run end): return at once when no metric point is buffered or being
+        written -- cell-log rows are left to the background thread, and a background flush
+        that writes only cell-log rows is not waited for.
         """
+        if (
+            metrics_only
+            and not self.metrics
+            and not self._pending_metrics
+            and not self._metrics_in_flight
+        ):
+            return
         with self._flush_lock:
+            self._metrics_in_flight = True  # before the drain: see the check above
             metrics = self._pending_metrics + _drain(self.metrics)
+            if not metrics:
+                self._metrics_in_flight = False
             cells = self._pending_cells + _drain(self.cells)
             if not metrics and not cells:
                 return
@@ -146,6 +162,7 @@ class BackgroundWriter:
                 return
             finally:
                 self.relief_deadline = IDLE
+                self._metrics_in_flight = False
                 self._idle.set()
             self._pending_metrics, self._pending_cells = [], []
             if self.error is not None:
