@@ -42,6 +42,10 @@ class CellLog:
         self._start = 0.0
         self._raw_cell = ""
         self._started = False
+        # IPython 9 bumps ``execution_count`` before ``pre_run_cell``, IPython 8 after the
+        # cell: learned from the first cell's result, then pre_run_cell knows the right count.
+        self._count_offset = 0
+        self._offset_known = False
 
     def pre_run_cell(self, info: Any) -> None:
         self._started = True
@@ -51,7 +55,7 @@ class CellLog:
         self._raw_cell = raw
         context.current = context.CellContext(
             cell_id=getattr(info, "cell_id", None),
-            execution_count=self.shell.execution_count,
+            execution_count=self.shell.execution_count + self._count_offset,
             source=raw,
             run_ids=[],
         )
@@ -65,11 +69,13 @@ class CellLog:
         writer = fluent._state.writer
         run_ids = cell.run_ids or []
         count = result.execution_count
-        if run_ids and count is not None and count != cell.execution_count:
-            # IPython versions differ on when they bump the counter: fix the runs' count
-            store = fluent._store()
-            for run_id in run_ids:
-                store.update_run(run_id, execution_count=count)
+        if count is not None and cell.execution_count is not None and not self._offset_known:
+            self._count_offset = count - cell.execution_count
+            self._offset_known = True
+            if run_ids and self._count_offset:  # only a first cell that was also tracked
+                store = fluent._store()
+                for run_id in run_ids:
+                    store.update_run(run_id, execution_count=count)
         if self.enabled:
             error = result.error_in_exec or result.error_before_exec
             row = (

@@ -696,8 +696,10 @@ class RunsMixin:
             self.db.conn()
             .execute(
                 f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.cell_id = ? AND r.id < ? AND "
-                "r.lifecycle_stage = 'active' ORDER BY r.id DESC LIMIT 1",
-                (cell_id, pk),
+                "r.lifecycle_stage = 'active' AND r.start_time <= "
+                "(SELECT start_time FROM runs WHERE id = ?) "
+                "ORDER BY r.start_time DESC, r.id DESC LIMIT 1",  # the (cell_id, start_time) index
+                (cell_id, pk, pk),
             )
             .fetchone()
         )
