@@ -1173,22 +1173,7 @@ class RegistryMixin:
             current = self._current_alias(conn, model_pk, alias)
             self._check_expected_alias(name, alias, current, expected_version)
             if current != number:
-                conn.execute(
-                    "INSERT OR REPLACE INTO registered_model_aliases (model, alias, version) "
-                    "VALUES (?, ?, ?)",
-                    (model_pk, alias, number),
-                )
-                self._touch_model(conn, model_pk, now_ms())
-                self._audit(
-                    conn,
-                    who,
-                    "set_alias",
-                    name,
-                    version=number,
-                    alias=alias,
-                    old=current,
-                    new=number,
-                )
+                self._point_alias(conn, who, "set_alias", model_pk, name, alias, current, number)
             return self._get_version(conn, name, number)
 
     def delete_registered_model_alias(
@@ -1303,23 +1288,29 @@ class RegistryMixin:
                 raise InvalidInput(
                     f"alias {alias!r} of model {name!r} has no earlier version to roll back to"
                 )
-            conn.execute(
-                "INSERT OR REPLACE INTO registered_model_aliases (model, alias, version) "
-                "VALUES (?, ?, ?)",
-                (model_pk, alias, target),
-            )
-            self._touch_model(conn, model_pk, now_ms())
-            self._audit(
-                conn,
-                who,
-                "rollback_alias",
-                name,
-                version=target,
-                alias=alias,
-                old=current,
-                new=target,
-            )
+            self._point_alias(conn, who, "rollback_alias", model_pk, name, alias, current, target)
             return self._get_version(conn, name, target)
+
+    def _point_alias(
+        self,
+        conn: sqlite3.Connection,
+        who: tuple[str, int],
+        action: str,
+        model_pk: int,
+        name: str,
+        alias: str,
+        old: int | None,
+        new: int,
+    ) -> None:
+        """Point ``alias`` at version ``new`` and append the audit row, in ``conn``'s
+        transaction."""
+        conn.execute(
+            "INSERT OR REPLACE INTO registered_model_aliases (model, alias, version) "
+            "VALUES (?, ?, ?)",
+            (model_pk, alias, new),
+        )
+        self._touch_model(conn, model_pk, now_ms())
+        self._audit(conn, who, action, name, version=new, alias=alias, old=old, new=new)
 
     # ---------------------------------------------------------------------------- audit
 
