@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from jupyter_server.auth.identity import IdentityProvider, User
 
 from jupyter_track import provenance
 from jupyter_track.store import SQLiteStore
@@ -37,3 +39,28 @@ def track_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def store(track_db: Path) -> SQLiteStore:
     """A store on the test's own SQLite file."""
     return SQLiteStore(track_db)
+
+
+class FixedUserProvider(IdentityProvider):
+    """Token-authenticated requests are user "ana" (the default invents a random name), so
+    tests can check that changes are attributed to the authenticated user."""
+
+    def generate_anonymous_user(self, handler: Any) -> User:
+        return User("ana", "Ana")
+
+
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    """pytest-jupyter's server, with the extension enabled and a known user."""
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_track": True},
+            "identity_provider_class": FixedUserProvider,
+        }
+    }
+
+
+@pytest.fixture
+def jp_server_auth_token(jp_auth_header: dict[str, str]) -> str:
+    """The token pytest-jupyter's server accepts (for logging in with a cookie)."""
+    return jp_auth_header["Authorization"].split(" ", 1)[1]

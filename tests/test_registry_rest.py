@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from jupyter_server.auth.identity import IdentityProvider, User
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
@@ -15,28 +14,6 @@ from jupyter_track.server.registry_routes import REGISTRY_ROUTES
 from jupyter_track.store import SQLiteStore
 
 API = ("jupyter-track", "api")
-
-
-class FixedUserProvider(IdentityProvider):
-    """Token-authenticated requests are user "ana"."""
-
-    def generate_anonymous_user(self, handler: Any) -> User:
-        return User("ana", "Ana")
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_track": True},
-            "identity_provider_class": FixedUserProvider,
-        }
-    }
-
-
-@pytest.fixture
-def jp_server_auth_token(jp_auth_header: dict[str, str]) -> str:
-    return jp_auth_header["Authorization"].split(" ", 1)[1]
 
 
 async def call(

@@ -13,34 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_server.auth.identity import IdentityProvider, User
 
 from jupyter_track.store import SQLiteStore
 from jupyter_track.store.schema import SCHEMA_VERSION
 
 API = ("jupyter-track", "api")
-
-
-class FixedUserProvider(IdentityProvider):
-    """Token-authenticated requests are user "ana" (the default invents a random user)."""
-
-    def generate_anonymous_user(self, handler: Any) -> User:
-        return User("ana", "Ana")
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_track": True},
-            "identity_provider_class": FixedUserProvider,
-        }
-    }
-
-
-@pytest.fixture
-def jp_server_auth_token(jp_auth_header: dict[str, str]) -> str:
-    return jp_auth_header["Authorization"].split(" ", 1)[1]
 
 
 async def call(jp_fetch: Any, *path: str, expect: int = 200, **kwargs: Any) -> Any:

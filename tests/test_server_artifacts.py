@@ -16,11 +16,6 @@ SECRET = b"top secret: outside the artifact root"
 
 
 @pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_track": True}}}
-
-
-@pytest.fixture
 def run_with_files(store: SQLiteStore, tmp_path: Path) -> str:
     run_id = store.create_run("0", run_name="files").run_id
     store.write_artifact_bytes(run_id, "plots/curve.png", b"\x89PNG\r\n\x1a\nfake")

@@ -17,11 +17,6 @@ from jupyter_track.store import SQLiteStore
 API = ("jupyter-track", "api")
 
 
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_track": True}}}
-
-
 def resolve(spec: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
     """Inline values, also when Altair moved them to the spec's ``datasets``."""
     return spec["datasets"][data["name"]] if "name" in data else data["values"]

@@ -17,11 +17,6 @@ from jupyter_track.store.downsample import downsample_points, merge_buckets
 API = ("jupyter-track", "api")
 
 
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_track": True}}}
-
-
 # ----------------------------------------------------------------------- pure downsampling
 
 
