@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -152,8 +153,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+_EXPORT_FILE = re.compile(r"^[\w./\\~-]+\.(csv|json|parquet)$", re.IGNORECASE)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from .tracking.frames import runs_to_frame
+
+    if args.output is None and _EXPORT_FILE.match(args.filter or ""):
+        # `jupyter-track export runs.csv`: a file name, not a filter
+        args.output, args.filter = args.filter, ""
 
     frame = runs_to_frame(_search(args))
     fmt = args.format

@@ -118,14 +118,25 @@ def test_stats_counts_rows_per_table(track_db: Path, runs: list[str]) -> None:
     assert "rows" in cli("stats", db=track_db).stdout
 
 
-def test_gc_keeps_deleted_runs_that_hold_registered_models(track_db: Path,
-                                                          runs: list[str]) -> None:
+def test_gc_keeps_deleted_runs_that_hold_registered_models(track_db: Path, runs: list[str]) -> None:
     from sklearn.linear_model import LinearRegression
 
     with jt.start_run() as run:
-        jt.log_model(LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0]), "model",
-                     registered_model_name="keeper")
+        jt.log_model(
+            LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0]),
+            "model",
+            registered_model_name="keeper",
+        )
     jt.delete_run(run.info.run_id)
     out = cli("gc", db=track_db)
     assert out.returncode == 0 and "keeping 1 deleted run" in out.stderr
     assert jt.load_model("models:/keeper/1").predict([[2.0]])[0] == pytest.approx(2.0)
+
+
+def test_export_to_a_file_named_like_the_format(
+    track_db: Path, runs: list[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "all.json"
+    out = cli("export", str(target), db=track_db)
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(target.read_text())) == 3
