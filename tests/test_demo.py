@@ -37,7 +37,7 @@ def test_demo_notebook_records_its_runs(track_db: Path) -> None:
     names = {r.info.run_name for r in runs}
     assert {"logistic-regression", "random-forest", "gradient-boosting"} <= names
     assert all(r.info.status == "FINISHED" for r in runs)
-    tracked = [r for r in runs if r.info.run_name == "random-forest"][0]
+    tracked = next(r for r in runs if r.info.run_name == "random-forest")
     assert 0.8 < tracked.data.metrics["accuracy"] <= 1.0
     assert tracked.info.cell_id and tracked.info.notebook
     assert any(s.count > 1 for r in runs for s in r.summaries.values())  # learning curves
