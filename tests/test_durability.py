@@ -150,3 +150,26 @@ def test_read_only_store_gives_one_clear_error(tmp_path: Path) -> None:
         store.create_run("0")
     with pytest.raises(StoreUnavailable):
         store.write_metric_rows([(1, "m", 0, 0, 1.0)])
+
+
+def test_runs_left_open_end_when_the_interpreter_exits(track_db: Path, tmp_path: Path) -> None:
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import jupyter_track as jt\n"
+        "run = jt.start_run(run_name='forgotten')\n"
+        "for i in range(100):\n"
+        "    jt.log_metric('loss', 1 / (i + 1), step=i)\n"
+        "print(run.info.run_id)\n"
+    )
+    env = {**os.environ, "JUPYTER_TRACK_DB": str(track_db)}
+    out = subprocess.run(
+        [sys.executable, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    run = SQLiteStore(track_db).get_run(out.stdout.strip())
+    assert run.info.status == "FINISHED" and run.info.end_time is not None
+    assert run.summaries["loss"].count == 100

@@ -10,6 +10,7 @@ Differences that make notebooks nicer:
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import logging
@@ -72,6 +73,17 @@ def _reset_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+@atexit.register
+def _end_runs_at_exit() -> None:
+    """Runs still open when the interpreter exits end FINISHED, as in MLflow (this handler runs
+    before the writer's own exit flush, which was registered earlier)."""
+    for active in reversed(list(_state.stack)):
+        try:
+            _end_run_by_id(active.info.run_id, RunStatus.FINISHED)
+        except Exception as exc:  # never raise at exit; say what was not recorded
+            log.warning("jupyter-track: could not end run %s at exit: %s", active.info.run_id, exc)
 
 
 # ------------------------------------------------------------------------------ the store
