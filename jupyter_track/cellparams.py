@@ -73,13 +73,16 @@ def _assign(target: ast.AST, value: ast.AST, out: dict[str, Any]) -> None:
             _assign(t, v, out)
 
 
-def literal_assignments(source: str) -> dict[str, Any]:
+def literal_assignments(source: str | ast.Module) -> dict[str, Any]:
     """Top-level ``name = <literal>`` assignments of ``source`` (valid Python after IPython's
-    transforms); returns {} when the code does not parse."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return {}
+    transforms, or its parse tree); returns {} when the code does not parse."""
+    if isinstance(source, ast.Module):
+        tree = source
+    else:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return {}
     found: dict[str, Any] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign):

@@ -227,7 +227,17 @@ class TrackMagics(Magics):
         fluent._state.magic_run_ids.add(run_id)
         context.last_tracked_cell_id = current.cell_id
         notes: list[str] = []
-        params = cellparams.literal_assignments(shell.transform_cell(cell))
+        # transformed and parsed once: the params, the data references and the execution
+        # all read this tree (a syntax error is raised inside the run, which then fails)
+        transformed = shell.transform_cell(cell)
+        filename = shell.compile.cache(transformed, shell.execution_count, raw_code=cell)
+        syntax_error: SyntaxError | None = None
+        tree: ast.Module | None = None
+        try:
+            tree = shell.compile.ast_parse(transformed, filename=filename)
+        except SyntaxError as exc:
+            syntax_error = exc
+        params = cellparams.literal_assignments(tree) if tree is not None else {}
         for name in args.metrics:  # a name given with -m is a metric, not a hyperparameter
             params.pop(name, None)
         if params:
@@ -237,12 +247,16 @@ class TrackMagics(Magics):
                 )
             except (InvalidInput, TrackError) as exc:
                 notes.append(str(exc))
-        self._log_referenced_files(cell, run_id, notes)
+        if tree is not None:
+            self._log_referenced_files(tree, run_id, notes)
         live = self._start_live(args.live, run_id) if args.live is not None else None
         status = RunStatus.FINISHED
         error_text = None
         try:
-            result = self._execute(cell)
+            if syntax_error is not None:
+                raise syntax_error
+            assert tree is not None
+            result = self._execute(tree, filename)
         except KeyboardInterrupt:
             status = RunStatus.KILLED
             raise
@@ -261,13 +275,10 @@ class TrackMagics(Magics):
 
     # --------------------------------------------------------------------------- helpers
 
-    def _execute(self, cell: str) -> Any:
+    def _execute(self, tree: ast.Module, filename: str) -> Any:
         """Run the cell body in the user namespace; return the last expression's value."""
         __tracebackhide__ = True
         shell = self.shell
-        transformed = shell.transform_cell(cell)
-        filename = shell.compile.cache(transformed, shell.execution_count, raw_code=cell)
-        tree = shell.compile.ast_parse(transformed, filename=filename)
         tree = shell.transform_ast(tree)
         body, last = _split_last_expression(tree)
         exec(shell.compile(body, filename, "exec"), shell.user_global_ns, shell.user_ns)
@@ -275,11 +286,11 @@ class TrackMagics(Magics):
             return eval(shell.compile(last, filename, "eval"), shell.user_global_ns, shell.user_ns)
         return None
 
-    def _log_referenced_files(self, cell: str, run_id: str, notes: list[str]) -> None:
+    def _log_referenced_files(self, tree: ast.Module, run_id: str, notes: list[str]) -> None:
         """Data references: files the cell names in string literals are fingerprinted."""
         from . import provenance
 
-        for path in provenance.referenced_files(self.shell.transform_cell(cell)):
+        for path in provenance.referenced_files(tree):
             try:
                 fluent.log_input(path, context="cell", run_id=run_id)
             except (OSError, ValueError, TrackError) as exc:

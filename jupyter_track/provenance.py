@@ -7,6 +7,7 @@ run then costs microseconds.
 
 from __future__ import annotations
 
+import ast
 import getpass
 import hashlib
 import os
@@ -393,14 +394,16 @@ def fingerprint(data: object, name: str | None = None) -> DatasetFingerprint:
     )
 
 
-def referenced_files(source: str, limit: int = 20) -> list[str]:
-    """String literals in ``source`` that name existing files (``pd.read_csv("data.csv")``)."""
-    import ast
-
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
+def referenced_files(source: str | ast.Module, limit: int = 20) -> list[str]:
+    """String literals in ``source`` (code or its parse tree) that name existing files
+    (``pd.read_csv("data.csv")``)."""
+    if isinstance(source, ast.Module):
+        tree = source
+    else:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return []
     found: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):

@@ -205,3 +205,11 @@ def test_importing_inside_ipython_registers_the_magic() -> None:
 )
 def test_literal_params(code: str, expected: dict[str, Any]) -> None:
     assert cellparams.literal_assignments(code) == expected
+
+
+def test_a_syntax_error_fails_the_run_and_reaches_the_user(shell) -> None:
+    result = run(shell, "%%track -n typo\nlr = 0.1\nfor x in\n")
+    assert isinstance(result.error_in_exec, SyntaxError)
+    run_ = jt.search_runs(output_format="list")[0]
+    assert run_.info.run_name == "typo" and run_.info.status == "FAILED"
+    assert "SyntaxError" in run_.info.error
