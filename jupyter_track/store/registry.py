@@ -29,6 +29,7 @@ from .db import Database
 from .errors import Conflict, InvalidInput, NotFound
 from .experiments import now_ms
 from .runs import decode_page_token, encode_page_token
+from .search import like_to_glob, unquote
 from .validation import MAX_TAG_VALUE_LENGTH, check_key, text_value
 
 MAX_MODEL_NAME_LENGTH = 256
@@ -278,12 +279,6 @@ _VERSION_FIELDS = {
 }
 
 
-def _unquote(text: str) -> str:
-    quote = text[0]
-    body = text[1:-1].replace(quote * 2, quote)
-    return re.sub(r"\\(.)", r"\1", body)
-
-
 def parse_registry_filter(text: str | None, fields: Mapping[str, str]) -> list[_Clause]:
     """``name LIKE 'fraud%' AND tags.team = 'risk' AND version > 2`` -> clauses (AND only)."""
     if not text or not text.strip():
@@ -319,7 +314,7 @@ def parse_registry_filter(text: str | None, fields: Mapping[str, str]) -> list[_
             fname, key = "tag", word.split(".", 1)[1]
             if key.startswith("`") or not key:
                 if i < len(tokens) and tokens[i][0] in ("backtick", "string") and not key:
-                    key = _unquote(tokens[i][1])
+                    key = unquote(tokens[i][1])
                     i += 1
                 else:
                     key = key.strip("`")
@@ -352,7 +347,7 @@ def parse_registry_filter(text: str | None, fields: Mapping[str, str]) -> list[_
                 raise fail("a quoted string or a number")
             tok_kind, tok = tokens[i][0], tokens[i][1]
             i += 1
-            value: Any = _unquote(tok) if tok_kind == "string" else int(tok)
+            value: Any = unquote(tok) if tok_kind == "string" else int(tok)
             if kind == "number":
                 try:
                     return int(value)
@@ -398,26 +393,12 @@ def _clause_sql(clause: _Clause, column: str) -> tuple[str, list[Any]]:
         # case-sensitively by checking LIKE and an exact-case match of the fixed parts.
         return f"{neg}({column} LIKE ? AND {column} GLOB ?)", [
             clause.value,
-            _like_to_glob(clause.value),
+            like_to_glob(clause.value),
         ]
     if op in ("ILIKE", "NOT ILIKE"):
         neg = "NOT " if op.startswith("NOT") else ""
         return f"{neg}({column} LIKE ?)", [clause.value]
     return f"{column} {op} ?", [clause.value]
-
-
-def _like_to_glob(pattern: str) -> str:
-    out = []
-    for ch in pattern:
-        if ch == "%":
-            out.append("*")
-        elif ch == "_":
-            out.append("?")
-        elif ch in "*?[":
-            out.append(f"[{ch}]")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 # ---------------------------------------------------------------------------------- store

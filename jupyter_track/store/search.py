@@ -170,9 +170,10 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def _unquote(token: Token) -> str:
-    body = token.text[1:-1]
-    quote = token.text[0]
+def unquote(text: str) -> str:
+    """The text of a quoted token: quotes removed, doubled quotes and backslash escapes undone."""
+    quote = text[0]
+    body = text[1:-1]
     body = body.replace(quote * 2, quote)
     return re.sub(r"\\(.)", r"\1", body)
 
@@ -242,7 +243,7 @@ class _Parser:
         if tok.kind == "backtick" or (tok.kind == "string" and tok.text[0] == '"'):
             # a bare quoted key names an attribute, e.g. `run_name`
             self.advance()
-            return self._attribute(_unquote(tok), tok)
+            return self._attribute(unquote(tok.text), tok)
         if tok.kind != "word" or tok.upper in (
             "AND",
             "OR",
@@ -268,7 +269,7 @@ class _Parser:
             key_tok = self.tok
             if key_tok.kind == "backtick" or key_tok.kind == "string":
                 self.advance()
-                key = _unquote(key_tok)
+                key = unquote(key_tok.text)
             else:
                 raise self.fail(f"a key after '{head}.'")
         if not key:
@@ -292,7 +293,7 @@ class _Parser:
         tok = self.tok
         if tok.kind == "string":
             self.advance()
-            return _unquote(tok)
+            return unquote(tok.text)
         if tok.kind == "number":
             self.advance()
             number = float(tok.text)
@@ -350,7 +351,7 @@ class _Parser:
         if tok.kind != "string":
             raise self.fail(f"a quoted pattern for {field}")
         self.advance()
-        return _unquote(tok)
+        return unquote(tok.text)
 
     def parse_list(self, field: Field) -> tuple[Any, ...]:
         if not (self.tok.kind == "punct" and self.tok.text == "("):
