@@ -19,6 +19,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from jt_notebook import run_all_cells, write_notebook
 from playwright.sync_api import Page, Request, expect
 
 from jupyter_track.store import FilterSyntaxError
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.browser
 
 HERE = Path(__file__).parent
 SNAPSHOTS = HERE / "snapshots"
-KERNEL_IDLE = "Python 3 (ipykernel) | Idle"
 TAB = '.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="jupyter-track-sidebar"]'
 PANEL = "#jupyter-track-sidebar"
 LONG = 60_000
@@ -67,27 +67,6 @@ def set_sidebar_width(page: Page, width: int) -> None:
     page.mouse.down()
     page.mouse.move(panel_box["x"] + width, y, steps=4)
     page.mouse.up()
-
-
-def write_notebook(root: Path, name: str, sources: list[str]) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
-    nb.metadata["kernelspec"] = {
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-        "name": "python3",
-    }
-    path = root / name
-    nbformat.write(nb, path)
-    return path
-
-
-def run_all_cells(page: Page) -> None:
-    """Run every cell once the kernel is idle (toolchain.md §6)."""
-    expect(page.get_by_text(KERNEL_IDLE)).to_be_visible(timeout=LONG)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
-    expect(page.locator(".jp-InputPrompt").first).to_contain_text("[1]", timeout=LONG)
 
 
 def choose_experiment(panel: Any, name: str) -> None:
@@ -141,7 +120,7 @@ def test_track_cells_appear_then_filter_compare_and_go_to_cell(
     # The notebook runs while the panel is open: the runs arrive by polling, no refresh.
     goto_lab(page, lab_server.lab_url("ui_flow.ipynb", reset=""))
     panel = open_track(page)
-    run_all_cells(page)
+    run_all_cells(page, LONG)
     choose_experiment(panel, "ui-flow")
     for name in ("alpha", "beta", "gamma"):
         expect(row(panel, name)).to_have_count(1, timeout=LONG)

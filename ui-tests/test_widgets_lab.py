@@ -12,49 +12,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
+from jt_notebook import KERNEL_IDLE, run_all_cells, write_notebook
 from playwright.sync_api import Page, Request, expect
 
 pytestmark = pytest.mark.browser
 
-KERNEL_IDLE = "Python 3 (ipykernel) | Idle"
 LONG = 90_000
-
-
-def write_notebook(root: Path, name: str, sources: list[str]) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
-    nb.metadata["kernelspec"] = {
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-        "name": "python3",
-    }
-    path = root / name
-    nbformat.write(nb, path)
-    return path
 
 
 def open_notebook(page: Page, lab_server: Any, name: str) -> None:
     page.goto(lab_server.lab_url(name, reset=""))  # no panels left open by an earlier test
     page.locator(".jp-NotebookPanel").first.wait_for(timeout=LONG)
     expect(page.get_by_text(KERNEL_IDLE)).to_be_visible(timeout=LONG)
-
-
-def run_all_cells(page: Page) -> None:
-    """Run every cell once the kernel is idle (toolchain.md §6). An early click is sometimes
-    lost: when no cell is queued a few seconds later, click again."""
-    expect(page.get_by_text(KERNEL_IDLE)).to_be_visible(timeout=LONG)
-    first = page.locator(".jp-NotebookPanel:visible .jp-InputPrompt").first
-    for _ in range(3):
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
-        try:
-            expect(first).not_to_have_text(re.compile(r"^\[ \]"), timeout=10_000)
-            break
-        except AssertionError:
-            continue
-    expect(first).to_contain_text("[1]", timeout=LONG)
 
 
 def cell(page: Page, index: int) -> Any:
@@ -127,7 +97,7 @@ def test_each_widget_renders_and_a_clicked_row_reaches_python(
     outside = external_requests(page)
     write_notebook(lab_server.root_dir, "widgets.ipynb", WIDGET_CELLS)
     open_notebook(page, lab_server, "widgets.ipynb")
-    run_all_cells(page)
+    run_all_cells(page, LONG)
     expect(cell(page, 6).locator(".jp-InputPrompt")).to_contain_text("[7]", timeout=LONG)
 
     # the run table: three rows, sortable, filterable
@@ -230,7 +200,7 @@ def test_live_chart_grows_while_the_cell_runs(
     page = lab_page
     write_notebook(lab_server.root_dir, "live.ipynb", LIVE_CELLS)
     open_notebook(page, lab_server, "live.ipynb")
-    run_all_cells(page)
+    run_all_cells(page, LONG)
     running = cell(page, 1)
     live = running.locator(".jp-Track-live")
     expect(live.locator("canvas")).to_be_visible(timeout=LONG)
