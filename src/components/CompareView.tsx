@@ -243,6 +243,33 @@ function Importance(props: {
   );
 }
 
+/** A labelled drop-down of chart options (``options`` are [value, text] pairs). */
+function LabeledSelect(props: {
+  label: string;
+  ariaLabel?: string;
+  value: string;
+  options: ReadonlyArray<readonly [string, string]>;
+  onChange: (value: string) => void;
+}): JSX.Element {
+  return (
+    <label>
+      {props.label}{' '}
+      <select
+        className="jp-mod-styled"
+        aria-label={props.ariaLabel ?? props.label}
+        value={props.value}
+        onChange={event => props.onChange(event.target.value)}
+      >
+        {props.options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function CompareView(props: ICompareViewProps): JSX.Element {
   const { comparison } = props;
   const canCompare = props.selectedCount >= 2 && props.selectedCount <= 50;
@@ -301,21 +328,12 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   const metricKeys = value.metrics.map(m => m.key);
   const paramKeys = value.params.map(p => p.key);
   const metricSelect = (
-    <label>
-      Metric{' '}
-      <select
-        className="jp-mod-styled"
-        aria-label="Metric"
-        value={props.metric}
-        onChange={event => props.onMetric(event.target.value)}
-      >
-        {metricKeys.map(k => (
-          <option key={k} value={k}>
-            {k}
-          </option>
-        ))}
-      </select>
-    </label>
+    <LabeledSelect
+      label="Metric"
+      value={props.metric}
+      options={metricKeys.map(k => [k, k])}
+      onChange={props.onMetric}
+    />
   );
   return (
     <div className="jp-Track-compare">
@@ -334,21 +352,13 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
         empty="These runs have no metrics."
       >
         {metricSelect}
-        <label>
-          x{' '}
-          <select
-            className="jp-mod-styled"
-            aria-label="x axis"
-            value={props.x}
-            onChange={event => props.onX(event.target.value as CurveX)}
-          >
-            {X_LABELS.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <LabeledSelect
+          label="x"
+          ariaLabel="x axis"
+          value={props.x}
+          options={X_LABELS}
+          onChange={value => props.onX(value as CurveX)}
+        />
         <label className="jp-Track-toggle">
           <input
             type="checkbox"
@@ -373,21 +383,12 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
         isLight={props.isLight}
         empty="Needs a param and a metric."
       >
-        <label>
-          Param{' '}
-          <select
-            className="jp-mod-styled"
-            aria-label="Param"
-            value={props.param}
-            onChange={event => props.onParam(event.target.value)}
-          >
-            {paramKeys.map(k => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
-          </select>
-        </label>
+        <LabeledSelect
+          label="Param"
+          value={props.param}
+          options={paramKeys.map(k => [k, k])}
+          onChange={props.onParam}
+        />
       </ChartBox>
       <section className="jp-Track-compare-chart" data-chart="importance">
         <h3>Which params matter for {props.metric || 'the metric'}</h3>
