@@ -154,9 +154,9 @@ class RunsMixin:
         run_id = uuid.uuid4().hex
         name = run_name or random_run_name()
         start = start_time if start_time is not None else now_ms()
-        tag_rows = self._tag_rows(tags or {})
+        tag_rows = [self._tag_row(k, v) for k, v in (tags or {}).items()]
         if parent_run_id:
-            tag_rows.append(("mlflow.parentRunId", parent_run_id, None))
+            tag_rows.append(("mlflow.parentRunId", parent_run_id))
         with self.db.write() as conn:
             exists = conn.execute(
                 "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?",
@@ -192,10 +192,7 @@ class RunsMixin:
             )
             pk = int(cur.lastrowid or 0)
             if tag_rows:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO tags (run, key, value, num) VALUES (?, ?, ?, ?)",
-                    [(pk, k, v, grammar.param_number(v)) for k, v, _ in tag_rows],
-                )
+                self._insert_tags(conn, pk, tag_rows)
         self._run_pks[run_id] = pk
         return RunInfo(
             run_id=run_id,
@@ -346,27 +343,29 @@ class RunsMixin:
             raise kind("; ".join(str(p) for p in problems))
 
     @staticmethod
-    def _tag_rows(tags: Mapping[str, Any]) -> list[tuple[str, str, None]]:
-        return [
-            (check_key(k, "tag"), text_value(k, v, "tag", MAX_TAG_VALUE_LENGTH), None)
-            for k, v in tags.items()
-        ]
+    def _tag_row(key: Any, value: Any) -> tuple[str, str]:
+        """(key, value as text), checked; raises ``InvalidInput`` naming the key."""
+        return check_key(key, "tag"), text_value(key, value, "tag", MAX_TAG_VALUE_LENGTH)
+
+    @staticmethod
+    def _insert_tags(conn: sqlite3.Connection, pk: int, rows: list[tuple[str, str]]) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO tags (run, key, value, num) VALUES (?, ?, ?, ?)",
+            [(pk, k, v, grammar.param_number(v)) for k, v in rows],
+        )
 
     def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
         """Set (or overwrite) tags; invalid entries raise after the valid ones are stored."""
         rows, errors = [], []
         for key, value in tags.items():
             try:
-                rows.append(self._tag_rows({key: value})[0])
+                rows.append(self._tag_row(key, value))
             except InvalidInput as exc:
                 errors.append(exc)
         pk = self.run_pk(run_id)
         if rows:
             with self.db.write() as conn:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO tags (run, key, value, num) VALUES (?, ?, ?, ?)",
-                    [(pk, k, v, grammar.param_number(v)) for k, v, _ in rows],
-                )
+                self._insert_tags(conn, pk, rows)
                 if "mlflow.runName" in tags:
                     conn.execute(
                         "UPDATE runs SET run_name = ? WHERE id = ?",
