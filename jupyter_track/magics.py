@@ -26,6 +26,7 @@ from traitlets import Bool
 
 from . import cellparams
 from .store import InvalidInput, RunStatus, TrackError
+from .store.validation import metric_value
 from .tracking import context, fluent
 
 SESSION_ID = uuid.uuid4().hex[:12]
@@ -119,14 +120,11 @@ def _split_last_expression(tree: ast.Module) -> tuple[ast.Module, ast.Expression
     return tree, None
 
 
-def _metric_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (str, bytes)):
-        return None
+def _metric_number(name: str, value: Any) -> float | None:
+    """The metric value of a ``-m`` variable, or None when it is not a number."""
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        return metric_value(name, value)
+    except InvalidInput:
         return None
 
 
@@ -326,7 +324,7 @@ class TrackMagics(Magics):
                 if name not in user_ns:
                     notes.append(f"-m {name}: not defined after the cell")
                     continue
-                number = _metric_number(user_ns[name])
+                number = _metric_number(name, user_ns[name])
                 if number is None:
                     notes.append(f"-m {name}: {type(user_ns[name]).__name__} is not a number")
                 else:
