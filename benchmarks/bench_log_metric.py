@@ -19,7 +19,7 @@ from _common import Context, Row, median, parser, run_benchmarks
 
 def _ours(ctx: Context, calls: int, blocks: int) -> list[float]:
     import jupyter_track as jt
-    from jupyter_track.tracking import fluent
+    from jupyter_track.tracking import session
 
     jt.set_tracking_uri(ctx.scratch("ours-log-metric") / "track.db")
     run = jt.start_run()
@@ -37,8 +37,7 @@ def _ours(ctx: Context, calls: int, blocks: int) -> list[float]:
     jt.end_run()
     stored = len(jt.get_metric_history(run.info.run_id, "loss"))
     assert stored == step + 1, (stored, step + 1)
-    if fluent._state.writer is not None:
-        fluent._state.writer.close()
+    session.current().close()
     return per_call
 
 

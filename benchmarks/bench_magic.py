@@ -67,7 +67,7 @@ def bench(ctx: Context) -> list[Row]:
         return [row]
     import jupyter_track as jt
     from jupyter_track.store import open_store
-    from jupyter_track.tracking import fluent
+    from jupyter_track.tracking import fluent, session
 
     path = ctx.scratch("ours-magic") / "track.db"
     jt.set_tracking_uri(path)
@@ -151,8 +151,7 @@ def bench(ctx: Context) -> list[Row]:
     )
     if ctx.mlflow is None:
         track_row.notes.append(f"MLflow skipped: {ctx.skip_reason}")
-    if fluent._state.writer is not None:
-        fluent._state.writer.close()
+    session.current().close()
     return [track_row, quiet_row, log_row]
 
 

@@ -21,7 +21,7 @@ from _common import Context, Row, median, parser, run_benchmarks
 def _ours(ctx: Context, n: int) -> float:
     import jupyter_track as jt
     from jupyter_track.store import ViewType, open_store
-    from jupyter_track.tracking import fluent
+    from jupyter_track.tracking import session
 
     path = ctx.scratch("ours-runs") / "track.db"
     jt.set_tracking_uri(path)
@@ -38,8 +38,7 @@ def _ours(ctx: Context, n: int) -> float:
         [experiment_id], "metrics.m4 >= 0", run_view_type=ViewType.ALL, max_results=n + 10
     )
     assert len(page.runs) == n, len(page.runs)
-    if fluent._state.writer is not None:
-        fluent._state.writer.close()
+    session.current().close()
     return seconds
 
 

@@ -24,7 +24,7 @@ from _common import Context, Row, median, parser, run_benchmarks
 def _ours(ctx: Context, points: int) -> float:
     import jupyter_track as jt
     from jupyter_track.store import open_store
-    from jupyter_track.tracking import fluent
+    from jupyter_track.tracking import session
 
     path = ctx.scratch("ours-throughput") / "track.db"
     jt.set_tracking_uri(path)
@@ -40,8 +40,7 @@ def _ours(ctx: Context, points: int) -> float:
     jt.end_run()
     summary = open_store(path).get_run(run.info.run_id).summaries["loss"]
     assert summary.count == points and summary.step == points - 1, summary
-    if fluent._state.writer is not None:
-        fluent._state.writer.close()
+    session.current().close()
     return points / seconds
 
 

@@ -82,10 +82,10 @@ def bench_compare(db: Path, ids: list[str], rounds: int) -> dict[str, Any]:
         sizes.append(len(json.dumps(view.get_state(), default=str)))
     assert view is not None
     first, warm = times[0], times[1:]
-    from jupyter_track.tracking import fluent
+    from jupyter_track.tracking import session
 
     start = time.perf_counter()
-    store = fluent._store()
+    store = session.current().store
     total = sum(len(store.get_metric_history(i, "loss")) for i in ids)
     raw = time.perf_counter() - start
     drawn = sum(len(s["value"]) for s in view._history)

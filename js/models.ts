@@ -1,5 +1,5 @@
 /**
- * jt.models(): registered models, their versions and aliases.
+ * jt.registry(): registered models, their versions and aliases.
  *
  * Read-only unless the kernel made it editable; then alias changes are sent to the kernel as
  * messages (`set_alias`, `delete_alias`, with the version the alias pointed to as seen here, so

@@ -35,8 +35,11 @@ _MODEL_NAMES = (
     "update_registered_model"
 ).split()
 
-# Notebook widgets (jupyter_track.widgets; jt.models is below) and the chart specs.
-_WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison"}
+# Notebook widgets (jupyter_track.widgets) and the chart specs.
+_WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison", "registry": "registry"}
+
+# Subpackages reachable as attributes (``jt.models.infer_signature``), imported on first use.
+_SUBMODULES = ("charts", "models")
 
 __all__ = [
     *_FLUENT_NAMES,
@@ -66,10 +69,10 @@ def __getattr__(name: str) -> Any:
 
         module = importlib.import_module(f".widgets.{_WIDGET_NAMES[name]}", __name__)
         return getattr(module, name)
-    if name == "charts":  # not `from . import charts`: that asks this __getattr__ again
+    if name in _SUBMODULES:  # not `from . import x`: that asks this __getattr__ again
         import importlib
 
-        return importlib.import_module(".charts", __name__)
+        return importlib.import_module(f".{name}", __name__)
     if name == "TrackClient":
         from .tracking.client import TrackClient
 
@@ -121,24 +124,3 @@ def _register_magics_if_in_ipython() -> None:
 
 
 _register_magics_if_in_ipython()
-
-
-def _make_models_callable() -> None:
-    # ``jt.models(name=None, editable=False)`` shows the registry widget, and ``jt.models`` is
-    # also the models package (``jt.models.log_model``...): give the package a __call__. Its
-    # __init__ is tiny (everything in it loads lazily), so this costs nothing at import.
-    import types
-
-    from . import models as package
-
-    class _ModelsPackage(types.ModuleType):
-        def __call__(self, name: str | None = None, *, editable: bool = False) -> Any:
-            """Registered models, their versions and aliases (a notebook widget)."""
-            from .widgets.registry import models
-
-            return models(name, editable=editable)
-
-    package.__class__ = _ModelsPackage
-
-
-_make_models_callable()

@@ -27,7 +27,7 @@ from traitlets import Bool
 from . import cellparams
 from .store import InvalidInput, RunStatus, TrackError
 from .store.validation import metric_value
-from .tracking import context, fluent
+from .tracking import context, fluent, session
 
 SESSION_ID = uuid.uuid4().hex[:12]
 CELL_LOG_ENV = "JUPYTER_TRACK_CELL_LOG"
@@ -67,14 +67,14 @@ class CellLog:
         self._started = False
         duration_ms = (time.perf_counter() - self._start) * 1000
         cell = context.current
-        writer = fluent._state.writer
+        writer = session.current().started_writer
         run_ids = cell.run_ids or []
         count = result.execution_count
         if count is not None and cell.execution_count is not None and not self._offset_known:
             self._count_offset = count - cell.execution_count
             self._offset_known = True
             if run_ids and self._count_offset:  # only a first cell that was also tracked
-                store = fluent._store()
+                store = session.current().store
                 for run_id in run_ids:
                     store.update_run(run_id, execution_count=count)
         if self.enabled:
@@ -93,7 +93,7 @@ class CellLog:
                 type(error).__name__ if error is not None else None,
                 run_ids[0] if run_ids else None,
             )
-            writer = writer or fluent._writer()
+            writer = writer or session.current().writer
             writer.append_cell(row)
         if writer is not None:
             writer._wake.set()  # cell end: flush in the background now
@@ -222,7 +222,7 @@ class TrackMagics(Magics):
             experiment_id=experiment_id, run_name=args.run_name, nested=args.nested, tags=tags
         )
         run_id = run.info.run_id
-        fluent._state.magic_run_ids.add(run_id)
+        session.current().begin_cell_run(run_id)
         context.last_tracked_cell_id = current.cell_id
         notes: list[str] = []
         # transformed and parsed once: the params, the data references and the execution
@@ -306,7 +306,7 @@ class TrackMagics(Magics):
         self, run_id: str, args: Any, status: str, error_text: str | None, notes: list[str]
     ) -> None:
         user_ns = self.shell.user_ns
-        store = fluent._store()
+        store = session.current().store
         if args.params:
             values = {}
             for name in args.params:
@@ -332,8 +332,8 @@ class TrackMagics(Magics):
             if metrics:
                 fluent.log_metrics(metrics, run_id=run_id)
         try:
-            if any(r.info.run_id == run_id for r in fluent._state.stack):
-                fluent._end_run_by_id(run_id, status, error=error_text)
+            if session.current().is_active(run_id):
+                session.current().end_run(run_id, status, error=error_text)
             else:  # the cell ended its run itself; keep the magic's verdict on failure
                 fluent.flush()
                 if status != RunStatus.FINISHED:
@@ -342,7 +342,7 @@ class TrackMagics(Magics):
             print(f"jupyter-track: {exc}", file=sys.stderr)
             return
         finally:
-            fluent._state.magic_run_ids.discard(run_id)
+            session.current().end_cell_run(run_id)
         if args.quiet or not self.show_summary:
             return
         self._show_summary(run_id, notes)
@@ -350,7 +350,7 @@ class TrackMagics(Magics):
     def _show_summary(self, run_id: str, notes: list[str]) -> None:
         from IPython.display import display
 
-        store = fluent._store()
+        store = session.current().store
         run = store.get_run(run_id)
         previous = store.previous_cell_run(run.info.cell_id, run_id) if run.info.cell_id else None
         try:

@@ -11,7 +11,7 @@ from jupyter_server.auth.identity import IdentityProvider, User
 
 from jupyter_track import provenance
 from jupyter_track.store import SQLiteStore
-from jupyter_track.tracking import context, fluent
+from jupyter_track.tracking import context, session
 
 
 @pytest.fixture(autouse=True)
@@ -26,12 +26,11 @@ def track_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("JUPYTER_TRACK_ARTIFACTS", raising=False)
     monkeypatch.delenv("JUPYTER_TRACK_EXPERIMENT_NAME", raising=False)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
-    fluent._reset_after_fork()
+    session.reset()
     context.reset()
     yield db
-    if fluent._state.writer is not None:
-        fluent._state.writer.close()
-    fluent._reset_after_fork()
+    session.current().close()
+    session.reset()
     provenance.clear_caches()
 
 

@@ -14,7 +14,7 @@ import pytest
 
 import jupyter_track as jt
 from jupyter_track.store import SQLiteStore, StoreUnavailable
-from jupyter_track.tracking import fluent
+from jupyter_track.tracking import session
 
 WRITER = textwrap.dedent("""
     import sys
@@ -111,9 +111,9 @@ def test_full_disk_gives_one_clear_error_and_the_kernel_keeps_working(
     run = jt.start_run(run_name="big")
     jt.log_metric("before", 1.0)
     jt.flush()
-    writer = fluent._writer()
+    writer = session.current().writer
     writer.close()  # no background flushes: the test decides on which thread writes happen
-    store = fluent._store()
+    store = session.current().store
     original = store.write_metric_rows
 
     def full_write(rows):

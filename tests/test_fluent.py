@@ -11,7 +11,7 @@ import pytest
 
 import jupyter_track as mlflow
 from jupyter_track.store import InvalidInput, NotFound, ParamConflict, RunStatus
-from jupyter_track.tracking import fluent
+from jupyter_track.tracking import session
 
 
 def test_mlflow_style_script_runs_unchanged(tmp_path: Path) -> None:
@@ -115,10 +115,10 @@ def test_param_conflict_names_key_and_both_values() -> None:
 
 def test_log_metric_does_no_io_on_the_callers_thread(track_db: Path) -> None:
     with mlflow.start_run() as run:
-        writer = fluent._writer()
+        writer = session.current().writer
         writer.interval = 3600  # the background thread will not flush by itself
         writes: list[str] = []
-        store = fluent._store()
+        store = session.current().store
         original = store.write_metric_rows
 
         def spy(rows):  # record which thread writes

@@ -259,11 +259,11 @@ def test_relief_gives_up_on_a_stuck_flush_and_does_not_wait_again() -> None:
 
 
 def test_log_metric_yields_to_an_overdue_flush(monkeypatch: pytest.MonkeyPatch) -> None:
-    from jupyter_track.tracking import fluent
+    from jupyter_track.tracking import session
 
     with jt.start_run():
         jt.log_metric("m", 1.0)
-        writer = fluent._state.writer
+        writer = session.current().started_writer
         assert writer is not None
         calls: list[str] = []
         monkeypatch.setattr(writer, "relief_deadline", 0.0)  # long overdue

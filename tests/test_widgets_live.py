@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import jupyter_track as jt
 from jupyter_track.store import NotFound
-from jupyter_track.tracking import fluent
+from jupyter_track.tracking import session
 from jupyter_track.widgets.downsample import StreamDecimator
 from jupyter_track.widgets.live import LiveChart, start_live
 
@@ -311,7 +311,8 @@ def test_the_training_thread_only_appends_to_a_buffer() -> None:
             jt.log_metric("loss", float(i % 7), step=i)
     chart.stop()
     assert chart.ticks > 1 and chart.error is None
-    assert fluent._state.writer is not None and fluent._state.writer.pending == 0
+    writer = session.current().started_writer
+    assert writer is not None and writer.pending == 0
 
 
 def test_a_sweep_of_short_runs_is_followed_in_full() -> None:

@@ -41,7 +41,7 @@ chart""",
     "table = jt.runs()\ntable",
     "jt.compare(ids, metric='loss')",
     "%%track -n tracked-cell\nx = 3\njt.log_metric('score', 0.9)",
-    "jt.models()",
+    "jt.registry()",
 ]
 
 

@@ -1,5 +1,5 @@
 """Widget state in Python: the run table, the comparison, the run summary, the registry view,
-the static fallbacks, and the public names (``jt.runs``, ``jt.compare``, ``jt.models``...).
+the static fallbacks, and the public names (``jt.runs``, ``jt.compare``, ``jt.registry``...).
 
 Real SQLite files, the real fluent API and registry; the browser's edits are made the way the
 front end makes them (setting synced traits, sending the widget's custom messages).
@@ -15,7 +15,7 @@ import pytest
 import jupyter_track as jt
 from jupyter_track import charts
 from jupyter_track.store import InvalidInput, NotFound
-from jupyter_track.tracking import fluent
+from jupyter_track.tracking import session
 from jupyter_track.widgets import _common
 from jupyter_track.widgets.comparison import CompareView
 from jupyter_track.widgets.registry import RegistryView
@@ -149,7 +149,7 @@ def test_compare_builds_the_diff_table() -> None:
 def test_compare_charts_are_the_shared_chart_specs() -> None:
     ids = make_runs(4, points=30)
     view = jt.compare(ids, metric="loss", param="lr")
-    store = fluent._store()
+    store = session.current().store
     runs = store.get_runs(ids)
     history = store.metric_histories(ids, ["loss"], max_points=1000)
     importance = charts.param_importance(runs, metric="loss")
@@ -235,7 +235,7 @@ def test_summary_marks_changes_against_the_previous_run(capsys: Any) -> None:
     assert "run after [FINISHED]" in capsys.readouterr().out
 
 
-# ----------------------------------------------------------------------------- jt.models
+# --------------------------------------------------------------------------- jt.registry
 
 
 class Constant:
@@ -252,7 +252,7 @@ def register(name: str = "fraud", versions: int = 2) -> None:
 def test_models_is_read_only_unless_editable() -> None:
     register()
     jt.set_registered_model_alias("fraud", "champion", 1)
-    view = jt.models()
+    view = jt.registry()
     assert isinstance(view, RegistryView)
     (model,) = view.models
     assert model["name"] == "fraud" and model["aliases"] == {"champion": 1}
@@ -267,7 +267,7 @@ def test_models_is_read_only_unless_editable() -> None:
 def test_editable_alias_changes_go_through_the_audited_registry() -> None:
     register()
     jt.set_registered_model_alias("fraud", "champion", 1)
-    view = jt.models("fraud", editable=True)
+    view = jt.registry("fraud", editable=True)
     # the browser's "Set" on version 2, having seen champion on version 1
     view._handle(
         {"type": "set_alias", "name": "fraud", "alias": "champion", "version": 2, "expected": 1}
@@ -291,8 +291,8 @@ def test_editable_alias_changes_go_through_the_audited_registry() -> None:
 
 def test_models_of_an_unknown_name_fail_at_once() -> None:
     with pytest.raises(NotFound):
-        jt.models("missing")
-    assert jt.models().models == []
+        jt.registry("missing")
+    assert jt.registry().models == []
 
 
 # --------------------------------------------------------------------- fallbacks and names
@@ -307,7 +307,7 @@ def test_every_widget_carries_text_and_escaped_html() -> None:
         jt.runs(),
         jt.compare([run.info.run_id]),
         RunSummaryWidget(jt.get_run(run.info.run_id)),
-        jt.models(),
+        jt.registry(),
     ]
     for widget in widgets:
         data, _ = widget._repr_mimebundle_()
@@ -331,7 +331,8 @@ def test_chart_widgets_share_one_vega_runtime() -> None:
 
 def test_public_names() -> None:
     assert jt.charts is charts
-    assert callable(jt.models) and jt.models.log_model is jt.log_model
+    assert callable(jt.registry) and not callable(jt.models)
+    assert jt.models.infer_signature is jt.infer_signature  # MLflow's models module
     from jupyter_track.widgets import live, start_live, summary
 
     assert live.start_live is start_live

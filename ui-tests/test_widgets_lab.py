@@ -86,7 +86,7 @@ for _ in range(2):
         jt.log_model(Model(), "model", registered_model_name="churn")
 jt.set_registered_model_alias("churn", "champion", 1)
 jt.set_registered_model_alias("churn", "challenger", 2)
-jt.models(editable=True)""",
+jt.registry(editable=True)""",
 ]
 
 

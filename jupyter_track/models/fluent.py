@@ -14,6 +14,7 @@ from typing import Any
 from ..store.errors import Conflict, InvalidInput
 from ..store.registry import UNSET, AuditEntry, ModelVersion, RegisteredModel
 from ..tracking import fluent as tracking
+from ..tracking import session
 from . import resolve
 from .model import MANIFEST, PyFuncModel, saved_model_folder
 from .signature import ModelSignature
@@ -40,7 +41,7 @@ class ModelInfo:
 
 
 def _store() -> Any:
-    return tracking._store()
+    return session.current().store
 
 
 def log_model(
@@ -67,7 +68,7 @@ def log_model(
         raise InvalidInput(f"name {name!r}: must name the model's folder in the run")
     name = name.strip("/")
     store = _store()
-    rid = run_id or tracking._current_run().info.run_id
+    rid = run_id or tracking.get_or_start_run().info.run_id
     target = store.artifact_path(rid, name)  # validates the path (no '..', ...)
     if (target / MANIFEST).exists():
         raise Conflict(f"run {rid} already has a model named {name!r}; pick another name")

@@ -156,9 +156,9 @@ class Router:
         self.name = name
         self.split = WeightedSplit(weights, seed=seed)
         if store is None:
-            from ..tracking.fluent import _store
+            from ..tracking import session
 
-            store = _store()
+            store = session.current().store
         self.store = store
         self.cache = VersionCache(store, name)
         self.last_alias: str | None = None

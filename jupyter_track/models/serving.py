@@ -637,9 +637,9 @@ def serve_in_thread(
     """Start serving in a background thread (port 0: any free port); returns the handle with
     ``.url`` and ``.stop()``."""
     if store is None:
-        from ..tracking.fluent import _store
+        from ..tracking import session
 
-        store = _store()
+        store = session.current().store
     state = ServingState(
         model_uri,
         store=store,

@@ -4,6 +4,9 @@ Differences that make notebooks nicer:
 
 * starting a run while another is active never raises "already active": the open run (left
   dangling by an earlier cell, say) is finished first; ``nested=True`` nests as in MLflow;
+* the active run is per thread, as in MLflow (:mod:`.session`): a thread's ``start_run`` never
+  ends another thread's run; a thread with no run of its own inside a ``%%track`` cell logs into
+  the cell's run;
 * logging a param again with the same value is a no-op, another value raises naming both;
 * ``log_metric`` does no I/O: points are buffered and written by a background thread.
 """
@@ -15,14 +18,12 @@ import io
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import provenance
-from ..paths import resolve_db_path
 from ..store import (
     Experiment,
     InvalidInput,
@@ -34,11 +35,10 @@ from ..store import (
     RunStatus,
     SQLiteStore,
     ViewType,
-    open_store,
 )
 from ..store.validation import check_key, metric_step, metric_value
-from . import context
-from .writer import BackgroundWriter
+from . import context, session
+from .session import Session
 
 log = logging.getLogger("jupyter_track")
 
@@ -47,41 +47,22 @@ _now = time.time
 DEFAULT_EXPERIMENT_ID = "0"
 
 
-class _State:
-    """Module state: the store, the active experiment and the stack of active runs."""
-
-    def __init__(self) -> None:
-        self.tracking_uri: str | None = None
-        self.store: SQLiteStore | None = None
-        self.writer: BackgroundWriter | None = None
-        self.experiment_id: str | None = None
-        self.stack: list[ActiveRun] = []
-        self.last_run_id: str | None = None
-        self.lock = threading.RLock()
-        self.valid_keys: set[str] = set()
-        #: runs owned by a running %%track cell: start_run() inside the cell nests under them
-        self.magic_run_ids: set[str] = set()
+def _session() -> Session:
+    return session.current()
 
 
-_state = _State()
-
-
-def _reset_after_fork() -> None:
-    global _state
-    _state = _State()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_after_fork)
+def _store() -> SQLiteStore:
+    return session.current().store
 
 
 @atexit.register
 def _end_runs_at_exit() -> None:
-    """Runs still open when the interpreter exits end FINISHED, as in MLflow (this handler runs
-    before the writer's own exit flush, which was registered earlier)."""
-    for active in reversed(list(_state.stack)):
+    """Runs still open when the interpreter exits end FINISHED, as in MLflow, in every thread
+    (this handler runs before the writer's own exit flush, which was registered earlier)."""
+    state = session.current()
+    for active in reversed(state.all_runs()):
         try:
-            _end_run_by_id(active.info.run_id, RunStatus.FINISHED)
+            state.end_run(active.info.run_id, RunStatus.FINISHED)
         except Exception as exc:  # never raise at exit; say what was not recorded
             log.warning("jupyter-track: could not end run %s at exit: %s", active.info.run_id, exc)
 
@@ -91,46 +72,17 @@ def _end_runs_at_exit() -> None:
 
 def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
     """Point the API at another store (``sqlite:///path`` or a path); None: the default."""
-    with _state.lock:
-        if _state.writer is not None:
-            _state.writer.flush(raise_errors=False)
-        _state.tracking_uri = None if uri is None else os.fspath(uri)
-        _state.store = None
-        _state.writer = None
-        _state.experiment_id = None
-        _state.valid_keys.clear()
+    session.current().set_tracking_uri(None if uri is None else os.fspath(uri))
 
 
 def get_tracking_uri() -> str:
     """The URI of the store in use."""
-    return f"sqlite:///{resolve_db_path(_state.tracking_uri)}"
-
-
-def _store() -> SQLiteStore:
-    store = _state.store
-    if store is None:
-        with _state.lock:
-            if _state.store is None:
-                _state.store = open_store(_state.tracking_uri)
-            store = _state.store
-    return store
-
-
-def _writer() -> BackgroundWriter:
-    writer = _state.writer
-    if writer is None:
-        with _state.lock:
-            if _state.writer is None:
-                _state.writer = BackgroundWriter(_store())
-            writer = _state.writer
-    writer.ensure_started()
-    return writer
+    return session.current().resolved_uri
 
 
 def flush() -> None:
     """Write buffered metrics now (also done at run end, cell end and interpreter exit)."""
-    if _state.writer is not None:
-        _state.writer.flush()
+    session.current().flush()
 
 
 # ---------------------------------------------------------------------------- experiments
@@ -148,7 +100,7 @@ def set_experiment(
     else:
         assert experiment_name is not None
         experiment = store.get_or_create_experiment(experiment_name)
-    _state.experiment_id = experiment.experiment_id
+    session.current().experiment_id = experiment.experiment_id
     return experiment
 
 
@@ -199,8 +151,9 @@ def set_experiment_tag(key: str, value: Any) -> None:
 
 
 def _active_experiment_id() -> str:
-    if _state.experiment_id is not None:
-        return _state.experiment_id
+    experiment_id = session.current().experiment_id
+    if experiment_id is not None:
+        return experiment_id
     name = os.environ.get("JUPYTER_TRACK_EXPERIMENT_NAME") or os.environ.get(
         "MLFLOW_EXPERIMENT_NAME"
     )
@@ -245,8 +198,9 @@ class ActiveRun:
             import traceback
 
             error = "".join(traceback.format_exception(exc_type, exc, tb))
-        if any(r.info.run_id == self.info.run_id for r in _state.stack):
-            _end_run_by_id(self.info.run_id, status, error=error)
+        state = session.current()
+        if state.is_active(self.info.run_id):
+            state.end_run(self.info.run_id, status, error=error)
 
     def __repr__(self) -> str:
         return f"<ActiveRun: run_id={self.info.run_id} name={self.info.run_name!r}>"
@@ -262,21 +216,30 @@ def start_run(
     description: str | None = None,
     log_system_metrics: bool | None = None,
 ) -> ActiveRun:
-    """Start a run (or resume ``run_id``) and make it active.
+    """Start a run (or resume ``run_id``) and make it the calling thread's active run.
 
-    Without ``nested=True`` any run still open is ended first (FINISHED), so re-running a
-    cell never leaves a run dangling and never fails with "already active".
+    Without ``nested=True`` any run still open in this thread is ended first (FINISHED), so
+    re-running a cell never leaves a run dangling and never fails with "already active". Runs
+    of other threads are never touched. Inside a ``%%track`` cell the new run nests under the
+    cell's run.
     """
-    store = _store()
-    if _state.stack and not nested and parent_run_id is None:
-        for open_run in reversed(list(_state.stack)):
-            if open_run.info.run_id in _state.magic_run_ids:
+    state = session.current()
+    store = state.store
+    stack = state.runs
+    if stack and not nested and parent_run_id is None:
+        for open_run in reversed(list(stack)):
+            if state.is_cell_run(open_run.info.run_id):
                 nested = True  # inside a %%track cell: nest under the cell's run
                 break
             log.info("jupyter-track: ending run %s left open", open_run.info.run_id)
-            _end_run_by_id(open_run.info.run_id, RunStatus.FINISHED)
-    if nested and parent_run_id is None and _state.stack:
-        parent_run_id = _state.stack[-1].info.run_id
+            state.end_run(open_run.info.run_id, RunStatus.FINISHED)
+    if parent_run_id is None:
+        if nested and stack:
+            parent_run_id = stack[-1].info.run_id
+        elif not stack:
+            cell_run = state.cell_run()  # another thread of a running %%track cell
+            if cell_run is not None:
+                parent_run_id = cell_run.info.run_id
 
     if run_id is not None:
         run = store.get_run(run_id)
@@ -286,7 +249,7 @@ def start_run(
         if tags:
             store.set_tags(run_id, tags)
         active = ActiveRun(info, store.run_pk(run_id))
-        _state.stack.append(active)
+        state.push(active)
         return active
 
     exp_id = experiment_id if experiment_id is not None else _active_experiment_id()
@@ -317,54 +280,52 @@ def start_run(
     if cell.run_ids is not None:
         cell.run_ids.append(info.run_id)
     active = ActiveRun(info, store.run_pk(info.run_id))
-    _state.stack.append(active)
-    _state.last_run_id = info.run_id
+    state.push(active)
     return active
 
 
-def _end_run_by_id(run_id: str, status: str, error: str | None = None) -> None:
-    store = _store()
-    try:
-        if _state.writer is not None:
-            _state.writer.flush(metrics_only=True)  # cell-log rows: background thread
-    finally:
-        _state.stack = [r for r in _state.stack if r.info.run_id != run_id]
-    store.update_run(run_id, status=status, end_time=int(time.time() * 1000), error=error)
-    _state.last_run_id = run_id
-
-
 def end_run(status: str = RunStatus.FINISHED) -> None:
-    """End the active run (the innermost one when nested)."""
+    """End the calling thread's active run (the innermost one when nested)."""
     if status not in RunStatus.ALL:
         raise InvalidInput(f"status {status!r}: must be one of {', '.join(RunStatus.ALL)}")
-    if _state.stack:
-        _end_run_by_id(_state.stack[-1].info.run_id, status)
+    state = session.current()
+    active = state.active()
+    if active is not None:
+        state.end_run(active.info.run_id, status)
 
 
 def active_run() -> ActiveRun | None:
-    """The innermost active run, or None."""
-    return _state.stack[-1] if _state.stack else None
+    """The calling thread's innermost active run, or None (as MLflow: per thread)."""
+    return session.current().active()
 
 
 def last_active_run() -> Run | None:
-    """The active run, else the run most recently ended in this process."""
-    run_id = _state.stack[-1].info.run_id if _state.stack else _state.last_run_id
+    """The active run, else the run this thread ended most recently."""
+    state = session.current()
+    active = state.active()
+    run_id = active.info.run_id if active is not None else state.last_run_id
     return get_run(run_id) if run_id else None
 
 
-def _current_run() -> ActiveRun:
-    """The active run, started on demand (as MLflow does when you log without one)."""
-    if _state.stack:
-        return _state.stack[-1]
+def get_or_start_run() -> ActiveRun:
+    """The run logging calls go to: this thread's active run, else the running ``%%track``
+    cell's run, else a new run (as MLflow starts one when you log without one)."""
+    state = session.current()
+    active = state.active()
+    if active is not None:
+        return active
+    cell_run = state.cell_run()
+    if cell_run is not None:
+        return cell_run
     return start_run()
 
 
 def _pk_for(run_id: str | None) -> int:
     if run_id is None:
-        return _current_run()._pk
-    for active in _state.stack:
-        if active.info.run_id == run_id:
-            return active._pk
+        return get_or_start_run()._pk
+    active = session.current().find(run_id)
+    if active is not None:
+        return active._pk
     return _store().run_pk(run_id)
 
 
@@ -386,8 +347,8 @@ def log_metric(
     returning.
     """
     # The hot path: no I/O, no lock, a few attribute reads and one deque.append (~0.5 us).
-    state = _state
-    stack = state.stack
+    state = session._session
+    stack = state._runs.stack
     pk = stack[-1]._pk if run_id is None and stack else _pk_for(run_id)
     if key not in state.valid_keys:
         check_key(key, "metric")
@@ -398,7 +359,7 @@ def log_metric(
         step = 0
     elif type(step) is not int:
         step = metric_step(key, step)
-    writer = state.writer or _writer()
+    writer = state._writer or state.writer  # the hot path reads the session's slots directly
     now = _now()
     if now > writer.relief_deadline:  # a flush starved by this thread: let it finish
         writer.relieve()
@@ -420,8 +381,8 @@ def log_metrics(
     pk = _pk_for(run_id)
     now = _now()
     ts = int(now * 1000) if timestamp is None else int(timestamp)
-    state = _state
-    writer = state.writer or _writer()
+    state = session.current()
+    writer = state.started_writer or state.writer
     if now > writer.relief_deadline:  # a flush starved by this thread: let it finish
         writer.relieve()
     append = writer.append_metric
@@ -467,7 +428,7 @@ def get_metric_history(run_id: str, key: str) -> list[Metric]:
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Log a param and return its value. Same value again: no-op; another value: error."""
-    _store().log_params(_current_run().info.run_id, {key: value})
+    _store().log_params(get_or_start_run().info.run_id, {key: value})
     return value
 
 
@@ -475,19 +436,19 @@ def log_params(
     params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
 ) -> None:
     """Log several params (see :func:`log_param`)."""
-    _store().log_params(run_id or _current_run().info.run_id, params)
+    _store().log_params(run_id or get_or_start_run().info.run_id, params)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
-    _store().set_tags(_current_run().info.run_id, {key: value})
+    _store().set_tags(get_or_start_run().info.run_id, {key: value})
 
 
 def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
-    _store().set_tags(_current_run().info.run_id, tags)
+    _store().set_tags(get_or_start_run().info.run_id, tags)
 
 
 def delete_tag(key: str) -> None:
-    _store().delete_tag(_current_run().info.run_id, key)
+    _store().delete_tag(get_or_start_run().info.run_id, key)
 
 
 # ------------------------------------------------------------------------------- datasets
@@ -519,7 +480,7 @@ def log_input(
         "context": context,
         "tags": dict(tags or {}),
     }
-    target = run_id or _current_run().info.run_id
+    target = run_id or get_or_start_run().info.run_id
     prefix = f"jt.input.{fp.name}"
     run_tags = {f"{prefix}.digest": fp.digest, f"{prefix}.kind": fp.kind}
     for key in ("source", "rows", "size", "context"):
@@ -538,7 +499,7 @@ def log_input(
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
     """``file://`` URI of the active run's artifacts (or of ``artifact_path`` inside them)."""
-    run_id = _current_run().info.run_id
+    run_id = get_or_start_run().info.run_id
     return _store().artifact_path(run_id, artifact_path).as_uri()
 
 
@@ -546,7 +507,7 @@ def log_artifact(
     local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
     """Copy a file (or folder) into the run's artifacts."""
-    _store().add_artifact(run_id or _current_run().info.run_id, local_path, artifact_path)
+    _store().add_artifact(run_id or get_or_start_run().info.run_id, local_path, artifact_path)
 
 
 def log_artifacts(
@@ -555,7 +516,7 @@ def log_artifacts(
     """Copy the contents of a folder into the run's artifacts."""
     if not Path(local_dir).is_dir():
         raise InvalidInput(f"local_dir {str(local_dir)!r}: not a folder")
-    _store().add_artifact(run_id or _current_run().info.run_id, local_dir, artifact_path)
+    _store().add_artifact(run_id or get_or_start_run().info.run_id, local_dir, artifact_path)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
@@ -563,7 +524,7 @@ def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
     if not isinstance(text, str):
         raise InvalidInput(f"text: expected a string, got {type(text).__name__}")
     _store().write_artifact_bytes(
-        run_id or _current_run().info.run_id, artifact_file, text.encode("utf-8")
+        run_id or get_or_start_run().info.run_id, artifact_file, text.encode("utf-8")
     )
 
 
@@ -601,7 +562,7 @@ def log_figure(
         raise InvalidInput(
             f"figure: expected a matplotlib or plotly figure, got {type(figure).__name__}"
         )
-    _store().write_artifact_bytes(run_id or _current_run().info.run_id, artifact_file, data)
+    _store().write_artifact_bytes(run_id or get_or_start_run().info.run_id, artifact_file, data)
 
 
 def log_image(image: Any, artifact_file: str, run_id: str | None = None) -> None:
@@ -615,7 +576,7 @@ def log_image(image: Any, artifact_file: str, run_id: str | None = None) -> None
 
         matplotlib.image.imsave(buffer, image, format=suffix)
     _store().write_artifact_bytes(
-        run_id or _current_run().info.run_id, artifact_file, buffer.getvalue()
+        run_id or get_or_start_run().info.run_id, artifact_file, buffer.getvalue()
     )
 
 

@@ -5,7 +5,7 @@
 * ``jt.runs`` (:mod:`.table`) -- a sortable, filterable, multi-select run table
   (``widget.selected``);
 * ``jt.compare`` (:mod:`.comparison`) -- side-by-side table and the sidebar's charts;
-* ``jt.models`` (:mod:`.registry`) -- registered models, versions and aliases (editable on
+* ``jt.registry`` (:mod:`.registry`) -- registered models, versions and aliases (editable on
   request, audited);
 * :func:`.summary.show_run_summary` -- the widget shown after a ``%%track`` cell.
 
@@ -24,7 +24,6 @@ _NAMES = {
     "RunTable": "table",
     "compare": "comparison",
     "CompareView": "comparison",
-    "models": "registry",
     "RegistryView": "registry",
     "show_run_summary": "summary",
     "RunSummaryWidget": "summary",

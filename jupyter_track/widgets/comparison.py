@@ -18,7 +18,7 @@ import traitlets
 
 from ..store import InvalidInput, Run
 from ..store.entities import json_number
-from ..tracking import fluent
+from ..tracking import session
 from . import static
 from ._common import ChartWidget, bundle
 
@@ -92,8 +92,8 @@ class CompareView(ChartWidget):
         max_points: int = 1000,
     ):
         super().__init__()
-        fluent.flush()
-        self._store = fluent._store()
+        session.current().flush()
+        self._store = session.current().store
         ids = _run_ids(runs_or_ids)
         if not ids:
             raise InvalidInput("compare: no runs given")

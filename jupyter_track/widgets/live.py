@@ -30,7 +30,7 @@ import traitlets
 
 from .. import provenance
 from ..store import NotFound, RunStatus
-from ..tracking import fluent
+from ..tracking import session
 from . import static
 from ._common import ChartWidget, bundle, in_ipython
 from .downsample import Point, StreamDecimator
@@ -104,7 +104,7 @@ class LiveChart(ChartWidget):
         self._x_asked = x
         self._x = "step" if x == "auto" else x
         self._fixed_run = run_id
-        self._store = fluent._store()
+        self._store = session.current().store
         self._series: dict[tuple[str, str], _Series] = {}
         self._runs: dict[str, dict[str, Any]] = {}  # run_id -> name, start, local
         self._labels_for = 0  # number of runs the labels were made for
@@ -158,7 +158,7 @@ class LiveChart(ChartWidget):
 
         Buffered metrics of this kernel are flushed first, so the chart ends complete.
         """
-        writer = fluent._state.writer
+        writer = session.current().started_writer
         if writer is not None:
             try:
                 writer.flush(raise_errors=False)
@@ -207,8 +207,8 @@ class LiveChart(ChartWidget):
         if check:
             self._last_check = now
         store = self._store
-        state = fluent._state
-        local_ids = {a.info.run_id for a in state.stack}
+        state = session.current()
+        local_ids = state.active_run_ids()
         for run_id, meta in self._runs.items():
             if run_id in local_ids:
                 meta["local"] = True
@@ -216,7 +216,8 @@ class LiveChart(ChartWidget):
         batches: list[Batch] = []
         # runs known to be ours now: the active ones (and the one that just ended)
         if self._fixed_run is None:
-            candidates = [*local_ids, *([state.last_run_id] if state.last_run_id else [])]
+            last = state.last_ended_run_id
+            candidates = [*local_ids, *([last] if last else [])]
         else:
             candidates = [self._fixed_run]
         for run_id in candidates:
@@ -437,10 +438,10 @@ class LiveChart(ChartWidget):
     def _post_run_cell(self, result: Any = None) -> None:
         """A cell ended: stop once a run of this kernel was charted -- also when the run was
         too quick for the thread to have seen it yet (the final read catches it)."""
-        state = fluent._state
-        active = {a.info.run_id for a in state.stack}
+        state = session.current()
+        active = state.active_run_ids()
         ours = any(m["local"] for m in self._runs.values())
-        last = state.last_run_id
+        last = state.last_ended_run_id
         if not ours and last is not None:
             if self._fixed_run is not None:
                 ours = self._fixed_run in active or self._fixed_run == last

@@ -1,9 +1,9 @@
-"""The registry widget: ``jt.models(name=None, editable=False)``.
+"""The registry widget: ``jt.registry(name=None, editable=False)``.
 
 Registered models, their versions and aliases, and the recent alias changes from the audit
 trail. Read-only by default; with ``editable=True`` the browser can set, move and remove
 aliases, and every change goes through the registry's own audited API
-(:func:`jupyter_track.models.fluent.set_registered_model_alias`, compare-and-set against the
+(the store's ``set_registered_model_alias``, compare-and-set against the
 version the widget showed, so a concurrent move is reported, not overwritten).
 """
 
@@ -14,11 +14,12 @@ from typing import Any
 import traitlets
 
 from ..store import TrackError
-from ..tracking import fluent
+from ..tracking import session
 from . import static
 from ._common import TrackWidget, bundle
 
 AUDIT_SHOWN = 20
+_ALL = 100_000
 _ALIAS_ACTIONS = ("set_alias", "delete_alias", "rollback_alias")
 
 
@@ -35,7 +36,7 @@ class RegistryView(TrackWidget):
     def __init__(self, name: str | None = None, *, editable: bool = False):
         super().__init__()
         self.name = name
-        self._store = fluent._store()
+        self._store = session.current().store
         if name is not None:
             self._store.get_registered_model(name)  # NotFound for a wrong name, now
         self.editable = editable
@@ -44,14 +45,15 @@ class RegistryView(TrackWidget):
 
     def refresh(self) -> None:
         """Read the registry again."""
-        from ..models import fluent as registry
-
+        registry = self._store
         if self.name is not None:
             found = [registry.get_registered_model(self.name)]
-            versions = registry.search_model_versions(filter_string=f"name = '{_quote(self.name)}'")
+            versions = registry.search_model_versions(
+                f"name = '{_quote(self.name)}'", max_results=_ALL
+            )
         else:
-            found = registry.search_registered_models()
-            versions = registry.search_model_versions()
+            found = registry.search_registered_models(None, max_results=_ALL)
+            versions = registry.search_model_versions(None, max_results=_ALL)
         by_model: dict[str, list[Any]] = {}
         for version in versions:
             by_model.setdefault(version.name, []).append(version)
@@ -112,8 +114,6 @@ class RegistryView(TrackWidget):
         self._handle(content)
 
     def _handle(self, content: dict[str, Any]) -> None:
-        from ..models import fluent as registry
-
         kind = content.get("type")
         if kind == "refresh":
             self.message = None
@@ -124,7 +124,7 @@ class RegistryView(TrackWidget):
         if not self.editable:
             self.message = {
                 "kind": "error",
-                "text": "read-only: use jt.models(editable=True) to change aliases",
+                "text": "read-only: use jt.registry(editable=True) to change aliases",
             }
             return
         name, alias = str(content.get("name")), str(content.get("alias", "")).strip()
@@ -132,7 +132,9 @@ class RegistryView(TrackWidget):
         try:
             if kind == "set_alias":
                 version = int(content["version"])
-                registry.set_registered_model_alias(name, alias, version, expected_version=expected)
+                self._store.set_registered_model_alias(
+                    name, alias, version, expected_version=expected
+                )
                 text = f"{name}: @{alias} now points to version {version}"
             else:
                 # the store's audited delete, compare-and-set against the version shown
@@ -179,8 +181,8 @@ def _quote(text: str) -> str:
     return text.replace("'", "''")
 
 
-def models(name: str | None = None, *, editable: bool = False) -> RegistryView:
-    """Registered models with their versions and aliases (``jt.models()``).
+def registry(name: str | None = None, *, editable: bool = False) -> RegistryView:
+    """Registered models with their versions and aliases (``jt.registry()``).
 
     ``name`` shows one model. Read-only unless ``editable=True``; alias changes made in the
     widget then go through the registry's audited API (the audit trail records the kernel's

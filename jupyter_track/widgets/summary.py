@@ -17,7 +17,7 @@ import traitlets
 from ..store import NotFound, Run
 from ..store.entities import json_number
 from ..summary import MAX_PARAMS_SHOWN, RunSummary, metric_changes
-from ..tracking import fluent
+from ..tracking import session
 from ._common import TrackWidget, bundle
 
 
@@ -38,7 +38,7 @@ class RunSummaryWidget(TrackWidget):
         info = run.info
         experiment = ""
         try:
-            experiment = fluent._store().get_experiment(info.experiment_id).name
+            experiment = session.current().store.get_experiment(info.experiment_id).name
         except NotFound:
             pass
         before = previous.data.params if previous is not None else None
@@ -95,7 +95,7 @@ def show_run_summary(
     """
     from IPython.display import display
 
-    store = fluent._store()
+    store = session.current().store
     if isinstance(run, str):
         run = store.get_run(run)
     if isinstance(previous_run, str):
@@ -106,13 +106,14 @@ def show_run_summary(
 def summary(run_id: str | None = None) -> RunSummaryWidget:
     """The summary widget of ``run_id`` (default: the last active run) against the previous run
     of the same cell; returned, not displayed."""
-    store = fluent._store()
-    fluent.flush()
+    state = session.current()
+    store = state.store
+    state.flush()
     if run_id is None:
-        last = fluent.last_active_run()
-        if last is None:
+        active = state.active()
+        run_id = active.info.run_id if active is not None else state.last_run_id
+        if run_id is None:
             raise NotFound("no run has been active in this kernel yet; pass run_id=")
-        run_id = last.info.run_id
     run = store.get_run(run_id)
     previous = store.previous_cell_run(run.info.cell_id, run_id) if run.info.cell_id else None
     return RunSummaryWidget(run, previous)

@@ -17,7 +17,7 @@ import traitlets
 from ..store import FilterSyntaxError, InvalidInput, NotFound, Run, ViewType
 from ..store import search as grammar
 from ..store.entities import json_number
-from ..tracking import fluent
+from ..tracking import session
 from . import static
 from ._common import TrackWidget, bundle
 
@@ -76,8 +76,8 @@ class RunTable(TrackWidget):
         run_view_type: int = ViewType.ACTIVE_ONLY,
     ):
         super().__init__()
-        fluent.flush()
-        self._store = fluent._store()
+        session.current().flush()
+        self._store = session.current().store
         self._experiment_ids = self._resolve_experiments(experiment_ids, experiment_names)
         self._view = run_view_type
         self._experiment_names: dict[str, str] = {}
@@ -110,7 +110,7 @@ class RunTable(TrackWidget):
 
     def refresh(self) -> None:
         """Run the query again (new runs appear; the selection is kept)."""
-        fluent.flush()
+        session.current().flush()
         self._set_columns()
         order = []
         if self.sort_by:
