@@ -4,13 +4,8 @@
  * (jupyter_track.charts); changing the metric or the scatter's param asks the kernel for new ones.
  */
 
-import {
-  formatDuration,
-  formatNumber,
-  formatTime,
-  h,
-  showError
-} from './lib/dom';
+import { formatDuration, formatTime, formatValue } from '../src/format';
+import { h, showError } from './lib/dom';
 import type { AnyModel, Cleanup, WidgetModule } from './lib/types';
 import {
   draw,
@@ -75,11 +70,7 @@ function cell(row: TableRow, value: unknown): string {
   if (row.key === 'start_time') {
     return formatTime(value as number | null);
   }
-  return row.section === 'metrics'
-    ? formatNumber(value)
-    : value === null || value === undefined
-      ? '—'
-      : String(value);
+  return formatValue(value);
 }
 
 function drawTable(

@@ -7,35 +7,41 @@
  * registry's audited API and answers by updating `models`, `audit` and `message`.
  */
 
-import { formatTime, h } from './lib/dom';
+import { formatShortTime, MISSING } from '../src/format';
+import { h } from './lib/dom';
 import type { AnyModel, Cleanup, WidgetModule } from './lib/types';
 
+/** The REST API's model-detail payload (jupyter_track/payloads.py), as the kernel sends it. */
 interface Version {
   version: number;
   run_id: string | null;
   status: string;
-  created: number;
+  creation_timestamp: number;
   user_id: string | null;
   description: string | null;
   aliases: string[];
+  run: { run_name: string | null; status: string } | null;
 }
 
 interface Model {
-  name: string;
-  description: string | null;
-  aliases: Record<string, number>;
+  model: {
+    name: string;
+    description: string | null;
+    aliases: Record<string, number>;
+  };
   versions: Version[];
 }
 
+/** A registry audit entry (`AuditEntry.to_dict()`). */
 interface AuditRow {
   model: string;
-  when: number;
+  timestamp: number;
   actor: string;
-  verified: boolean;
+  actor_verified: boolean;
   action: string;
   alias: string | null;
-  from: string | null;
-  to: string | null;
+  old_value: string | null;
+  new_value: string | null;
 }
 
 interface ModelsTraits {
@@ -52,8 +58,9 @@ function send(
   model.send(content);
 }
 
-function drawModel(model: AnyModel<ModelsTraits>, item: Model): HTMLElement {
+function drawModel(model: AnyModel<ModelsTraits>, detail: Model): HTMLElement {
   const editable = model.get('editable');
+  const item = { ...detail.model, versions: detail.versions };
   const chips = Object.entries(item.aliases).map(([alias, version]) => {
     const chip = h(
       'span',
@@ -98,13 +105,14 @@ function drawModel(model: AnyModel<ModelsTraits>, item: Model): HTMLElement {
   const body = item.versions.map(version => {
     const cells = [
       h('td', {}, `v${version.version}`),
-      h('td', {}, formatTime(version.created)),
+      h('td', {}, formatShortTime(version.creation_timestamp)),
       h(
         'td',
         { title: version.run_id ?? '' },
-        h('code', {}, (version.run_id ?? '').slice(0, 8))
+        version.run?.run_name ??
+          h('code', {}, (version.run_id ?? MISSING).slice(0, 8))
       ),
-      h('td', {}, version.user_id ?? ''),
+      h('td', {}, version.user_id ?? MISSING),
       h('td', {}, version.aliases.map(a => `@${a}`).join(' '))
     ];
     if (editable) {
@@ -137,7 +145,7 @@ function drawModel(model: AnyModel<ModelsTraits>, item: Model): HTMLElement {
       cells.push(
         h(
           'td',
-          {},
+          { className: 'jp-Track-w-setcell' },
           h(
             'span',
             { className: 'jp-Track-w-aliasform' },
@@ -220,12 +228,12 @@ const models: WidgetModule<ModelsTraits> = {
           h(
             'tr',
             {},
-            h('td', {}, formatTime(a.when)),
-            h('td', {}, a.actor + (a.verified ? '' : ' (unverified)')),
+            h('td', {}, formatShortTime(a.timestamp)),
+            h('td', {}, a.actor + (a.actor_verified ? '' : ' (unverified)')),
             h('td', {}, a.model),
             h('td', {}, a.action.replace('_', ' ')),
             h('td', {}, a.alias ? `@${a.alias}` : ''),
-            h('td', {}, `${a.from ?? '—'} → ${a.to ?? '—'}`)
+            h('td', {}, `${a.old_value ?? MISSING} → ${a.new_value ?? MISSING}`)
           )
         );
         parts.push(

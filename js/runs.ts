@@ -6,7 +6,13 @@
  * Click a row to select it, Ctrl/Cmd-click to add or remove one, Shift-click for a range.
  */
 
-import { formatDuration, formatNumber, formatTime, h } from './lib/dom';
+import {
+  formatDuration,
+  formatShortTime,
+  formatTime,
+  formatValue
+} from '../src/format';
+import { h } from './lib/dom';
 import type { Cleanup, WidgetModule } from './lib/types';
 
 interface Column {
@@ -45,13 +51,11 @@ interface RunsTraits {
 function cellText(column: Column, value: unknown): string {
   switch (column.kind) {
     case 'time':
-      return formatTime(value as number | null);
+      return formatShortTime(value as number | null);
     case 'duration':
       return formatDuration(value as number | null);
-    case 'number':
-      return formatNumber(value);
     default:
-      return value === null || value === undefined ? '' : String(value);
+      return formatValue(value);
   }
 }
 
@@ -279,7 +283,10 @@ const runs: WidgetModule<RunsTraits> = {
                 td.classList.add('jp-Track-w-dot');
                 td.dataset.status = String(row.cells[i]);
               }
-              td.title = cellText(column, row.cells[i]);
+              td.title =
+                column.kind === 'time'
+                  ? formatTime(row.cells[i] as number | null)
+                  : cellText(column, row.cells[i]);
               return td;
             })
           );

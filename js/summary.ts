@@ -14,7 +14,8 @@
  * `jupyter-track:open-run` command is called directly.
  */
 
-import { formatDuration, formatNumber, h } from './lib/dom';
+import { formatDuration, formatNumber, formatValue } from '../src/format';
+import { h } from './lib/dom';
 import type { Cleanup, WidgetModule } from './lib/types';
 
 interface ParamRow {
@@ -183,7 +184,7 @@ const summary: WidgetModule<SummaryTraits> = {
             h(
               'td',
               { className: 'jp-Track-w-num' },
-              h('b', {}, formatNumber(metric.value))
+              h('b', {}, formatValue(metric.value))
             ),
             h('td', {}, change)
           )

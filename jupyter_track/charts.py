@@ -314,7 +314,9 @@ def _all_param_keys(runs: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.4g}"
+    from .formatting import format_number
+
+    return format_number(value)
 
 
 # ---------------------------------------------------------------------- parallel coordinates

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
 
-from . import __version__
+from . import __version__, formatting
 from .store import Run, SQLiteStore, TrackError, ViewType, open_store
 
 
@@ -43,14 +41,8 @@ def _search(args: argparse.Namespace) -> list[Run]:
     return page.runs
 
 
-def _fmt_time(ms: int | None) -> str:
-    return "" if ms is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))
-
-
-def _fmt_value(value: Any) -> str:
-    if isinstance(value, float):
-        return str(value) if math.isnan(value) or math.isinf(value) else f"{value:.6g}"
-    return "" if value is None else str(value)
+_fmt_time = formatting.format_time
+_fmt_value = formatting.format_value
 
 
 def _print_table(headers: list[str], rows: list[list[str]]) -> None:
@@ -118,7 +110,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"  experiment  {store.get_experiment(info.experiment_id).name}")
     print(f"  started     {_fmt_time(info.start_time)}")
     if info.end_time:
-        print(f"  duration    {(info.end_time - info.start_time) / 1000:.2f} s")
+        print(f"  duration    {formatting.format_duration(info.end_time - info.start_time)}")
     for label, value in (
         ("user", info.user_id),
         ("notebook", info.notebook),

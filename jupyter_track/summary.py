@@ -8,15 +8,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .formatting import format_duration, format_number
 from .store import Run
 
 MAX_PARAMS_SHOWN = 12
 
 
-def _fmt(value: float) -> str:
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return str(value)
-    return f"{value:.6g}"
+_fmt = format_number
 
 
 def metric_changes(run: Run, previous: Run | None) -> dict[str, tuple[float, float | None]]:
@@ -44,7 +42,9 @@ class RunSummary:
 
     def text(self) -> str:
         info = self.run.info
-        duration = f" in {info.duration_ms / 1000:.2f} s" if info.duration_ms is not None else ""
+        duration = (
+            f" in {format_duration(info.duration_ms)}" if info.duration_ms is not None else ""
+        )
         lines = [f"run {info.run_name} [{info.status}]{duration}  id {info.run_id}"]
         params = self._params()
         if params:
@@ -80,7 +80,7 @@ class RunSummary:
                 f"<tr><td>{e(key)}</td><td><b>{e(_fmt(value))}</b></td><td>{change}</td></tr>"
             )
         notes = "".join(f"<div>{e(n)}</div>" for n in self.notes)
-        duration = f"{info.duration_ms / 1000:.2f} s" if info.duration_ms is not None else ""
+        duration = format_duration(info.duration_ms)
         return (
             '<div class="jp-Track-summary" style="font-size:var(--jp-ui-font-size1,12px)">'
             f'<span style="color:{status_color}">●</span> run <b>{e(info.run_name or "")}</b> '

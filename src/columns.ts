@@ -7,7 +7,8 @@ import {
   formatDuration,
   formatNumber,
   formatShortTime,
-  formatTime
+  formatTime,
+  formatValue
 } from './format';
 
 /** A run as the table and the model hold it (normalised from the API's run summary). */
@@ -191,9 +192,9 @@ export function cellText(row: IRunRow, column: IColumn, now: number): string {
     case 'metrics':
       return formatNumber(row.metrics[column.key]);
     case 'params':
-      return row.params[column.key] ?? '';
+      return formatValue(row.params[column.key]);
     case 'tags':
-      return row.tags[column.key] ?? '';
+      return formatValue(row.tags[column.key]);
   }
 }
 

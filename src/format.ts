@@ -1,6 +1,24 @@
 /**
- * Formatting helpers shared by the components (pure functions).
+ * THE formatting rule of jupyter-track's front ends: numbers, durations, times, byte counts and
+ * filter keys. The sidebar (src/) and the notebook widgets (js/, bundled by esbuild) both import
+ * this module, and `jupyter_track/formatting.py` implements the same rule for Python (a test
+ * runs both over the same values and compares the text).
+ *
+ * The rule:
+ * - missing (null/undefined) is `—` wherever a value is expected;
+ * - NaN is `NaN`, infinities `∞` and `-∞`;
+ * - integers below 1e15 in full (`42`, `1000000`);
+ * - other numbers with 4 significant digits, trailing zeros dropped, rounded half away from
+ *   zero on the exact value (`0.9583`, `12.35`); below 1e-3 or from 1e6 on in exponent form
+ *   (`1.235e-4`, `2.5e+6`);
+ * - durations `850ms`, `12.3s`, `4m 05s`, `2h 03m`, `3d 04h`;
+ * - times in the browser's (or kernel's) local time zone, always with a date.
+ *
+ * Pure functions, no DOM: unit-tested by vitest (`src/__tests__/`).
  */
+
+/** The text of a missing value, in every table of the sidebar and the widgets. */
+export const MISSING = '—';
 
 /** A metric value as the server sends it: a number, or "NaN" / "Infinity" / "-Infinity". */
 export type JsonNumber = number | string | null;
@@ -26,10 +44,15 @@ export function toNumber(value: JsonNumber | undefined): number | null {
   return Number.isNaN(parsed) ? null : parsed;
 }
 
-/** A number with about four significant digits. */
+/** Drop trailing zeros of a decimal mantissa ("1.500" -> "1.5", "2.000" -> "2"). */
+function trimZeros(text: string): string {
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+}
+
+/** A number by the rule above (`—` when missing). */
 export function formatNumber(value: number | null | undefined): string {
   if (value === null || value === undefined) {
-    return '';
+    return MISSING;
   }
   if (Number.isNaN(value)) {
     return 'NaN';
@@ -37,39 +60,58 @@ export function formatNumber(value: number | null | undefined): string {
   if (!Number.isFinite(value)) {
     return value > 0 ? '∞' : '-∞';
   }
-  if (Number.isInteger(value) && Math.abs(value) < 1e9) {
-    return String(value);
-  }
   const abs = Math.abs(value);
-  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) {
-    return value.toExponential(3);
+  if (Number.isInteger(value) && abs < 1e15) {
+    return String(value === 0 ? 0 : value);
+  }
+  if (abs < 1e-3 || abs >= 1e6) {
+    const [mantissa, exponent] = value.toExponential(3).split('e');
+    return `${trimZeros(mantissa)}e${exponent}`;
   }
   return String(Number(value.toPrecision(4)));
 }
 
-/** A duration in milliseconds as "850ms", "12.3s", "4m 05s", "2h 03m". */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) {
-    return '';
+/** Any table cell's value: numbers by {@link formatNumber}, text as is, `—` when missing. */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) {
+    return MISSING;
   }
-  if (ms < 1000) {
-    return `${Math.round(ms)}ms`;
+  if (typeof value === 'number') {
+    return formatNumber(value);
   }
-  const s = ms / 1000;
-  if (s < 60) {
-    return `${s.toFixed(1)}s`;
+  if (value === 'NaN' || value === 'Infinity' || value === '-Infinity') {
+    return formatNumber(toNumber(value));
   }
-  const m = Math.floor(s / 60);
-  if (m < 60) {
-    return `${m}m ${String(Math.floor(s % 60)).padStart(2, '0')}s`;
-  }
-  const h = Math.floor(m / 60);
-  return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  return String(value);
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
-/** A timestamp (ms since the epoch) as local "YYYY-MM-DD HH:MM:SS". */
+/** A duration in milliseconds: "850ms", "12.3s", "4m 05s", "2h 03m", "3d 04h" ('' if unknown). */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) {
+    return '';
+  }
+  if (ms < 999.5) {
+    return `${Math.floor(ms + 0.5)}ms`;
+  }
+  const tenths = Math.floor(ms / 100 + 0.5);
+  if (tenths < 600) {
+    return `${Math.floor(tenths / 10)}.${tenths % 10}s`;
+  }
+  const seconds = Math.floor(Math.max(ms, 60_000) / 1000);
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) {
+    return `${minutes}m ${pad(seconds % 60)}s`;
+  }
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) {
+    return `${hours}h ${pad(minutes % 60)}m`;
+  }
+  return `${Math.floor(hours / 24)}d ${pad(hours % 24)}h`;
+}
+
+/** A timestamp (ms since the epoch) as local "YYYY-MM-DD HH:MM:SS" ('' if unknown). */
 export function formatTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) {
     return '';
@@ -81,7 +123,7 @@ export function formatTime(ms: number | null | undefined): string {
   );
 }
 
-const MONTHS = [
+export const MONTHS = [
   'Jan',
   'Feb',
   'Mar',
@@ -97,27 +139,64 @@ const MONTHS = [
 ];
 
 /**
- * A compact local time that never goes stale: "14:03:27" today, "Nov 29 14:03" this year,
- * else "2025-11-29".
+ * A compact local time that always says the day: "Nov 29 14:03" this year, else
+ * "2025-11-29 14:03".
  */
-export function formatShortTime(ms: number, now: number = Date.now()): string {
-  if (!Number.isFinite(ms)) {
+export function formatShortTime(
+  ms: number | null | undefined,
+  now: number = Date.now()
+): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) {
     return '';
   }
   const d = new Date(ms);
-  const today = new Date(now);
-  if (d.toDateString() === today.toDateString()) {
-    return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  if (d.getFullYear() === new Date(now).getFullYear()) {
+    return `${MONTHS[d.getMonth()]} ${d.getDate()} ${time}`;
   }
-  if (d.getFullYear() === today.getFullYear()) {
-    return `${MONTHS[d.getMonth()]} ${d.getDate()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+}
+
+/**
+ * How long ago, compactly: "now", "45s", "12m", "3h", "2d" (under two weeks), then the date
+ * ("Nov 29" this year, else "2025-11-29").
+ */
+export function formatAge(
+  ms: number | null | undefined,
+  now: number = Date.now()
+): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) {
+    return '';
+  }
+  const seconds = Math.floor((now - ms) / 1000);
+  if (seconds < 5) {
+    return 'now';
+  }
+  if (seconds < 60) {
+    return `${seconds}s`;
+  }
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) {
+    return `${minutes}m`;
+  }
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) {
+    return `${hours}h`;
+  }
+  const days = Math.floor(hours / 24);
+  if (days < 14) {
+    return `${days}d`;
+  }
+  const d = new Date(ms);
+  if (d.getFullYear() === new Date(now).getFullYear()) {
+    return `${MONTHS[d.getMonth()]} ${d.getDate()}`;
   }
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
-/** A byte count as "512 B", "1.2 kB", "3.4 MB". */
+/** A byte count as "512 B", "1.2 kB", "3.4 MB" ('' if unknown). */
 export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) {
     return '';
   }
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
@@ -132,9 +211,21 @@ export function formatBytes(bytes: number | null | undefined): string {
     : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** A field of the filter language (`metrics.acc`, or `metrics.\`odd key\`` when needed). */
+/** Keys the filter language reads without quotes after `entity.` (its "word" token). */
+const BARE_KEY = /^[A-Za-z0-9_\-./:]+$/;
+
+/**
+ * A field of the filter language for `entity.key`: bare when the key is made of letters,
+ * digits and `_-./:`; else in backticks; in double quotes (with `\` and `"` escaped) when the
+ * key holds a backtick or a backslash. Every key can be written, and the store's parser reads
+ * back exactly `key`. Same rule as `payloads.filter_field` in Python.
+ */
 export function filterKey(entity: string, key: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
-    ? `${entity}.${key}`
-    : `${entity}.\`${key.replace(/`/g, '')}\``;
+  if (BARE_KEY.test(key)) {
+    return `${entity}.${key}`;
+  }
+  if (!/[`\\]/.test(key)) {
+    return `${entity}.\`${key}\``;
+  }
+  return `${entity}."${key.replace(/\\/g, '\\\\').replace(/"/g, '""')}"`;
 }

@@ -254,10 +254,11 @@ def test_models_is_read_only_unless_editable() -> None:
     jt.set_registered_model_alias("fraud", "champion", 1)
     view = jt.registry()
     assert isinstance(view, RegistryView)
-    (model,) = view.models
+    (detail,) = view.models  # the REST API's model-detail payload
+    model = detail["model"]
     assert model["name"] == "fraud" and model["aliases"] == {"champion": 1}
-    assert [v["version"] for v in model["versions"]] == [2, 1]
-    assert model["versions"][1]["aliases"] == ["champion"]
+    assert [v["version"] for v in detail["versions"]] == [2, 1]
+    assert detail["versions"][1]["aliases"] == ["champion"]
     view._handle({"type": "set_alias", "name": "fraud", "alias": "champion", "version": 2})
     assert view.message is not None and view.message["kind"] == "error"
     assert "read-only" in view.message["text"]
@@ -274,10 +275,10 @@ def test_editable_alias_changes_go_through_the_audited_registry() -> None:
     )
     assert view.message == {"kind": "ok", "text": "fraud: @champion now points to version 2"}
     assert jt.get_model_version_by_alias("fraud", "champion").version == 2
-    assert view.models[0]["aliases"] == {"champion": 2}
+    assert view.models[0]["model"]["aliases"] == {"champion": 2}
     history = jt.alias_history("fraud", "champion")
     assert [(e.action, e.old_value, e.new_value) for e in history][-1] == ("set_alias", "1", "2")
-    assert view.audit[0]["to"] == "2" and view.audit[0]["verified"] is False
+    assert view.audit[0]["new_value"] == "2" and view.audit[0]["actor_verified"] is False
     # a stale view (it still thinks champion is on version 1) is refused, not overwritten
     view._handle(
         {"type": "set_alias", "name": "fraud", "alias": "champion", "version": 1, "expected": 1}
@@ -285,7 +286,7 @@ def test_editable_alias_changes_go_through_the_audited_registry() -> None:
     assert view.message is not None and view.message["kind"] == "error"
     assert jt.get_model_version_by_alias("fraud", "champion").version == 2
     view._handle({"type": "delete_alias", "name": "fraud", "alias": "champion", "expected": 2})
-    assert view.models[0]["aliases"] == {}
+    assert view.models[0]["model"]["aliases"] == {}
     assert jt.alias_history("fraud", "champion")[-1].action == "delete_alias"
 
 

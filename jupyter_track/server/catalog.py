@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import __version__
+from .. import __version__, payloads
 from ..store import SQLiteStore
 from ..store.schema import SCHEMA_VERSION
-from . import serialize
 from .base import TrackHandler
 from .query import bool_arg, int_arg, list_arg
 
@@ -39,7 +38,7 @@ class ExperimentsHandler(TrackHandler):
             experiments = store.search_experiments(include_deleted=include_deleted)
             return {
                 "experiments": [
-                    serialize.experiment(e, counts.get(e.experiment_id, 0)) for e in experiments
+                    payloads.experiment(e, counts.get(e.experiment_id, 0)) for e in experiments
                 ]
             }
 
@@ -63,9 +62,9 @@ class CellRunsHandler(TrackHandler):
         def work(store: SQLiteStore) -> dict[str, Any]:
             return {
                 "cell_id": cell_id,
-                "runs": [serialize.full_row(r) for r in store.cell_runs(cell_id, limit=limit)],
+                "runs": [payloads.full_row(r) for r in store.cell_runs(cell_id, limit=limit)],
                 "executions": [
-                    serialize.cell_execution(e)
+                    payloads.cell_execution(e)
                     for e in store.cell_executions(cell_id=cell_id, limit=limit)
                 ],
             }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import payloads
 from ..store import SQLiteStore
-from . import serialize
 from .base import TrackHandler
 from .query import int_arg, list_arg
 from .runs import MAX_RUN_IDS
@@ -23,6 +23,6 @@ class MetricHistoryHandler(TrackHandler):
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             found = store.metric_histories(run_ids, keys, max_points=max_points)
-            return {"max_points": max_points, "series": serialize.series(found)}
+            return {"max_points": max_points, "series": payloads.series(found)}
 
         await self.read_json(work)

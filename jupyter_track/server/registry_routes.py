@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..store import NotFound, SQLiteStore
-from ..store.entities import json_number
+from .. import payloads
+from ..store import SQLiteStore
 from ..store.errors import TrackError
-from ..store.registry import UNSET, AliasConflict, ModelVersion, check_version
+from ..store.registry import UNSET, AliasConflict, check_version
 from .base import TrackHandler
 from .errors import ApiError
 from .query import int_arg, list_arg, str_arg
-
-MAX_METRICS_PER_VERSION = 50
 
 
 class RegistryHandler(TrackHandler):
@@ -38,44 +36,9 @@ class RegistryHandler(TrackHandler):
         return TrackHandler._mapped(exc, filter_text)
 
 
-# ------------------------------------------------------------------------------ payloads
-
-
-def _versions_with_runs(store: SQLiteStore, versions: list[ModelVersion]) -> list[dict[str, Any]]:
-    """Versions with their source run's name, status and last metric values."""
-    runs = {}
-    for run_id in {v.run_id for v in versions if v.run_id}:
-        try:
-            runs[run_id] = store.get_run(run_id)
-        except NotFound:
-            continue  # purged run: the version still lists its source
-    out = []
-    for mv in versions:
-        item = mv.to_dict()
-        run = runs.get(mv.run_id) if mv.run_id else None
-        if run is None:
-            item["run"] = None
-        else:
-            metrics = dict(sorted(run.data.metrics.items())[:MAX_METRICS_PER_VERSION])
-            item["run"] = {
-                "run_id": run.info.run_id,
-                "run_name": run.info.run_name,
-                "experiment_id": run.info.experiment_id,
-                "status": run.info.status,
-                "lifecycle_stage": run.info.lifecycle_stage,
-                "metrics": {k: json_number(v) for k, v in metrics.items()},
-            }
-        out.append(item)
-    return out
-
-
-def model_detail(store: SQLiteStore, name: str) -> dict[str, Any]:
-    """The model, every version (newest first) with its run, and the aliases."""
-    model = store.get_registered_model(name)
-    versions = store.get_model_versions(name)
-    body = model.to_dict()
-    body.pop("latest_versions", None)
-    return {"model": body, "versions": _versions_with_runs(store, versions)}
+# The payloads (model detail, versions with their runs) are shared with the registry widget.
+model_detail = payloads.model_detail
+_versions_with_runs = payloads.versions_with_runs
 
 
 def _tags_arg(body: dict[str, Any], key: str) -> dict[str, str]:

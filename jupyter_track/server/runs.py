@@ -6,9 +6,9 @@ import asyncio
 import time
 from typing import Any
 
+from .. import payloads
 from ..store import NotFound, SQLiteStore, ViewType
 from ..store.runs import decode_page_token
-from . import serialize
 from .base import TrackHandler
 from .errors import ApiError
 from .query import bool_arg, choice_arg, column_selection, int_arg, list_arg, str_arg
@@ -54,7 +54,7 @@ class RunsHandler(TrackHandler):
             ids = [r.info.run_id for r in found.runs]
             cols = store.run_columns(ids, **selection) if ids else {}
             start = offset if offset is not None else decode_page_token(page_token)
-            rows = [serialize.run_row(r.info, cols.get(r.info.run_id, {})) for r in found.runs]
+            rows = [payloads.run_row(r.info, cols.get(r.info.run_id, {})) for r in found.runs]
             return {
                 "runs": rows,
                 "offset": start,
@@ -88,7 +88,7 @@ def _detail(store: SQLiteStore, run_id: str) -> dict[str, Any]:
         except NotFound:
             environment = None
     artifacts, truncated = store.artifact_tree(run_id, limit=1000)
-    return serialize.run_detail(
+    return payloads.run_detail(
         run,
         environment=environment,
         artifacts=artifacts,
@@ -116,7 +116,7 @@ def _check_update(body: dict[str, Any]) -> dict[str, Any]:
     delete = body.get("delete_tags") or []
     if not isinstance(delete, list) or not all(isinstance(k, str) for k in delete):
         raise ApiError(400, "invalid_input", "delete_tags: must be a list of strings")
-    reserved = sorted(k for k in [*tags, *delete] if serialize.is_system_tag(k))
+    reserved = sorted(k for k in [*tags, *delete] if payloads.is_system_tag(k))
     if reserved:
         raise ApiError(
             400,
@@ -148,12 +148,12 @@ class RunHandler(TrackHandler):
                 tags = dict(change["tags"])
                 note = change["note"]
                 if note:
-                    tags[serialize.NOTE_TAG] = note
+                    tags[payloads.NOTE_TAG] = note
                 tags.update(_attribution(user))
                 store.set_tags(run_id, tags)
                 removals = list(change["delete_tags"])
                 if note == "":
-                    removals.append(serialize.NOTE_TAG)
+                    removals.append(payloads.NOTE_TAG)
                 for key in removals:
                     try:
                         store.delete_tag(run_id, key)
@@ -196,4 +196,4 @@ class CompareHandler(TrackHandler):
     async def get(self) -> None:
         asked = list_arg(self, "run_ids", required=True, max_items=MAX_RUN_IDS)
         run_ids = list(dict.fromkeys(asked))
-        await self.read_json(lambda store: serialize.comparison(store.get_runs(run_ids)))
+        await self.read_json(lambda store: payloads.comparison(store.get_runs(run_ids)))

@@ -11,13 +11,13 @@ points each draw in well under a second.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import traitlets
 
+from .. import payloads
+from ..formatting import format_duration
 from ..store import InvalidInput, Run
-from ..store.entities import json_number
 from ..tracking import session
 from . import static
 from ._common import ChartWidget, bundle
@@ -52,22 +52,6 @@ def _label(run: Run) -> str:
     )
 
 
-def _same(values: Iterable[Any]) -> bool:
-    seen = list(values)
-    first = seen[0] if seen else None
-    for v in seen[1:]:
-        if (
-            isinstance(v, float)
-            and isinstance(first, float)
-            and math.isnan(v)
-            and math.isnan(first)
-        ):
-            continue
-        if v != first:
-            return False
-    return True
-
-
 class CompareView(ChartWidget):
     """Side-by-side comparison of runs with the shared charts (see the module doc)."""
 
@@ -100,6 +84,7 @@ class CompareView(ChartWidget):
         self._runs = self._store.get_runs(ids)
         self.max_points = max_points
         self._history: list[dict[str, Any]] = []  # columnar series from metric_histories
+        self._comparison = payloads.comparison(self._runs)
         counts: dict[str, int] = {}
         for run in self._runs:
             for key in run.data.metrics:
@@ -128,7 +113,7 @@ class CompareView(ChartWidget):
             self.params = param_keys
             self.table = self._table()
             self._wanted_param = param
-            self.metric = metric or (metric_keys[0] if metric_keys else "")
+            self.metric = metric or payloads.default_metric(self._comparison)
         self._on_metric()
         self.observe(lambda _: self._on_metric(), names="metric")
         self.observe(lambda _: self._on_param(), names="param")
@@ -136,29 +121,26 @@ class CompareView(ChartWidget):
     # ------------------------------------------------------------------------------- table
 
     def _table(self) -> list[dict[str, Any]]:
+        """The side-by-side rows: the run attributes, then the comparison payload's params,
+        metrics (last values) and user tags -- the REST API's comparison, one "differs" rule."""
         runs = self._runs
         rows: list[dict[str, Any]] = []
-
-        def add(section: str, key: str, values: list[Any]) -> None:
-            rows.append(
-                {"section": section, "key": key, "values": values, "differs": not _same(values)}
-            )
-
-        add("run", "status", [r.info.status for r in runs])
-        add("run", "duration_ms", [r.info.duration_ms for r in runs])
-        add("run", "start_time", [r.info.start_time for r in runs])
-        for key in sorted({k for r in runs for k in r.data.params}):
-            add("params", key, [r.data.params.get(key) for r in runs])
-        for key in sorted({k for r in runs for k in r.data.metrics}):
-            values = [r.data.metrics.get(key) for r in runs]
-            rows.append(
-                {
-                    "section": "metrics",
-                    "key": key,
-                    "values": [None if v is None else json_number(v) for v in values],
-                    "differs": not _same(values),
-                }
-            )
+        for key, values in (
+            ("status", [r.info.status for r in runs]),
+            ("duration_ms", [r.info.duration_ms for r in runs]),
+            ("start_time", [r.info.start_time for r in runs]),
+        ):
+            rows.append({"section": "run", **payloads.aligned(key, values)})
+        for section in ("params", "metrics", "tags"):
+            for row in self._comparison[section]:
+                rows.append(
+                    {
+                        "section": section,
+                        "key": row["key"],
+                        "values": row["values"],
+                        "differs": row["differs"],
+                    }
+                )
         return rows
 
     # ------------------------------------------------------------------------------ charts
@@ -271,7 +253,7 @@ class CompareView(ChartWidget):
             if row["key"] == "start_time":
                 continue
             if row["key"] == "duration_ms":
-                values = [None if v is None else f"{v / 1000:.1f} s" for v in values]
+                values = [None if v is None else format_duration(v) for v in values]
             mark = " *" if row["differs"] else ""
             rows.append([f"{row['section']}.{row['key']}{mark}", *values])
         labels = {r["run_id"]: r["label"] for r in self.runs}

@@ -13,6 +13,7 @@ from typing import Any
 
 import traitlets
 
+from .. import payloads
 from ..store import TrackError
 from ..tracking import session
 from . import static
@@ -46,55 +47,18 @@ class RegistryView(TrackWidget):
     def refresh(self) -> None:
         """Read the registry again."""
         registry = self._store
-        if self.name is not None:
-            found = [registry.get_registered_model(self.name)]
-            versions = registry.search_model_versions(
-                f"name = '{_quote(self.name)}'", max_results=_ALL
-            )
-        else:
-            found = registry.search_registered_models(None, max_results=_ALL)
-            versions = registry.search_model_versions(None, max_results=_ALL)
-        by_model: dict[str, list[Any]] = {}
-        for version in versions:
-            by_model.setdefault(version.name, []).append(version)
-        models = []
-        for model in found:
-            models.append(
-                {
-                    "name": model.name,
-                    "description": model.description,
-                    "aliases": dict(model.aliases),
-                    "versions": [
-                        {
-                            "version": v.version,
-                            "run_id": v.run_id,
-                            "status": v.status,
-                            "created": v.creation_timestamp,
-                            "user_id": v.user_id,
-                            "description": v.description,
-                            "aliases": sorted(v.aliases),
-                        }
-                        for v in sorted(by_model.get(model.name, []), key=lambda v: -v.version)
-                    ],
-                }
-            )
+        names = (
+            [self.name]
+            if self.name is not None
+            else [m.name for m in registry.search_registered_models(None, max_results=_ALL)]
+        )
+        # The REST API's model-detail payload (jupyter_track.payloads), one per model.
+        models = [payloads.model_detail(registry, name) for name in names]
         entries = registry.registry_audit(self.name, max_results=100_000)
         alias_entries = [e for e in entries if e.action in _ALIAS_ACTIONS][-AUDIT_SHOWN:]
         with self.hold_trait_notifications():
             self.models = models
-            self.audit = [
-                {
-                    "model": e.model,
-                    "when": e.timestamp,
-                    "actor": e.actor,
-                    "verified": e.actor_verified,
-                    "action": e.action,
-                    "alias": e.alias,
-                    "from": e.old_value,
-                    "to": e.new_value,
-                }
-                for e in reversed(alias_entries)
-            ]
+            self.audit = [payloads.audit_entry(e) for e in reversed(alias_entries)]
 
     # ------------------------------------------------------------------------------ editing
 
@@ -149,21 +113,22 @@ class RegistryView(TrackWidget):
 
     def _static_text(self) -> str:
         lines = [f"{len(self.models)} registered models"]
-        for model in self.models:
+        for detail in self.models:
+            model = detail["model"]
             aliases = ", ".join(f"@{a}=v{v}" for a, v in sorted(model["aliases"].items()))
             lines.append(
-                f"  {model['name']}: {len(model['versions'])} versions"
+                f"  {model['name']}: {len(detail['versions'])} versions"
                 + (f"; {aliases}" if aliases else "")
             )
         return "\n".join(lines)
 
     def _static_html(self) -> str:
         rows = []
-        for model in self.models:
-            for v in model["versions"]:
+        for detail in self.models:
+            for v in detail["versions"]:
                 rows.append(
                     (
-                        model["name"],
+                        detail["model"]["name"],
                         f"v{v['version']}",
                         " ".join(f"@{a}" for a in v["aliases"]),
                         (v["run_id"] or "")[:8],
@@ -175,10 +140,6 @@ class RegistryView(TrackWidget):
             rows,
             caption=self._static_text().split("\n")[0],
         )
-
-
-def _quote(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def registry(name: str | None = None, *, editable: bool = False) -> RegistryView:

@@ -14,6 +14,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..formatting import format_value
+
 # Tableau 10, as Vega's default categorical scheme, so the thumbnail matches the chart.
 PALETTE = (
     "#4c78a8",
@@ -29,19 +31,7 @@ PALETTE = (
 )
 
 
-def fmt(value: Any) -> str:
-    """A value for a table cell: 6 significant digits for numbers, text as is."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return f"{value:.6g}"
-    return str(value)
+fmt = format_value  # one formatting rule: jupyter_track.formatting (and src/format.ts)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, caption: str = "") -> str:

@@ -14,6 +14,8 @@ from typing import Any
 
 import traitlets
 
+from .. import payloads
+from ..formatting import format_duration, format_short_time
 from ..store import FilterSyntaxError, InvalidInput, NotFound, Run, ViewType
 from ..store import search as grammar
 from ..store.entities import json_number
@@ -21,30 +23,9 @@ from ..tracking import session
 from . import static
 from ._common import TrackWidget, bundle
 
-# attribute column -> (label, kind, sortable)
-ATTRIBUTE_COLUMNS: dict[str, tuple[str, str, bool]] = {
-    "run_name": ("name", "text", True),
-    "status": ("status", "status", True),
-    "start_time": ("started", "time", True),
-    "duration": ("duration", "duration", False),
-    "experiment": ("experiment", "text", False),
-    "run_id": ("run id", "text", True),
-    "user_id": ("user", "text", True),
-    "end_time": ("ended", "time", True),
-    "notebook": ("notebook", "text", True),
-    "execution_count": ("cell run", "number", True),
-}
+ATTRIBUTE_COLUMNS = payloads.ATTRIBUTE_COLUMNS  # one column vocabulary (src/columns.ts too)
 DEFAULT_ATTRIBUTES = ("run_name", "status", "start_time", "duration")
 MAX_DEFAULT_KEYS = 8
-
-
-def _quoted(key: str) -> str | None:
-    """``key`` as the filter grammar writes it, or None when it cannot be written."""
-    if all(c.isalnum() or c in "_-./:" for c in key) and (key[0].isalpha() or key[0] == "_"):
-        return key
-    if "`" not in key:
-        return f"`{key}`"
-    return None
 
 
 class RunTable(TrackWidget):
@@ -209,22 +190,21 @@ class RunTable(TrackWidget):
                 raise InvalidInput(
                     f"column {name!r}: attributes are {', '.join(ATTRIBUTE_COLUMNS)}"
                 )
-            label, kind, sortable = ATTRIBUTE_COLUMNS[key]
+            label, kind, order = ATTRIBUTE_COLUMNS[key]
             return {
                 "key": f"attributes.{key}",
                 "label": label,
                 "kind": kind,
-                "sortable": sortable,
-                "order": f"attributes.{key}",
+                "sortable": order is not None,
+                "order": order or "",
                 "title": f"attributes.{key}",
             }
-        quoted = _quoted(key)
         return {
             "key": f"{entity}.{key}",
             "label": key,
             "kind": "number" if entity == "metrics" else "text",
-            "sortable": quoted is not None,
-            "order": f"{entity}.{quoted}" if quoted else "",
+            "sortable": True,
+            "order": payloads.filter_field(entity, key),
             "title": f"{entity}.{key}",
         }
 
@@ -286,11 +266,9 @@ class RunTable(TrackWidget):
             cells = []
             for column, value in zip(self.columns, row["cells"]):
                 if column["kind"] == "time" and value is not None:
-                    import datetime as dt
-
-                    value = dt.datetime.fromtimestamp(value / 1000).strftime("%Y-%m-%d %H:%M")
+                    value = format_short_time(value)
                 elif column["kind"] == "duration" and value is not None:
-                    value = f"{value / 1000:.1f} s"
+                    value = format_duration(value)
                 cells.append(value)
             rows.append(cells)
         caption = self._static_text()

@@ -15,16 +15,13 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   api,
   ApiError,
-  IChart,
-  IComparison,
   IExperiment,
   IInfo,
   IKeys,
   IMetricSeries,
-  IParamImportanceChart,
   IRunDetail,
   IRunSummary
-} from './api';
+} from '../api';
 import {
   columnFor,
   FIXED_COLUMNS,
@@ -32,24 +29,25 @@ import {
   IRunRow,
   sortRows,
   sortValue
-} from './columns';
-import { filterKey, toNumber } from './format';
+} from '../columns';
+import {
+  asMessage,
+  DEFAULT_SETTINGS,
+  IAsync,
+  isAbort,
+  ITrackSettings,
+  MAX_COMPARE,
+  MIN_COMPARE
+} from './common';
+import { CompareState } from './compare';
+import {
+  andFilters,
+  expandColumns,
+  ISortState,
+  serverOrder,
+  toRow
+} from './rows';
 
-/** The sidebar's settings (`schema/plugin.json`). */
-export interface ITrackSettings {
-  pollInterval: number;
-  defaultColumns: string[];
-  maxRuns: number;
-}
-
-export const DEFAULT_SETTINGS: ITrackSettings = {
-  pollInterval: 1000,
-  defaultColumns: ['metrics.*', 'params.*'],
-  maxRuns: 10000
-};
-
-/** At most this many columns come from one wildcard (`metrics.*`). */
-const WILDCARD_LIMIT = 5;
 /** A poll also asks for runs that started up to this long before the newest one it holds. */
 const START_SKEW_MS = 30_000;
 /** Full reloads while visible (to notice deletions and edits of finished runs); less often
@@ -59,8 +57,6 @@ const FULL_RELOAD_LONG_MS = 300_000;
 const LONG_LIST = 2_000;
 /** The first page is small so the table paints at once; the rest follows. */
 const FIRST_PAGE = 1000;
-export const MIN_COMPARE = 2;
-export const MAX_COMPARE = 50;
 
 export type SelectMode = 'single' | 'toggle' | 'range';
 
@@ -75,11 +71,6 @@ export type ChangeKind =
   | 'selection'
   | 'status';
 
-export interface ISortState {
-  column: string;
-  descending: boolean;
-}
-
 /** The filter box's state: the text applied and, when the server rejected it, why. */
 export interface IFilterError {
   message: string;
@@ -89,111 +80,7 @@ export interface IFilterError {
   found?: string | null;
 }
 
-/** A loaded value, or why it failed, or still loading. */
-export interface IAsync<T> {
-  loading: boolean;
-  value: T | null;
-  error: string | null;
-}
-
 const EMPTY_KEYS: IKeys = { params: [], metrics: [], tags: [] };
-
-function asMessage(error: unknown): string {
-  if (error instanceof ApiError) {
-    return error.message;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof DOMException && error.name === 'AbortError';
-}
-
-/** Turn the API's run summary into the table's row (with a change signature). */
-export function toRow(run: IRunSummary): IRunRow {
-  const metrics: Record<string, number | null> = {};
-  for (const [key, value] of Object.entries(run.metrics ?? {})) {
-    metrics[key] = toNumber(value);
-  }
-  const params = run.params ?? {};
-  const tags = run.tags ?? {};
-  const signature = JSON.stringify([
-    run.run_name,
-    run.status,
-    run.end_time,
-    run.lifecycle_stage,
-    params,
-    run.metrics,
-    tags
-  ]);
-  return {
-    runId: run.run_id,
-    experimentId: String(run.experiment_id),
-    name: run.run_name ?? '',
-    status: run.status,
-    startTime: run.start_time,
-    endTime: run.end_time ?? null,
-    userId: run.user_id ?? '',
-    params,
-    metrics,
-    tags,
-    notebook: run.notebook ?? null,
-    cellId: run.cell_id ?? null,
-    signature
-  };
-}
-
-/** `(a) AND (b)`, leaving out empty parts. */
-export function andFilters(...parts: (string | null | undefined)[]): string {
-  const kept = parts.map(p => (p ?? '').trim()).filter(p => p.length > 0);
-  if (kept.length <= 1) {
-    return kept[0] ?? '';
-  }
-  return kept.map(p => `(${p})`).join(' AND ');
-}
-
-const ORDER_ATTRIBUTES: Record<string, string> = {
-  start: 'attributes.start_time',
-  name: 'attributes.run_name',
-  status: 'attributes.status',
-  user: 'attributes.user_id'
-};
-
-/**
- * The server's `order_by` for a sort of the table, or undefined when the server cannot sort by
- * that column (duration) or it is the server's default (newest first).
- */
-export function serverOrder(sort: ISortState): string[] | undefined {
-  if (sort.column === 'start' && sort.descending) {
-    return undefined;
-  }
-  const column = columnFor(sort.column);
-  const direction = sort.descending ? 'DESC' : 'ASC';
-  if (column.kind === 'attribute') {
-    const field = ORDER_ATTRIBUTES[column.key];
-    return field ? [`${field} ${direction}`] : undefined;
-  }
-  return [`${filterKey(column.kind, column.key)} ${direction}`];
-}
-
-/** Expand wildcard column ids (`metrics.*`) against the known keys. */
-export function expandColumns(ids: readonly string[], keys: IKeys): string[] {
-  const out: string[] = [];
-  for (const id of ids) {
-    const match = /^(params|metrics|tags)\.\*$/.exec(id);
-    if (match) {
-      const entity = match[1] as keyof IKeys;
-      for (const key of keys[entity]
-        .filter(k => entity !== 'tags' || !/^(mlflow|jt)\./.test(k))
-        .slice(0, WILDCARD_LIMIT)) {
-        out.push(`${entity}.${key}`);
-      }
-    } else if (!FIXED_COLUMNS.includes(id)) {
-      out.push(id);
-    }
-  }
-  return [...new Set(out)];
-}
 
 export class TrackModel implements IDisposable {
   constructor(settings: Partial<ITrackSettings> = {}) {
@@ -895,278 +782,4 @@ export class TrackModel implements IDisposable {
   private _changed = new Signal<this, ChangeKind>(this);
   private _detailChanged = new Signal<this, void>(this);
   private _compareChanged = new Signal<this, void>(this);
-}
-
-/** x axis of the learning curves. */
-export type CurveX = 'auto' | 'step' | 'wall' | 'relative';
-
-/**
- * The comparison of N runs: aligned values and the charts (specs from the server).
- */
-export class CompareState {
-  constructor(private _emit: () => void) {}
-
-  get runIds(): readonly string[] {
-    return this._runIds;
-  }
-  get comparison(): IAsync<IComparison> {
-    return this._comparison;
-  }
-  get metric(): string {
-    return this._metric;
-  }
-  get x(): CurveX {
-    return this._x;
-  }
-  get log(): boolean {
-    return this._log;
-  }
-  get param(): string {
-    return this._param;
-  }
-  get differencesOnly(): boolean {
-    return this._differencesOnly;
-  }
-  get curves(): IAsync<IChart> {
-    return this._curves;
-  }
-  get parallel(): IAsync<IChart> {
-    return this._parallel;
-  }
-  get scatter(): IAsync<IChart> {
-    return this._scatter;
-  }
-  get importance(): IAsync<IParamImportanceChart> {
-    return this._importance;
-  }
-  /** Metric keys of the compared runs. */
-  get metricKeys(): string[] {
-    return this._comparison.value?.metrics.map(m => m.key) ?? [];
-  }
-  get paramKeys(): string[] {
-    return this._comparison.value?.params.map(p => p.key) ?? [];
-  }
-
-  setRuns(runIds: readonly string[]): void {
-    this._runIds = [...runIds];
-    this._userParam = false;
-    this._comparison = { loading: true, value: null, error: null };
-    this._emit();
-    void this._load();
-  }
-
-  setMetric(metric: string): void {
-    this._metric = metric;
-    this._emit();
-    void this._loadCharts();
-  }
-
-  setX(x: CurveX): void {
-    this._x = x;
-    this._emit();
-    void this._loadCurves();
-  }
-
-  setLog(log: boolean): void {
-    this._log = log;
-    this._emit();
-    void this._loadCurves();
-  }
-
-  setParam(param: string): void {
-    this._param = param;
-    this._userParam = true;
-    this._emit();
-    void this._loadScatter();
-  }
-
-  setDifferencesOnly(on: boolean): void {
-    this._differencesOnly = on;
-    this._emit();
-  }
-
-  /** Called by the model's poll: reload while a compared run is still running. */
-  tick(): void {
-    const runs = this._comparison.value?.runs ?? [];
-    if (runs.some(r => r.status === 'RUNNING')) {
-      this._ticks += 1;
-      if (this._ticks % 3 === 0) {
-        void this._load(true);
-      }
-    }
-  }
-
-  private async _load(quiet = false): Promise<void> {
-    const seq = ++this._seq;
-    const ids = this._runIds;
-    if (!ids.length) {
-      return;
-    }
-    try {
-      const comparison = await api.compare(ids);
-      if (seq !== this._seq) {
-        return;
-      }
-      this._comparison = { loading: false, value: comparison, error: null };
-      const metrics = comparison.metrics.map(m => m.key);
-      if (!metrics.includes(this._metric)) {
-        this._metric = metrics[0] ?? '';
-      }
-      const params = comparison.params.filter(p => p.differs).map(p => p.key);
-      if (!comparison.params.some(p => p.key === this._param)) {
-        this._param = params[0] ?? comparison.params[0]?.key ?? '';
-      }
-    } catch (error) {
-      if (seq !== this._seq) {
-        return;
-      }
-      this._comparison = {
-        loading: false,
-        value: null,
-        error: asMessage(error)
-      };
-    }
-    this._emit();
-    if (!quiet || this._comparison.value) {
-      await this._loadCharts(quiet);
-    }
-  }
-
-  /**
-   * One chart request at a time (the server renders specs in a small thread pool on a
-   * 2-core machine), the learning curves first; the importance ranking comes before the
-   * scatter because it picks the scatter's default param.
-   */
-  private async _loadCharts(quiet = false): Promise<void> {
-    if (!quiet) {
-      const loading = { loading: true, value: null, error: null };
-      this._curves = loading;
-      this._importance = loading;
-      this._parallel = loading;
-      this._scatter = loading;
-      this._emit();
-    }
-    await this._loadCurves(quiet);
-    await this._loadImportance(quiet, false);
-    await this._loadParallel(quiet);
-    await this._loadScatter(quiet);
-  }
-
-  private async _fetch<T>(
-    name: 'curves' | 'parallel' | 'scatter' | 'importance',
-    ready: boolean,
-    quiet: boolean,
-    get: () => Promise<T>,
-    set: (value: IAsync<T>) => void
-  ): Promise<void> {
-    const seq = (this._chartSeq[name] = (this._chartSeq[name] ?? 0) + 1);
-    if (!ready) {
-      set({ loading: false, value: null, error: null });
-      this._emit();
-      return;
-    }
-    if (!quiet) {
-      set({ loading: true, value: null, error: null });
-      this._emit();
-    }
-    let next: IAsync<T>;
-    try {
-      next = { loading: false, value: await get(), error: null };
-    } catch (error) {
-      next = { loading: false, value: null, error: asMessage(error) };
-    }
-    if (seq === this._chartSeq[name]) {
-      set(next);
-      this._emit();
-    }
-  }
-
-  private _loadCurves(quiet = false): Promise<void> {
-    const ids = this._runIds;
-    return this._fetch(
-      'curves',
-      !!this._metric && ids.length > 0,
-      quiet,
-      () => api.learningCurves(ids, this._metric, this._x, this._log),
-      v => (this._curves = v)
-    );
-  }
-
-  private _loadParallel(quiet = false): Promise<void> {
-    const ids = this._runIds;
-    return this._fetch(
-      'parallel',
-      !!this._metric && this.paramKeys.length > 0,
-      quiet,
-      () => api.parallelCoordinates(ids, this._metric),
-      v => (this._parallel = v)
-    );
-  }
-
-  private _loadScatter(quiet = false): Promise<void> {
-    const ids = this._runIds;
-    return this._fetch(
-      'scatter',
-      !!this._metric && !!this._param,
-      quiet,
-      () => api.scatter(ids, this._param, this._metric),
-      v => (this._scatter = v)
-    );
-  }
-
-  private async _loadImportance(quiet = false, scatter = true): Promise<void> {
-    const ids = this._runIds;
-    await this._fetch(
-      'importance',
-      !!this._metric && this.paramKeys.length > 0,
-      quiet,
-      () => api.paramImportance(ids, this._metric),
-      v => (this._importance = v)
-    );
-    // Until the user picks one, the scatter shows the param that matters most.
-    const best = this._importance.value?.table.find(r => r.strength !== null);
-    if (!this._userParam && best && best.param !== this._param) {
-      this._param = best.param;
-      this._emit();
-      if (scatter) {
-        await this._loadScatter(quiet);
-      }
-    }
-  }
-
-  private _runIds: string[] = [];
-  private _seq = 0;
-  private _ticks = 0;
-  private _chartSeq: Record<string, number> = {};
-  private _comparison: IAsync<IComparison> = {
-    loading: false,
-    value: null,
-    error: null
-  };
-  private _metric = '';
-  private _x: CurveX = 'auto';
-  private _log = false;
-  private _param = '';
-  private _userParam = false;
-  private _differencesOnly = false;
-  private _curves: IAsync<IChart> = {
-    loading: false,
-    value: null,
-    error: null
-  };
-  private _parallel: IAsync<IChart> = {
-    loading: false,
-    value: null,
-    error: null
-  };
-  private _scatter: IAsync<IChart> = {
-    loading: false,
-    value: null,
-    error: null
-  };
-  private _importance: IAsync<IParamImportanceChart> = {
-    loading: false,
-    value: null,
-    error: null
-  };
 }
