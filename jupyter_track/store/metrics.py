@@ -19,7 +19,7 @@ from .db import Database
 from .entities import Metric
 from .errors import InvalidInput
 from .histories import update_rollups
-from .validation import check_key, metric_step, metric_value
+from .validation import check_key, metric_step, metric_timestamp, metric_value
 
 MetricRow = tuple[int, str, int, int, float]
 """(run pk, key, step, timestamp ms, value) -- NaN is stored as NULL."""
@@ -218,11 +218,25 @@ class MetricsMixin:
             if isinstance(item, Metric):
                 key, value, ts, step = item.key, item.value, item.timestamp, item.step
             else:
-                key, value, ts, step = item
+                try:
+                    key, value, ts, step = item
+                except (TypeError, ValueError):
+                    errors.append(
+                        f"metric {item!r}: expected a Metric or (key, value, timestamp, step)"
+                    )
+                    continue
             try:
                 check_key(key, "metric")
-                rows.append((pk, key, metric_step(key, step), int(ts), metric_value(key, value)))
-            except (InvalidInput, TypeError, ValueError) as exc:
+                rows.append(
+                    (
+                        pk,
+                        key,
+                        metric_step(key, step),
+                        metric_timestamp(key, ts),
+                        metric_value(key, value),
+                    )
+                )
+            except InvalidInput as exc:
                 errors.append(str(exc))
         self.write_metric_rows(rows)
         if errors:

@@ -1,4 +1,11 @@
-"""Checks on keys and values; every error names the field and the reason."""
+"""Checks on keys and values; every error names the field and the reason.
+
+The checks cover everything the store cannot hold, so a value that passes never fails later
+in a write transaction: text must be encodable as UTF-8 (no lone surrogates), integers (steps,
+timestamps) must fit SQLite's signed 64 bits, metric values must be real numbers a float can
+hold. Each check starts with the cheapest test for the common case (an ASCII key, a float, an
+``int`` in range) so the callers on a training loop's thread pay almost nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,44 @@ from .errors import InvalidInput
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
+MAX_NAME_LENGTH = 500
+"""Run, experiment and registered-model names, aliases."""
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored as UTF-8 (a lone surrogate), or None when it can."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (
+            f"contains a lone surrogate {text[exc.start]!r} at position {exc.start} "
+            "(not valid Unicode text)"
+        )
+    return None
+
+
+def check_text(value: Any, what: str, *, limit: int | None = None, empty: bool = True) -> str:
+    """Return ``value`` if it is a string the store can hold, else raise naming ``what``."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what}: must be a string, got {type(value).__name__}")
+    if not empty and not value.strip():
+        raise InvalidInput(f"{what}: must not be empty")
+    if limit is not None and len(value) > limit:
+        raise InvalidInput(f"{what}: is {len(value):,} characters long, the limit is {limit:,}")
+    problem = text_problem(value)
+    if problem:
+        raise InvalidInput(f"{what}: {problem}")
+    return value
+
+
+def check_name(value: Any, what: str) -> str:
+    """A run, experiment or model name: non-empty text of at most ``MAX_NAME_LENGTH``."""
+    return check_text(value, what, limit=MAX_NAME_LENGTH, empty=False)
 
 
 def check_key(key: Any, what: str) -> str:
@@ -25,11 +70,19 @@ def check_key(key: Any, what: str) -> str:
         )
     if any(ord(c) < 32 for c in key):
         raise InvalidInput(f"{what} key {key!r}: must not contain control characters")
+    problem = text_problem(key)
+    if problem:
+        raise InvalidInput(f"{what} key {key!r}: {problem}")
     return key
 
 
 def metric_value(key: str, value: Any) -> float:
-    """Coerce a metric value to float (NaN and +/-inf allowed); strings are refused."""
+    """Coerce a metric value to float (NaN and +/-inf allowed); strings are refused.
+
+    Anything that is not a real number a float can hold raises ``InvalidInput`` naming the
+    key: a string, ``None``, an integer beyond the float range (``10**400``), a complex number,
+    an object whose ``__float__`` fails.
+    """
     if type(value) is float:
         return value
     if isinstance(value, (str, bytes, bytearray)):
@@ -38,24 +91,64 @@ def metric_value(key: str, value: Any) -> float:
         )
     try:
         return float(value)
-    except (TypeError, ValueError) as exc:
+    except OverflowError as exc:
         raise InvalidInput(
-            f"metric {key!r}: value {value!r} is not a number (got {type(value).__name__})"
+            f"metric {key!r}: value {_short(value)} is too large for a float "
+            f"(got {type(value).__name__})"
+        ) from exc
+    except Exception as exc:
+        raise InvalidInput(
+            f"metric {key!r}: value {_short(value)} is not a number (got {type(value).__name__})"
         ) from exc
 
 
+def _short(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else f"{text[:40]}...({len(text)} characters)"
+
+
+def _int64(key: str, value: Any, what: str) -> int:
+    """``value`` as an integer in SQLite's signed 64-bit range, or raise naming ``what``."""
+    if type(value) is int:
+        as_int = value
+    else:
+        if isinstance(value, (str, bytes, bytearray)):
+            raise InvalidInput(f"metric {key!r}: {what} {value!r} is not an integer")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput(f"metric {key!r}: {what} {value!r} is not a finite integer")
+        try:
+            as_int = int(value)
+        except Exception as exc:
+            raise InvalidInput(f"metric {key!r}: {what} {_short(value)} is not an integer") from exc
+        if isinstance(value, float) and as_int != value:
+            raise InvalidInput(f"metric {key!r}: {what} {value!r} is not an integer")
+    if not INT64_MIN <= as_int <= INT64_MAX:
+        raise InvalidInput(
+            f"metric {key!r}: {what} {_short(value)} is out of range "
+            f"(a signed 64-bit integer: -2**63 .. 2**63-1)"
+        )
+    return as_int
+
+
 def metric_step(key: str, step: Any) -> int:
+    """The step as an integer of signed 64 bits (None: 0)."""
     if step is None:
         return 0
-    if type(step) is int:
-        return step
-    try:
-        as_int = int(step)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"metric {key!r}: step {step!r} is not an integer") from exc
-    if isinstance(step, float) and (math.isnan(step) or as_int != step):
-        raise InvalidInput(f"metric {key!r}: step {step!r} is not an integer")
-    return as_int
+    return _int64(key, step, "step")
+
+
+def metric_timestamp(key: str, timestamp: Any) -> int:
+    """A timestamp in milliseconds as an integer of signed 64 bits (floats are truncated)."""
+    if type(timestamp) is int and INT64_MIN <= timestamp <= INT64_MAX:
+        return timestamp
+    if isinstance(timestamp, float) and math.isfinite(timestamp):
+        truncated = int(timestamp)  # milliseconds: a fraction is dropped, as before
+        if INT64_MIN <= truncated <= INT64_MAX:
+            return truncated
+    return _int64(key, timestamp, "timestamp")
 
 
 def text_value(key: str, value: Any, what: str, limit: int) -> str:
@@ -74,4 +167,7 @@ def text_value(key: str, value: Any, what: str, limit: int) -> str:
         raise InvalidInput(
             f"{what} {key!r}: value is {len(text)} characters long, the limit is {limit}"
         )
+    problem = text_problem(text)
+    if problem:
+        raise InvalidInput(f"{what} {key!r}: value {problem}")
     return text

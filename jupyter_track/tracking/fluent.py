@@ -36,7 +36,14 @@ from ..store import (
     SQLiteStore,
     ViewType,
 )
-from ..store.validation import check_key, metric_step, metric_value
+from ..store.validation import (
+    INT64_MAX,
+    INT64_MIN,
+    check_key,
+    metric_step,
+    metric_timestamp,
+    metric_value,
+)
 from . import context, session
 from .session import Session
 
@@ -343,28 +350,40 @@ def log_metric(
     """Log one metric point. No I/O: the point is buffered and written in the background.
 
     ``value`` is any real number (NaN and +/-inf are kept); ``step`` defaults to 0 and
-    ``timestamp`` (ms since the epoch) to now, as in MLflow. ``synchronous=True`` writes before
-    returning.
+    ``timestamp`` (ms since the epoch) to now, as in MLflow; both must fit a signed 64-bit
+    integer. A value the store cannot hold raises ``ValueError`` (``InvalidInput``) naming the
+    key, here on the caller's thread. ``synchronous=True`` writes before returning.
     """
     # The hot path: no I/O, no lock, a few attribute reads and one deque.append (~0.5 us).
+    # Every check starts with a type test that is true for the common float value, int step.
     state = session._session
     stack = state._runs.stack
     pk = stack[-1]._pk if run_id is None and stack else _pk_for(run_id)
-    if key not in state.valid_keys:
+    try:
+        known = key in state.valid_keys
+    except TypeError:  # unhashable: not a string
+        known = False
+    if not known:
         check_key(key, "metric")
         state.valid_keys.add(key)
     if type(value) is not float:
         value = metric_value(key, value)
     if step is None:
         step = 0
-    elif type(step) is not int:
+    elif type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
         step = metric_step(key, step)
     writer = state._writer or state.writer  # the hot path reads the session's slots directly
     now = _now()
     if now > writer.relief_deadline:  # a flush starved by this thread: let it finish
         writer.relieve()
     writer.append_metric(
-        (pk, key, step, int(now * 1000) if timestamp is None else int(timestamp), value)
+        (
+            pk,
+            key,
+            step,
+            int(now * 1000) if timestamp is None else metric_timestamp(key, timestamp),
+            value,
+        )
     )
     if synchronous:
         writer.flush()
@@ -377,38 +396,42 @@ def log_metrics(
     run_id: str | None = None,
     synchronous: bool | None = None,
 ) -> None:
-    """Log several metrics at one step. Bad entries raise after the good ones are buffered."""
+    """Log several metrics at one step.
+
+    Every valid entry is buffered; then one ``ValueError`` (``InvalidInput``) names each bad
+    key and its reason, whatever the bad value is.
+    """
+    if not callable(getattr(metrics, "items", None)):
+        raise InvalidInput(
+            f"metrics: must be a mapping of key to value, got {type(metrics).__name__}"
+        )
     pk = _pk_for(run_id)
     now = _now()
-    ts = int(now * 1000) if timestamp is None else int(timestamp)
     state = session.current()
     writer = state.started_writer or state.writer
     if now > writer.relief_deadline:  # a flush starved by this thread: let it finish
         writer.relieve()
     append = writer.append_metric
     valid_keys = state.valid_keys
-    if step is None:
-        step = 0
-    elif type(step) is not int:
-        try:
+    shared_error = None  # a bad step or timestamp: every entry is refused, each named
+    ts = 0
+    try:
+        ts = int(now * 1000) if timestamp is None else metric_timestamp("", timestamp)
+        if step is None:
+            step = 0
+        elif type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
             step = metric_step("", step)
-        except InvalidInput:
-            pass  # reported below, naming each key
+    except InvalidInput as exc:
+        shared_error = str(exc).replace("metric '': ", "")
     errors = []
     for key, value in metrics.items():
         try:
+            if shared_error is not None:
+                raise InvalidInput(f"metric {key!r}: {shared_error}")
             if key not in valid_keys:
                 check_key(key, "metric")
                 valid_keys.add(key)
-            append(
-                (
-                    pk,
-                    key,
-                    step if type(step) is int else metric_step(key, step),
-                    ts,
-                    value if type(value) is float else metric_value(key, value),
-                )
-            )
+            append((pk, key, step, ts, value if type(value) is float else metric_value(key, value)))
         except InvalidInput as exc:
             errors.append(str(exc))
     if synchronous:

@@ -24,7 +24,7 @@ import time
 from typing import Any, Protocol
 
 from ..paths import resolve_db_path
-from ..store import SQLiteStore, open_store
+from ..store import SQLiteStore, StoreUnavailable, open_store
 from .writer import BackgroundWriter
 
 
@@ -180,17 +180,31 @@ class Session:
 
     def end_run(self, run_id: str, status: str, error: str | None = None) -> None:
         """End ``run_id`` (active in whichever thread): buffered points are written, the run
-        leaves its thread's stack and is stored with ``status`` and an end time."""
+        leaves its thread's stack and is stored with ``status`` and an end time.
+
+        The run is ended even when the flush fails: a point the store refused was already left
+        out and reported by the writer (it is never raised here); a store that cannot be
+        written keeps the points in memory, and its error is raised only when storing the end
+        of the run fails too.
+        """
         store = self.store
+        flush_error: StoreUnavailable | None = None
         try:
             self.flush_metrics()
+        except StoreUnavailable as exc:
+            flush_error = exc
         finally:
             with self.lock:
                 for stack in self._stacks.values():
                     stack[:] = [r for r in stack if r.info.run_id != run_id]
             self._runs.last_run_id = run_id
             self.last_ended_run_id = run_id
-        store.update_run(run_id, status=status, end_time=int(time.time() * 1000), error=error)
+        try:
+            store.update_run(run_id, status=status, end_time=int(time.time() * 1000), error=error)
+        except StoreUnavailable:
+            if flush_error is not None:
+                raise flush_error from None
+            raise
 
     # -------------------------------------------------------------------------- %%track cells
 

@@ -26,7 +26,8 @@ import threading
 import time
 import weakref
 from collections import deque
-from itertools import repeat, starmap
+from collections.abc import Callable
+from itertools import chain, repeat, starmap
 from typing import Any
 
 from ..store.errors import StoreUnavailable
@@ -65,6 +66,9 @@ class BackgroundWriter:
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self.error: StoreUnavailable | None = None
+        #: rows the store refused at write time and that were left out (each reported once)
+        self.dropped = 0
+        self._dropped_seen: set[tuple[str, str]] = set()
         self._warned = False
         #: wall-clock time (``time.time()``) after which the flush in progress is overdue and a
         #: logging thread should yield to it (:meth:`relieve`); ``IDLE`` (+inf) when no flush
@@ -144,12 +148,17 @@ class BackgroundWriter:
             self._idle.clear()
             self.relief_deadline = time.time() + self.stall_after
             try:
+                error = None
                 if metrics:
-                    self.store.write_metric_rows(metrics)
-                    metrics = []
-                if cells:
-                    self.store.write_cell_executions(cells)
-                    cells = []
+                    metrics, error = self._write_isolated(
+                        self.store.write_metric_rows, metrics, _describe_metric
+                    )
+                if cells and error is None:
+                    cells, error = self._write_isolated(
+                        self.store.write_cell_executions, cells, _describe_cell
+                    )
+                if error is not None:
+                    raise error
             except StoreUnavailable as exc:
                 self._pending_metrics, self._pending_cells = metrics, cells
                 self.error = exc
@@ -173,6 +182,68 @@ class BackgroundWriter:
                     file=sys.stderr,
                 )
 
+    def _write_isolated(
+        self, write: Callable[[Any], None], rows: list[Any], describe: Callable[[Any], str]
+    ) -> tuple[list[Any], StoreUnavailable | None]:
+        """Write ``rows``; a row the store refuses is left out alone, the others are written.
+
+        The batch is written in one transaction. When that fails for a reason other than the
+        store being unavailable (a value no check on the caller's thread foresaw), the batch is
+        split in halves, and halves again, in arrival order, until every row is written or a
+        single refused row is left: that row is dropped and reported (once per key and reason),
+        so one bad point never costs the good ones. Returns the rows still to write (``[]``
+        unless the store became unavailable, then in their order) and that error.
+        """
+        try:
+            write(rows)
+            return [], None
+        except StoreUnavailable as exc:
+            return rows, exc
+        except Exception as exc:
+            first = exc
+        if len(rows) == 1:
+            self._report_dropped([(rows[0], first)], describe)
+            return [], None
+        dropped: list[tuple[Any, BaseException]] = []
+        parts = _halves(rows)  # a stack: the next part to write is on top
+        try:
+            while parts:
+                part = parts.pop()
+                try:
+                    write(part)
+                except StoreUnavailable as exc:
+                    return [*part, *chain.from_iterable(reversed(parts))], exc
+                except Exception as exc:
+                    if len(part) == 1:
+                        dropped.append((part[0], exc))
+                    else:
+                        parts.extend(_halves(part))
+        finally:
+            self._report_dropped(dropped, describe)
+        return [], None
+
+    def _report_dropped(
+        self, dropped: list[tuple[Any, BaseException]], describe: Callable[[Any], str]
+    ) -> None:
+        """Count dropped rows; print each new (row kind, key, reason) once."""
+        if not dropped:
+            return
+        self.dropped += len(dropped)
+        new = []
+        for row, exc in dropped:
+            what = describe(row)
+            seen = (what.split(" (", 1)[0], type(exc).__name__)
+            if seen not in self._dropped_seen:
+                self._dropped_seen.add(seen)
+                new.append(f"{what}: {type(exc).__name__}: {exc}")
+        if new:
+            print(
+                f"jupyter-track: {len(dropped):,} row(s) could not be stored and were left out "
+                f"(the rest of the batch was written): {'; '.join(new[:5])}"
+                + (f"; and {len(new) - 5} more" if len(new) > 5 else ""),
+                file=sys.stderr,
+            )
+
     def relieve(self) -> None:
         """Wait, without holding the GIL, for an overdue flush to commit.
 
@@ -192,6 +263,27 @@ class BackgroundWriter:
             "store is writable again.",
             file=sys.stderr,
         )
+
+
+def _halves(rows: list[Any]) -> list[list[Any]]:
+    """``[second half, first half]``: pushed on a stack, the first half is written first."""
+    mid = len(rows) // 2
+    return [rows[mid:], rows[:mid]]
+
+
+def _describe_metric(row: Any) -> str:
+    """A dropped metric row, for the report: ``metric 'loss' (step 3, timestamp ...)``."""
+    try:
+        _, key, step, ts, _ = row
+    except (TypeError, ValueError):
+        return f"metric row {row!r:.80}"
+    return f"metric {key!r:.60} (step {step!r:.40}, timestamp {ts!r:.40})"
+
+
+def _describe_cell(row: Any) -> str:
+    """A dropped cell-log row, for the report."""
+    cell = row[2] if isinstance(row, tuple) and len(row) > 2 else None
+    return f"cell-log row of cell {cell!r:.60}"
 
 
 _live_writers: weakref.WeakSet[BackgroundWriter] = weakref.WeakSet()
