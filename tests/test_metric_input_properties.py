@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import jupyter_track as jt
 from jupyter_track.store import InvalidInput
+from jupyter_track.store.validation import check_key, metric_step, metric_value
 from jupyter_track.tracking import fluent
 from jupyter_track.tracking.client import TrackClient
 
@@ -134,9 +135,9 @@ def test_log_metrics_keeps_every_valid_entry_and_names_each_bad_one(
     refused = set()
     for key, value in entries.items():
         try:
-            fluent.check_key(key, "metric")
-            fluent.metric_value(key, value)
-            fluent.metric_step(key, step)
+            check_key(key, "metric")
+            metric_value(key, value)
+            metric_step(key, step)
         except InvalidInput:
             refused.add(key)
             assert message is not None and repr(key[:40])[:-1] in message

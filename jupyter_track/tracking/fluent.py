@@ -49,7 +49,7 @@ from .session import Session
 
 log = logging.getLogger("jupyter_track")
 
-_now = time.time
+_time_ns = time.time_ns
 
 DEFAULT_EXPERIMENT_ID = "0"
 
@@ -373,7 +373,7 @@ def log_metric(
     elif type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
         step = metric_step(key, step)
     writer = state._writer or state.writer  # the hot path reads the session's slots directly
-    now = _now()
+    now = _time_ns() // 1_000_000  # ms: one call, no float (cheaper than int(time() * 1000))
     if now > writer.relief_deadline:  # a flush starved by this thread: let it finish
         writer.relieve()
     writer.append_metric(
@@ -381,7 +381,7 @@ def log_metric(
             pk,
             key,
             step,
-            int(now * 1000) if timestamp is None else metric_timestamp(key, timestamp),
+            now if timestamp is None else metric_timestamp(key, timestamp),
             value,
         )
     )
@@ -406,7 +406,7 @@ def log_metrics(
             f"metrics: must be a mapping of key to value, got {type(metrics).__name__}"
         )
     pk = _pk_for(run_id)
-    now = _now()
+    now = _time_ns() // 1_000_000
     state = session.current()
     writer = state.started_writer or state.writer
     if now > writer.relief_deadline:  # a flush starved by this thread: let it finish
@@ -414,13 +414,10 @@ def log_metrics(
     append = writer.append_metric
     valid_keys = state.valid_keys
     shared_error = None  # a bad step or timestamp: every entry is refused, each named
-    ts = 0
+    ts = at = 0
     try:
-        ts = int(now * 1000) if timestamp is None else metric_timestamp("", timestamp)
-        if step is None:
-            step = 0
-        elif type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
-            step = metric_step("", step)
+        ts = now if timestamp is None else metric_timestamp("", timestamp)
+        at = metric_step("", step)
     except InvalidInput as exc:
         shared_error = str(exc).replace("metric '': ", "")
     errors = []
@@ -431,7 +428,7 @@ def log_metrics(
             if key not in valid_keys:
                 check_key(key, "metric")
                 valid_keys.add(key)
-            append((pk, key, step, ts, value if type(value) is float else metric_value(key, value)))
+            append((pk, key, at, ts, value if type(value) is float else metric_value(key, value)))
         except InvalidInput as exc:
             errors.append(str(exc))
     if synchronous:
