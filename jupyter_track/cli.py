@@ -317,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
         serve_cli = None  # type: ignore[assignment]
     if serve_cli is not None:
         serve_cli.add_parser(sub)
+    from .service import cli as service_cli
+
+    service_cli.add_parser(sub)
     return parser
 
 

@@ -1,7 +1,14 @@
-"""The one base handler every jupyter-track route derives from.
+"""The one base handler every jupyter-track route derives from, whoever serves the routes.
 
-* authenticated: Jupyter's own identity provider; no user means 403 (also on servers that
-  allow unauthenticated access elsewhere); writes keep Jupyter's XSRF check;
+The route classes hold the logic only; the host supplies authentication. The Jupyter server
+extension binds each route to Jupyter's ``APIHandler`` (Jupyter's identity provider and XSRF
+check); the JupyterHub team service binds the same classes to a HubAuth/HubOAuth base
+(:mod:`jupyter_track.service.auth`). :func:`bind` makes the concrete class.
+
+* authenticated by the host; no user means 403 (also on servers that allow unauthenticated
+  access elsewhere); cookie-authenticated writes keep the host's XSRF check;
+* what the user may do is asked of the route's :class:`~.policy.Policy` (everything, in a
+  personal server; per-object grants in the team service);
 * SQLite only in the thread pools of :class:`~.access.StoreAccess`, never on the event loop;
   the JSON encoding of large answers happens there too;
 * every error, whatever raised it, is sent in the one shape of :mod:`.errors`;
@@ -14,12 +21,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from jupyter_server.base.handlers import APIHandler
-from tornado.web import HTTPError
+from tornado.web import HTTPError, RequestHandler
 
 from ..store.errors import TrackError
 from .access import StoreAccess
 from .errors import ApiError, error_body, from_store_error
+from .policy import OPEN, Policy, Principal
 
 
 def dumps(payload: Any) -> bytes:
@@ -27,25 +34,43 @@ def dumps(payload: Any) -> bytes:
     return json.dumps(payload, allow_nan=False, separators=(",", ":")).encode()
 
 
-class TrackHandler(APIHandler):
-    """Base of the REST handlers: store access, JSON in and out, errors."""
+class TrackHandler(RequestHandler):
+    """Base of the REST handlers: store access, policy, JSON in and out, errors."""
 
     access: StoreAccess
+    policy: Policy
+    #: the route class (the one of the shared table), set by :func:`bind`
+    route: type[TrackHandler]
+    #: set by hosts that know more than a name (the team service: hub groups, admin)
+    _principal: Principal | None = None
 
-    def initialize(self, access: StoreAccess) -> None:
+    def initialize(self, access: StoreAccess, policy: Policy = OPEN) -> None:
         self.access = access
+        self.policy = policy
 
-    async def prepare(self) -> None:  # type: ignore[override]
-        await super().prepare()
+    async def prepare(self) -> None:
+        pending = super().prepare()  # the host's authentication (and XSRF check)
+        if pending is not None:
+            await pending
         if self.current_user is None:
             raise ApiError(403, "forbidden", "authentication required")
+        await self.policy.authorize(self)
 
     # ------------------------------------------------------------------------ who is asking
+
+    @property
+    def principal(self) -> Principal:
+        """Who is asking, as the host authenticated them."""
+        if self._principal is not None:
+            return self._principal
+        return Principal(self.user_name)
 
     @property
     def user_name(self) -> str:
         """The authenticated user's name, used to attribute changes."""
         user = self.current_user
+        if isinstance(user, dict):  # a JupyterHub user model
+            return str(user["name"])
         name = getattr(user, "username", None) or getattr(user, "name", None)
         return str(name or user)
 
@@ -119,8 +144,17 @@ class TrackHandler(APIHandler):
         self.finish(dumps(body))
 
 
+def bind(route: type[TrackHandler], host: type[RequestHandler]) -> type[TrackHandler]:
+    """The concrete handler class for ``route`` served by ``host`` (its authentication)."""
+    return type(route.__name__, (route, host), {"__module__": route.__module__, "route": route})
+
+
 class NotFoundHandler(TrackHandler):
     """Unknown paths under the API answer 404 in the one error shape."""
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        raise ApiError(404, "not_found", f"no such API route: {self.request.path}")
 
     def _missing(self, *args: Any) -> None:
         raise ApiError(404, "not_found", f"no such API route: {self.request.path}")

@@ -114,9 +114,11 @@ class RegisteredModelsHandler(RegistryHandler):
         description = _description_arg(body)
         tags = _tags_arg(body, "tags")
         user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             store.create_registered_model(name, tags, description, actor=user, verified=True)
+            self.policy.created(store, who, "registered_model", name)  # MANAGE for the creator
             return model_detail(store, name)
 
         self.send_json(await self.write_store(work), 201)

@@ -1,7 +1,10 @@
-"""The route table: ``{base_url}jupyter-track/api/<template>`` -> handler.
+"""The route table: ``<root>api/<template>`` -> handler, whoever serves it.
 
-Templates use the ``{name}`` placeholders of ``docs/openapi.yaml``, which a test compares with
-this table. ``ExtensionApp`` prefixes the server's ``base_url``.
+One table, one openapi file (``docs/openapi.yaml``, compared with this table by a test), two
+hosts: the Jupyter server extension mounts it at ``{base_url}jupyter-track/api/`` with Jupyter's
+authentication (:func:`setup_routes`), the JupyterHub team service at
+``/services/jupyter-track/api/`` with the hub's (:mod:`jupyter_track.service.app`). Both call
+:func:`handlers` with their prefix, their authenticated base class and their policy.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ import re
 from typing import Any
 
 from jupyter_server.utils import url_path_join
+from tornado.web import RequestHandler
 
 from .artifacts import ArtifactFileHandler, ArtifactsHandler
-from .base import NotFoundHandler, TrackHandler
+from .base import NotFoundHandler, TrackHandler, bind
 from .catalog import CellRunsHandler, ExperimentsHandler, InfoHandler, KeysHandler
 from .charts import (
     LearningCurvesHandler,
@@ -48,10 +52,10 @@ ROUTES: list[tuple[str, type[TrackHandler]]] = [
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def pattern(template: str) -> str:
+def pattern(template: str, prefix: str = API_PREFIX) -> str:
     """``/runs/{run_id}`` -> ``jupyter-track/api/runs/(?P<run_id>[^/]+)`` (anchored by tornado)."""
     body = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-    return url_path_join(API_PREFIX, body)
+    return url_path_join(prefix, body)
 
 
 def methods(handler: type[TrackHandler]) -> set[str]:
@@ -59,8 +63,19 @@ def methods(handler: type[TrackHandler]) -> set[str]:
     return {m for m in HTTP_METHODS if m in vars(handler)}
 
 
+def handlers(
+    prefix: str, host: type[RequestHandler], kwargs: dict[str, Any]
+) -> list[tuple[str, type[RequestHandler], dict[str, Any]]]:
+    """Every route under ``prefix`` bound to ``host``, then the API's own 404."""
+    table: list[tuple[str, type[RequestHandler], dict[str, Any]]] = [
+        (pattern(t, prefix), bind(h, host), kwargs) for t, h in ROUTES
+    ]
+    table.append((url_path_join(prefix, "(?:.*)"), bind(NotFoundHandler, host), kwargs))
+    return table
+
+
 def setup_routes(app: Any) -> None:
-    """Register every route (and the API's own 404) on the extension app."""
-    kwargs = {"access": app.access}
-    app.handlers.extend((pattern(t), h, kwargs) for t, h in ROUTES)
-    app.handlers.append((url_path_join(API_PREFIX, "(?:.*)"), NotFoundHandler, kwargs))
+    """Register every route on the extension app (Jupyter's authentication, everything open)."""
+    from jupyter_server.base.handlers import APIHandler
+
+    app.handlers.extend(handlers(API_PREFIX, APIHandler, {"access": app.access}))

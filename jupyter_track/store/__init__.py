@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from ..paths import artifact_root_for, resolve_db_path
+from .access import AccessMixin
 from .artifacts import ArtifactInfo, ArtifactsMixin
 from .cells import CellsMixin
 from .db import Database
@@ -85,6 +86,7 @@ class SQLiteStore(
     HistoriesMixin,
     ViewsMixin,
     MaintenanceMixin,
+    AccessMixin,
 ):
     """Experiments, runs, metrics, artifacts and the cell log in one SQLite file.
 

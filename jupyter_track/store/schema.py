@@ -245,6 +245,50 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 4: newest-first pages of all experiments read runs in start-time order
     ["CREATE INDEX IF NOT EXISTS runs_by_start ON runs (start_time)"],
+    # 5: the team service (store/access.py): permission grants, its audit log, batch ids
+    [
+        """CREATE TABLE IF NOT EXISTS permissions (
+            object_type TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            principal_type TEXT NOT NULL,
+            principal TEXT NOT NULL,
+            permission TEXT NOT NULL,
+            granted_by TEXT NOT NULL,
+            granted_time INTEGER NOT NULL,
+            PRIMARY KEY (object_type, object_id, principal_type, principal)
+        )""",
+        """CREATE INDEX IF NOT EXISTS permissions_by_principal
+            ON permissions (principal_type, principal, object_type)""",
+        """CREATE TABLE IF NOT EXISTS service_audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            timestamp INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            actor_verified INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            principal_type TEXT,
+            principal TEXT,
+            old_value TEXT,
+            new_value TEXT
+        )""",
+        """CREATE INDEX IF NOT EXISTS service_audit_by_object
+            ON service_audit (object_type, object_id, id)""",
+        """CREATE TRIGGER IF NOT EXISTS service_audit_no_update
+            BEFORE UPDATE ON service_audit
+            BEGIN
+                SELECT RAISE(ABORT, 'service_audit is append-only: UPDATE is not allowed');
+            END""",
+        """CREATE TRIGGER IF NOT EXISTS service_audit_no_delete
+            BEFORE DELETE ON service_audit
+            BEGIN
+                SELECT RAISE(ABORT, 'service_audit is append-only: DELETE is not allowed');
+            END""",
+        """CREATE TABLE IF NOT EXISTS ingested_batches (
+            batch_id TEXT PRIMARY KEY,
+            received_time INTEGER NOT NULL
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

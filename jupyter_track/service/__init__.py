@@ -1,0 +1,1 @@
+"""The JupyterHub team service: ``jupyter-track service`` (see :mod:`.app`)."""

@@ -1,0 +1,291 @@
+"""The team service's permissions: READ, EDIT and MANAGE per experiment and registered model.
+
+What a user holds on an object is the strongest of:
+
+* the object's own default for everyone (a grant to ``everyone``; ``NO_PERMISSIONS`` makes an
+  experiment or model private), else the service's default for its kind
+  (``--default-experiment-permission``, EDIT: everyone may add runs to any experiment;
+  ``--default-model-permission``, READ);
+* the grants to the user and to each of their hub groups;
+* MANAGE for hub admins and holders of the admin scope (``custom:jupyter-track:admin``).
+
+The creator of an experiment or model is granted MANAGE. A run is changed, deleted or restored
+only by its creator or a MANAGE holder of its experiment. Setting, moving or rolling back an
+alias, editing a model or adding a version needs EDIT on the model; deleting a model or a
+version needs MANAGE. A denial is a 403 naming the permission needed and the object.
+
+Every route of the shared route table has one rule in :data:`RULES` (a test checks it), so a
+new route cannot be served by the service without a decision about who may call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..server.errors import ApiError
+from ..server.policy import EDIT, MANAGE, NO_PERMISSIONS, READ, Principal, rank
+from ..store import NotFound
+
+EXPERIMENT = "experiment"
+MODEL = "registered_model"
+
+
+def denied(who: Principal, need: str, object_type: str, object_id: str, label: str) -> ApiError:
+    """The 403 naming the permission needed and the object."""
+    kind = "experiment" if object_type == EXPERIMENT else "registered model"
+    return ApiError(
+        403,
+        "permission_denied",
+        f"{who.name} needs {need} on {kind} {label}",
+        permission=need,
+        object={"type": object_type, "id": str(object_id)},
+    )
+
+
+class HubPolicy:
+    """Per-object grants to users and hub groups (see the module docstring)."""
+
+    def __init__(
+        self, *, default_experiment_permission: str = EDIT, default_model_permission: str = READ
+    ):
+        self.defaults = {
+            EXPERIMENT: default_experiment_permission,
+            MODEL: default_model_permission,
+        }
+
+    # ------------------------------------------------------------------------ what is held
+
+    def effective(self, store: Any, who: Principal, object_type: str, object_id: str) -> str:
+        """The permission ``who`` holds on the object."""
+        if who.admin:
+            return MANAGE
+        grants = store.permissions_of(who.name, who.groups, object_type, [str(object_id)])
+        return self._combine(object_type, grants)
+
+    def _combine(self, object_type: str, grants: list[Any]) -> str:
+        base = self.defaults[object_type]
+        best = NO_PERMISSIONS
+        for grant in grants:
+            if grant.principal_type == "everyone":
+                base = grant.permission
+            elif rank(grant.permission) > rank(best):
+                best = grant.permission
+        return best if rank(best) > rank(base) else base
+
+    # ----------------------------------------------------------------------------- checks
+
+    def check_experiment(self, store: Any, who: Principal, experiment_id: str, need: str) -> None:
+        held = self.effective(store, who, EXPERIMENT, experiment_id)
+        if rank(held) < rank(need):
+            label = _experiment_label(store, experiment_id)
+            raise denied(who, need, EXPERIMENT, experiment_id, label)
+
+    def check_run(self, store: Any, who: Principal, run_id: str, need: str) -> None:
+        """READ: the experiment's READ. Anything else: the creator, or MANAGE on the
+        experiment."""
+        info = store.get_run(run_id).info
+        if rank(need) <= rank(READ):
+            self.check_experiment(store, who, info.experiment_id, READ)
+            return
+        if info.user_id == who.name:
+            return
+        held = self.effective(store, who, EXPERIMENT, info.experiment_id)
+        if rank(held) < rank(MANAGE):
+            label = _experiment_label(store, info.experiment_id)
+            error = denied(who, MANAGE, EXPERIMENT, info.experiment_id, label)
+            error.body["message"] = (
+                f"{who.name} needs MANAGE on experiment {label} to change run {run_id} "
+                f"(created by {info.user_id})"
+            )
+            error.body["run_id"] = run_id
+            raise error
+
+    def check_model(self, store: Any, who: Principal, name: str, need: str) -> None:
+        held = self.effective(store, who, MODEL, name)
+        if rank(held) < rank(need):
+            raise denied(who, need, MODEL, name, repr(name))
+
+    def readable_experiments(self, store: Any, who: Principal) -> set[str] | None:
+        if who.admin:
+            return None
+        restricted = {
+            g.object_id
+            for g in store.list_permissions(EXPERIMENT)
+            if g.principal_type == "everyone" and rank(g.permission) < rank(READ)
+        }
+        if not restricted and rank(self.defaults[EXPERIMENT]) >= rank(READ):
+            return None
+        grants = store.permissions_of(who.name, who.groups, EXPERIMENT, None)
+        by_object: dict[str, list[Any]] = {}
+        for grant in grants:
+            by_object.setdefault(grant.object_id, []).append(grant)
+        readable = set()
+        for experiment in store.search_experiments(include_deleted=True):
+            held = self._combine(EXPERIMENT, by_object.get(experiment.experiment_id, []))
+            if rank(held) >= rank(READ):
+                readable.add(experiment.experiment_id)
+        return readable
+
+    def created(self, store: Any, who: Principal, object_type: str, object_id: str) -> None:
+        store.set_permission(
+            object_type, str(object_id), "user", who.name, MANAGE, actor=who.name, verified=True
+        )
+
+    # ------------------------------------------------------------------- route-level rules
+
+    async def authorize(self, handler: Any) -> None:
+        """Apply the rule of the handler's route and method before it runs."""
+        from ..server.base import NotFoundHandler
+
+        if handler.route is NotFoundHandler:
+            return  # answers 404 itself
+        rule = rule_for(handler.route, handler.request.method.lower())
+        if rule is None:
+            raise ApiError(
+                403,
+                "forbidden",
+                f"{handler.request.method} {handler.request.path} is not served by the team "
+                "service",
+            )
+        check = rule(handler)
+        if check is not None:
+            who = handler.principal
+            await handler.access.read(lambda store: check(self, store, who))
+
+
+# A rule takes the handler (path arguments, query) and returns a check to run in the store's
+# read pool, or None when the route itself decides (lists filtered by readable experiments,
+# creation open to every user of the service).
+Check = Callable[[HubPolicy, Any, Principal], None]
+Rule = Callable[[Any], "Check | None"]
+
+
+def _experiment_label(store: Any, experiment_id: str) -> str:
+    try:
+        return f"{store.get_experiment(experiment_id).name!r} (id {experiment_id})"
+    except NotFound:
+        return f"id {experiment_id}"
+
+
+def _path(handler: Any, name: str) -> str:
+    return str(handler.path_kwargs[name])
+
+
+def run_rule(need: str) -> Rule:
+    def rule(handler: Any) -> Check:
+        run_id = _path(handler, "run_id")
+        return lambda policy, store, who: policy.check_run(store, who, run_id, need)
+
+    return rule
+
+
+def runs_in_query(handler: Any) -> Check:
+    from ..server.query import list_arg
+
+    run_ids = list(dict.fromkeys(list_arg(handler, "run_ids")))
+
+    def check(policy: HubPolicy, store: Any, who: Principal) -> None:
+        for run_id in run_ids:
+            try:
+                policy.check_run(store, who, run_id, READ)
+            except NotFound:
+                pass  # the route answers 404 itself
+
+    return check
+
+
+def model_rule(need: str) -> Rule:
+    def rule(handler: Any) -> Check:
+        name = _path(handler, "name")
+
+        def check(policy: HubPolicy, store: Any, who: Principal) -> None:
+            policy.check_model(store, who, name, need)
+
+        return check
+
+    return rule
+
+
+def open_rule(handler: Any) -> None:
+    """Anyone with access to the service (lists filter what they return by themselves)."""
+    return None
+
+
+def permissions_rule(handler: Any) -> Check | None:
+    """Reading grants: READ on the object; changing them: MANAGE."""
+    object_type = _path(handler, "object_type")
+    object_id = _path(handler, "object_id")
+    need = READ if handler.request.method == "GET" else MANAGE
+
+    def check(policy: HubPolicy, store: Any, who: Principal) -> None:
+        if object_type == EXPERIMENT:
+            policy.check_experiment(store, who, object_id, need)
+        elif object_type == MODEL:
+            policy.check_model(store, who, object_id, need)
+        else:
+            raise ApiError(
+                400,
+                "bad_request",
+                f"object_type {object_type!r}: must be experiment or registered_model",
+            )
+
+    return check
+
+
+def _rules() -> dict[tuple[str, str], Rule]:
+    """(route template, method) -> rule, for every route of the shared table."""
+    return {
+        ("/info", "get"): open_rule,
+        ("/experiments", "get"): open_rule,
+        ("/runs", "get"): open_rule,
+        ("/runs/{run_id}", "get"): run_rule(READ),
+        ("/runs/{run_id}", "patch"): run_rule(EDIT),
+        ("/runs/{run_id}", "delete"): run_rule(EDIT),
+        ("/runs/{run_id}/restore", "post"): run_rule(EDIT),
+        ("/runs/{run_id}/artifacts", "get"): run_rule(READ),
+        ("/runs/{run_id}/artifacts/file", "get"): run_rule(READ),
+        ("/metrics/history", "get"): runs_in_query,
+        ("/compare", "get"): runs_in_query,
+        ("/cells/{cell_id}/runs", "get"): open_rule,
+        ("/keys", "get"): open_rule,
+        ("/charts/learning-curves", "get"): runs_in_query,
+        ("/charts/parallel-coordinates", "get"): runs_in_query,
+        ("/charts/scatter", "get"): runs_in_query,
+        ("/charts/param-importance", "get"): runs_in_query,
+        ("/registry/models", "get"): open_rule,
+        ("/registry/models", "post"): open_rule,
+        ("/registry/models/{name}", "get"): model_rule(READ),
+        ("/registry/models/{name}", "patch"): model_rule(EDIT),
+        ("/registry/models/{name}", "delete"): model_rule(MANAGE),
+        ("/registry/models/{name}/versions", "get"): model_rule(READ),
+        ("/registry/models/{name}/versions", "post"): model_rule(EDIT),
+        ("/registry/models/{name}/versions/{version}", "get"): model_rule(READ),
+        ("/registry/models/{name}/versions/{version}", "patch"): model_rule(EDIT),
+        ("/registry/models/{name}/versions/{version}", "delete"): model_rule(MANAGE),
+        ("/registry/models/{name}/aliases/{alias}", "put"): model_rule(EDIT),
+        ("/registry/models/{name}/aliases/{alias}", "delete"): model_rule(EDIT),
+        ("/registry/models/{name}/aliases/{alias}/rollback", "post"): model_rule(EDIT),
+        ("/registry/models/{name}/aliases/{alias}/history", "get"): model_rule(READ),
+        ("/registry/models/{name}/audit", "get"): model_rule(READ),
+        ("/permissions/{object_type}/{object_id}", "get"): permissions_rule,
+        ("/permissions/{object_type}/{object_id}", "put"): permissions_rule,
+        ("/permissions/{object_type}/{object_id}", "delete"): permissions_rule,
+        ("/ingest", "post"): open_rule,  # the route checks each run of the batch
+        ("/store/{method}", "post"): open_rule,  # the route checks each call (service/rpc.py)
+        ("/runs/{run_id}/artifacts/upload", "put"): run_rule(EDIT),
+    }
+
+
+RULES = _rules()
+_TEMPLATES: dict[type, str] = {}
+
+
+def rule_for(route: type, method: str) -> Rule | None:
+    """The rule of a route class and HTTP method."""
+    if not _TEMPLATES:
+        from ..server.routes import ROUTES
+
+        _TEMPLATES.update({cls: template for template, cls in ROUTES})
+    template = _TEMPLATES.get(route)
+    return None if template is None else RULES.get((template, method))
