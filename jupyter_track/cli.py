@@ -209,6 +209,14 @@ def cmd_gc(args: argparse.Namespace) -> int:
     if run_ids and not args.no_vacuum:
         store.vacuum()
     print(f"purged {len(run_ids)} deleted runs and their artifacts", file=sys.stderr)
+    from .models.folders import STAGING, remove_stale_partials
+
+    partials = remove_stale_partials(store.artifact_root / STAGING)
+    if partials:
+        print(
+            f"removed {len(partials)} partial model folders left by killed processes",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -16,7 +16,8 @@ from ..store.registry import UNSET, AuditEntry, ModelVersion, RegisteredModel
 from ..tracking import fluent as tracking
 from ..tracking import session
 from . import resolve
-from .model import MANIFEST, PyFuncModel, saved_model_folder
+from .folders import STAGING, partial_folder, publish
+from .model import MANIFEST, PyFuncModel, write_model_files
 from .signature import ModelSignature
 
 log = logging.getLogger("jupyter_track.models")
@@ -76,17 +77,21 @@ def log_model(
         from ..store.registry import check_model_name
 
         check_model_name(registered_model_name)
-    tmp, manifest = saved_model_folder(
-        model,
-        input_example=input_example,
-        signature=signature,
-        flavor=flavor,
-        extra_requirements=extra_requirements,
-    )
-    try:
-        store.add_artifact(rid, f"{tmp.name}/model", name)
-    finally:
-        tmp.cleanup()
+    # written under a temporary name in the artifact root and renamed into the run when
+    # complete: a killed process never leaves something that looks like a model
+    with partial_folder(store.artifact_root / STAGING) as partial:
+        manifest = write_model_files(
+            model,
+            partial,
+            input_example=input_example,
+            signature=signature,
+            flavor=flavor,
+            extra_requirements=extra_requirements,
+        )
+        files = [(f"{name}/{rel}", meta["size"]) for rel, meta in manifest["files"].items()]
+        files.append((f"{name}/{MANIFEST}", (partial / MANIFEST).stat().st_size))
+        publish(partial, target, what=f"run {rid}: model {name!r}")
+    store.record_artifacts(rid, files)
     sig = manifest.get("signature")
     info = ModelInfo(
         model_uri=f"runs:/{rid}/{name}",

@@ -2,10 +2,13 @@
 
 Folder layout (inside a run's artifacts, at the name given to ``log_model``)::
 
-    manifest.json        flavor, library versions, Python version, requirements, signature
+    manifest.json        flavor, library versions, Python version, requirements, signature,
+                         and the size and SHA-256 of every other file (written last)
     requirements.txt     pinned requirements from the environment that saved the model
     input_example.json   the input example, when one was given
     model.pkl | model.json | model.pt    the model itself, in its flavor's format
+
+Folders are written atomically and checked on load (see :mod:`.folders`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import platform
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,13 +26,15 @@ import pandas as pd
 from .. import __version__
 from ..store.errors import InvalidInput, NotFound
 from . import flavors as flavor_registry
+from .folders import ModelIntegrityError, describe_files, partial_folder, publish, verify_files
 from .signature import ModelSignature, enforce, example_to_data, infer_signature, schema_of
 
 log = logging.getLogger("jupyter_track.models")
 
 MANIFEST = "manifest.json"
 FORMAT = "jupyter-track-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: the manifest lists every file with its size and SHA-256 (``files``)."""
 
 
 # ----------------------------------------------------------------------------- examples
@@ -64,11 +68,38 @@ def save_model(
     """Save ``model`` into the folder ``path`` (created; must be empty) and return its manifest.
 
     The signature is inferred from ``input_example`` when not given: inputs from the example,
-    outputs from the model's predictions for it.
+    outputs from the model's predictions for it. The folder appears complete or not at all: it
+    is written under a temporary name beside ``path`` and renamed when done.
     """
     folder = Path(path)
-    if folder.exists() and any(folder.iterdir()):
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise InvalidInput(f"path {str(folder)!r}: folder is not empty")
+    with partial_folder(folder.absolute().parent) as partial:
+        manifest = write_model_files(
+            model,
+            partial,
+            input_example=input_example,
+            signature=signature,
+            flavor=flavor,
+            extra_requirements=extra_requirements,
+        )
+        publish(partial, folder, what=f"path {str(folder)!r}")
+    return manifest
+
+
+def write_model_files(
+    model: Any,
+    folder: Path,
+    *,
+    input_example: Any = None,
+    signature: ModelSignature | dict[str, Any] | None = None,
+    flavor: str | None = None,
+    extra_requirements: list[str] | None = None,
+) -> dict[str, Any]:
+    """Write the model's files into the existing empty ``folder``, the manifest last.
+
+    Not atomic by itself: callers write into a partial folder and publish it (:mod:`.folders`).
+    """
     chosen = flavor_registry.flavor_for(model, flavor)
     example = example_to_data(input_example) if input_example is not None else None
     if isinstance(signature, dict):
@@ -85,7 +116,6 @@ def save_model(
             signature = ModelSignature(signature.inputs, _output_schema(output))
         except Exception as exc:  # the output schema is informative only
             log.warning("jupyter-track: could not predict on the input example: %s", exc)
-    folder.mkdir(parents=True, exist_ok=True)
     details = chosen.save(model, folder)
     libraries = flavor_registry.libraries_for(model, chosen)
     requirements = [f"{name}=={version}" for name, version in libraries.items()]
@@ -107,7 +137,8 @@ def save_model(
         (folder / "input_example.json").write_text(json.dumps(_example_to_json(example)))
         manifest["input_example"] = "input_example.json"
     (folder / "requirements.txt").write_text("\n".join(requirements) + "\n")
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    manifest["files"] = describe_files(folder, exclude=MANIFEST)
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))  # last: lists the others
     return manifest
 
 
@@ -122,13 +153,6 @@ def _output_schema(output: Any) -> Any:
         return None
 
 
-def saved_model_folder(model: Any, **kwargs: Any) -> tuple[tempfile.TemporaryDirectory[str], dict]:
-    """Save into a fresh temporary folder (the caller copies it, then cleans up)."""
-    tmp = tempfile.TemporaryDirectory(prefix="jupyter-track-model-")
-    manifest = save_model(model, Path(tmp.name) / "model", **kwargs)
-    return tmp, manifest
-
-
 # ------------------------------------------------------------------------------ loading
 
 
@@ -137,9 +161,20 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     if not path.is_file():
         raise NotFound(f"no model saved at {str(folder)!r} (no {MANIFEST})")
-    manifest = json.loads(path.read_text())
-    if manifest.get("format") != FORMAT:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelIntegrityError(f"{path}: the manifest is not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise InvalidInput(f"{path}: not a jupyter-track model manifest")
+    return manifest
+
+
+def verified_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest, after checking every file it lists (``ModelIntegrityError`` names what
+    is missing or differs)."""
+    manifest = read_manifest(folder)
+    verify_files(folder, manifest, what="the model")
     return manifest
 
 
@@ -210,8 +245,11 @@ class PyFuncModel:
 
 
 def load_model_folder(folder: Path, **info: Any) -> PyFuncModel:
-    """Load the model saved in ``folder`` (a warning when library versions differ)."""
-    manifest = read_manifest(folder)
+    """Load the model saved in ``folder`` (a warning when library versions differ).
+
+    The files are checked against the manifest first (``ModelIntegrityError``).
+    """
+    manifest = verified_manifest(folder)
     flavor = flavor_registry.get_flavor(manifest["flavor"])
     for name, saved in (manifest.get("library_versions") or {}).items():
         here = flavor_registry.distribution_version(name)

@@ -15,7 +15,7 @@ from typing import Any
 from ..store import SQLiteStore
 from ..store.errors import InvalidInput, NotFound
 from ..store.registry import ModelVersion, check_alias_name, check_model_name, check_version
-from .model import MANIFEST, PyFuncModel, load_model_folder
+from .model import MANIFEST, PyFuncModel, load_model_folder, verified_manifest
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def register_model(
     ref = parse_model_uri(model_uri)
     if ref.kind == "runs":
         assert ref.run_id is not None and ref.artifact_path is not None
-        run_model_folder(store, ref.run_id, ref.artifact_path)
+        verified_manifest(run_model_folder(store, ref.run_id, ref.artifact_path))
         run_id: str | None = ref.run_id
         path: str | None = ref.artifact_path.strip("/")
         source = f"runs:/{run_id}/{path}"
@@ -187,7 +187,7 @@ def register_model(
         )
     elif ref.kind in ("version", "latest", "alias"):
         mv = resolve_version(store, ref)
-        version_folder(store, mv)
+        verified_manifest(version_folder(store, mv))
         run_id, path, source = mv.run_id, mv.artifact_path, mv.source
     else:
         raise InvalidInput(
