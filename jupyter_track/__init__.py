@@ -35,6 +35,9 @@ _MODEL_NAMES = (
     "update_registered_model"
 ).split()
 
+# Lineage and reproduction (jupyter_track.lineage): loaded on first use.
+_LINEAGE_NAMES = ("get_run_lineage",)
+
 # Notebook widgets (jupyter_track.widgets) and the chart specs.
 _WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison", "registry": "registry"}
 
@@ -44,6 +47,7 @@ _SUBMODULES = ("charts", "models")
 __all__ = [
     *_FLUENT_NAMES,
     *_MODEL_NAMES,
+    *_LINEAGE_NAMES,
     *_WIDGET_NAMES,
     "charts",
     "models",
@@ -64,6 +68,10 @@ def __getattr__(name: str) -> Any:
         from . import models
 
         return getattr(models, name)
+    if name in _LINEAGE_NAMES:
+        from .lineage import api
+
+        return getattr(api, name)
     if name in _WIDGET_NAMES:
         import importlib
 

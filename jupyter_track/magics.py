@@ -25,6 +25,9 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from traitlets import Bool
 
 from . import cellparams
+from .lineage import kernel as lineage_kernel
+from .lineage.model import Lineage
+from .lineage.session import SessionLog
 from .store import InvalidInput, RunStatus, TrackError
 from .store.validation import metric_value
 from .tracking import context, fluent, session
@@ -34,7 +37,11 @@ CELL_LOG_ENV = "JUPYTER_TRACK_CELL_LOG"
 
 
 class CellLog:
-    """IPython event handlers that record every cell execution."""
+    """IPython event handlers that record every cell execution.
+
+    Besides the store's cell log, the executions of this kernel session are kept in memory
+    (:class:`~jupyter_track.lineage.session.SessionLog`) for the lineage of tracked runs.
+    """
 
     def __init__(self, shell: Any, enabled: bool = True):
         self.shell = shell
@@ -42,7 +49,13 @@ class CellLog:
         self._start_wall = 0.0
         self._start = 0.0
         self._raw_cell = ""
+        self._code: str | None = None
         self._started = False
+        transform = getattr(shell, "transform_cell", None)
+        self.session_log = SessionLog(transform)
+        #: runs of %%track cells (the magic records their lineage; the cell's end skips them)
+        self.lineage_runs: set[str] = set()
+        self.lineage_enabled = True
         # IPython 9 bumps ``execution_count`` before ``pre_run_cell``, IPython 8 after the
         # cell: learned from the first cell's result, then pre_run_cell knows the right count.
         self._count_offset = 0
@@ -54,6 +67,7 @@ class CellLog:
         self._start_wall = time.time()
         raw = info.raw_cell if info is not None else ""
         self._raw_cell = raw
+        self._code = getattr(info, "transformed_cell", None)
         context.current = context.CellContext(
             cell_id=getattr(info, "cell_id", None),
             execution_count=self.shell.execution_count + self._count_offset,
@@ -63,6 +77,7 @@ class CellLog:
 
     def post_run_cell(self, result: Any) -> None:
         if not self._started:  # the extension was loaded during this cell
+            self._loaded_during(result)
             return
         self._started = False
         duration_ms = (time.perf_counter() - self._start) * 1000
@@ -95,8 +110,56 @@ class CellLog:
             )
             writer = writer or session.current().writer
             writer.append_cell(row)
+            self._after_cell(cell, run_ids, row[3], error is not None)
+        else:
+            self.session_log.note_unlogged()
         if writer is not None:
             writer._wake.set()  # cell end: flush in the background now
+
+    def _loaded_during(self, result: Any) -> None:
+        """The cell that loaded the extension (``import jupyter_track`` next to the other
+        imports) is kept for lineages too: what it imported is what later cells use."""
+        info = getattr(result, "info", None)
+        if not self.enabled or info is None or getattr(info, "silent", False):
+            return
+        self.session_log.add(
+            cell_id=getattr(info, "cell_id", None),
+            execution_count=result.execution_count,
+            source=info.raw_cell or "",
+            code=getattr(info, "transformed_cell", None),
+            start_ms=int(time.time() * 1000),
+            status="ok" if result.success else "error",
+        )
+
+    def _after_cell(
+        self, cell: context.CellContext, run_ids: list[str], count: int | None, failed: bool
+    ) -> None:
+        """Keep the execution for lineages; runs ``jt.start_run()`` began in it get theirs."""
+        untracked = [r for r in run_ids if r not in self.lineage_runs]
+        if untracked and len(untracked) == len(run_ids) and self.lineage_enabled:
+            try:
+                lineage = lineage_kernel.lineage_for_cell(
+                    self.session_log,
+                    self.shell,
+                    self._code if self._code is not None else self._raw_cell,
+                    session=SESSION_ID,
+                    cell_id=cell.cell_id,
+                    source=self._raw_cell,
+                    execution_count=count,
+                    logging_on=self.enabled,
+                )
+                lineage_kernel.record_after_cell(session.current().store, untracked, lineage)
+            except Exception as exc:  # never fail a cell that already ran
+                print(f"jupyter-track: lineage not recorded: {exc}", file=sys.stderr)
+        self.lineage_runs.difference_update(run_ids)
+        self.session_log.add(
+            cell_id=cell.cell_id,
+            execution_count=count,
+            source=self._raw_cell,
+            code=self._code,
+            start_ms=int(self._start_wall * 1000),
+            status="error" if failed else "ok",
+        )
 
 
 def _notebook() -> str | None:
@@ -134,6 +197,9 @@ class TrackMagics(Magics):
 
     log_cells = Bool(True, help="Record every cell execution in the store.").tag(config=True)
     show_summary = Bool(True, help="Show a summary after each %%track cell.").tag(config=True)
+    lineage = Bool(
+        True, help="Record each tracked run's lineage (the cells it depends on, stale flags)."
+    ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any):
         super().__init__(shell=shell, **kwargs)
@@ -141,9 +207,14 @@ class TrackMagics(Magics):
             self.log_cells = False
         self.cell_log = CellLog(shell, enabled=self.log_cells)
         self.observe(self._toggle_log, names="log_cells")
+        self.observe(self._toggle_lineage, names="lineage")
+        self.cell_log.lineage_enabled = self.lineage
 
     def _toggle_log(self, change: Any) -> None:
         self.cell_log.enabled = bool(change["new"])
+
+    def _toggle_lineage(self, change: Any) -> None:
+        self.cell_log.lineage_enabled = bool(change["new"])
 
     @line_magic
     def track_cells(self, line: str) -> str | None:
@@ -218,15 +289,9 @@ class TrackMagics(Magics):
         experiment_id = None
         if args.experiment:  # like set_experiment: later cells and searches use it too
             experiment_id = fluent.set_experiment(args.experiment).experiment_id
-        run = fluent.start_run(
-            experiment_id=experiment_id, run_name=args.run_name, nested=args.nested, tags=tags
-        )
-        run_id = run.info.run_id
-        session.current().begin_cell_run(run_id)
-        context.last_tracked_cell_id = current.cell_id
         notes: list[str] = []
-        # transformed and parsed once: the params, the data references and the execution
-        # all read this tree (a syntax error is raised inside the run, which then fails)
+        # transformed and parsed once: the params, the data references, the lineage and the
+        # execution all read this tree (a syntax error is raised inside the run, which fails)
         transformed = shell.transform_cell(cell)
         filename = shell.compile.cache(transformed, shell.execution_count, raw_code=cell)
         syntax_error: SyntaxError | None = None
@@ -235,6 +300,22 @@ class TrackMagics(Magics):
             tree = shell.compile.ast_parse(transformed, filename=filename)
         except SyntaxError as exc:
             syntax_error = exc
+        lineage = (
+            self._lineage(tree if tree is not None else "", current, notes)
+            if self.lineage
+            else None
+        )
+        if lineage is not None:
+            tags = {**lineage.tags(), **tags}
+        run = fluent.start_run(
+            experiment_id=experiment_id, run_name=args.run_name, nested=args.nested, tags=tags
+        )
+        run_id = run.info.run_id
+        session.current().begin_cell_run(run_id)
+        context.last_tracked_cell_id = current.cell_id
+        self.cell_log.lineage_runs.add(run_id)
+        if lineage is not None:
+            self._record_lineage(run_id, lineage, notes)
         params = cellparams.literal_assignments(tree) if tree is not None else {}
         for name in args.metrics:  # a name given with -m is a metric, not a hyperparameter
             params.pop(name, None)
@@ -283,6 +364,38 @@ class TrackMagics(Magics):
         if last is not None:
             return eval(shell.compile(last, filename, "eval"), shell.user_global_ns, shell.user_ns)
         return None
+
+    def _lineage(
+        self, tree: ast.Module | str, current: context.CellContext, notes: list[str]
+    ) -> Lineage | None:
+        """The executed cells this cell depends on, with stale-state flags and seeds."""
+        try:
+            return lineage_kernel.lineage_for_cell(
+                self.cell_log.session_log,
+                self.shell,
+                tree,
+                session=SESSION_ID,
+                cell_id=current.cell_id,
+                source=current.source,
+                execution_count=current.execution_count,
+                logging_on=self.cell_log.enabled,
+            )
+        except Exception as exc:  # lineage must never stop the cell from running
+            notes.append(f"lineage not computed: {type(exc).__name__}: {exc}")
+            return None
+
+    def _record_lineage(self, run_id: str, lineage: Lineage, notes: list[str]) -> None:
+        notes.extend(lineage.notes())
+        try:
+            lineage_kernel.record(session.current().store, run_id, lineage)
+        except (TrackError, OSError) as exc:
+            notes.append(f"lineage not recorded: {exc}")
+            return
+        for path in lineage_kernel.data_files(lineage):
+            try:
+                fluent.log_input(path, context="lineage", run_id=run_id)
+            except (OSError, ValueError, TrackError) as exc:
+                notes.append(f"input {path}: {exc}")
 
     def _log_referenced_files(self, tree: ast.Module, run_id: str, notes: list[str]) -> None:
         """Data references: files the cell names in string literals are fingerprinted."""

@@ -40,6 +40,7 @@ from .errors import (
 )
 from .experiments import ExperimentsMixin
 from .histories import HistoriesMixin
+from .lineage import LineageMixin
 from .maintenance import MaintenanceMixin
 from .metrics import MetricsMixin
 from .registry import RegistryMixin
@@ -84,6 +85,7 @@ class SQLiteStore(
     ArtifactsMixin,
     RegistryMixin,
     HistoriesMixin,
+    LineageMixin,
     ViewsMixin,
     MaintenanceMixin,
     AccessMixin,

@@ -279,6 +279,7 @@ class RunsMixin:
                     "metric_summaries",
                     "metric_rollups",
                     "artifacts",
+                    "run_lineage",
                 ):
                     conn.execute(f"DELETE FROM {table} WHERE run = ?", (pk,))
                 conn.execute("DELETE FROM runs WHERE id = ?", (pk,))

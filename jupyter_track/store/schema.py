@@ -289,6 +289,19 @@ MIGRATIONS: list[list[str]] = [
             received_time INTEGER NOT NULL
         )""",
     ],
+    # 6: run lineage (store/lineage.py): the executed cells a run depended on, its stale-state
+    # flags and seeds, one JSON document per run (written when the run starts)
+    [
+        """CREATE TABLE IF NOT EXISTS run_lineage (
+            run INTEGER NOT NULL PRIMARY KEY,
+            session TEXT,
+            notebook TEXT,
+            stale INTEGER NOT NULL,
+            unseeded INTEGER NOT NULL,
+            record TEXT NOT NULL,
+            created INTEGER NOT NULL
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,27 @@
+"""Lineage: what a run depended on, how to reproduce it, and where models and data came from.
+
+* :mod:`.defuse` -- the def-use analysis of one cell;
+* :mod:`.session` -- this kernel's executed cells and the lineage of a tracked cell over them;
+* :mod:`.notebook` -- the saved notebook (order, edits, deletions);
+* :mod:`.model` -- the stored lineage record, its flags and filterable tags.
+"""
+
+from __future__ import annotations
+
+from .model import (
+    REPRODUCED_FROM_TAG,
+    STALE_TAG,
+    UNSEEDED_TAG,
+    Flag,
+    Lineage,
+    LineageCell,
+)
+
+__all__ = [
+    "REPRODUCED_FROM_TAG",
+    "STALE_TAG",
+    "UNSEEDED_TAG",
+    "Flag",
+    "Lineage",
+    "LineageCell",
+]
