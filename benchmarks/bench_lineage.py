@@ -90,7 +90,7 @@ def bench(ctx: Context) -> list[Row]:
 
     import jupyter_track as jt
     from jupyter_track.lineage import defuse
-    from jupyter_track.tracking import fluent
+    from jupyter_track.tracking import session
 
     folder = ctx.scratch("lineage")
     jt.set_tracking_uri(folder / "track.db")
@@ -160,7 +160,7 @@ def bench(ctx: Context) -> list[Row]:
         from jupyter_track.lineage import kernel as lineage_kernel
         from jupyter_track.magics import SESSION_ID
 
-        store = fluent._store()
+        store = session.current().store
         run_id = jt.last_active_run().info.run_id
         tree = shell.compile.ast_parse(shell.transform_cell(TRACKED.split("\n", 1)[1]))
         direct = []
@@ -196,7 +196,7 @@ def bench(ctx: Context) -> list[Row]:
             start = time.perf_counter()
             defuse.analyze(typical)
             per_cell.append(time.perf_counter() - start)
-        record = fluent._store().get_run_lineage(jt.last_active_run().info.run_id)
+        record = session.current().store.get_run_lineage(jt.last_active_run().info.run_id)
     shell.run_cell("%unload_ext jupyter_track")
     InteractiveShell.clear_instance()
     os.environ.pop("JPY_SESSION_NAME", None)
@@ -233,8 +233,7 @@ def bench(ctx: Context) -> list[Row]:
         "a 5-line function cell, parse + analysis, on the background thread after the cell "
         "(not on the cell's time)"
     )
-    if fluent._state.writer is not None:
-        fluent._state.writer.close()
+    session.current().close()
     return [row, naive_row, cell_row]
 
 
