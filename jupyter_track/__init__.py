@@ -36,7 +36,7 @@ _MODEL_NAMES = (
 ).split()
 
 # Lineage and reproduction (jupyter_track.lineage): loaded on first use.
-_LINEAGE_NAMES = ("get_run_lineage",)
+_LINEAGE_NAMES = ("get_run_lineage", "reproduce")
 
 # Notebook widgets (jupyter_track.widgets) and the chart specs.
 _WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison", "registry": "registry"}

@@ -231,6 +231,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .lineage.reproduce import reproduce
+
+    store = _store(args)
+    result = reproduce(store, _resolve_run_id(store, args.run), args.output, force=args.force)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result)
+    return 0
+
+
 def cmd_db_path(args: argparse.Namespace) -> int:
     store = _store(args)
     print(store.path)
@@ -314,6 +326,16 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="rows per table and file sizes")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
+
+    repro = sub.add_parser(
+        "reproduce",
+        help="write a folder that reproduces a run (notebook, requirements, git diff, data check)",
+    )
+    repro.add_argument("run", help="run id (or an unambiguous prefix)")
+    repro.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write")
+    repro.add_argument("--force", action="store_true", help="replace DIR if it exists")
+    repro.add_argument("--json", action="store_true", help="print what was written as JSON")
+    repro.set_defaults(func=cmd_reproduce)
 
     db_path = sub.add_parser("db-path", help="print the store's path")
     db_path.add_argument("-v", "--verbose", action="store_true")

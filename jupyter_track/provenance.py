@@ -277,7 +277,35 @@ def system_tags(git: GitState | None, env: Environment) -> dict[str, str]:
     if notebook:
         tags["jt.notebook"] = notebook
         tags["mlflow.source.name"] = notebook
+    else:
+        script = script_path()
+        if script:
+            tags["mlflow.source.name"] = script
+            tags["mlflow.source.type"] = "LOCAL"
+    reproduced_from = os.environ.get("JUPYTER_TRACK_REPRODUCED_FROM")
+    if reproduced_from:  # set by a reproduction notebook (jupyter_track.lineage.reproduce)
+        tags["jt.reproduced_from"] = reproduced_from
     return tags
+
+
+def script_path() -> str | None:
+    """The Python script this process runs (``python train.py``), None in a kernel or shell."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path or ("IPython" in sys.modules and _in_ipython()):
+        return None
+    name = os.path.basename(path)
+    if name.startswith(("ipykernel_launcher", "pytest", "__main__")) or not name.endswith(".py"):
+        return None
+    return os.path.abspath(path)
+
+
+def _in_ipython() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
 
 
 # ----------------------------------------------------------------------------- datasets

@@ -166,11 +166,13 @@ def test_cells_without_ids_are_matched_by_their_code(
         nb, [("a", "import jupyter_track as jt"), ("b", "k = 2"), ("c", "%%track\nz = k\n")]
     )
     run(shell, "import jupyter_track as jt")
-    run(shell, "k = 5")  # not the code the notebook holds now
-    run(shell, "%%track\nz = k\n")
+    run(shell, "k = 5")  # not the code the notebook holds now: the most similar cell is 2
+    run(shell, "gone = {'nothing': 'like any cell of the notebook'}")
+    run(shell, "%%track\nz = (k, gone)\n")
     flags = lineage_of(last_run().info.run_id)["flags"]
-    assert [f["code"] for f in flags] == ["edited"]
-    assert "edited or deleted since" in flags[0]["message"]
+    assert [f["code"] for f in flags] == ["edited", "edited"]
+    assert "the saved notebook's cell 2 now has other code" in flags[0]["message"]
+    assert "edited or deleted since" in flags[1]["message"]
 
 
 def test_seeds_are_recorded_and_unseeded_runs_flagged(shell) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..tracking import session
+from .reproduce import Reproduction
+from .reproduce import reproduce as _reproduce
 
 
 def get_run_lineage(run_id: str) -> dict[str, Any] | None:
@@ -18,3 +21,17 @@ def get_run_lineage(run_id: str) -> dict[str, Any] | None:
     current = session.current()
     current.flush()
     return current.store.get_run_lineage(run_id)
+
+
+def reproduce(run_id: str, path: str | os.PathLike[str], *, force: bool = False) -> Reproduction:
+    """Write a folder that reproduces ``run_id`` at ``path``: ``reproduce.ipynb`` (the cells the
+    run depended on in executed order, the tracked cell last, a check cell verifying the data
+    fingerprints first), ``requirements.txt``, ``git.diff`` when the tree was dirty and
+    ``inputs.json``. Executing the notebook makes a new run tagged ``jt.reproduced_from``.
+
+    Raises ``NotFound`` naming an unknown run id, and an error when ``path`` exists unless
+    ``force=True``. Returns what was written, with warnings and what is missing.
+    """
+    current = session.current()
+    current.flush()
+    return _reproduce(current.store, run_id, path, force=force)

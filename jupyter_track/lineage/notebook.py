@@ -44,6 +44,22 @@ class NotebookDocument:
         same = self.by_source.get(normalize(source))
         return same[0] if same else None
 
+    def closest(self, source: str, cutoff: float = 0.6) -> NotebookCell | None:
+        """The cell whose code is most like ``source`` (an edited cell, when the frontend sends
+        no cell ids), if it is at least ``cutoff`` similar."""
+        import difflib
+
+        wanted = normalize(source)
+        best, best_ratio = None, cutoff
+        for cell in self.cells:
+            matcher = difflib.SequenceMatcher(None, wanted, normalize(cell.source), autojunk=False)
+            if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
+                continue
+            ratio = matcher.ratio()
+            if ratio >= best_ratio:
+                best, best_ratio = cell, ratio
+        return best
+
     def has_id(self, cell_id: str | None) -> bool:
         return cell_id is not None and cell_id in self.by_id
 

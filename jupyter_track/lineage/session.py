@@ -333,15 +333,21 @@ class SessionLog:
 
 
 def _positions(
-    executions: list[Execution], end: int, document: NotebookDocument | None
+    executions: list[Execution],
+    cells: list[LineageCell],
+    end: int,
+    document: NotebookDocument | None,
 ) -> tuple[dict[int, int], str]:
-    """Where each execution's cell sits: in the saved notebook, else in first-run order."""
+    """Where each lineage cell sits: in the saved notebook (by id, by code, or -- edited, with
+    no ids -- by the most similar code), else in the order cells first ran."""
     positions: dict[int, int] = {}
     if document is not None:
-        for execution in executions[:end]:
-            cell = document.find(execution.cell_id, execution.source)
-            if cell is not None:
-                positions[execution.index] = cell.index
+        for cell in cells:
+            found = document.find(cell.cell_id, cell.source)
+            if found is None and not document.has_id(cell.cell_id):
+                found = document.closest(cell.source)
+            if found is not None:
+                positions[cell.index] = found.index
         return positions, "notebook"
     first_seen: dict[str, int] = {}
     for execution in executions[:end]:
@@ -361,7 +367,7 @@ def _flag(
     tracked_source: str | None,
 ) -> None:
     cells = lineage.cells
-    positions, basis = _positions(executions, end, document)
+    positions, basis = _positions(executions, cells, end, document)
     tracked_position = None
     if document is not None and tracked_source is not None:
         found = document.find(tracked_cell_id, tracked_source)
@@ -420,14 +426,18 @@ def _flag(
                     )
                     continue
             elif current is None:
-                lineage.flags.append(
-                    Flag(
-                        "edited",
-                        f"cell {cell.label}: no cell of the saved notebook has the code it ran "
-                        "(edited or deleted since)",
-                        [cell.label],
+                similar = document.closest(execution.source)
+                if similar is not None:
+                    message = (
+                        f"cell {cell.label} was edited after it ran (the saved notebook's cell "
+                        f"{similar.index + 1} now has other code)"
                     )
-                )
+                else:
+                    message = (
+                        f"cell {cell.label}: no cell of the saved notebook has the code it ran "
+                        "(edited or deleted since)"
+                    )
+                lineage.flags.append(Flag("edited", message, [cell.label]))
                 continue
         if later:
             lineage.flags.append(
