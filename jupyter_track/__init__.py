@@ -38,16 +38,25 @@ _MODEL_NAMES = (
 # Lineage and reproduction (jupyter_track.lineage): loaded on first use.
 _LINEAGE_NAMES = ("get_run_lineage", "reproduce")
 
+# Tracing (jupyter_track.tracing): loaded on first use.
+_TRACING_NAMES = (
+    "delete_assessment delete_trace_tag delete_traces get_assessment get_current_active_span "
+    "get_last_active_trace_id get_trace log_assessment log_expectation log_feedback "
+    "search_traces set_trace_tag start_span start_span_no_context trace update_current_trace "
+    "SpanType"
+).split()
+
 # Notebook widgets (jupyter_track.widgets) and the chart specs.
 _WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison", "registry": "registry"}
 
 # Subpackages reachable as attributes (``jt.models.infer_signature``), imported on first use.
-_SUBMODULES = ("charts", "models")
+_SUBMODULES = ("charts", "models", "tracing")
 
 __all__ = [
     *_FLUENT_NAMES,
     *_MODEL_NAMES,
     *_LINEAGE_NAMES,
+    *_TRACING_NAMES,
     *_WIDGET_NAMES,
     "charts",
     "models",
@@ -72,6 +81,10 @@ def __getattr__(name: str) -> Any:
         from .lineage import api
 
         return getattr(api, name)
+    if name in _TRACING_NAMES:
+        from . import tracing
+
+        return getattr(tracing, name)
     if name in _WIDGET_NAMES:
         import importlib
 

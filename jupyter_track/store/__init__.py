@@ -47,6 +47,7 @@ from .registry import RegistryMixin
 from .runs import ParamConflict, RunPage, RunsMixin
 from .schema import SCHEMA_VERSION
 from .series import SeriesMixin
+from .traces import StoredTrace, TracePage, TraceRecord, TracesMixin
 from .views import ViewsMixin
 
 __all__ = [
@@ -70,6 +71,9 @@ __all__ = [
     "RunTag",
     "SQLiteStore",
     "StoreUnavailable",
+    "StoredTrace",
+    "TracePage",
+    "TraceRecord",
     "TrackError",
     "ViewType",
     "open_store",
@@ -89,8 +93,9 @@ class SQLiteStore(
     ViewsMixin,
     MaintenanceMixin,
     AccessMixin,
+    TracesMixin,
 ):
-    """Experiments, runs, metrics, artifacts and the cell log in one SQLite file.
+    """Experiments, runs, metrics, artifacts, the cell log and traces in one SQLite file.
 
     Safe to share between threads (each thread gets its own connection) and between processes
     (WAL, busy timeout, ``BEGIN IMMEDIATE`` writes). ``readonly=True`` opens the file without

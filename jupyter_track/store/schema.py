@@ -302,6 +302,95 @@ MIGRATIONS: list[list[str]] = [
             created INTEGER NOT NULL
         )""",
     ],
+    # 7: traces (store/traces.py): one row per trace with its summary (the root span's name and
+    # status, times in ms, token totals, previews of the request and the response), its spans
+    # (times in ns since the epoch, as OpenTelemetry; inputs, outputs, attributes and events as
+    # JSON text), tags, metadata and assessments (feedback and expectations; value as JSON).
+    [
+        """CREATE TABLE IF NOT EXISTS traces (
+            id INTEGER PRIMARY KEY,
+            trace_id TEXT NOT NULL UNIQUE,
+            experiment_id INTEGER NOT NULL,
+            run_id TEXT,
+            name TEXT,
+            status TEXT NOT NULL,
+            start_time INTEGER NOT NULL,
+            end_time INTEGER,
+            execution_time_ms INTEGER,
+            span_count INTEGER NOT NULL DEFAULT 0,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            total_tokens INTEGER,
+            request_preview TEXT,
+            response_preview TEXT,
+            client_request_id TEXT,
+            notebook TEXT,
+            cell_id TEXT,
+            source TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS traces_by_experiment ON traces (experiment_id, start_time)",
+        "CREATE INDEX IF NOT EXISTS traces_by_start ON traces (start_time)",
+        "CREATE INDEX IF NOT EXISTS traces_by_run ON traces (run_id, start_time)",
+        "CREATE INDEX IF NOT EXISTS traces_by_status ON traces (status, start_time)",
+        "CREATE INDEX IF NOT EXISTS traces_by_duration ON traces (execution_time_ms)",
+        "CREATE INDEX IF NOT EXISTS traces_by_name ON traces (name, start_time)",
+        """CREATE TABLE IF NOT EXISTS trace_tags (
+            trace INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            num REAL,
+            PRIMARY KEY (trace, key)
+        )""",
+        "CREATE INDEX IF NOT EXISTS trace_tags_by_value ON trace_tags (key, value)",
+        """CREATE TABLE IF NOT EXISTS trace_metadata (
+            trace INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            num REAL,
+            PRIMARY KEY (trace, key)
+        )""",
+        "CREATE INDEX IF NOT EXISTS trace_metadata_by_value ON trace_metadata (key, value)",
+        """CREATE TABLE IF NOT EXISTS spans (
+            trace INTEGER NOT NULL,
+            span_id TEXT NOT NULL,
+            parent_id TEXT,
+            name TEXT NOT NULL,
+            span_type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            status_message TEXT,
+            start_ns INTEGER NOT NULL,
+            end_ns INTEGER,
+            inputs TEXT,
+            outputs TEXT,
+            attributes TEXT,
+            events TEXT,
+            PRIMARY KEY (trace, span_id)
+        )""",
+        "CREATE INDEX IF NOT EXISTS spans_by_name ON spans (name, trace)",
+        "CREATE INDEX IF NOT EXISTS spans_by_type ON spans (span_type, trace)",
+        """CREATE TABLE IF NOT EXISTS assessments (
+            id INTEGER PRIMARY KEY,
+            assessment_id TEXT NOT NULL UNIQUE,
+            trace INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT,
+            value_text TEXT,
+            num REAL,
+            rationale TEXT,
+            error TEXT,
+            source_type TEXT NOT NULL,
+            source_id TEXT,
+            span_id TEXT,
+            metadata TEXT,
+            run_id TEXT,
+            create_time INTEGER NOT NULL,
+            last_update_time INTEGER NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS assessments_by_trace ON assessments (trace, create_time)",
+        "CREATE INDEX IF NOT EXISTS assessments_by_text ON assessments (kind, name, value_text)",
+        "CREATE INDEX IF NOT EXISTS assessments_by_num ON assessments (kind, name, num)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

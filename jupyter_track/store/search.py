@@ -35,6 +35,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Union
 
 from .errors import FilterSyntaxError
@@ -75,6 +76,124 @@ ATTRIBUTES: dict[str, tuple[str, str]] = {
 }
 NOT_NULL_ATTRIBUTES = {"run_id", "status", "start_time", "lifecycle_stage", "experiment_id"}
 
+
+@dataclass(frozen=True)
+class FieldTable:
+    """What one entity's filters may name: the parser, the type checks and the compilers read it.
+
+    ``entities`` maps the prefixes a field may start with to entity names; ``attributes`` maps
+    attribute names to (column, kind) with kind "text" or "number"; ``numeric`` entities compare
+    as numbers only (run metrics); ``fixed`` entities have a fixed set of keys, each (column,
+    kind), and match when any of the entity's rows does (``span.name = 'x'``: some span is
+    named x); other entities take any key (``tags.team``).
+    """
+
+    name: str
+    entities: Mapping[str, str]
+    attributes: Mapping[str, tuple[str, str]]
+    not_null: frozenset[str]
+    numeric: frozenset[str] = frozenset()
+    fixed: Mapping[str, Mapping[str, tuple[str, str]]] = dataclass_field(default_factory=dict)
+    orderable: frozenset[str] = frozenset()
+
+    def hint(self) -> str:
+        """What a field may be, for error messages."""
+        keyed = sorted(e for e in set(self.entities.values()) if e != "attributes")
+        parts: list[str] = []
+        for entity in keyed:
+            if entity in self.fixed:
+                parts.extend(f"{entity}.{key}" for key in self.fixed[entity])
+            else:
+                parts.append(f"{entity}.<key>")
+        known = ", ".join(sorted(self.attributes))
+        return f"{', '.join(parts)} or an attribute ({known})"
+
+
+RUNS = FieldTable(
+    name="runs",
+    entities=ENTITY_ALIASES,
+    attributes=ATTRIBUTES,
+    not_null=frozenset(NOT_NULL_ATTRIBUTES),
+    numeric=frozenset({"metrics"}),
+    orderable=frozenset({"attributes", "metrics", "params", "tags"}),
+)
+
+# trace attribute -> (traces column, kind); MLflow's names (timestamp_ms, execution_time_ms,
+# request_id, state) beside jupyter-track's own
+TRACE_ATTRIBUTES: dict[str, tuple[str, str]] = {
+    "trace_id": ("trace_id", "text"),
+    "request_id": ("trace_id", "text"),
+    "name": ("name", "text"),
+    "status": ("status", "text"),
+    "state": ("status", "text"),
+    "timestamp_ms": ("start_time", "number"),
+    "timestamp": ("start_time", "number"),
+    "start_time": ("start_time", "number"),
+    "request_time": ("start_time", "number"),
+    "end_time": ("end_time", "number"),
+    "execution_time_ms": ("execution_time_ms", "number"),
+    "execution_duration": ("execution_time_ms", "number"),
+    "run_id": ("run_id", "text"),
+    "experiment_id": ("experiment_id", "number"),
+    "span_count": ("span_count", "number"),
+    "input_tokens": ("input_tokens", "number"),
+    "output_tokens": ("output_tokens", "number"),
+    "total_tokens": ("total_tokens", "number"),
+    "client_request_id": ("client_request_id", "text"),
+    "request_preview": ("request_preview", "text"),
+    "response_preview": ("response_preview", "text"),
+    "notebook": ("notebook", "text"),
+    "cell_id": ("cell_id", "text"),
+    "source": ("source", "text"),
+}
+
+SPAN_FIELDS: dict[str, tuple[str, str]] = {
+    "name": ("name", "text"),
+    "type": ("span_type", "text"),
+    "span_type": ("span_type", "text"),
+    "status": ("status", "text"),
+    "duration_ms": ("duration_ms", "number"),
+}
+
+TRACES = FieldTable(
+    name="traces",
+    entities={
+        "attribute": "attributes",
+        "attributes": "attributes",
+        "attr": "attributes",
+        "trace": "attributes",
+        "info": "attributes",
+        "tag": "tags",
+        "tags": "tags",
+        "metadata": "metadata",
+        "request_metadata": "metadata",
+        "span": "span",
+        "spans": "span",
+        "feedback": "feedback",
+        "assessment": "feedback",
+        "assessments": "feedback",
+        "expectation": "expectation",
+        "expectations": "expectation",
+    },
+    attributes=TRACE_ATTRIBUTES,
+    not_null=frozenset(
+        {
+            "trace_id",
+            "request_id",
+            "status",
+            "state",
+            "timestamp_ms",
+            "timestamp",
+            "start_time",
+            "request_time",
+            "experiment_id",
+            "span_count",
+        }
+    ),
+    fixed={"span": SPAN_FIELDS},
+    orderable=frozenset({"attributes", "tags", "metadata"}),
+)
+
 COMPARISONS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE")
 
 
@@ -83,7 +202,8 @@ COMPARISONS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "NOT LIKE", "NO
 
 @dataclass(frozen=True)
 class Field:
-    """``entity.key``; entity is metrics, params, tags or attributes."""
+    """``entity.key``; entity is one of the field table's (metrics, params, tags, attributes
+    for runs)."""
 
     entity: str
     key: str
@@ -182,8 +302,9 @@ def unquote(text: str) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, table: FieldTable = RUNS):
         self.text = text
+        self.table = table
         self.tokens = tokenize(text)
         self.i = 0
 
@@ -254,11 +375,15 @@ class _Parser:
             "LIKE",
             "ILIKE",
         ):
-            raise self.fail("a field such as metrics.acc, params.lr, tags.team or status")
+            raise self.fail(
+                "a field such as metrics.acc, params.lr, tags.team or status"
+                if self.table is RUNS
+                else f"a field: {self.table.hint()}"
+            )
         self.advance()
         word = tok.text
         head, dot, rest = word.partition(".")
-        entity = ENTITY_ALIASES.get(head.lower()) if dot else None
+        entity = self.table.entities.get(head.lower()) if dot else None
         if entity is None:
             return self._attribute(word, tok)
         if rest:
@@ -276,17 +401,26 @@ class _Parser:
             raise FilterSyntaxError(self.text, tok.pos + len(head) + 1, f"a key after '{head}.'")
         if entity == "attributes":
             return self._attribute(key, tok)
+        fixed = self.table.fixed.get(entity)
+        if fixed is not None:
+            if key.lower() not in fixed:
+                raise FilterSyntaxError(
+                    self.text,
+                    tok.pos,
+                    f"one of {', '.join(f'{entity}.{k}' for k in fixed)}",
+                    repr(word),
+                )
+            key = key.lower()
         return Field(entity, key)
 
     def _attribute(self, name: str, tok: Token) -> Field:
-        if name.lower() not in ATTRIBUTES:
-            known = ", ".join(sorted(ATTRIBUTES))
-            raise FilterSyntaxError(
-                self.text,
-                tok.pos,
-                f"metrics.<key>, params.<key>, tags.<key> or an attribute ({known})",
-                repr(name),
-            )
+        if name.lower() not in self.table.attributes:
+            if self.table is RUNS:
+                known = ", ".join(sorted(ATTRIBUTES))
+                expected = f"metrics.<key>, params.<key>, tags.<key> or an attribute ({known})"
+            else:
+                expected = self.table.hint()
+            raise FilterSyntaxError(self.text, tok.pos, expected, repr(name))
         return Field("attributes", name.lower())
 
     def parse_value(self, field: Field) -> str | float:
@@ -343,7 +477,7 @@ class _Parser:
             raise self.fail(
                 "a comparison operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL)"
             )
-        _check_types(self.text, field_tok.pos, node)
+        _check_types(self.text, field_tok.pos, node, self.table)
         return node
 
     def _like_pattern(self, field: Field) -> str:
@@ -367,10 +501,20 @@ class _Parser:
         return tuple(values)
 
 
-def _check_types(text: str, pos: int, node: Compare) -> None:
+def field_kind(field: Field, table: FieldTable = RUNS) -> str | None:
+    """ "text" or "number" for attributes and fixed keys; None for free keys (tags...)."""
+    if field.entity == "attributes":
+        return table.attributes[field.key][1]
+    fixed = table.fixed.get(field.entity)
+    if fixed is not None:
+        return fixed[field.key][1]
+    return None
+
+
+def _check_types(text: str, pos: int, node: Compare, table: FieldTable = RUNS) -> None:
     field, op, value = node.field, node.op, node.value
     values = value if isinstance(value, tuple) else (value,)
-    if field.entity == "metrics":
+    if field.entity in table.numeric:
         if "LIKE" in op:
             raise FilterSyntaxError(
                 text, pos, f"a numeric comparison for {field} (LIKE needs text)"
@@ -379,8 +523,8 @@ def _check_types(text: str, pos: int, node: Compare) -> None:
             raise FilterSyntaxError(
                 text, pos, f"a number to compare metric {field} with", "a string"
             )
-    if field.entity == "attributes":
-        kind = ATTRIBUTES[field.key][1]
+    kind = field_kind(field, table)
+    if kind is not None:
         if kind == "number" and "LIKE" in op:
             raise FilterSyntaxError(text, pos, f"a numeric comparison for {field}")
         if kind == "number" and any(isinstance(v, str) for v in values) and value is not None:
@@ -391,19 +535,29 @@ def _check_types(text: str, pos: int, node: Compare) -> None:
             )
 
 
-def parse_filter(text: str | None) -> Node | None:
+def parse_filter(text: str | None, table: FieldTable = RUNS) -> Node | None:
     """Parse a filter string into a tree; ``None`` for an empty filter."""
     if text is None or not text.strip():
         return None
-    return _Parser(text).parse_filter()
+    return _Parser(text, table).parse_filter()
 
 
-def parse_order_by(clauses: Sequence[str] | None) -> list[OrderBy]:
+def parse_order_by(clauses: Sequence[str] | None, table: FieldTable = RUNS) -> list[OrderBy]:
     """Parse ``["metrics.acc DESC", "start_time"]`` into :class:`OrderBy` items."""
     result: list[OrderBy] = []
+    if isinstance(clauses, str):
+        clauses = [clauses]
     for clause in clauses or []:
-        parser = _Parser(clause)
+        parser = _Parser(clause, table)
+        start = parser.tok
         field = parser.parse_field()
+        if field.entity not in table.orderable:
+            raise FilterSyntaxError(
+                clause,
+                start.pos,
+                f"a field to order by ({', '.join(sorted(table.orderable))})",
+                repr(str(field)),
+            )
         descending = False
         if parser.is_word("ASC", "DESC"):
             descending = parser.advance().upper == "DESC"
@@ -571,6 +725,102 @@ def compile_order_by(order: Sequence[OrderBy], params: list[Any]) -> tuple[list[
     return joins, terms
 
 
+# ------------------------------------------------------------------------ traces compiler
+
+# keyed trace entities -> (table, the key's condition); value columns: value_text/num or
+# value/num
+_TRACE_KEYED = {
+    "tags": ("trace_tags", "key = ?", "value"),
+    "metadata": ("trace_metadata", "key = ?", "value"),
+    "feedback": ("assessments", "kind = 'feedback' AND name = ?", "value_text"),
+    "expectation": ("assessments", "kind = 'expectation' AND name = ?", "value_text"),
+}
+
+
+def compile_trace_filter(node: Node | None) -> CompiledFilter:
+    """Compile a tree parsed with :data:`TRACES` to a WHERE fragment over ``traces t``."""
+    params: list[Any] = []
+    if node is None:
+        return CompiledFilter("1", params)
+    return CompiledFilter(_compile_trace(node, params), params)
+
+
+def _compile_trace(node: Node, params: list[Any]) -> str:
+    if isinstance(node, And):
+        return "(" + " AND ".join(_compile_trace(n, params) for n in node.items) + ")"
+    if isinstance(node, Or):
+        return "(" + " OR ".join(_compile_trace(n, params) for n in node.items) + ")"
+    if isinstance(node, Not):
+        return f"(NOT {_compile_trace(node.item, params)})"
+    return _compile_trace_compare(node, params)
+
+
+def _trace_membership(table: str, condition: str, negate: bool = False) -> str:
+    return f"t.id {'NOT ' if negate else ''}IN (SELECT trace FROM {table} WHERE {condition})"
+
+
+def _compile_trace_compare(node: Compare, params: list[Any]) -> str:
+    field, op, value = node.field, node.op, node.value
+    if field.entity == "attributes":
+        column = f"t.{TRACE_ATTRIBUTES[field.key][0]}"
+        if op == "IS NULL":
+            return f"{column} IS NULL"
+        if op == "IS NOT NULL":
+            return f"{column} IS NOT NULL"
+        predicate = _value_predicate(column, op, value, params)
+        if field.key in TRACES.not_null:
+            return predicate
+        return f"({column} IS NOT NULL AND {predicate})"
+    if field.entity == "span":
+        if op in ("IS NULL", "IS NOT NULL"):
+            return _trace_membership("spans", "1 = 1", negate=op == "IS NULL")
+        if field.key == "duration_ms":
+            column = "(end_ns - start_ns) / 1e6"
+            predicate = f"end_ns IS NOT NULL AND {_value_predicate(column, op, value, params)}"
+        else:
+            predicate = _value_predicate(SPAN_FIELDS[field.key][0], op, value, params)
+        return _trace_membership("spans", predicate)
+    table, key_condition, text_column = _TRACE_KEYED[field.entity]
+    params.append(field.key)
+    if op in ("IS NULL", "IS NOT NULL"):
+        return _trace_membership(table, key_condition, negate=op == "IS NULL")
+    values = value if isinstance(value, tuple) else (value,)
+    if any(isinstance(v, (int, float)) for v in values):
+        predicate = f"num IS NOT NULL AND {_value_predicate('num', op, value, params)}"
+    else:
+        value = tuple(str(v) for v in value) if isinstance(value, tuple) else value
+        predicate = (
+            f"{text_column} IS NOT NULL AND {_value_predicate(text_column, op, value, params)}"
+        )
+    return _trace_membership(table, f"{key_condition} AND {predicate}")
+
+
+def compile_trace_order_by(
+    order: Sequence[OrderBy], params: list[Any]
+) -> tuple[list[str], list[str]]:
+    """(JOIN clauses, ORDER BY terms) over ``traces t``; missing values sort last."""
+    joins: list[str] = []
+    terms: list[str] = []
+    for n, item in enumerate(order):
+        direction = "DESC" if item.descending else "ASC"
+        f = item.field
+        if f.entity == "attributes":
+            column = f"t.{TRACE_ATTRIBUTES[f.key][0]}"
+            if f.key not in TRACES.not_null:
+                terms.append(f"{column} IS NULL")
+            terms.append(f"{column} {direction}")
+            continue
+        alias = f"o{n}"
+        table = {"tags": "trace_tags", "metadata": "trace_metadata"}[f.entity]
+        params.append(f.key)
+        joins.append(f"LEFT JOIN {table} {alias} ON {alias}.trace = t.id AND {alias}.key = ?")
+        terms.append(f"{alias}.value IS NULL")
+        terms.append(f"{alias}.num IS NULL")
+        terms.append(f"{alias}.num {direction}")
+        terms.append(f"{alias}.value {direction}")
+    return joins, terms
+
+
 # --------------------------------------------------------------- Python reference semantics
 
 
@@ -614,22 +864,72 @@ def _compare_python(actual: Any, op: str, value: Any) -> bool:
     raise AssertionError(op)
 
 
-def evaluate(node: Node | None, run: Mapping[str, Mapping[str, Any]]) -> bool:
-    """Evaluate a parse tree on one run in plain Python.
+def assessment_number(value: Any) -> float | None:
+    """The number a feedback or expectation value compares as (booleans are 1 and 0)."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        number = float(value)
+        return None if number != number else number
+    if isinstance(value, str):
+        return param_number(value)
+    return None
 
-    ``run`` maps "metrics", "params", "tags", "attributes" to dicts. This is the reference the
-    property tests compare the SQL against; it is not used to answer searches.
+
+def assessment_text(value: Any) -> str | None:
+    """The text a feedback or expectation value compares as: strings as they are, booleans
+    as ``true``/``false``, other values as JSON."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    import json
+
+    return json.dumps(value, default=str)
+
+
+def evaluate(node: Node | None, run: Mapping[str, Any], table: FieldTable = RUNS) -> bool:
+    """Evaluate a parse tree on one item in plain Python.
+
+    For runs, ``run`` maps "metrics", "params", "tags", "attributes" to dicts (attributes by
+    column name). For traces: "attributes" (by column name), "tags", "metadata" (dicts),
+    "span" (a list of dicts with name, span_type, status, duration_ms) and "feedback" /
+    "expectation" (name -> list of values). This is the reference the property tests compare
+    the SQL against; it is not used to answer searches.
     """
     if node is None:
         return True
     if isinstance(node, And):
-        return all(evaluate(n, run) for n in node.items)
+        return all(evaluate(n, run, table) for n in node.items)
     if isinstance(node, Or):
-        return any(evaluate(n, run) for n in node.items)
+        return any(evaluate(n, run, table) for n in node.items)
     if isinstance(node, Not):
-        return not evaluate(node.item, run)
+        return not evaluate(node.item, run, table)
     field, op, value = node.field, node.op, node.value
-    key = ATTRIBUTES[field.key][0] if field.entity == "attributes" else field.key
+    values = value if isinstance(value, tuple) else (value,)
+    numeric = any(isinstance(v, (int, float)) for v in values)
+    if field.entity in table.fixed:  # true when any of the entity's rows matches
+        rows = run.get(field.entity) or []
+        if op in ("IS NULL", "IS NOT NULL"):
+            return (not rows) == (op == "IS NULL")
+        column = "span_type" if field.key == "type" else field.key
+        return any(
+            row.get(column) is not None and _compare_python(row[column], op, value) for row in rows
+        )
+    if field.entity in ("feedback", "expectation"):
+        found = (run.get(field.entity) or {}).get(field.key) or []
+        if op in ("IS NULL", "IS NOT NULL"):
+            return (not found) == (op == "IS NULL")
+        if not numeric:
+            value = tuple(str(v) for v in value) if isinstance(value, tuple) else value
+        for item in found:
+            actual = assessment_number(item) if numeric else assessment_text(item)
+            if actual is not None and _compare_python(actual, op, value):
+                return True
+        return False
+    key = table.attributes[field.key][0] if field.entity == "attributes" else field.key
     present = key in run[field.entity] and run[field.entity][key] is not None
     if op == "IS NULL":
         return not present
@@ -638,9 +938,8 @@ def evaluate(node: Node | None, run: Mapping[str, Mapping[str, Any]]) -> bool:
     if not present:
         return False
     actual = run[field.entity][key]
-    if field.entity in ("params", "tags"):
-        values = value if isinstance(value, tuple) else (value,)
-        if any(isinstance(v, (int, float)) for v in values):
+    if field.entity in ("params", "tags", "metadata"):
+        if numeric:
             actual = param_number(actual)
             if actual is None:
                 return False

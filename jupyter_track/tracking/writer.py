@@ -48,18 +48,28 @@ def _drain(queue: deque[Any]) -> list[Any]:
 
 
 class BackgroundWriter:
-    """Buffers metric rows and cell-log rows for one store and writes them in batches."""
+    """Buffers metric rows, cell-log rows and finished traces for one store and writes them in
+    batches.
+
+    Traces are queued as objects with a ``record()`` method (``tracing.core.ActiveTrace``)
+    that the writer calls to get the rows; ``trace_snapshots(closing)``, when set, returns
+    records of traces still running, written as IN_PROGRESS with each flush (and at close).
+    """
 
     def __init__(self, store: Any, interval: float = DEFAULT_INTERVAL):
         self.store = store
         self.interval = interval
         self.metrics: deque[tuple[int, str, int, int, float]] = deque()
         self.cells: deque[tuple[Any, ...]] = deque()
+        self.traces: deque[Any] = deque()
         #: the hot path: a bound ``deque.append`` (thread-safe, no lock)
         self.append_metric = self.metrics.append
         self.append_cell = self.cells.append
+        self.append_trace = self.traces.append
+        self.trace_snapshots: Callable[[bool], list[Any]] | None = None
         self._pending_metrics: list[Any] = []
         self._pending_cells: list[Any] = []
+        self._pending_traces: list[Any] = []
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -106,12 +116,12 @@ class BackgroundWriter:
                 self._report(exc)
 
     def close(self) -> None:
-        """Flush what is buffered and stop the thread."""
+        """Flush what is buffered (and traces still running, as IN_PROGRESS); stop the thread."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
-        self.flush(raise_errors=False)
+        self.flush(raise_errors=False, closing=True)
 
     # ---------------------------------------------------------------------------- flush
 
@@ -120,7 +130,25 @@ class BackgroundWriter:
         """Points not yet on disk (buffered or waiting for a retry)."""
         return len(self.metrics) + len(self._pending_metrics)
 
-    def flush(self, raise_errors: bool = True, *, metrics_only: bool = False) -> None:
+    def _trace_records(self, closing: bool) -> list[Any]:
+        """Records of the queued traces, after snapshots of running ones (a snapshot taken
+        before the drain can never overwrite the trace's final record)."""
+        records = []
+        if self.trace_snapshots is not None:
+            try:
+                records = self.trace_snapshots(closing)
+            except Exception as exc:  # a bug there must not stop metric writes
+                self._report(exc)
+        for item in _drain(self.traces):
+            try:
+                records.append(item.record())
+            except Exception as exc:  # one bad trace is dropped, not the batch
+                print(f"jupyter-track: a trace could not be recorded: {exc!r}", file=sys.stderr)
+        return records
+
+    def flush(
+        self, raise_errors: bool = True, *, metrics_only: bool = False, closing: bool = False
+    ) -> None:
         """Write everything buffered now.
 
         When the store cannot be written the rows stay buffered for a retry; the background
@@ -144,7 +172,12 @@ class BackgroundWriter:
             if not metrics:
                 self._metrics_in_flight = False
             cells = self._pending_cells + _drain(self.cells)
-            if not metrics and not cells:
+            traces = (
+                self._pending_traces
+                if metrics_only
+                else self._pending_traces + self._trace_records(closing)
+            )
+            if not metrics and not cells and not traces:
                 return
             self._idle.clear()
             self.relief_deadline = time.time_ns() // 1_000_000 + int(self.stall_after * 1000)
@@ -158,10 +191,15 @@ class BackgroundWriter:
                     cells, error = self._write_isolated(
                         self.store.write_cell_executions, cells, _describe_cell
                     )
+                if traces and error is None:
+                    traces, error = self._write_isolated(
+                        self.store.write_traces, traces, _describe_trace
+                    )
                 if error is not None:
                     raise error
             except StoreUnavailable as exc:
                 self._pending_metrics, self._pending_cells = metrics, cells
+                self._pending_traces = traces
                 self.error = exc
                 self._report(exc)  # printed once per episode, whichever thread hits it
                 if raise_errors:  # an explicit flush (run end, jt.flush) reports it
@@ -174,7 +212,7 @@ class BackgroundWriter:
                 self.relief_deadline = IDLE
                 self._metrics_in_flight = False
                 self._idle.set()
-            self._pending_metrics, self._pending_cells = [], []
+            self._pending_metrics, self._pending_cells, self._pending_traces = [], [], []
             if self.error is not None:
                 self.error = None
                 self._warned = False
@@ -285,6 +323,11 @@ def _describe_cell(row: Any) -> str:
     """A dropped cell-log row, for the report."""
     cell = row[2] if isinstance(row, tuple) and len(row) > 2 else None
     return f"cell-log row of cell {cell!r:.60}"
+
+
+def _describe_trace(record: Any) -> str:
+    """A dropped trace record, for the report."""
+    return f"trace {getattr(record, 'trace_id', '?')!r:.60} ({getattr(record, 'name', None)!r:.60})"
 
 
 _live_writers: weakref.WeakSet[BackgroundWriter] = weakref.WeakSet()
