@@ -14,7 +14,7 @@ from typing import Any
 
 from ..store import InvalidInput, NotFound
 from ..store.traces import SOURCE_TYPES
-from ..tracking import fluent
+from ..tracking import fluent, session
 from . import core
 from .entities import (
     Assessment,
@@ -32,7 +32,7 @@ PAGE = 10_000
 
 def _store() -> Any:
     core.flush_pending()  # traces that just ended are in the writer's queue
-    return fluent._store()
+    return session.current().store
 
 
 def get_trace(trace_id: str) -> Trace | None:
@@ -59,7 +59,7 @@ def _experiment_ids(
     if not experiment_ids and not experiment_names:
         return None if run_id is not None else [fluent._active_experiment_id()]
     ids = [str(e) for e in experiment_ids or []]
-    store = fluent._store()
+    store = session.current().store
     for name in experiment_names or []:
         experiment = store.get_experiment_by_name(name)
         if experiment is None:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 # pandas, no logging set-up). The store and the writer load on a background thread the first
 # time a trace ends (see _hand_over).
 
-_FLUENT = "jupyter_track.tracking.fluent"
+_SESSION = "jupyter_track.tracking.session"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -494,15 +494,18 @@ _getenv = _env_reader()
 def _new_trace() -> ActiveTrace:
     """A new trace, linked to the active run (or the active experiment) and the cell."""
     trace = ActiveTrace(f"tr-{_bits(128):032x}")
-    fluent = sys.modules.get(_FLUENT)  # not loaded yet: no run can be active
-    state = fluent._state if fluent is not None else None
-    if state is not None and state.stack:
-        info = state.stack[-1].info
+    module = sys.modules.get(_SESSION)  # not loaded yet: no run can be active
+    session = module.current() if module is not None else None
+    run = None
+    if session is not None:
+        run = session.active() or session.cell_run()
+    if run is not None:
+        info = run.info
         trace.run_id = info.run_id
         trace.experiment_id = info.experiment_id
         trace.metadata["mlflow.sourceRun"] = info.run_id
-    elif state is not None and state.experiment_id is not None:
-        trace.experiment_id = state.experiment_id
+    elif session is not None and session.experiment_id is not None:
+        trace.experiment_id = session.experiment_id
     else:
         name = _getenv("JUPYTER_TRACK_EXPERIMENT_NAME") or _getenv("MLFLOW_EXPERIMENT_NAME")
         if name:
@@ -575,8 +578,7 @@ class _Boot:
 def _hand_over(trace: ActiveTrace) -> None:
     """Queue a finished trace to the kernel's background writer."""
     if _Boot.ready.is_set():
-        fluent = sys.modules[_FLUENT]
-        writer = fluent._state.writer
+        writer = sys.modules[_SESSION].current().started_writer
         if writer is None or writer.trace_snapshots is None:
             writer = _writer()
         writer.append_trace(trace)
@@ -622,9 +624,9 @@ def flush_pending() -> None:
     wait_ready()
     if _active:
         _writer()  # a running trace and no writer yet: its snapshot needs one
-    from ..tracking import fluent
+    from ..tracking import session
 
-    fluent.flush()
+    session.current().flush()
 
 
 @atexit.register
@@ -634,10 +636,11 @@ def _keep_running_traces_at_exit() -> None:
     if not _active:
         return
     try:
-        from ..tracking import fluent
+        from ..tracking import session
         from ..tracking.writer import BackgroundWriter
 
-        writer = fluent._state.writer or BackgroundWriter(fluent._store())  # no thread
+        current = session.current()
+        writer = current.started_writer or BackgroundWriter(current.store)  # no thread
     except Exception:
         return
     writer.trace_snapshots = snapshots
@@ -646,12 +649,11 @@ def _keep_running_traces_at_exit() -> None:
 
 def _writer() -> Any:
     """The kernel's background writer, with this module's snapshots attached."""
-    from ..tracking import fluent
+    from ..tracking import session
 
-    writer = fluent._state.writer or fluent._writer()
+    writer = session.current().writer
     if writer.trace_snapshots is None:
         writer.trace_snapshots = snapshots
-    writer.ensure_started()
     return writer
 
 
