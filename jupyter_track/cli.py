@@ -347,9 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
         serve_cli = None  # type: ignore[assignment]
     if serve_cli is not None:
         serve_cli.add_parser(sub)
+    from .client import cli as spool_cli
     from .service import cli as service_cli
 
     service_cli.add_parser(sub)
+    spool_cli.add_parser(sub)
     return parser
 
 

@@ -60,6 +60,27 @@ def resolve_db_path(uri: str | os.PathLike[str] | None = None) -> Path:
     return default_db_path()
 
 
+TEAM_SCHEMES = ("jupyterhub://", "http://", "https://")
+
+
+def team_uri(uri: str | os.PathLike[str] | None = None) -> str | None:
+    """The team-service URI in use (``jupyterhub``, ``jupyterhub://<service>``,
+    ``http(s)://...``), from ``uri`` or else ``JUPYTER_TRACK_URI``; None for a SQLite store."""
+    text = os.fspath(uri) if uri is not None else os.environ.get(URI_ENV, "")
+    if text == "jupyterhub" or text.startswith(TEAM_SCHEMES):
+        return text
+    return None
+
+
+def personal_db_path() -> Path:
+    """The SQLite file of the personal store, also when ``JUPYTER_TRACK_URI`` names a team
+    service (the sidebar's personal/team switch)."""
+    if team_uri() is None:
+        return resolve_db_path()
+    env_db = os.environ.get(DB_ENV)
+    return Path(env_db).expanduser().absolute() if env_db else default_db_path()
+
+
 def artifact_root_for(db_path: Path) -> Path:
     """The folder that holds the artifacts of the runs stored in ``db_path``."""
     env = os.environ.get(ARTIFACTS_ENV)

@@ -52,6 +52,7 @@ c.Spawner.server_token_scopes = [
     "users:activity!user",
     "access:servers!server",
     f"access:services!service={SERVICE}",
+    f"read:services!service={SERVICE}",  # kernels look up the service's URL
     ADMIN_SCOPE,
 ]
 # tokens of browsers visiting a server: the sidebar forwards the *visitor's* token
@@ -79,14 +80,18 @@ c.JupyterHub.load_roles = [
     {
         "name": "jupyter-track-users",
         "description": "Use the team's jupyter-track service",
-        "scopes": [f"access:services!service={SERVICE}"],
+        "scopes": [f"access:services!service={SERVICE}", f"read:services!service={SERVICE}"],
         "users": ["alice"],
         "groups": ["ml-team"],
     },
     {
         "name": "jupyter-track-admins",
         "description": "Manage everything in the team's jupyter-track service",
-        "scopes": [f"access:services!service={SERVICE}", ADMIN_SCOPE],
+        "scopes": [
+            f"access:services!service={SERVICE}",
+            f"read:services!service={SERVICE}",
+            ADMIN_SCOPE,
+        ],
         "users": ["admin"],
     },
     {

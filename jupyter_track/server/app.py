@@ -9,7 +9,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Integer, Unicode
 
 from .. import __version__
-from ..paths import DB_ENV, URI_ENV, resolve_db_path
+from ..paths import DB_ENV, URI_ENV, personal_db_path
 from .access import StoreAccess
 
 
@@ -37,7 +37,7 @@ class JupyterTrack(ExtensionApp):
             # kernels inherit the server's environment: point them at the same file
             os.environ[DB_ENV] = str(path)
             os.environ[URI_ENV] = f"sqlite:///{path}"
-        self.access = StoreAccess(resolve_db_path(), read_threads=self.read_threads)
+        self.access = StoreAccess(personal_db_path(), read_threads=self.read_threads)
         self.log.info("jupyter-track: store %s", self.access.path)
 
     def initialize_handlers(self) -> None:

@@ -68,6 +68,13 @@ class Policy(Protocol):
         """Before a route runs: may the handler's principal call it at all (403 if not)."""
         ...
 
+    def check_call(
+        self, store: Any, who: Principal, method: str, rule: tuple[Any, ...], bound: Any
+    ) -> None:
+        """A store call over HTTP (``server/store_calls.py``): raise 403 or return, possibly
+        narrowing ``bound.arguments`` (a search limited to readable experiments)."""
+        ...
+
 
 class OpenPolicy:
     """Everything is allowed: the personal server's user owns the store."""
@@ -91,6 +98,11 @@ class OpenPolicy:
         return MANAGE
 
     async def authorize(self, handler: Any) -> None:
+        return None
+
+    def check_call(
+        self, store: Any, who: Principal, method: str, rule: tuple[Any, ...], bound: Any
+    ) -> None:
         return None
 
 

@@ -24,9 +24,13 @@ from .charts import (
     ParamImportanceHandler,
     ScatterHandler,
 )
+from .ingest import IngestHandler
 from .metrics import MetricHistoryHandler
+from .permission_routes import PermissionsHandler
 from .registry_routes import REGISTRY_ROUTES
 from .runs import CompareHandler, RestoreHandler, RunHandler, RunsHandler
+from .store_calls import StoreCallHandler
+from .uploads import ArtifactUploadHandler
 
 API_PREFIX = "jupyter-track/api"
 
@@ -47,6 +51,10 @@ ROUTES: list[tuple[str, type[TrackHandler]]] = [
     ("/charts/scatter", ScatterHandler),
     ("/charts/param-importance", ParamImportanceHandler),
     *REGISTRY_ROUTES,
+    ("/permissions/{object_type}/{object_id}", PermissionsHandler),
+    ("/ingest", IngestHandler),
+    ("/store/{method}", StoreCallHandler),
+    ("/runs/{run_id}/artifacts/upload", ArtifactUploadHandler),
 ]
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -78,4 +86,7 @@ def setup_routes(app: Any) -> None:
     """Register every route on the extension app (Jupyter's authentication, everything open)."""
     from jupyter_server.base.handlers import APIHandler
 
+    from .team import team_handlers
+
+    app.handlers.extend(team_handlers())
     app.handlers.extend(handlers(API_PREFIX, APIHandler, {"access": app.access}))

@@ -170,6 +170,7 @@ class RunHandler(TrackHandler):
             with store.db.write():
                 store.delete_run(run_id)
                 store.set_tags(run_id, _attribution(user))
+                store.audit_service_action("delete_run", "run", run_id, actor=user)
             return {"run_id": run_id, "lifecycle_stage": "deleted"}
 
         self.send_json(await self.write_store(work))
@@ -185,6 +186,7 @@ class RestoreHandler(TrackHandler):
             with store.db.write():
                 store.restore_run(run_id)
                 store.set_tags(run_id, _attribution(user))
+                store.audit_service_action("restore_run", "run", run_id, actor=user)
             return {"run_id": run_id, "lifecycle_stage": "active"}
 
         self.send_json(await self.write_store(work))

@@ -132,6 +132,57 @@ class HubPolicy:
             object_type, str(object_id), "user", who.name, MANAGE, actor=who.name, verified=True
         )
 
+    def check_call(
+        self, store: Any, who: Principal, method: str, rule: tuple[Any, ...], bound: Any
+    ) -> None:
+        kind = rule[0]
+        args = bound.arguments
+        if kind == "open":
+            return
+        if kind == "admin":
+            if not who.admin:
+                raise ApiError(
+                    403,
+                    "permission_denied",
+                    f"{who.name} may not call {method}: it needs a hub admin or the admin scope",
+                    permission=MANAGE,
+                    object={"type": "service", "id": "*"},
+                )
+            return
+        if kind == "run":
+            self.check_run(store, who, str(args[rule[2]]), rule[1])
+        elif kind == "runs":
+            for run_id in args.get(rule[2]) or []:
+                self.check_run(store, who, str(run_id), rule[1])
+        elif kind == "experiment":
+            self.check_experiment(store, who, str(args[rule[2]]), rule[1])
+        elif kind == "model":
+            self.check_model(store, who, str(args[rule[2]]), rule[1])
+        elif kind == "search":
+            self._limit_search(store, who, method, args)
+        else:  # pragma: no cover - a rule kind this policy does not know
+            raise ApiError(403, "forbidden", f"{method}: no permission rule")
+
+    def _limit_search(self, store: Any, who: Principal, method: str, args: dict[str, Any]) -> None:
+        readable = self.readable_experiments(store, who)
+        if readable is None:
+            return
+        if "experiment_ids" not in _parameters(store, method):
+            raise ApiError(
+                403,
+                "permission_denied",
+                f"{method} is not available to {who.name} while some experiments are private",
+                permission=READ,
+                object={"type": EXPERIMENT, "id": "*"},
+            )
+        asked = args.get("experiment_ids")
+        if asked is None:
+            args["experiment_ids"] = sorted(readable) or ["-1"]  # no experiment: no run
+            return
+        for experiment_id in asked:
+            if str(experiment_id) not in readable:
+                self.check_experiment(store, who, str(experiment_id), READ)
+
     # ------------------------------------------------------------------- route-level rules
 
     async def authorize(self, handler: Any) -> None:
@@ -159,6 +210,12 @@ class HubPolicy:
 # creation open to every user of the service).
 Check = Callable[[HubPolicy, Any, Principal], None]
 Rule = Callable[[Any], "Check | None"]
+
+
+def _parameters(store: Any, method: str) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(getattr(store, method)).parameters)
 
 
 def _experiment_label(store: Any, experiment_id: str) -> str:

@@ -138,8 +138,21 @@ _stores_lock = threading.Lock()
 def open_store(uri: str | os.PathLike[str] | None = None, *, readonly: bool = False) -> SQLiteStore:
     """The store for ``uri`` (None: ``JUPYTER_TRACK_URI`` / ``JUPYTER_TRACK_DB`` / default).
 
-    Stores are cached per path, so repeated calls are cheap.
+    ``jupyterhub``, ``jupyterhub://<service>`` and ``http(s)://.../services/<name>/`` select the
+    team service's HTTP client store (:mod:`jupyter_track.client`). Stores are cached per path
+    or URI, so repeated calls are cheap.
     """
+    from ..paths import team_uri
+
+    team = team_uri(uri)
+    if team is not None:
+        with _stores_lock:
+            store = _stores.get((team, False))
+            if store is None:
+                from ..client import HttpStore
+
+                store = _stores[(team, False)] = HttpStore(team)
+            return store
     path = resolve_db_path(uri)
     key = (str(path), readonly)
     with _stores_lock:

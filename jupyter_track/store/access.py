@@ -14,7 +14,7 @@ Only the store reads and writes these tables; the service's policy decides with 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -285,6 +285,31 @@ class AccessMixin:
         return [_audit_entry(row) for row in rows]
 
     # ----------------------------------------------------------------------------- batches
+
+    def ingest_batch(
+        self,
+        batch_id: str,
+        metric_rows: Sequence[tuple[str, str, int, int, float]],
+        cell_rows: Sequence[tuple[Any, ...]] = (),
+        calls: Sequence[Callable[[], Any]] = (),
+    ) -> bool:
+        """Write a client's batch once, in one transaction with its id: metric rows
+        ``(run_id, key, step, timestamp, value)``, cell-log rows, then deferred store calls
+        (zero-argument callables made by the caller, e.g. a run's end). False (nothing
+        written) when the id was written before: a retried or replayed batch has no second
+        effect."""
+        with self.db.write() as conn:
+            if self.batch_seen(conn, batch_id):
+                return False
+            run_pk = self.run_pk  # type: ignore[attr-defined]
+            rows = [(run_pk(r), key, step, ts, value) for r, key, step, ts, value in metric_rows]
+            if rows:
+                self.write_metric_rows(rows)  # type: ignore[attr-defined]
+            if cell_rows:
+                self.write_cell_executions(cell_rows)  # type: ignore[attr-defined]
+            for call in calls:
+                call()
+        return True
 
     def batch_seen(self, conn: Any, batch_id: str) -> bool:
         """Inside a write transaction: True if ``batch_id`` was written before, else record it."""

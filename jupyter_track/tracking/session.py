@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Any, Protocol
 
-from ..paths import resolve_db_path
+from ..paths import resolve_db_path, team_uri
 from ..store import SQLiteStore, StoreUnavailable, open_store
 from .writer import BackgroundWriter
 
@@ -72,8 +72,8 @@ class Session:
 
     @property
     def resolved_uri(self) -> str:
-        """``sqlite:///<absolute path>`` of the store in use."""
-        return f"sqlite:///{resolve_db_path(self._tracking_uri)}"
+        """``sqlite:///<absolute path>`` of the store in use (or the team service's URI)."""
+        return team_uri(self._tracking_uri) or f"sqlite:///{resolve_db_path(self._tracking_uri)}"
 
     @property
     def store(self) -> SQLiteStore:

@@ -1,0 +1,231 @@
+"""The team-service protocol without a hub: the wire encoding, batch ingestion with ids, store
+calls over HTTP, uploads, grants, and the spool (the hub tests run the same through JupyterHub)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import multiprocessing
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jupyter_track import wire
+from jupyter_track.client import spool
+from jupyter_track.store import Experiment, Run, RunData, RunInfo, SQLiteStore
+
+# ------------------------------------------------------------------------------ wire encoding
+
+keys = st.text(min_size=0, max_size=12)
+floats = st.floats(allow_nan=True, allow_infinity=True)
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | floats | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=200, deadline=None)
+@given(values)
+def test_wire_round_trips_json_values_with_any_keys_and_floats(value: Any) -> None:
+    text = json.dumps(wire.encode(value), allow_nan=False)
+    assert _same(value, wire.decode(json.loads(text)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(keys, st.text(max_size=10)), st.dictionaries(keys, floats, max_size=5))
+def test_wire_round_trips_runs_with_any_tags_and_metrics(tags: dict, metrics: dict) -> None:
+    info = RunInfo("abc", "0", "n", "RUNNING", 1, None, "active", "u", "file:///x")
+    run = Run(info, RunData({"p": "1"}, metrics, tags))
+    back = wire.decode(json.loads(json.dumps(wire.encode(run), allow_nan=False)))
+    assert isinstance(back, Run) and back.info == info
+    assert back.data.tags == tags and _same(back.data.metrics, metrics)
+
+
+def test_wire_builds_only_known_records() -> None:
+    with pytest.raises(ValueError, match="unknown record type"):
+        wire.decode({"$type": "Popen", "args": ["rm"]})
+    exp = Experiment("1", "e", "", "active", 1, 2, {"$type": "x"})
+    assert wire.decode(wire.encode(exp)) == exp
+
+
+# ------------------------------------------------------------ ingest and calls (server extension)
+
+
+def _batch(run_id: str, steps: range, batch_id: str | None = None) -> dict[str, Any]:
+    return {
+        "batch_id": batch_id or uuid.uuid4().hex,
+        "metrics": [[run_id, "loss", i, 1_700_000_000_000 + i, 1.0 / (i + 1)] for i in steps],
+    }
+
+
+async def test_a_batch_sent_twice_is_written_once(jp_fetch: Any, store: SQLiteStore) -> None:
+    run_id = store.create_run("0").run_id
+    batch = _batch(run_id, range(100))
+    body = gzip.compress(json.dumps(batch).encode())
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    first = await jp_fetch(
+        "jupyter-track", "api", "ingest", method="POST", body=body, headers=headers
+    )
+    again = await jp_fetch(
+        "jupyter-track", "api", "ingest", method="POST", body=body, headers=headers
+    )
+    assert json.loads(first.body)["written"] is True
+    assert json.loads(again.body) == {
+        **json.loads(first.body),
+        "written": False,
+        "duplicate": True,
+        "metrics": 0,
+        "cells": 0,
+        "calls": 0,
+    }
+    assert len(store.get_metric_history(run_id, "loss")) == 100
+
+
+async def test_a_bad_row_names_itself_and_nothing_is_written(
+    jp_fetch: Any, store: SQLiteStore
+) -> None:
+    from tornado.httpclient import HTTPClientError
+
+    run_id = store.create_run("0").run_id
+    batch = _batch(run_id, range(5))
+    batch["metrics"][3][4] = "lots"
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch("jupyter-track", "api", "ingest", method="POST", body=json.dumps(batch))
+    assert caught.value.code == 400
+    assert "metrics[3]" in json.loads(caught.value.response.body)["message"]
+    assert store.get_metric_history(run_id, "loss") == []
+
+
+async def test_store_calls_round_trip_and_errors_keep_their_class(
+    jp_fetch: Any, store: SQLiteStore
+) -> None:
+    from tornado.httpclient import HTTPClientError
+
+    run_id = store.create_run("0", tags={"mlflow.user": "someone-else"}).run_id
+
+    async def call(method: str, *args: Any, **kwargs: Any) -> Any:
+        body = json.dumps({"args": wire.encode(list(args)), "kwargs": wire.encode(kwargs)})
+        r = await jp_fetch("jupyter-track", "api", "store", method, method="POST", body=body)
+        return wire.decode(json.loads(r.body)["result"])
+
+    await call("log_params", run_id, {"lr": 0.1})
+    await call("set_tags", run_id, {"$weird": "ok", "mlflow.user": "mallory"})
+    run = await call("get_run", run_id)
+    assert isinstance(run, Run) and run.data.params == {"lr": "0.1"}
+    assert run.data.tags["$weird"] == "ok"
+    assert run.data.tags.get("mlflow.user") != "mallory"  # who ran it is not the client's say
+    with pytest.raises(HTTPClientError) as caught:
+        await call("log_params", run_id, {"lr": 0.2})
+    body = json.loads(caught.value.response.body)
+    assert body["exception"] == "ParamConflict" and "lr" in body["message"]
+    with pytest.raises(HTTPClientError) as caught:
+        await call("search_runs", ["0"], "params.lr >")
+    assert json.loads(caught.value.response.body)["exception"] == "FilterSyntaxError"
+    with pytest.raises(HTTPClientError) as caught:
+        await call("purge_everything")
+    assert caught.value.code == 404
+
+
+async def test_upload_streams_into_the_run_and_refuses_escapes(
+    jp_fetch: Any, store: SQLiteStore
+) -> None:
+    from tornado.httpclient import HTTPClientError
+
+    run_id = store.create_run("0").run_id
+    data = bytes(range(256)) * 4096
+    r = await jp_fetch(
+        "jupyter-track",
+        "api",
+        "runs",
+        run_id,
+        "artifacts",
+        "upload",
+        method="PUT",
+        body=data,
+        params={"path": "model/weights.bin"},
+    )
+    assert json.loads(r.body) == {"run_id": run_id, "path": "model/weights.bin", "size": len(data)}
+    assert store.artifact_file(run_id, "model/weights.bin").read_bytes() == data
+    for bad in ("../x", "/etc/passwd", ""):
+        with pytest.raises(HTTPClientError) as caught:
+            await jp_fetch(
+                "jupyter-track",
+                "api",
+                "runs",
+                run_id,
+                "artifacts",
+                "upload",
+                method="PUT",
+                body=b"x",
+                params={"path": bad},
+            )
+        assert caught.value.code == 400
+
+
+# ---------------------------------------------------------------------------------- spool
+
+
+def test_spool_delivers_in_order_and_keeps_what_failed(tmp_path: Path) -> None:
+    own = spool.Spool(tmp_path)
+    for i in range(5):
+        own.append({"batch_id": f"b{i}", "metrics": [[i]]})
+    sent: list[str] = []
+
+    def flaky(batch: dict[str, Any]) -> None:
+        if batch["batch_id"] == "b3" and "b3" not in failed:
+            failed.add("b3")
+            raise ConnectionError("down")
+        sent.append(batch["batch_id"])
+
+    failed: set[str] = set()
+    with pytest.raises(ConnectionError):
+        own.deliver(flaky)
+    assert sent == ["b0", "b1", "b2"] and len(own) == 2
+    assert [b["batch_id"] for b in spool._read(own.path.open())] == ["b3", "b4"]
+    own.deliver(flaky)
+    assert sent == ["b0", "b1", "b2", "b3", "b4"] and len(own) == 0
+    own.close()
+    assert not own.path.exists()
+
+
+def _hold(folder: str, ready: Any, done: Any) -> None:
+    held = spool.Spool(Path(folder))
+    held.append({"batch_id": "live", "metrics": [[1], [2]]})
+    ready.set()
+    done.wait(30)
+
+
+def test_orphaned_spools_are_drained_but_live_ones_are_left(tmp_path: Path) -> None:
+    dead = tmp_path / "123-dead.jsonl"
+    dead.write_text(json.dumps({"batch_id": "old", "metrics": [[1]]}) + "\n")
+    ctx = multiprocessing.get_context("fork")
+    ready, done = ctx.Event(), ctx.Event()
+    live = ctx.Process(target=_hold, args=(str(tmp_path), ready, done))
+    live.start()
+    try:
+        assert ready.wait(30)
+        found = {f.path.name: f for f in spool.status(tmp_path)}
+        assert found["123-dead.jsonl"].in_use is False
+        assert [f.in_use for n, f in found.items() if n != "123-dead.jsonl"] == [True]
+        sent: list[str] = []
+        assert spool.drain_orphans(tmp_path, lambda b: sent.append(b["batch_id"])) == (1, 1)
+        assert sent == ["old"] and not dead.exists()
+    finally:
+        done.set()
+        live.join(30)
