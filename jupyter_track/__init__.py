@@ -50,7 +50,7 @@ _TRACING_NAMES = (
 _WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison", "registry": "registry"}
 
 # Subpackages reachable as attributes (``jt.models.infer_signature``), imported on first use.
-_SUBMODULES = ("charts", "models", "tracing")
+_SUBMODULES = ("charts", "models", "openai", "tracing")
 
 __all__ = [
     *_FLUENT_NAMES,

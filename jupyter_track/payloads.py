@@ -290,3 +290,108 @@ def series(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def cell_execution(execution: CellExecution) -> dict[str, Any]:
     return execution.to_dict()
+
+
+# ---------------------------------------------------------------------------------- traces
+
+
+def trace_info(summary: Any) -> dict[str, Any]:
+    """A ``TraceInfo``: a trace's summary (``store.traces.TraceSummary``) for lists and views."""
+    tokens = None
+    if summary.total_tokens is not None or summary.input_tokens is not None:
+        tokens = {
+            "input": summary.input_tokens or 0,
+            "output": summary.output_tokens or 0,
+            "total": summary.total_tokens or 0,
+        }
+    return {
+        "trace_id": summary.trace_id,
+        "experiment_id": summary.experiment_id,
+        "run_id": summary.run_id,
+        "name": summary.name,
+        "status": summary.status,
+        "start_time": summary.start_time,
+        "end_time": summary.end_time,
+        "execution_time_ms": summary.execution_time_ms,
+        "span_count": summary.span_count,
+        "tokens": tokens,
+        "request_preview": summary.request_preview,
+        "response_preview": summary.response_preview,
+        "client_request_id": summary.client_request_id,
+        "notebook": summary.notebook,
+        "cell_id": summary.cell_id,
+        "source": summary.source,
+        "tags": dict(summary.tags),
+        "metadata": dict(summary.metadata),
+    }
+
+
+def assessment(a: Any) -> dict[str, Any]:
+    """An ``Assessment`` (feedback or expectation; ``store.traces.StoredAssessment``)."""
+    return {
+        "assessment_id": a.assessment_id,
+        "kind": a.kind,
+        "name": a.name,
+        "value": a.value,
+        "rationale": a.rationale,
+        "error": a.error,
+        "source_type": a.source_type,
+        "source_id": a.source_id,
+        "span_id": a.span_id,
+        "run_id": a.run_id,
+        "create_time": a.create_time,
+    }
+
+
+def _decoded(text: str | None, default: Any) -> Any:
+    if text is None:
+        return default
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return default
+
+
+def trace_detail(stored: Any) -> dict[str, Any]:
+    """A ``TraceDetail``: summary, spans and assessments of one trace (``StoredTrace``).
+
+    Span times are microseconds from the trace's start (``start_us``, ``end_us``; exact in
+    JavaScript numbers, unlike nanoseconds since the epoch); inputs and outputs stay JSON text
+    (the view decodes the selected span's only); attributes and events are decoded.
+    """
+    spans = stored.spans
+    origin = min((s.start_ns for s in spans), default=stored.summary.start_time * 1_000_000)
+    out_spans = []
+    for s in spans:
+        events = _decoded(s.events, [])
+        out_spans.append(
+            {
+                "span_id": s.span_id,
+                "parent_id": s.parent_id,
+                "name": s.name,
+                "span_type": s.span_type,
+                "status": s.status,
+                "status_message": s.status_message,
+                "start_us": (s.start_ns - origin) // 1000,
+                "end_us": None if s.end_ns is None else (s.end_ns - origin) // 1000,
+                "inputs": s.inputs,
+                "outputs": s.outputs,
+                "attributes": _decoded(s.attributes, {}),
+                "events": [
+                    {
+                        "name": e.get("name", ""),
+                        "offset_us": (int(e.get("timestamp") or origin) - origin) // 1000,
+                        "attributes": e.get("attributes") or {},
+                    }
+                    for e in events
+                    if isinstance(e, dict)
+                ],
+            }
+        )
+    return {
+        "info": trace_info(stored.summary),
+        "spans": out_spans,
+        "assessments": [assessment(a) for a in stored.assessments],
+    }

@@ -36,10 +36,18 @@ def sections() -> list[tuple[str, list[tuple[str, str]]]]:
 
 @pytest.mark.parametrize(("name", "blocks"), sections(), ids=[s[0] for s in sections()])
 def test_readme_section_examples_run(
-    name: str, blocks: list[tuple[str, str]], track_db: Path
+    name: str, blocks: list[tuple[str, str]], track_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     InteractiveShell.clear_instance()
     shell = InteractiveShell.instance()
+    llm = None
+    if any("OpenAI(" in body for _, body in blocks):
+        # the cloud API cannot be reached here: an OpenAI-compatible server on loopback
+        from openai_server import OpenAIServer
+
+        llm = OpenAIServer().start()
+        monkeypatch.setenv("OPENAI_BASE_URL", llm.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "readme-test")
     try:
         shell.run_cell("%load_ext jupyter_track\nimport jupyter_track as jt")
         for kind, body in blocks:
@@ -52,6 +60,9 @@ def test_readme_section_examples_run(
     finally:
         shell.run_cell("%unload_ext jupyter_track")
         InteractiveShell.clear_instance()
+        if llm is not None:
+            jt.openai.autolog(disable=True)
+            llm.stop()
 
 
 def _run_console(body: str, track_db: Path) -> None:

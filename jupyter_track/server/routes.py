@@ -31,6 +31,7 @@ from .registry_routes import REGISTRY_ROUTES
 from .runs import CompareHandler, RestoreHandler, RunHandler, RunsHandler
 from .store_calls import StoreCallHandler
 from .uploads import ArtifactUploadHandler
+from .traces import TRACE_ROUTES
 
 API_PREFIX = "jupyter-track/api"
 
@@ -55,6 +56,7 @@ ROUTES: list[tuple[str, type[TrackHandler]]] = [
     ("/ingest", IngestHandler),
     ("/store/{method}", StoreCallHandler),
     ("/runs/{run_id}/artifacts/upload", ArtifactUploadHandler),
+    *TRACE_ROUTES,
 ]
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")

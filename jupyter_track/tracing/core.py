@@ -491,6 +491,28 @@ def _env_reader() -> Callable[[str], str | None]:
 _getenv = _env_reader()
 
 
+def _environment_experiment() -> tuple[str | None, str | None]:
+    """(id, name) of the experiment the environment names (a name is created when new)."""
+    name = _getenv("JUPYTER_TRACK_EXPERIMENT_NAME") or _getenv("MLFLOW_EXPERIMENT_NAME")
+    if name:
+        return None, name
+    return _getenv("MLFLOW_EXPERIMENT_ID") or "0", None
+
+
+def default_experiment() -> tuple[str | None, str | None]:
+    """(experiment id, experiment name) a trace started now on this thread goes to: the active
+    run's, else the active experiment, else the environment's, else the default."""
+    from ..tracking import session
+
+    current = session.current()
+    run = current.active() or current.cell_run()
+    if run is not None:
+        return run.info.experiment_id, None
+    if current.experiment_id is not None:
+        return current.experiment_id, None
+    return _environment_experiment()
+
+
 def _new_trace() -> ActiveTrace:
     """A new trace, linked to the active run (or the active experiment) and the cell."""
     trace = ActiveTrace(f"tr-{_bits(128):032x}")
@@ -507,11 +529,7 @@ def _new_trace() -> ActiveTrace:
     elif session is not None and session.experiment_id is not None:
         trace.experiment_id = session.experiment_id
     else:
-        name = _getenv("JUPYTER_TRACK_EXPERIMENT_NAME") or _getenv("MLFLOW_EXPERIMENT_NAME")
-        if name:
-            trace.experiment_name = name
-        else:
-            trace.experiment_id = _getenv("MLFLOW_EXPERIMENT_ID") or "0"
+        trace.experiment_id, trace.experiment_name = _environment_experiment()
     trace.cell_id = context.current.cell_id
     trace.notebook = _getenv("JPY_SESSION_NAME")
     _active[trace.trace_id] = trace
