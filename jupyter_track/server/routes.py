@@ -30,8 +30,8 @@ from .permission_routes import PermissionsHandler
 from .registry_routes import REGISTRY_ROUTES
 from .runs import CompareHandler, RestoreHandler, RunHandler, RunsHandler
 from .store_calls import StoreCallHandler
-from .uploads import ArtifactUploadHandler
 from .traces import TRACE_ROUTES
+from .uploads import ArtifactUploadHandler
 
 API_PREFIX = "jupyter-track/api"
 
