@@ -21,7 +21,7 @@ interface RunInfo {
 }
 
 interface TableRow {
-  section: 'run' | 'params' | 'metrics';
+  section: 'run' | 'params' | 'metrics' | 'tags' | 'environment' | 'data';
   key: string;
   values: unknown[];
   differs: boolean;
@@ -36,6 +36,7 @@ interface CompareTraits {
   params: string[];
   specs: Record<string, Record<string, unknown>>;
   notes: Record<string, string>;
+  warnings: string[];
   _vega: string;
 }
 
@@ -69,6 +70,9 @@ function cell(row: TableRow, value: unknown): string {
   }
   if (row.key === 'start_time') {
     return formatTime(value as number | null);
+  }
+  if (row.section === 'data' && typeof value === 'string') {
+    return value.slice(0, 12); // a SHA-256 digest: its first 12 hex digits tell them apart
   }
   return formatValue(value);
 }
@@ -132,9 +136,13 @@ function drawTable(
       )
     );
   }
+  const warnings = (model.get('warnings') ?? []).map(text =>
+    h('div', { className: 'jp-Track-w-warning', attrs: { role: 'note' } }, text)
+  );
   return h(
     'div',
     { className: 'jp-Track-w-tablewrap' },
+    ...warnings,
     h('table', {}, h('thead', {}, head), body)
   );
 }
@@ -269,7 +277,7 @@ const compare: WidgetModule<CompareTraits> = {
     };
     drawToolbar();
     onTable();
-    model.on('change:table change:runs', onTable);
+    model.on('change:table change:runs change:warnings', onTable);
     model.on('change:specs change:notes', onSpecs);
     model.on(
       'change:metric change:param change:params change:metrics',
@@ -278,7 +286,7 @@ const compare: WidgetModule<CompareTraits> = {
     await drawCharts();
     return () => {
       closed = true;
-      model.off('change:table change:runs', onTable);
+      model.off('change:table change:runs change:warnings', onTable);
       model.off('change:specs change:notes', onSpecs);
       model.off(
         'change:metric change:param change:params change:metrics',

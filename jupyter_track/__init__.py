@@ -36,7 +36,9 @@ _MODEL_NAMES = (
 ).split()
 
 # Lineage and reproduction (jupyter_track.lineage): loaded on first use.
-_LINEAGE_NAMES = ("get_run_lineage", "reproduce")
+_LINEAGE_NAMES = (
+    "dataset_usage environment_diff get_run_lineage model_version_lineage reproduce"
+).split()
 
 # Tracing (jupyter_track.tracing): loaded on first use.
 _TRACING_NAMES = (

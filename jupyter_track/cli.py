@@ -1,4 +1,5 @@
-"""``jupyter-track`` (also ``jupyter track``): runs, show, export, gc, db-path, serve."""
+"""``jupyter-track`` (also ``jupyter track``): runs, show, export, gc, db-path, serve, reproduce,
+lineage, env-diff, datasets."""
 
 from __future__ import annotations
 
@@ -243,6 +244,72 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_env_diff(args: argparse.Namespace) -> int:
+    from .lineage.envdiff import format_diff, run_environment_diff
+
+    store = _store(args)
+    diff = run_environment_diff(
+        store, _resolve_run_id(store, args.run_a), _resolve_run_id(store, args.run_b)
+    )
+    print(json.dumps(diff, indent=2) if args.json else format_diff(diff))
+    return 0
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from .lineage.report import lineage_html, version_lineage
+    from .models.resolve import parse_model_uri, resolve_version
+
+    store = _store(args)
+    ref = parse_model_uri(args.model)
+    if ref.kind not in ("version", "latest", "alias"):
+        raise TrackError(
+            f"{args.model!r}: give a registered version, models:/NAME/VERSION (or @ALIAS, /latest)"
+        )
+    mv = resolve_version(store, ref)
+    payload = version_lineage(store, mv.name, mv.version)
+    text = lineage_html(payload) if args.format == "html" else json.dumps(payload, indent=2)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(
+            f"wrote the lineage of {mv.name} version {mv.version} to {args.output}", file=sys.stderr
+        )
+    else:
+        sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from .lineage.datasets import dataset_view
+
+    if not args.digest and not args.name:
+        raise TrackError("datasets: give --digest and/or --name")
+    view = dataset_view(_store(args), digest=args.digest, name=args.name, limit=args.max_results)
+    if args.json:
+        print(json.dumps(view, indent=2))
+        return 0
+    headers = ["run_id", "name", "dataset", "digest", "start"]
+    rows = [
+        [
+            r["run_id"][:12],
+            r["run_name"] or "",
+            r["name"],
+            r["digest"][:16],
+            _fmt_time(r["start_time"]),
+        ]
+        for r in view["runs"]
+    ]
+    _print_table(headers, rows)
+    for version in view["model_versions"]:
+        print(
+            f"model {version['name']} version {version['version']} (run {version['run_id'][:12]})"
+        )
+    for warning in view["warnings"]:
+        print(f"warning: {warning}")
+    print(f"({len(view['runs'])} runs)", file=sys.stderr)
+    return 0
+
+
 def cmd_db_path(args: argparse.Namespace) -> int:
     store = _store(args)
     print(store.path)
@@ -336,6 +403,32 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("--force", action="store_true", help="replace DIR if it exists")
     repro.add_argument("--json", action="store_true", help="print what was written as JSON")
     repro.set_defaults(func=cmd_reproduce)
+
+    env_diff = sub.add_parser(
+        "env-diff", help="packages added, removed or changed between two runs' environments"
+    )
+    env_diff.add_argument("run_a", help="run id (or an unambiguous prefix)")
+    env_diff.add_argument("run_b", help="run id (or an unambiguous prefix)")
+    env_diff.add_argument("--json", action="store_true")
+    env_diff.set_defaults(func=cmd_env_diff)
+
+    lineage = sub.add_parser(
+        "lineage",
+        help="a model version's lineage: run, params, metrics, data, code, environment, aliases",
+    )
+    lineage.add_argument("model", help="models:/NAME/VERSION, models:/NAME@ALIAS or /latest")
+    lineage.add_argument("-f", "--format", choices=["json", "html"], default="json")
+    lineage.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    lineage.set_defaults(func=cmd_lineage)
+
+    datasets = sub.add_parser(
+        "datasets", help="runs and model versions that read a dataset (by digest or name)"
+    )
+    datasets.add_argument("--digest", help="the dataset's SHA-256 digest")
+    datasets.add_argument("--name", help="the dataset's name (as logged)")
+    datasets.add_argument("-n", "--max-results", type=int, default=10_000)
+    datasets.add_argument("--json", action="store_true")
+    datasets.set_defaults(func=cmd_datasets)
 
     db_path = sub.add_parser("db-path", help="print the store's path")
     db_path.add_argument("-v", "--verbose", action="store_true")

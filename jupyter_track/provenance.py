@@ -320,7 +320,7 @@ class DatasetFingerprint:
     """What identifies the data a run read: a digest plus a description of its shape."""
 
     name: str
-    kind: str  # file, folder, dataframe, array
+    kind: str  # file, folder, dataframe, polars, huggingface, array, url
     digest: str
     source: str | None = None
     rows: int | None = None
@@ -357,8 +357,67 @@ def _compute_file_digest(path: Path, size: int) -> tuple[str, bool]:
     return digest.hexdigest(), True
 
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _url_fingerprint(url: str, name: str | None) -> DatasetFingerprint:
+    """A URL is recorded, never fetched: its digest is the SHA-256 of the URL text."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    label = name or (parts.path.rstrip("/").rsplit("/", 1)[-1] or parts.netloc or "url")
+    return DatasetFingerprint(label, "url", hashlib.sha256(url.encode()).hexdigest(), url)
+
+
+def _polars_fingerprint(frame: object, name: str | None) -> DatasetFingerprint:
+    """polars hashes the rows itself (``hash_rows``, fixed seeds): no copy of the data."""
+    if not hasattr(frame, "hash_rows"):  # a LazyFrame: nothing to hash until it is collected
+        raise ValueError("dataset: a polars LazyFrame has no rows yet; log_input(frame.collect())")
+    hashed = frame.hash_rows(seed=0)  # type: ignore[attr-defined]
+    digest = hashlib.sha256(hashed.to_numpy().tobytes())
+    schema = {str(k): str(v) for k, v in frame.schema.items()}  # type: ignore[attr-defined]
+    digest.update(repr(sorted(schema.items())).encode())
+    return DatasetFingerprint(
+        name or "dataframe",
+        "polars",
+        digest.hexdigest(),
+        rows=int(frame.height),  # type: ignore[attr-defined]
+        schema=schema,
+    )
+
+
+def _hf_fingerprint(dataset: object, name: str | None) -> DatasetFingerprint:
+    """A Hugging Face ``datasets.Dataset`` carries its own fingerprint (of its source files and
+    every transform applied): used as is, nothing is read or copied."""
+    fingerprint_ = getattr(dataset, "_fingerprint", None)
+    if not fingerprint_:
+        raise ValueError("dataset: this Hugging Face dataset has no fingerprint")
+    info = getattr(dataset, "info", None)
+    label = name or getattr(info, "dataset_name", None) or "dataset"
+    files = getattr(dataset, "cache_files", None) or []
+    source = files[0].get("filename") if files and isinstance(files[0], dict) else None
+    features = getattr(dataset, "features", None) or {}
+    schema = {str(k): str(v) for k, v in dict(features).items()}
+    split = getattr(dataset, "split", None)
+    if split is not None:
+        schema["split"] = str(split)
+    return DatasetFingerprint(
+        str(label),
+        "huggingface",
+        str(fingerprint_),
+        source,
+        rows=int(getattr(dataset, "num_rows", 0) or 0),
+        schema=schema,
+    )
+
+
 def fingerprint(data: object, name: str | None = None) -> DatasetFingerprint:
-    """Fingerprint a file or folder path, a pandas DataFrame or a numpy array."""
+    """Fingerprint a file or folder path, a URL (recorded, not fetched), a pandas or polars
+    DataFrame, a Hugging Face ``datasets.Dataset`` or a numpy array."""
+    if isinstance(data, str) and _URL.match(data):
+        if not data.lower().startswith("file://"):
+            return _url_fingerprint(data, name)
+        data = data[len("file://") :]
     if isinstance(data, (str, os.PathLike)):
         path = Path(data).expanduser()
         label = name or path.name
@@ -403,6 +462,16 @@ def fingerprint(data: object, name: str | None = None) -> DatasetFingerprint:
         return DatasetFingerprint(
             name or "dataframe", "dataframe", digest.hexdigest(), rows=len(frame), schema=schema
         )  # type: ignore[arg-type]
+    if module.startswith("polars"):
+        return _polars_fingerprint(data, name)
+    if module.startswith("datasets"):
+        if type(data).__name__ in ("DatasetDict", "IterableDatasetDict"):
+            raise ValueError("dataset: a DatasetDict holds several splits; log one (ds['train'])")
+        if not hasattr(data, "_fingerprint"):
+            raise ValueError(
+                f"dataset: a {type(data).__name__} (streaming) has no fingerprint to record"
+            )
+        return _hf_fingerprint(data, name)
     if module.startswith("numpy") and hasattr(data, "tobytes"):
         import numpy as np
 
@@ -418,7 +487,8 @@ def fingerprint(data: object, name: str | None = None) -> DatasetFingerprint:
             schema={"shape": str(array.shape), "dtype": str(array.dtype)},
         )
     raise ValueError(
-        f"dataset: expected a path, a pandas DataFrame or a numpy array, got {type(data).__name__}"
+        "dataset: expected a path, a URL, a pandas or polars DataFrame, a Hugging Face "
+        f"datasets.Dataset or a numpy array, got {type(data).__name__}"
     )
 
 

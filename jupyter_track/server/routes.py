@@ -25,6 +25,7 @@ from .charts import (
     ScatterHandler,
 )
 from .ingest import IngestHandler
+from .lineage_routes import LINEAGE_ROUTES
 from .metrics import MetricHistoryHandler
 from .permission_routes import PermissionsHandler
 from .registry_routes import REGISTRY_ROUTES
@@ -57,6 +58,7 @@ ROUTES: list[tuple[str, type[TrackHandler]]] = [
     ("/store/{method}", StoreCallHandler),
     ("/runs/{run_id}/artifacts/upload", ArtifactUploadHandler),
     *TRACE_ROUTES,
+    *LINEAGE_ROUTES,
 ]
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")

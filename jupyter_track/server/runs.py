@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from .. import payloads
+from ..lineage.compare import comparison_extras
 from ..store import NotFound, SQLiteStore, ViewType
 from ..store.runs import decode_page_token
 from .base import TrackHandler
@@ -198,4 +199,9 @@ class CompareHandler(TrackHandler):
     async def get(self) -> None:
         asked = list_arg(self, "run_ids", required=True, max_items=MAX_RUN_IDS)
         run_ids = list(dict.fromkeys(asked))
-        await self.read_json(lambda store: payloads.comparison(store.get_runs(run_ids)))
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            runs = store.get_runs(run_ids)
+            return {**payloads.comparison(runs), **comparison_extras(store, runs)}
+
+        await self.read_json(work)

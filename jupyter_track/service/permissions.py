@@ -290,6 +290,38 @@ def permissions_rule(handler: Any) -> Check | None:
     return check
 
 
+def runs_a_and_b(handler: Any) -> Check:
+    """``env-diff?run_a=&run_b=``: READ on both runs."""
+    run_ids = [handler.get_query_argument(k, "") for k in ("run_a", "run_b")]
+
+    def check(policy: HubPolicy, store: Any, who: Principal) -> None:
+        for run_id in run_ids:
+            if not run_id:
+                continue  # the route answers 400 itself
+            try:
+                policy.check_run(store, who, run_id, READ)
+            except NotFound:
+                pass  # the route answers 404 itself
+
+    return check
+
+
+def admins_only(handler: Any) -> Check:
+    """Searches across every experiment that do not filter by permission yet (the dataset
+    view): hub admins only on the team service."""
+
+    def check(policy: HubPolicy, store: Any, who: Principal) -> None:
+        if not who.admin:
+            raise ApiError(
+                403,
+                "forbidden",
+                "this search spans every experiment: on the team service only hub admins may "
+                "run it",
+            )
+
+    return check
+
+
 def _rules() -> dict[tuple[str, str], Rule]:
     """(route template, method) -> rule, for every route of the shared table."""
     return {
@@ -331,6 +363,11 @@ def _rules() -> dict[tuple[str, str], Rule]:
         ("/ingest", "post"): open_rule,  # the route checks each run of the batch
         ("/store/{method}", "post"): open_rule,  # the route checks each call (service/rpc.py)
         ("/runs/{run_id}/artifacts/upload", "put"): run_rule(EDIT),
+        ("/runs/{run_id}/lineage", "get"): run_rule(READ),
+        ("/runs/{run_id}/reproduce", "post"): run_rule(READ),
+        ("/registry/models/{name}/versions/{version}/lineage", "get"): model_rule(READ),
+        ("/env-diff", "get"): runs_a_and_b,
+        ("/datasets", "get"): admins_only,
     }
 
 

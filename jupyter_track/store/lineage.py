@@ -66,3 +66,65 @@ class LineageMixin:
         except ValueError as exc:  # pragma: no cover - written by put_run_lineage only
             raise NotFound(f"lineage of run {run_id}: unreadable record ({exc})") from exc
         return record if isinstance(record, dict) else None
+
+    # ------------------------------------------------------------------------ datasets
+
+    def dataset_usage(
+        self, *, digest: str | None = None, name: str | None = None, limit: int = 10_000
+    ) -> list[dict[str, Any]]:
+        """Active runs that recorded an input with this ``digest`` and/or this ``name``
+        (``jt.log_input``'s ``jt.input.<name>.digest`` tags), newest first: ``run_id``,
+        ``run_name``, ``experiment_id``, ``start_time``, ``status``, ``name``, ``digest``."""
+        if digest is None and name is None:
+            raise InvalidInput("dataset: give a digest or a name")
+        if not isinstance(limit, int) or limit < 1:
+            raise InvalidInput(f"limit {limit!r}: must be a positive integer")
+        where = ["r.lifecycle_stage = 'active'"]
+        params: list[Any] = []
+        if name is not None:
+            where.append("t.key = ?")
+            params.append(f"jt.input.{name}.digest")
+        else:  # any input name: a range of the (key, value) index
+            where.append("t.key >= 'jt.input.' AND t.key < 'jt.input/' AND t.key LIKE ?")
+            params.append("%.digest")
+        if digest is not None:
+            where.append("t.value = ?")
+            params.append(digest)
+        rows = (
+            self.db.conn()
+            .execute(
+                "SELECT r.run_id, r.run_name, r.experiment_id, r.start_time, r.status, t.key, "
+                "t.value FROM tags t JOIN runs r ON r.id = t.run "
+                f"WHERE {' AND '.join(where)} ORDER BY r.start_time DESC, r.id DESC LIMIT ?",
+                (*params, limit),
+            )
+            .fetchall()
+        )
+        return [
+            {
+                "run_id": row[0],
+                "run_name": row[1],
+                "experiment_id": str(row[2]),
+                "start_time": row[3],
+                "status": row[4],
+                "name": row[5][len("jt.input.") : -len(".digest")],
+                "digest": row[6],
+            }
+            for row in rows
+        ]
+
+    def model_versions_of_runs(self, run_ids: list[str]) -> list[dict[str, Any]]:
+        """Registered model versions whose source run is one of ``run_ids``."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(run_ids), 900):
+            chunk = run_ids[start : start + 900]
+            if not chunk:
+                continue
+            for model, version, run_id in self.db.conn().execute(
+                "SELECT m.name, v.version, v.run_id FROM model_versions v "
+                "JOIN registered_models m ON m.id = v.model "
+                f"WHERE v.run_id IN ({', '.join('?' * len(chunk))}) ORDER BY m.name, v.version",
+                chunk,
+            ):
+                found.append({"name": model, "version": version, "run_id": run_id})
+        return found

@@ -17,6 +17,7 @@ import traitlets
 
 from .. import payloads
 from ..formatting import format_duration
+from ..lineage.compare import comparison_extras
 from ..store import InvalidInput, Run
 from ..tracking import session
 from . import static
@@ -66,6 +67,7 @@ class CompareView(ChartWidget):
     importance = traitlets.List(traitlets.Dict()).tag(sync=True)
     specs = traitlets.Dict().tag(sync=True)
     notes = traitlets.Dict().tag(sync=True)
+    warnings = traitlets.List(traitlets.Unicode()).tag(sync=True)
 
     def __init__(
         self,
@@ -141,6 +143,15 @@ class CompareView(ChartWidget):
                         "differs": row["differs"],
                     }
                 )
+        # lineage: packages whose versions differ, and the digest of each input per run
+        extras = comparison_extras(self._store, runs)
+        for section, items in (
+            ("environment", extras["environment"]["rows"]),
+            ("data", extras["data"]),
+        ):
+            for row in items:
+                rows.append({"section": section, **row})
+        self.warnings = extras["warnings"]
         return rows
 
     # ------------------------------------------------------------------------------ charts
