@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import bench_lineage
 import bench_log_metric
 import bench_magic
 import bench_runs
@@ -29,6 +30,7 @@ BENCHMARKS = {
     "runs": bench_runs.bench,
     "search": bench_search.bench,
     "magic": bench_magic.bench,
+    "lineage": bench_lineage.bench,
 }
 
 

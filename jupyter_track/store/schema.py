@@ -391,6 +391,12 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX IF NOT EXISTS assessments_by_text ON assessments (kind, name, value_text)",
         "CREATE INDEX IF NOT EXISTS assessments_by_num ON assessments (kind, name, num)",
     ],
+    # 8: the dataset view (store/lineage.py) finds the runs that read a digest through the
+    # input-digest tags only (a partial index: other tags do not pay for it)
+    [
+        "CREATE INDEX IF NOT EXISTS tags_input_digests ON tags (value) "
+        "WHERE key >= 'jt.input.' AND key < 'jt.input/'",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
