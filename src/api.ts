@@ -243,13 +243,42 @@ function serverSettings(): ServerConnection.ISettings {
   return defaultSettings;
 }
 
-/** The full URL of an API route. */
+/**
+ * Which store the panel shows: the personal store of this Jupyter server
+ * (`{base_url}jupyter-track/api/`) or, on JupyterHub, the team service relayed by this server
+ * with the visiting user's token (`{base_url}jupyter-track/team/api/`, same routes).
+ */
+export type StoreKind = 'personal' | 'team';
+
+let currentStore: StoreKind = 'personal';
+
+/** Send every following request to the personal or the team store. */
+export function setStoreKind(kind: StoreKind): void {
+  currentStore = kind;
+}
+
+/** The store requests go to now. */
+export function storeKind(): StoreKind {
+  return currentStore;
+}
+
+function storeRoot(kind: StoreKind): string[] {
+  return kind === 'team' ? ['team', 'api'] : ['api'];
+}
+
+/** The full URL of an API route (of the current store, or of `kind`). */
 export function apiUrl(
   path: string,
   query: Record<string, QueryValue> = {},
-  settings: ServerConnection.ISettings = serverSettings()
+  settings: ServerConnection.ISettings = serverSettings(),
+  kind: StoreKind = currentStore
 ): string {
-  const url = URLExt.join(settings.baseUrl, 'jupyter-track', 'api', path);
+  const url = URLExt.join(
+    settings.baseUrl,
+    'jupyter-track',
+    ...storeRoot(kind),
+    path
+  );
   const qs = queryString(query);
   return qs ? `${url}?${qs}` : url;
 }
@@ -300,10 +329,11 @@ async function send(
     query?: Record<string, QueryValue>;
     init?: RequestInit;
     signal?: AbortSignal;
+    store?: StoreKind;
   }
 ): Promise<Response> {
   const settings = serverSettings();
-  const url = apiUrl(path, options.query ?? {}, settings);
+  const url = apiUrl(path, options.query ?? {}, settings, options.store);
   const init: RequestInit = { ...(options.init ?? {}) };
   if (options.signal) {
     init.signal = options.signal;
@@ -356,6 +386,19 @@ export interface IRunsQuery {
 
 export const api = {
   info: (): Promise<IInfo> => requestAPI<IInfo>('info'),
+
+  /** The team service's info through this server, or null when there is no team store. */
+  teamInfo: async (): Promise<IInfo | null> => {
+    try {
+      const response = await send('info', { store: 'team' });
+      return (await response.json()) as IInfo;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        return null;
+      }
+      throw error;
+    }
+  },
 
   experiments: async (): Promise<IExperiment[]> =>
     (await requestAPI<{ experiments: IExperiment[] }>('experiments'))

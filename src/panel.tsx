@@ -48,15 +48,59 @@ function shortPath(path: string): string {
   return parts.length > 4 ? '…/' + parts.slice(-3).join('/') : path;
 }
 
+/** Which store the panel shows, and the switch between the personal and the team store. */
+function StoreLine(props: { model: TrackModel }): JSX.Element | null {
+  const { model } = props;
+  const info = model.info;
+  const team = model.store === 'team';
+  const where = info
+    ? team
+      ? `${info.user ?? ''} @ team service`
+      : info.store
+    : '';
+  return (
+    <div
+      className="jp-Track-storeline"
+      title={info ? `Store: ${info.store}` : undefined}
+    >
+      <span
+        className={`jp-Track-storeBadge jp-Track-storeBadge-${model.store}`}
+        data-store={model.store}
+      >
+        {team ? 'team store' : 'personal store'}
+      </span>{' '}
+      {team ? where : shortPath(where)}
+      {model.teamAvailable ? (
+        <button
+          className="jp-Track-storeSwitch jp-mod-styled"
+          onClick={() => void model.setStore(team ? 'personal' : 'team')}
+          title={
+            team
+              ? 'Show the personal store of this Jupyter server'
+              : "Show the team's store (the JupyterHub service)"
+          }
+        >
+          {team ? 'Show personal' : 'Show team'}
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
 function Header(props: { model: TrackModel }): JSX.Element | null {
   const { model } = props;
   useSignals([model.changed]);
   const info = model.info;
   if (model.infoError) {
     return (
-      <div className="jp-Track-banner jp-Track-banner-error" role="alert">
-        The jupyter-track server extension is not available: {model.infoError}
-      </div>
+      <>
+        <div className="jp-Track-banner jp-Track-banner-error" role="alert">
+          {model.store === 'team'
+            ? `The team store is not available: ${model.infoError}`
+            : `The jupyter-track server extension is not available: ${model.infoError}`}
+        </div>
+        {model.teamAvailable ? <StoreLine model={model} /> : null}
+      </>
     );
   }
   if (!info) {
@@ -73,9 +117,7 @@ function Header(props: { model: TrackModel }): JSX.Element | null {
           {mismatch}
         </div>
       ) : null}
-      <div className="jp-Track-storeline" title={`Store: ${info.store}`}>
-        Store: {shortPath(info.store)}
-      </div>
+      <StoreLine model={model} />
     </>
   );
 }

@@ -63,17 +63,3 @@ def jp_server_config() -> dict[str, Any]:
 def jp_server_auth_token(jp_auth_header: dict[str, str]) -> str:
     """The token pytest-jupyter's server accepts (for logging in with a cookie)."""
     return jp_auth_header["Authorization"].split(" ", 1)[1]
-
-
-@pytest.fixture(scope="session")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One real JupyterHub with the team service for every hub test (see hubtools.py)."""
-    import hubtools
-
-    if hubtools.proxy_command() is None:
-        pytest.skip("configurable-http-proxy is not installed (bash .ci/run installs it)")
-    server = hubtools.start_hub(tmp_path_factory.mktemp("hub"))
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -104,6 +104,13 @@ class Hub:
 
     # ------------------------------------------------------------------ the team service
 
+    @property
+    def service_direct_url(self) -> str:
+        """The service's own URL (not through the proxy), as kernels find it in the hub's
+        services API."""
+        model = self.hub_api("GET", f"services/{SERVICE}").json()
+        return model["url"].rstrip("/") + model["prefix"]
+
     def service(self, method: str, path: str, user: str, **kw: Any) -> httpx.Response:
         """A request to the team service's REST API as ``user``."""
         token = kw.pop("token", None) or self.service_token(user)

@@ -46,3 +46,21 @@ def test_run_all_quick_prints_every_row(tmp_path: Path) -> None:
     if with_mlflow:
         assert rows["log_metric, caller's thread"]["mlflow"] is not None
     assert "jupyter-track" in done.stdout and "raw SQLite" in done.stdout
+
+
+@pytest.mark.slow
+def test_bench_hub_quick_stores_every_point(tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import hubtools
+
+    if hubtools.proxy_command() is None:
+        pytest.skip("configurable-http-proxy is not installed (bash .ci/run installs it)")
+    out = tmp_path / "rows.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_TRACK_")}
+    cmd = [sys.executable, str(BENCHMARKS / "bench_hub.py"), "--quick", "--json", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {row["name"]: row for row in json.loads(out.read_text())}
+    assert rows["points lost"]["ours"] == 0
+    assert rows["request errors"]["ours"] == 0
+    assert rows["batch latency p99"]["ours"] is not None

@@ -20,7 +20,10 @@ import {
   IKeys,
   IMetricSeries,
   IRunDetail,
-  IRunSummary
+  IRunSummary,
+  setStoreKind,
+  StoreKind,
+  storeKind
 } from '../api';
 import {
   columnFor,
@@ -252,6 +255,20 @@ export class TrackModel implements IDisposable {
   }
 
   async loadInfo(): Promise<void> {
+    if (this._teamAvailable === null) {
+      // first load: on JupyterHub with a team service, the panel opens on the team store
+      try {
+        const team = await api.teamInfo();
+        this._teamAvailable = team !== null;
+        this._teamError = null;
+      } catch (error) {
+        this._teamAvailable = true; // configured, but refusing or down: say why
+        this._teamError = asMessage(error);
+      }
+      if (this._teamAvailable) {
+        setStoreKind('team');
+      }
+    }
     try {
       this._info = await api.info();
       this._infoError = null;
@@ -260,6 +277,35 @@ export class TrackModel implements IDisposable {
       this._infoError = asMessage(error);
     }
     this._changed.emit('info');
+  }
+
+  /** Whether this server relays to a team service (null: not asked yet). */
+  get teamAvailable(): boolean {
+    return this._teamAvailable === true;
+  }
+
+  /** Why the team store cannot be shown (the service refused or is down), or null. */
+  get teamError(): string | null {
+    return this._teamError;
+  }
+
+  /** The store the panel shows. */
+  get store(): StoreKind {
+    return storeKind();
+  }
+
+  /** Switch the panel between the personal and the team store. */
+  async setStore(kind: StoreKind): Promise<void> {
+    if (kind === storeKind()) {
+      return;
+    }
+    setStoreKind(kind);
+    this._experimentId = '';
+    this._activeRunId = null;
+    await this.loadInfo();
+    this._needExperiments = true;
+    this._needKeys = true;
+    this.reload();
   }
 
   /** Reload everything now (the "refresh" command). */
@@ -754,6 +800,8 @@ export class TrackModel implements IDisposable {
   private _infoError: string | null = null;
   private _experiments: IExperiment[] = [];
   private _experimentId = '';
+  private _teamAvailable: boolean | null = null;
+  private _teamError: string | null = null;
   private _keys: IKeys = EMPTY_KEYS;
   private _filter = '';
   private _filterError: IFilterError | null = null;
