@@ -361,13 +361,20 @@ def _rules() -> dict[tuple[str, str], Rule]:
         ("/permissions/{object_type}/{object_id}", "put"): permissions_rule,
         ("/permissions/{object_type}/{object_id}", "delete"): permissions_rule,
         ("/ingest", "post"): open_rule,  # the route checks each run of the batch
-        ("/store/{method}", "post"): open_rule,  # the route checks each call (service/rpc.py)
+        ("/store/{method}", "post"): open_rule,  # the route checks each call (store_calls.py)
         ("/runs/{run_id}/artifacts/upload", "put"): run_rule(EDIT),
         ("/runs/{run_id}/lineage", "get"): run_rule(READ),
         ("/runs/{run_id}/reproduce", "post"): run_rule(READ),
         ("/registry/models/{name}/versions/{version}/lineage", "get"): model_rule(READ),
         ("/env-diff", "get"): runs_a_and_b,
         ("/datasets", "get"): admins_only,
+        # traces: the routes ask the policy themselves (server/traces.py): a listing is limited
+        # to readable experiments, reading a trace needs READ on its experiment, deleting one
+        # EDIT, and OTLP ingestion EDIT on the target experiment (creators get MANAGE)
+        ("/traces", "get"): open_rule,
+        ("/traces/{trace_id}", "get"): open_rule,
+        ("/traces/{trace_id}", "delete"): open_rule,
+        ("/otlp/v1/traces", "post"): open_rule,
     }
 
 
