@@ -40,21 +40,25 @@ def store(track_db: Path) -> SQLiteStore:
     return SQLiteStore(track_db)
 
 
-class FixedUserProvider(IdentityProvider):
-    """Token-authenticated requests are user "ana" (the default invents a random name), so
-    tests can check that changes are attributed to the authenticated user."""
+class NamedUserProvider(IdentityProvider):
+    """An identity provider that authenticates a person, as JupyterHub's does: a request with
+    the server's token is user "ana" (it overrides ``get_user``). Changes are attributed to her,
+    verified. jupyter_server's default provider names nobody (a new anonymous name per token
+    request): tests of that laptop case use ``laptop_server_config`` and expect the server's
+    owner, unverified (see jupyter_track/server/identity.py)."""
 
-    def generate_anonymous_user(self, handler: Any) -> User:
-        return User("ana", "Ana")
+    async def get_user(self, handler: Any) -> User | None:
+        user = await super().get_user(handler)
+        return None if user is None else User("ana", "Ana")
 
 
 @pytest.fixture
 def jp_server_config() -> dict[str, Any]:
-    """pytest-jupyter's server, with the extension enabled and a known user."""
+    """pytest-jupyter's server, with the extension enabled and an authenticating provider."""
     return {
         "ServerApp": {
             "jpserver_extensions": {"jupyter_track": True},
-            "identity_provider_class": FixedUserProvider,
+            "identity_provider_class": NamedUserProvider,
         }
     }
 

@@ -24,9 +24,49 @@ from typing import Any
 from tornado.web import HTTPError, RequestHandler
 
 from ..store.errors import TrackError
+from ..store.validation import text_problem
 from .access import StoreAccess
 from .errors import ApiError, error_body, from_store_error
+from .identity import jupyter_principal
 from .policy import OPEN, Policy, Principal
+
+MAX_BODY_BYTES = 1 << 20
+"""Largest request body accepted (1 MiB); more is a 413."""
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects accepted in a request body; deeper is a 400."""
+
+
+def check_json(value: Any) -> None:
+    """Refuse (400, naming the place) nesting deeper than ``MAX_JSON_DEPTH`` and text that is
+    not valid Unicode (a lone surrogate written as ``\\ud800``), in keys and in values."""
+    pending: list[tuple[Any, str, int]] = [(value, "body", 0)]
+    while pending:
+        item, where, depth = pending.pop()
+        if isinstance(item, str):
+            _check_str(item, where)
+        elif isinstance(item, (dict, list)):
+            if depth >= MAX_JSON_DEPTH:
+                raise ApiError(
+                    400,
+                    "bad_request",
+                    f"{where}: nested more than {MAX_JSON_DEPTH} levels deep (the limit)",
+                )
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    _check_str(key, f"{where}: key {key[:40]!r}")
+                    pending.append((child, _join(where, key), depth + 1))
+            else:
+                pending.extend((child, f"{where}[{i}]", depth + 1) for i, child in enumerate(item))
+
+
+def _join(where: str, key: str) -> str:
+    return key if where == "body" else f"{where}.{key}"
+
+
+def _check_str(text: str, where: str) -> None:
+    problem = text_problem(text)
+    if problem:
+        raise ApiError(400, "invalid_input", f"{where}: {problem}")
 
 
 def dumps(payload: Any) -> bytes:
@@ -54,25 +94,27 @@ class TrackHandler(RequestHandler):
             await pending
         if self.current_user is None:
             raise ApiError(403, "forbidden", "authentication required")
+        size = len(self.request.body or b"")
+        if size > MAX_BODY_BYTES:
+            raise ApiError(
+                413, "too_large", f"body: {size:,} bytes, the limit is {MAX_BODY_BYTES:,}"
+            )
         await self.policy.authorize(self)
 
     # ------------------------------------------------------------------------ who is asking
 
     @property
     def principal(self) -> Principal:
-        """Who is asking, as the host authenticated them."""
-        if self._principal is not None:
-            return self._principal
-        return Principal(self.user_name)
+        """Who is asking, as the host authenticated them (the team service sets it; in a
+        Jupyter server, :func:`~.identity.jupyter_principal` applies the attribution rule)."""
+        if self._principal is None:
+            self._principal = jupyter_principal(self)
+        return self._principal
 
     @property
     def user_name(self) -> str:
-        """The authenticated user's name, used to attribute changes."""
-        user = self.current_user
-        if isinstance(user, dict):  # a JupyterHub user model
-            return str(user["name"])
-        name = getattr(user, "username", None) or getattr(user, "name", None)
-        return str(name or user)
+        """The name changes are attributed to (``principal.name``)."""
+        return self.principal.name
 
     # ------------------------------------------------------------------------ store calls
 
@@ -117,10 +159,15 @@ class TrackHandler(RequestHandler):
         """The request body as a JSON object, or a 400."""
         try:
             body = json.loads(self.request.body or b"{}")
+        except RecursionError:
+            raise ApiError(
+                400, "bad_request", f"body: nested more than {MAX_JSON_DEPTH} levels deep"
+            ) from None
         except ValueError as exc:
             raise ApiError(400, "bad_request", f"the body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):
             raise ApiError(400, "bad_request", "the body must be a JSON object")
+        check_json(body)
         return body
 
     def finish(self, chunk: Any = None) -> Any:

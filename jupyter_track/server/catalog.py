@@ -22,7 +22,9 @@ class InfoHandler(TrackHandler):
                 "schema_version": SCHEMA_VERSION,
                 "store": str(self.access.path),
                 "artifact_root": await self.read_store(lambda s: str(s.artifact_root)),
-                "user": self.user_name,
+                "user": self.principal.name,
+                "user_verified": self.principal.verified,
+                "user_source": self.principal.source,
             }
         )
 

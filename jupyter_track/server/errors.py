@@ -23,6 +23,7 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     503: "store_unavailable",
 }
 

@@ -38,7 +38,10 @@ class Principal:
     name: str
     groups: frozenset[str] = field(default_factory=frozenset)
     admin: bool = False
+    #: the host authenticated this very person (see :mod:`jupyter_track.server.identity`)
     verified: bool = True
+    #: ``authenticated``, or ``server-owner`` when a personal server attributes to its owner
+    source: str = "authenticated"
 
 
 class Policy(Protocol):

@@ -1,7 +1,8 @@
 """REST routes for the model registry (the sidebar's Models tab).
 
 Reads go through the read pool; every change goes through the single writer thread, attributed
-to the authenticated Jupyter user (``actor_verified`` true in the audit trail), never to a name
+to the request's principal (:mod:`.identity`: the authenticated user, ``actor_verified`` true; on
+a personal server without a hub, the server's owner, ``actor_verified`` false), never to a name
 sent by the client. Alias changes are compare-and-set when the body carries
 ``expected_version`` (``null``: "I believe the alias is not set"): if the alias moved meanwhile
 the answer is 409 with ``current_version`` and a message naming it.
@@ -113,11 +114,12 @@ class RegisteredModelsHandler(RegistryHandler):
             raise ApiError(400, "invalid_input", "name: required, a string")
         description = _description_arg(body)
         tags = _tags_arg(body, "tags")
-        user = self.user_name
         who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
-            store.create_registered_model(name, tags, description, actor=user, verified=True)
+            store.create_registered_model(
+                name, tags, description, actor=who.name, verified=who.verified
+            )
             self.policy.created(store, who, "registered_model", name)  # MANAGE for the creator
             return model_detail(store, name)
 
@@ -137,26 +139,32 @@ class RegisteredModelHandler(RegistryHandler):
         delete = _list_arg(body, "delete_tags")
         has_description = "description" in body
         description = _description_arg(body)
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             with store.db.write():  # all of the change or none of it
                 store.get_registered_model(name)
                 if has_description:
-                    store.update_registered_model(name, description, actor=user, verified=True)
+                    store.update_registered_model(
+                        name, description, actor=who.name, verified=who.verified
+                    )
                 for key, value in tags.items():
-                    store.set_registered_model_tag(name, key, value, actor=user, verified=True)
+                    store.set_registered_model_tag(
+                        name, key, value, actor=who.name, verified=who.verified
+                    )
                 for key in delete:
-                    store.delete_registered_model_tag(name, key, actor=user, verified=True)
-            return model_detail(store, name)
+                    store.delete_registered_model_tag(
+                        name, key, actor=who.name, verified=who.verified
+                    )
+                return model_detail(store, name)  # inside: a failure here commits nothing
 
         self.send_json(await self.write_store(work))
 
     async def delete(self, name: str) -> None:
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
-            store.delete_registered_model(name, actor=user, verified=True)
+            store.delete_registered_model(name, actor=who.name, verified=who.verified)
             return {"name": name, "deleted": True}
 
         self.send_json(await self.write_store(work))
@@ -179,7 +187,7 @@ class ModelVersionsHandler(RegistryHandler):
             raise ApiError(400, "invalid_input", "model_uri: required, e.g. runs:/<run_id>/model")
         description = _description_arg(body)
         tags = _tags_arg(body, "tags")
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             from ..models.resolve import register_model
@@ -190,8 +198,8 @@ class ModelVersionsHandler(RegistryHandler):
                 name,
                 tags=tags,
                 description=description,
-                actor=user,
-                verified=True,
+                actor=who.name,
+                verified=who.verified,
             )
             return _versions_with_runs(store, [mv])[0]
 
@@ -217,27 +225,33 @@ class ModelVersionHandler(RegistryHandler):
         delete = _list_arg(body, "delete_tags")
         has_description = "description" in body
         description = _description_arg(body)
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             with store.db.write():
                 store.get_model_version(name, number)
                 if has_description:
-                    store.update_model_version(name, number, description, actor=user, verified=True)
+                    store.update_model_version(
+                        name, number, description, actor=who.name, verified=who.verified
+                    )
                 for key, value in tags.items():
-                    store.set_model_version_tag(name, number, key, value, actor=user, verified=True)
+                    store.set_model_version_tag(
+                        name, number, key, value, actor=who.name, verified=who.verified
+                    )
                 for key in delete:
-                    store.delete_model_version_tag(name, number, key, actor=user, verified=True)
-            return _versions_with_runs(store, [store.get_model_version(name, number)])[0]
+                    store.delete_model_version_tag(
+                        name, number, key, actor=who.name, verified=who.verified
+                    )
+                return _versions_with_runs(store, [store.get_model_version(name, number)])[0]
 
         self.send_json(await self.write_store(work))
 
     async def delete(self, name: str, version: str) -> None:
         number = _version_arg(version)
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
-            store.delete_model_version(name, number, actor=user, verified=True)
+            store.delete_model_version(name, number, actor=who.name, verified=who.verified)
             return model_detail(store, name)
 
         self.send_json(await self.write_store(work))
@@ -254,11 +268,16 @@ class AliasHandler(RegistryHandler):
             raise ApiError(400, "invalid_input", "version: required")
         version = body["version"]
         expected = _expected(body)
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             store.set_registered_model_alias(
-                name, alias, version, expected_version=expected, actor=user, verified=True
+                name,
+                alias,
+                version,
+                expected_version=expected,
+                actor=who.name,
+                verified=who.verified,
             )
             return model_detail(store, name)
 
@@ -267,11 +286,11 @@ class AliasHandler(RegistryHandler):
     async def delete(self, name: str, alias: str) -> None:
         raw = str_arg(self, "expected_version")
         expected = UNSET if raw in (None, "") else _expected({"expected_version": raw})
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             store.delete_registered_model_alias(
-                name, alias, expected_version=expected, actor=user, verified=True
+                name, alias, expected_version=expected, actor=who.name, verified=who.verified
             )
             return model_detail(store, name)
 
@@ -285,10 +304,12 @@ class AliasRollbackHandler(RegistryHandler):
         body = self.json_body()
         _check_fields(body, {"expected_version"})
         expected = _expected(body)
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
-            store.rollback_alias(name, alias, expected_version=expected, actor=user, verified=True)
+            store.rollback_alias(
+                name, alias, expected_version=expected, actor=who.name, verified=who.verified
+            )
             return model_detail(store, name)
 
         self.send_json(await self.write_store(work))

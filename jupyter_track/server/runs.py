@@ -12,6 +12,7 @@ from ..store import NotFound, SQLiteStore, ViewType
 from ..store.runs import decode_page_token
 from .base import TrackHandler
 from .errors import ApiError
+from .policy import Principal
 from .query import bool_arg, choice_arg, column_selection, int_arg, list_arg, str_arg
 
 VIEWS = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY, "all": ViewType.ALL}
@@ -127,8 +128,14 @@ def _check_update(body: dict[str, Any]) -> dict[str, Any]:
     return {"run_name": name, "note": note, "tags": tags, "delete_tags": delete}
 
 
-def _attribution(user: str) -> dict[str, str]:
-    return {"jt.edited_by": user, "jt.edited_time": str(int(time.time() * 1000))}
+def _attribution(who: Principal) -> dict[str, str]:
+    """The tags that say who changed a run, and whether the server authenticated them."""
+    return {
+        "jt.edited_by": who.name,
+        "jt.edited_by.verified": "true" if who.verified else "false",
+        "jt.edited_by.source": who.source,
+        "jt.edited_time": str(int(time.time() * 1000)),
+    }
 
 
 class RunHandler(TrackHandler):
@@ -139,7 +146,7 @@ class RunHandler(TrackHandler):
 
     async def patch(self, run_id: str) -> None:
         change = _check_update(self.json_body())
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             with store.db.write():  # one transaction: all of the change or none of it
@@ -150,7 +157,7 @@ class RunHandler(TrackHandler):
                 note = change["note"]
                 if note:
                     tags[payloads.NOTE_TAG] = note
-                tags.update(_attribution(user))
+                tags.update(_attribution(who))
                 store.set_tags(run_id, tags)
                 removals = list(change["delete_tags"])
                 if note == "":
@@ -160,18 +167,21 @@ class RunHandler(TrackHandler):
                         store.delete_tag(run_id, key)
                     except NotFound:
                         pass  # already gone: deleting is idempotent
-            return _detail(store, run_id)
+                # read inside the transaction: if the answer cannot be built, nothing is kept
+                return _detail(store, run_id)
 
         self.send_json(await self.write_store(work))
 
     async def delete(self, run_id: str) -> None:
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             with store.db.write():
                 store.delete_run(run_id)
-                store.set_tags(run_id, _attribution(user))
-                store.audit_service_action("delete_run", "run", run_id, actor=user)
+                store.set_tags(run_id, _attribution(who))
+                store.audit_service_action(
+                    "delete_run", "run", run_id, actor=who.name, verified=who.verified
+                )
             return {"run_id": run_id, "lifecycle_stage": "deleted"}
 
         self.send_json(await self.write_store(work))
@@ -181,13 +191,15 @@ class RestoreHandler(TrackHandler):
     """``POST runs/{run_id}/restore``."""
 
     async def post(self, run_id: str) -> None:
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             with store.db.write():
                 store.restore_run(run_id)
-                store.set_tags(run_id, _attribution(user))
-                store.audit_service_action("restore_run", "run", run_id, actor=user)
+                store.set_tags(run_id, _attribution(who))
+                store.audit_service_action(
+                    "restore_run", "run", run_id, actor=who.name, verified=who.verified
+                )
             return {"run_id": run_id, "lifecycle_stage": "active"}
 
         self.send_json(await self.write_store(work))

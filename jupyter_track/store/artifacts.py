@@ -15,14 +15,22 @@ from .experiments import now_ms
 
 @dataclass(frozen=True)
 class ArtifactInfo:
-    """A file or folder inside a run's artifacts (``path`` is relative, '/'-separated)."""
+    """A file or folder inside a run's artifacts (``path`` is relative, '/'-separated).
+
+    ``unavailable`` says why an entry cannot be opened (a symbolic link that leads outside the
+    run's artifacts, loops, or points to nothing); it is None for a usable entry.
+    """
 
     path: str
     is_dir: bool
     size: int | None
+    unavailable: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {"path": self.path, "is_dir": self.is_dir, "size": self.size}
+        out: dict[str, object] = {"path": self.path, "is_dir": self.is_dir, "size": self.size}
+        if self.unavailable is not None:
+            out["unavailable"] = self.unavailable
+        return out
 
 
 def safe_relative_path(path: str | None) -> PurePosixPath:
@@ -38,6 +46,26 @@ def safe_relative_path(path: str | None) -> PurePosixPath:
     if any(part == ".." for part in pure.parts):
         raise InvalidInput(f"artifact path {path!r}: must not contain '..'")
     return pure
+
+
+def _entry(child: Path, base: Path, folder: Path) -> ArtifactInfo:
+    """One entry of a listing; a link that cannot be followed safely is listed as unavailable
+    (by its own path) instead of failing the whole listing."""
+    own = (folder.relative_to(base) / child.name).as_posix() if folder != base else child.name
+    try:
+        target = child.resolve(strict=True)
+    except (RuntimeError, OSError) as exc:  # a loop (RuntimeError before Python 3.13), missing
+        looped = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == 40  # ELOOP
+        reason = "symbolic link loop" if looped else "broken symbolic link"
+        return ArtifactInfo(own, False, None, reason)
+    if target != base and base not in target.parents:
+        return ArtifactInfo(own, False, None, "symbolic link to outside the run's artifacts")
+    try:
+        is_dir = target.is_dir()
+        size = None if is_dir else target.stat().st_size
+    except OSError as exc:
+        return ArtifactInfo(own, False, None, f"cannot be read ({exc.strerror or exc})")
+    return ArtifactInfo(target.relative_to(base).as_posix(), is_dir, size)
 
 
 class ArtifactsMixin:
@@ -61,7 +89,10 @@ class ArtifactsMixin:
         """Resolve ``path`` inside the run's artifacts; never returns a path outside them."""
         self.run_pk(run_id)
         base = self.artifact_dir(run_id).resolve()
-        target = (base / safe_relative_path(path)).resolve()
+        try:
+            target = (base / safe_relative_path(path)).resolve()
+        except (RuntimeError, OSError) as exc:  # a symbolic link loop on the way
+            raise InvalidInput(f"artifact path {path!r}: cannot be resolved ({exc})") from exc
         if target != base and base not in target.parents:
             raise InvalidInput(f"artifact path {path!r}: resolves outside the run's artifacts")
         return target
@@ -142,12 +173,8 @@ class ArtifactsMixin:
         if folder.is_file():
             return [ArtifactInfo(str(safe_relative_path(path)), False, folder.stat().st_size)]
         base = self.artifact_dir(run_id).resolve()
-        items = []
-        for child in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name)):
-            rel = child.resolve().relative_to(base).as_posix()
-            items.append(
-                ArtifactInfo(rel, child.is_dir(), None if child.is_dir() else child.stat().st_size)
-            )
+        items = [_entry(child, base, folder) for child in folder.iterdir()]
+        items.sort(key=lambda i: (not i.is_dir, i.path))
         return items
 
     def artifact_file(self, run_id: str, path: str) -> Path:

@@ -9,6 +9,7 @@ from typing import Any
 from .db import Database
 from .entities import Experiment, LifecycleStage
 from .errors import Conflict, InvalidInput, NotFound
+from .validation import MAX_TAG_VALUE_LENGTH, check_id_number, check_key, check_name, text_value
 
 
 def now_ms() -> int:
@@ -37,8 +38,11 @@ class ExperimentsMixin:
         self, name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
     ) -> str:
         """Create an experiment and return its id; a name already taken is a ``Conflict``."""
-        if not isinstance(name, str) or not name.strip():
-            raise InvalidInput(f"experiment name {name!r}: must be a non-empty string")
+        check_name(name, "experiment name")
+        tag_rows = [
+            (check_key(k, "tag"), text_value(k, v, "tag", MAX_TAG_VALUE_LENGTH))
+            for k, v in (tags or {}).items()
+        ]
         with self.db.write() as conn:
             now = now_ms()
             try:
@@ -50,10 +54,10 @@ class ExperimentsMixin:
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"experiment {name!r} already exists") from exc
             experiment_id = int(cur.lastrowid or 0)
-            for key, value in (tags or {}).items():
+            for key, value in tag_rows:
                 conn.execute(
                     "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)",
-                    (experiment_id, key, str(value)),
+                    (experiment_id, key, value),
                 )
         return str(experiment_id)
 
@@ -74,8 +78,8 @@ class ExperimentsMixin:
 
     def get_experiment(self, experiment_id: str | int) -> Experiment:
         try:
-            key = int(experiment_id)
-        except (TypeError, ValueError) as exc:
+            key = check_id_number(experiment_id, "experiment_id")
+        except InvalidInput as exc:
             raise NotFound(f"experiment {experiment_id!r} does not exist") from exc
         row = (
             self.db.conn()
@@ -131,18 +135,19 @@ class ExperimentsMixin:
         return {str(e): n for e, n in rows}
 
     def set_experiment_lifecycle(self, experiment_id: str | int, stage: str) -> None:
-        self.get_experiment(experiment_id)
+        experiment = self.get_experiment(experiment_id)
         with self.db.write() as conn:
             conn.execute(
                 "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? "
                 "WHERE experiment_id = ?",
-                (stage, now_ms(), int(experiment_id)),
+                (stage, now_ms(), int(experiment.experiment_id)),
             )
 
     def set_experiment_tag(self, experiment_id: str | int, key: str, value: Any) -> None:
-        self.get_experiment(experiment_id)
+        experiment = self.get_experiment(experiment_id)
+        row = (check_key(key, "tag"), text_value(key, value, "tag", MAX_TAG_VALUE_LENGTH))
         with self.db.write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)",
-                (int(experiment_id), key, str(value)),
+                (int(experiment.experiment_id), *row),
             )

@@ -30,7 +30,16 @@ from .errors import Conflict, InvalidInput, NotFound
 from .experiments import now_ms
 from .runs import decode_page_token, encode_page_token
 from .search import like_to_glob, unquote
-from .validation import MAX_TAG_VALUE_LENGTH, check_key, text_value
+from .validation import (
+    INT64_MAX,
+    MAX_FILTER_LENGTH,
+    MAX_FILTER_TERMS,
+    MAX_TAG_VALUE_LENGTH,
+    check_key,
+    check_text,
+    text_problem,
+    text_value,
+)
 
 MAX_MODEL_NAME_LENGTH = 256
 MAX_ALIAS_LENGTH = 255
@@ -156,6 +165,9 @@ def check_model_name(name: Any) -> str:
             f"model name {name[:40]!r}...: is {len(name)} characters long, the limit is "
             f"{MAX_MODEL_NAME_LENGTH}"
         )
+    problem = text_problem(name)
+    if problem:
+        raise InvalidInput(f"model name {name[:40]!r}: {problem}")
     bad = [c for c in ("/", "@", ":") if c in name]
     if bad or any(ord(c) < 32 for c in name):
         what = f"{bad[0]!r}" if bad else "control characters"
@@ -198,6 +210,8 @@ def check_version(version: Any) -> int:
         raise InvalidInput(f"version {version!r}: must be a positive integer")
     if number < 1:
         raise InvalidInput(f"version {version!r}: must be a positive integer")
+    if number > INT64_MAX:
+        raise InvalidInput(f"version {str(version)[:40]}: out of range (a signed 64-bit integer)")
     return number
 
 
@@ -210,13 +224,7 @@ def _check_expected(expected: Any) -> int | None:
 def _description(text: Any) -> str | None:
     if text is None:
         return None
-    if not isinstance(text, str):
-        raise InvalidInput(f"description: must be a string, got {type(text).__name__}")
-    if len(text) > MAX_DESCRIPTION_LENGTH:
-        raise InvalidInput(
-            f"description: is {len(text)} characters long, the limit is {MAX_DESCRIPTION_LENGTH}"
-        )
-    return text
+    return check_text(text, "description", limit=MAX_DESCRIPTION_LENGTH)
 
 
 def _tag(key: Any, value: Any) -> tuple[str, str]:
@@ -283,6 +291,10 @@ def parse_registry_filter(text: str | None, fields: Mapping[str, str]) -> list[_
     """``name LIKE 'fraud%' AND tags.team = 'risk' AND version > 2`` -> clauses (AND only)."""
     if not text or not text.strip():
         return []
+    if len(text) > MAX_FILTER_LENGTH:
+        raise InvalidInput(
+            f"filter_string: is {len(text):,} characters long, the limit is {MAX_FILTER_LENGTH:,}"
+        )
     tokens: list[tuple[str, str, int]] = []
     pos = 0
     while pos < len(text):
@@ -375,6 +387,10 @@ def parse_registry_filter(text: str | None, fields: Mapping[str, str]) -> list[_
             if kind == "text" and op in ("<", "<=", ">", ">="):
                 raise InvalidInput(f"filter_string {text!r}: {op} needs a numeric field")
         clauses.append(_Clause(fname, key, op, value))
+        if len(clauses) > MAX_FILTER_TERMS:
+            raise InvalidInput(
+                f"filter_string: more than {MAX_FILTER_TERMS} comparisons (the limit)"
+            )
         if i >= len(tokens):
             return clauses
         if tokens[i][1].upper() != "AND":

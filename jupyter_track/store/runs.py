@@ -29,7 +29,10 @@ from .names import random_run_name
 from .validation import (
     MAX_PARAM_VALUE_LENGTH,
     MAX_TAG_VALUE_LENGTH,
+    check_id_number,
     check_key,
+    check_name,
+    text_problem,
     text_value,
 )
 
@@ -76,7 +79,7 @@ def decode_page_token(token: str | None) -> int:
         return 0
     try:
         offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-        if not isinstance(offset, int) or offset < 0:
+        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 2**62:
             raise ValueError
         return offset
     except Exception as exc:
@@ -148,11 +151,11 @@ class RunsMixin:
     ) -> RunInfo:
         """Create a RUNNING run in ``experiment_id`` and return its info."""
         try:
-            experiment_key = int(experiment_id)
-        except (TypeError, ValueError) as exc:
+            experiment_key = check_id_number(experiment_id, "experiment_id")
+        except InvalidInput as exc:
             raise NotFound(f"experiment {experiment_id!r} does not exist") from exc
         run_id = uuid.uuid4().hex
-        name = run_name or random_run_name()
+        name = check_name(run_name, "run_name") if run_name else random_run_name()
         start = start_time if start_time is not None else now_ms()
         tag_rows = [self._tag_row(k, v) for k, v in (tags or {}).items()]
         if parent_run_id:
@@ -227,6 +230,10 @@ class RunsMixin:
         """Change a run's status, end time, name, error text, environment or cell count."""
         if status is not None and status not in RunStatus.ALL:
             raise InvalidInput(f"status {status!r}: must be one of {', '.join(RunStatus.ALL)}")
+        if run_name is not None:
+            check_name(run_name, "run_name")
+        if error is not None and text_problem(error):  # a traceback: stored, never refused
+            error = error.encode("utf-8", "replace").decode("utf-8")
         pk = self.run_pk(run_id)
         sets, params = [], []
         for column, value in (
@@ -641,10 +648,9 @@ class RunsMixin:
         conditions: list[str] = []
         params: list[Any] = []
         if experiment_ids is not None:
-            try:
-                ids = [int(e) for e in experiment_ids]
-            except (TypeError, ValueError) as exc:
-                raise InvalidInput(f"experiment_ids {experiment_ids!r}: must be ids") from exc
+            if isinstance(experiment_ids, (str, bytes)):
+                raise InvalidInput(f"experiment_ids {experiment_ids!r}: must be a list of ids")
+            ids = [check_id_number(e, "experiment_ids: id") for e in experiment_ids]
             conditions.append(f"r.experiment_id IN ({', '.join('?' * len(ids)) or 'NULL'})")
             params.extend(ids)
         if run_view_type == ViewType.ACTIVE_ONLY:

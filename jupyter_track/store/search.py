@@ -39,6 +39,7 @@ from dataclasses import field as dataclass_field
 from typing import Any, Union
 
 from .errors import FilterSyntaxError
+from .validation import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_TERMS
 
 ENTITY_ALIASES = {
     "metric": "metrics",
@@ -303,10 +304,18 @@ def unquote(text: str) -> str:
 
 class _Parser:
     def __init__(self, text: str, table: FieldTable = RUNS):
+        if len(text) > MAX_FILTER_LENGTH:
+            raise FilterSyntaxError(
+                text[:80] + "...",
+                0,
+                f"a filter of at most {MAX_FILTER_LENGTH:,} characters (got {len(text):,})",
+            )
         self.text = text
         self.table = table
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0  # parentheses and NOTs open around the current token
+        self.terms = 0  # comparisons read so far
 
     @property
     def tok(self) -> Token:
@@ -347,16 +356,25 @@ class _Parser:
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def parse_not(self) -> Node:
-        if self.is_word("NOT"):
-            self.advance()
-            return Not(self.parse_not())
-        if self.tok.kind == "punct" and self.tok.text == "(":
-            self.advance()
-            node = self.parse_or()
-            if not (self.tok.kind == "punct" and self.tok.text == ")"):
-                raise self.fail("')' to close the group, AND or OR")
-            self.advance()
-            return node
+        if self.is_word("NOT") or (self.tok.kind == "punct" and self.tok.text == "("):
+            if self.depth >= MAX_FILTER_DEPTH:
+                raise self.fail(f"at most {MAX_FILTER_DEPTH} nested parentheses and NOTs")
+            self.depth += 1
+            try:
+                if self.is_word("NOT"):
+                    self.advance()
+                    return Not(self.parse_not())
+                self.advance()
+                node = self.parse_or()
+                if not (self.tok.kind == "punct" and self.tok.text == ")"):
+                    raise self.fail("')' to close the group, AND or OR")
+                self.advance()
+                return node
+            finally:
+                self.depth -= 1
+        self.terms += 1
+        if self.terms > MAX_FILTER_TERMS:
+            raise self.fail(f"at most {MAX_FILTER_TERMS} comparisons in one filter")
         return self.parse_comparison()
 
     def parse_field(self) -> Field:
@@ -431,9 +449,11 @@ class _Parser:
         if tok.kind == "number":
             self.advance()
             number = float(tok.text)
+            # an integer literal stays exact when SQLite can hold it; a larger one compares as
+            # the float it is closest to (inf beyond the float range)
             return (
-                int(number)
-                if number.is_integer() and re.fullmatch(r"[-+]?\d+", tok.text)
+                int(tok.text)
+                if re.fullmatch(r"[-+]?\d{1,18}", tok.text) and number.is_integer()
                 else number
             )
         raise self.fail(f"a quoted string or a number to compare {field} with")

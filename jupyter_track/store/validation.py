@@ -23,6 +23,30 @@ MAX_NAME_LENGTH = 500
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
+MAX_FILTER_LENGTH = 20_000
+"""Characters in a filter string."""
+MAX_FILTER_TERMS = 200
+"""Comparisons in a filter string (SQLite's expression depth bounds what a query can hold)."""
+MAX_FILTER_DEPTH = 50
+"""Parentheses and NOTs nested in a filter string."""
+
+
+def check_id_number(value: Any, what: str) -> int:
+    """An integer id given as an int or as digits (``experiment_ids``): it must fit SQLite's
+    signed 64 bits, else ``InvalidInput`` naming ``what``."""
+    if isinstance(value, bool):
+        raise InvalidInput(f"{what} {value!r}: must be an integer id")
+    if isinstance(value, int):
+        number = value
+    else:
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{what} {_short(value)}: must be an integer id") from None
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise InvalidInput(f"{what} {_short(value)}: out of range (a signed 64-bit integer)")
+    return number
+
 
 def text_problem(text: str) -> str | None:
     """Why ``text`` cannot be stored as UTF-8 (a lone surrogate), or None when it can."""
