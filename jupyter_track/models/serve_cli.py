@@ -24,6 +24,11 @@ POST /invocations takes JSON records ([{"a": 1, ...}, ...]), {"columns": {"a": [
 {"dataframe_split": {...}}; GET /health reports the versions served. Moving an alias (or
 rolling it back) takes effect within --refresh-interval seconds, without a restart. An
 X-Request-Key header makes the --route split deterministic for that key.
+
+With --token (or JUPYTER_TRACK_SERVE_TOKEN) every request needs 'Authorization: Bearer
+<token>'; listening beyond 127.0.0.1 without one prints a warning. /health tells only a caller
+with the token which model and serving run are behind it. Bodies over --max-request-bytes are
+refused (413); every error is JSON.
 """
 
 
@@ -67,6 +72,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="seconds between metric writes to the serving run (5.0)",
     )
     parser.add_argument(
+        "--token",
+        default=None,
+        help="require 'Authorization: Bearer <token>' on every request "
+        "(default: JUPYTER_TRACK_SERVE_TOKEN; none: no authentication)",
+    )
+    parser.add_argument(
+        "--max-request-bytes",
+        type=int,
+        default=None,
+        help="largest request body accepted (16 MiB); larger: 413",
+    )
+    parser.add_argument(
         "--tracking-uri",
         default=None,
         help="store to read (default: JUPYTER_TRACK_URI / JUPYTER_TRACK_DB / the Jupyter data dir)",
@@ -79,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from ..store import open_store
     from ..store.errors import TrackError
     from .router import parse_route
-    from .serving import serve
+    from .serving import MAX_REQUEST_BYTES, serve
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -92,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
         if args.refresh_interval <= 0 or args.metrics_interval <= 0:
             print("error: intervals must be positive", file=sys.stderr)
             return 2
+        if args.max_request_bytes is not None and args.max_request_bytes <= 0:
+            print("error: --max-request-bytes must be positive", file=sys.stderr)
+            return 2
         route = parse_route(args.route) if args.route else None
         serve(
             args.model_uri,
@@ -103,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
             metrics_interval=args.metrics_interval,
             store=open_store(args.tracking_uri),
             on_ready=ready,
+            token=args.token,
+            max_request_bytes=args.max_request_bytes or MAX_REQUEST_BYTES,
         )
     except (TrackError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
