@@ -11,6 +11,7 @@ stored as such.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -402,6 +403,21 @@ MIGRATIONS: list[list[str]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def create_files(path: Path) -> None:
+    """Create the database and its ``-wal``/``-shm`` files as ``touch`` does, before SQLite.
+
+    SQLite creates them with mode 0644 whatever the umask (a umask only removes bits), so in a
+    group folder with ``umask 002`` only their creator could write. Created here first with
+    0666 masked by the umask (0664 under ``umask 002``), every member of the group can. Files
+    that exist are left alone.
+    """
+    for name in (str(path), f"{path}-wal", f"{path}-shm"):
+        try:
+            os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except OSError:  # exists already (or cannot be created: SQLite says why)
+            pass
+
+
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open ``path`` in autocommit mode (transactions are opened explicitly), WAL, busy timeout.
 
@@ -418,6 +434,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             )
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
+            create_files(path)
             conn = sqlite3.connect(
                 path,
                 isolation_level=None,
