@@ -29,6 +29,7 @@ __all__ = [
     "parallel_coordinates",
     "param_importance",
     "param_importance_chart",
+    "run_ids_of",
     "scatter",
     "spec_dict",
 ]
@@ -167,6 +168,41 @@ def history_rows(data: Any) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- learning curves
 
 
+def run_ids_of(data: Any) -> list[str] | None:
+    """The run ids when ``data`` names runs (a run id, a list of run ids or store ``Run``
+    objects, a ``search_runs`` DataFrame), or None when it is metric history itself."""
+    if isinstance(data, str):
+        return [data]
+    if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame
+        columns = set(data.columns)
+        if "run_id" in columns and "value" not in columns:  # runs, not history rows
+            return [str(r) for r in data["run_id"].tolist()]
+        return None
+    if isinstance(data, Mapping):
+        return None
+    items = list(data)
+    if items and all(isinstance(i, str) for i in items):
+        return items
+    if items and all(hasattr(i, "info") and hasattr(i.info, "run_id") for i in items):
+        return [i.info.run_id for i in items]
+    return None
+
+
+def _histories(run_ids: list[str], metric: str | None, store: Any, max_points: int) -> Any:
+    if not metric or not isinstance(metric, str):
+        raise ValueError(
+            "metric: name the metric to draw when passing runs, e.g. "
+            "learning_curves(run_ids, metric='loss')"
+        )
+    if store is None:  # the kernel's store, with its buffered points written first
+        from .tracking import session
+
+        current = session.current()
+        current.flush(raise_errors=False)
+        store = current.store
+    return store.metric_histories(run_ids, [metric], max_points=max_points)
+
+
 def learning_curves(
     data: Any,
     *,
@@ -176,8 +212,16 @@ def learning_curves(
     title: str | None = None,
     width: int | str = "container",
     height: int = 260,
+    max_points: int = 1000,
+    store: Any = None,
 ) -> Any:
     """One metric across runs: a line per run, hover values, legend highlighting, zoom.
+
+    ``data`` names the runs -- a run id, a list of run ids or ``Run`` objects, or the DataFrame
+    of ``jt.search_runs()`` (as :func:`scatter` takes them) -- and then ``metric`` says which
+    history to draw, read from ``store`` (default: the kernel's store) downsampled to at most
+    ``max_points`` points per run. ``data`` may also be the histories themselves: tidy rows or
+    columnar series (see the module doc).
 
     ``x`` is ``"step"``, ``"wall"`` (wall-clock time), ``"relative"`` (seconds since the run
     started, or since its first point when the start is not given) or ``"auto"``: step, unless
@@ -187,6 +231,11 @@ def learning_curves(
     """
     if x not in X_MODES:
         raise ValueError(f"x {x!r}: must be one of {', '.join(X_MODES)}")
+    if not isinstance(data, (str, Mapping, list, tuple)) and not hasattr(data, "columns"):
+        data = list(data)  # an iterator is read once, here
+    run_ids = run_ids_of(data)
+    if run_ids is not None:
+        data = _histories(run_ids, metric, store, max_points)
     alt = _alt()
     rows = history_rows(data)
     starts: dict[str, float] = {}

@@ -3,6 +3,7 @@ pool on its first requests): the lazy altair/pandas import must not race."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -23,8 +24,9 @@ CODE = textwrap.dedent("""
         return len(charts.param_importance(runs, metric="acc"))
 
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
-        print(list(pool.map(work, range(6))))
-""")
+        parallel = list(pool.map(work, range(6)))
+    print(json.dumps({"parallel": parallel, "sequential": [work(i) for i in range(6)]}))
+""").replace("import concurrent.futures", "import concurrent.futures\nimport json")
 
 
 def test_first_charts_from_several_threads() -> None:
@@ -32,4 +34,9 @@ def test_first_charts_from_several_threads() -> None:
         out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True,
                              timeout=120)
         assert out.returncode == 0, out.stderr
-        assert out.stdout.count("1") >= 3, out.stdout
+        got = json.loads(out.stdout.strip().splitlines()[-1])
+        # every thread built its chart, and the same one as one thread alone builds
+        assert got["parallel"] == got["sequential"], got
+        importance, mark = got["parallel"][0], got["parallel"][1]
+        assert importance == 1 and got["parallel"] == [importance, mark] * 3, got
+        assert isinstance(mark, dict) and mark["type"] == "circle", mark  # scatter: circles

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,7 +39,14 @@ def test_same_key_same_alias_and_weights_respected() -> None:
     share = choices.count("challenger") / len(choices)
     assert 0.08 < share < 0.12
     assert 0 <= key_fraction("x") < 1
-    assert key_fraction("x") == key_fraction("x")
+    # the same number in every process (not Python's salted hash()): computed in a fresh
+    # interpreter with another hash seed, and pinned to its SHA-256 value
+    other = subprocess.run(
+        [sys.executable, "-c", "from jupyter_track.models.router import key_fraction as k; "
+         "print(repr(k('x')))"],
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "123"},
+    )
+    assert float(other.stdout) == key_fraction("x") == 0x2D711642B726B044 / 2**64
     assert WeightedSplit({"a": 1, "b": 0}).choose("anything") == "a"
     seeded = [WeightedSplit({"a": 1, "b": 1}, seed=3).choose() for _ in range(3)]
     assert len(set(seeded)) == 1  # same seed, same first draw
