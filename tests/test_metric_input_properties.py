@@ -265,3 +265,48 @@ def test_the_client_log_metric_stores_or_refuses_naming_the_key(
     client.set_terminated(run.info.run_id)
     got = client.get_run(run.info.run_id)
     assert got.info.status == "FINISHED" and got.data.metrics["good"] == 1.0
+
+
+# ------------------------------------------------------------- params, tags, names, text
+
+texts = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(["\ud800", "ok\udfff", "x" * 251, "y" * 6001, "", " ", "a\x00b"]),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.none(),
+)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(key=texts, value=texts, name=texts)
+def test_params_tags_and_names_are_stored_exactly_or_refused_naming_the_field(
+    key: Any, value: Any, name: Any
+) -> None:
+    try:
+        run = jt.start_run(run_name=name)
+    except ValueError as exc:
+        assert "run_name" in str(exc), exc
+        run = jt.start_run()
+    else:
+        if name:
+            assert run.info.run_name == name
+    for call, field in ((jt.log_param, "param"), (jt.set_tag, "tag")):
+        try:
+            call(key, value)
+        except ValueError as exc:
+            assert str(exc).startswith(field), exc
+        else:
+            got = jt.get_run(run.info.run_id).data
+            stored = got.params if field == "param" else got.tags
+            assert stored[key] == str(value)
+    try:
+        jt.log_text(value if isinstance(value, str) else str(value), "notes/t.txt")
+    except ValueError as exc:
+        assert "notes/t.txt" in str(exc), exc
+    jt.end_run()
+    assert jt.get_run(run.info.run_id).info.status == "FINISHED"

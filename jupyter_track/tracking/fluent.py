@@ -43,6 +43,7 @@ from ..store.validation import (
     metric_step,
     metric_timestamp,
     metric_value,
+    text_problem,
 )
 from . import context, session
 from .session import Session
@@ -543,6 +544,9 @@ def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
     """Save ``text`` as ``artifact_file`` (e.g. ``"notes/summary.md"``)."""
     if not isinstance(text, str):
         raise InvalidInput(f"text: expected a string, got {type(text).__name__}")
+    problem = text_problem(text)
+    if problem:
+        raise InvalidInput(f"text for {artifact_file!r}: {problem}")
     _store().write_artifact_bytes(
         run_id or get_or_start_run().info.run_id, artifact_file, text.encode("utf-8")
     )
