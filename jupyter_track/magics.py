@@ -388,8 +388,8 @@ class TrackMagics(Magics):
         notes.extend(lineage.notes())
         try:
             lineage_kernel.record(session.current().store, run_id, lineage)
-        except (TrackError, OSError) as exc:
-            notes.append(f"lineage not recorded: {exc}")
+        except Exception as exc:  # a store that cannot hold it never stops the cell
+            notes.append(f"lineage not recorded: {type(exc).__name__}: {exc}")
             return
         for path in lineage_kernel.data_files(lineage):
             try:

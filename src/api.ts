@@ -149,6 +149,20 @@ export interface IComparison {
   params: IAlignedText[];
   metrics: IAlignedMetric[];
   tags: IAlignedText[];
+  /** Lineage: packages whose versions differ, per-run counts against the first run. */
+  environment?: {
+    rows: IAlignedText[];
+    summary: {
+      added: number;
+      removed: number;
+      changed: number;
+      recorded: boolean;
+    }[];
+  };
+  /** Lineage: the digest of each data input per run. */
+  data?: IAlignedText[];
+  /** Lineage: "these runs trained on different data named `train`". */
+  warnings?: string[];
 }
 
 export interface IParamImportance {

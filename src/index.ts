@@ -189,6 +189,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<ITrackSidebar> = {
 
     const panel = new TrackPanel(model, {
       goToCell: run => void runGoToCell(run),
+      openFile: path => void docManager.openOrReveal(path),
       download: (run, path) => {
         api
           .artifactBlob(run.run_id, path)

@@ -24,6 +24,8 @@ export const PANEL_ID = 'jupyter-track-sidebar';
 /** What the panel needs from JupyterLab (passed in by the plugin). */
 export interface IPanelServices {
   goToCell(run: IRunDetail): void;
+  /** Opens a file of the server's root folder in JupyterLab. */
+  openFile?(path: string): void;
   download(run: IRunDetail, path: string): void;
   loadImage(run: IRunDetail, path: string): Promise<string>;
   highlight: Highlighter | null;
@@ -174,6 +176,7 @@ function RunTab(props: {
       series={model.detailSeries}
       highlight={services.highlight}
       onGoToCell={services.goToCell}
+      onOpenFile={services.openFile}
       onDownload={services.download}
       loadImage={services.loadImage}
       onBack={props.onBack}

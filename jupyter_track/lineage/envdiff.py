@@ -90,19 +90,16 @@ def format_diff(diff: Mapping[str, Any]) -> str:
 
 
 def comparison_rows(store: Any, runs: Sequence[Any]) -> dict[str, Any]:
-    """The compare view's environment section: the Python version and every package whose
-    version is not the same in all runs (``values[i]`` for ``runs[i]``, None when absent),
-    and per run the counts against the first run."""
+    """The compare view's environment section: the Python version (when it differs) and every
+    package whose version is not the same in all runs (``values[i]`` for ``runs[i]``, None when
+    absent), and per run the counts against the first run."""
     envs = [run_environment(store, r) for r in runs]
     packages = [dict((e or {}).get("packages") or {}) for e in envs]
     names = sorted({k for p in packages for k in p})
-    rows = [
-        {
-            "key": "python",
-            "values": [(e or {}).get("python") for e in envs],
-            "differs": len({(e or {}).get("python") for e in envs}) > 1,
-        }
-    ]
+    rows = []
+    pythons = [(e or {}).get("python") for e in envs]
+    if len(set(pythons)) > 1:
+        rows.append({"key": "python", "values": pythons, "differs": True})
     for name in names:
         values = [p.get(name) for p in packages]
         if len(set(values)) > 1:

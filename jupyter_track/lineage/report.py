@@ -141,7 +141,7 @@ def version_lineage(store: Any, name: str, version: int | str) -> dict[str, Any]
             diff = store.artifact_file(run.info.run_id, "provenance/git.diff").read_text(
                 errors="replace"
             )
-        except (NotFound, OSError):
+        except (NotFound, OSError, AttributeError):  # AttributeError: a remote store
             payload["missing"].append("git diff: the tree was dirty but no diff was recorded")
     payload["code"] = {
         "git": {

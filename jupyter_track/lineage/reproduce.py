@@ -103,9 +103,10 @@ def reproduce(
     except TrackError:
         pass
     diff = None
-    if run.data.tags.get("jt.git.dirty") == "true":
+    artifact_file = getattr(store, "artifact_file", None)  # local stores only
+    if run.data.tags.get("jt.git.dirty") == "true" and artifact_file is not None:
         try:
-            diff = store.artifact_file(run_id, "provenance/git.diff").read_bytes()
+            diff = artifact_file(run_id, "provenance/git.diff").read_bytes()
         except (TrackError, OSError):
             diff = None
     inputs = run_inputs(run.data.tags)

@@ -84,6 +84,11 @@ CALLS: dict[str, tuple[Rule, bool]] = {
     "list_artifacts": (("run", READ, "run_id"), False),
     "artifact_tree": (("run", READ, "run_id"), False),
     "artifact_uri_for": (("run", READ, "run_id"), False),
+    # lineage (store/lineage.py)
+    "put_run_lineage": (("run", EDIT, "run_id"), True),
+    "get_run_lineage": (("run", READ, "run_id"), False),
+    "model_versions_of_runs": (("runs", READ, "run_ids"), False),
+    "dataset_usage": (ADMIN, False),  # spans every experiment (not filtered by permission)
     # registry
     "create_registered_model": (OPEN, True),
     "get_registered_model": (("model", READ, "name"), False),

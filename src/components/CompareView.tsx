@@ -15,6 +15,7 @@ import type {
 } from '../api';
 import { formatNumber, toNumber } from '../format';
 import type { CurveX, IAsync } from '../model';
+import { CompareLineage } from './lineage/CompareLineage';
 import { VegaChart } from './VegaChart';
 
 export interface ICompareViewProps {
@@ -343,6 +344,10 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
         comparison={value}
         differencesOnly={props.differencesOnly}
         onOpenRun={props.onOpenRun}
+      />
+      <CompareLineage
+        comparison={value}
+        differencesOnly={props.differencesOnly}
       />
       <ChartBox
         title="Learning curves"

@@ -16,6 +16,7 @@ import {
 } from '../format';
 import type { IAsync } from '../model';
 import { Highlighted, Highlighter } from './Highlighted';
+import { RunLineage } from './lineage/RunLineage';
 import { Sparkline } from './Sparkline';
 
 export interface IRunDetailProps {
@@ -28,6 +29,8 @@ export interface IRunDetailProps {
   /** Loads an image artifact and resolves to an object URL. */
   loadImage(run: IRunDetail, path: string): Promise<string>;
   onBack(): void;
+  /** Opens a file of the server's root folder (the reproduction notebook). */
+  onOpenFile?(path: string): void;
 }
 
 const IMAGE = /\.(png|jpe?g|gif|webp|svg)$/i;
@@ -374,6 +377,9 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
             <KeyValues entries={systemTags} />
           </details>
         ) : null}
+      </Section>
+      <Section title="Lineage" className="jp-Track-lineage-section">
+        <RunLineage run={run} onOpenFile={path => props.onOpenFile?.(path)} />
       </Section>
       <Section title="Provenance">
         <Provenance run={run} />

@@ -14,6 +14,7 @@ import type {
   IModelVersion,
   IRegisteredModel
 } from './registryApi';
+import { VersionLineage } from '../lineage/VersionLineage';
 
 export const KEY_METRICS = 3;
 
@@ -187,6 +188,7 @@ function VersionRow(props: {
           ) : null}
         </span>
       </div>
+      <VersionLineage name={mv.name} version={mv.version} />
       {mv.description ? (
         <div className="jp-Track-muted jp-Track-versionDescription">
           {mv.description}
