@@ -22,7 +22,7 @@ from tornado.httpclient import HTTPRequest
 
 from jupyter_track.server.base import MAX_BODY_BYTES, MAX_JSON_DEPTH, check_json
 from jupyter_track.server.errors import ApiError
-from jupyter_track.store import FilterSyntaxError, InvalidInput, SQLiteStore
+from jupyter_track.store import FilterSyntaxError, InvalidInput, NotFound, SQLiteStore
 from jupyter_track.store.registry import parse_registry_filter
 from jupyter_track.store.validation import MAX_FILTER_DEPTH, MAX_FILTER_TERMS, MAX_NAME_LENGTH
 
@@ -329,3 +329,47 @@ def test_the_filter_limits_are_the_documented_ones(store: SQLiteStore) -> None:
         parse_registry_filter(
             " AND ".join(["name = 'x'"] * (MAX_FILTER_TERMS + 1)), {"name": "text"}
         )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "a" * 5000,
+        ("b" * 300 + "/") * 20,
+        "%00x",
+        "..%2F..%2Fetc%2Fpasswd",
+        "/etc/passwd",
+        "c:x",
+        "\\\\host\\x",
+    ],
+)
+async def test_odd_artifact_paths_are_a_4xx(raw: Any, seeded: dict[str, str], path: str) -> None:
+    for route in ("artifacts", "artifacts/file"):
+        code, payload = await raw("GET", f"runs/{seeded['run']}/{route}?path={path}")
+        assert code in (400, 404), (route, path[:40], code, payload)
+        assert payload["status"] == code and "message" in payload
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    path=st.one_of(
+        st.text(max_size=40),
+        st.lists(
+            st.sampled_from(["a", "..", ".", "", "/", "\\", "x" * 300, "\x00", "\ud800"]),
+            max_size=8,
+        ).map("/".join),
+        st.integers(1, 3000).map(lambda n: "d/" * n),
+    )
+)
+def test_any_artifact_path_lists_or_is_refused(store: SQLiteStore, path: str) -> None:
+    run_id = store.create_run("0").run_id
+    (store.artifact_dir(run_id) / "d").mkdir(parents=True, exist_ok=True)
+    for call in (store.list_artifacts, store.artifact_file):
+        try:
+            call(run_id, path)
+        except (InvalidInput, NotFound):
+            pass

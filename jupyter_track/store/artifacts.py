@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .db import Database
 from .errors import InvalidInput, NotFound
 from .experiments import now_ms
+from .validation import text_problem
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class ArtifactInfo:
         return out
 
 
+MAX_ARTIFACT_PATH_BYTES = 1024
+"""Longest artifact path accepted (UTF-8 bytes); file systems refuse longer ones."""
+MAX_NAME_BYTES = 255
+"""Longest file or folder name in an artifact path (UTF-8 bytes), as most file systems."""
+
+
 def safe_relative_path(path: str | None) -> PurePosixPath:
     """Check an artifact path given by a user: relative, no '..', no drive, no NUL."""
     if path is None or path in ("", "."):
@@ -45,6 +52,17 @@ def safe_relative_path(path: str | None) -> PurePosixPath:
         raise InvalidInput(f"artifact path {path!r}: must be relative to the run's artifacts")
     if any(part == ".." for part in pure.parts):
         raise InvalidInput(f"artifact path {path!r}: must not contain '..'")
+    problem = text_problem(normalized)
+    if problem:
+        raise InvalidInput(f"artifact path {path[:60]!r}: {problem}")
+    if len(normalized.encode()) > MAX_ARTIFACT_PATH_BYTES:
+        raise InvalidInput(
+            f"artifact path {path[:60]!r}...: longer than {MAX_ARTIFACT_PATH_BYTES:,} bytes"
+        )
+    if any(len(part.encode()) > MAX_NAME_BYTES for part in pure.parts):
+        raise InvalidInput(
+            f"artifact path {path[:60]!r}...: a name in it is longer than {MAX_NAME_BYTES} bytes"
+        )
     return pure
 
 
