@@ -228,6 +228,43 @@ export class ApiError extends Error {
   }
 }
 
+/** The permission levels of the team service, weakest first (MLflow's names). */
+export const PERMISSIONS = [
+  'NO_PERMISSIONS',
+  'READ',
+  'EDIT',
+  'MANAGE'
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export interface IGrant {
+  object_type: string;
+  object_id: string;
+  principal_type: 'user' | 'group' | 'everyone';
+  principal: string;
+  permission: Permission;
+  granted_by: string;
+  granted_time: number;
+}
+
+/** `GET permissions/{object_type}/{object_id}`: who holds what, and the visitor's own level. */
+export interface IPermissions {
+  object: { type: string; id: string; name: string };
+  you: { name: string; permission: Permission; admin: boolean };
+  grants: IGrant[];
+  history: Record<string, unknown>[];
+}
+
+/** True when `held` is at least `need`. */
+export function allows(
+  held: Permission | undefined,
+  need: Permission
+): boolean {
+  return (
+    PERMISSIONS.indexOf(held ?? 'NO_PERMISSIONS') >= PERMISSIONS.indexOf(need)
+  );
+}
+
 // ------------------------------------------------------------------------------ request helper
 
 export type QueryValue =
@@ -265,10 +302,21 @@ function serverSettings(): ServerConnection.ISettings {
 export type StoreKind = 'personal' | 'team';
 
 let currentStore: StoreKind = 'personal';
+const storeListeners = new Set<(kind: StoreKind) => void>();
 
 /** Send every following request to the personal or the team store. */
 export function setStoreKind(kind: StoreKind): void {
+  const changed = kind !== currentStore;
   currentStore = kind;
+  if (changed) {
+    storeListeners.forEach(listener => listener(kind));
+  }
+}
+
+/** Call `listener` whenever the store changes; returns the function that stops it. */
+export function onStoreKind(listener: (kind: StoreKind) => void): () => void {
+  storeListeners.add(listener);
+  return () => storeListeners.delete(listener);
 }
 
 /** The store requests go to now. */

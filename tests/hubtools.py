@@ -34,6 +34,8 @@ TOOLS_BIN = ROOT / ".hub-tools" / "bin"
 PASSWORD = "track-" + uuid.uuid4().hex[:12]
 SERVICE = "jupyter-track"
 USERS = ("alice", "bob", "carol", "admin")
+#: the tests' artifact size limit (the service's default is 1 GiB)
+MAX_ARTIFACT_BYTES = 4 << 20
 
 
 def proxy_command() -> str | None:
@@ -354,6 +356,7 @@ def start_hub(folder: Path, *, service_env: dict[str, str] | None = None) -> Hub
     )
     env["JUPYTER_TRACK_SERVICE_PORT"] = str(service_port)
     env["JUPYTER_TRACK_SERVICE_DIR"] = str(service_dir)
+    env["JUPYTER_TRACK_SERVICE_MAX_ARTIFACT_BYTES"] = str(MAX_ARTIFACT_BYTES)
     env.pop("JUPYTER_TRACK_SERVICE_STORE", None)
     env.update(service_env or {})
     log_path = folder / "jupyterhub.log"

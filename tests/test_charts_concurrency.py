@@ -31,8 +31,9 @@ CODE = textwrap.dedent("""
 
 def test_first_charts_from_several_threads() -> None:
     for _ in range(2):
-        out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True,
-                             timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-c", CODE], capture_output=True, text=True, timeout=120
+        )
         assert out.returncode == 0, out.stderr
         got = json.loads(out.stdout.strip().splitlines()[-1])
         # every thread built its chart, and the same one as one thread alone builds

@@ -266,3 +266,89 @@ def test_service_stopped_mid_training_every_point_arrives_once(servers) -> None:
         assert all(f["batches"] == 0 for f in json.loads(spool.strip().splitlines()[-1]))
     finally:
         kernel.shutdown()
+
+
+def test_models_and_artifacts_go_through_the_service(servers) -> None:
+    hub = servers
+    alice = hub.kernel("alice")
+    bob = hub.kernel("bob")
+    try:
+        run_id = alice.execute(
+            "import jupyter_track as jt\n"
+            "from sklearn.linear_model import LogisticRegression\n"
+            "import numpy as np\n"
+            "X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])\n"
+            "with jt.start_run(run_name='model-run') as run:\n"
+            "    jt.log_model(LogisticRegression().fit(X, y), 'model')\n"
+            "    jt.log_text('hello team', 'notes/hello.txt')\n"
+            "print(run.info.run_id)\n"
+        ).split()[-1]
+        # the files are on the service's disk, not only in alice's cache
+        stored = hub.service_dir / "track-artifacts" / run_id / "artifacts"
+        assert (stored / "model" / "manifest.json").is_file() or any(stored.rglob("MLmodel"))
+        assert (stored / "notes" / "hello.txt").read_text() == "hello team"
+        out = bob.execute(
+            "import jupyter_track as jt, numpy as np\n"
+            f"model = jt.load_model('runs:/{run_id}/model')\n"
+            "print(list(model.predict(np.array([[0.0], [3.0]]))))\n"
+            "from jupyter_track.store import open_store\n"
+            f"print(open_store().artifact_file({run_id!r}, 'notes/hello.txt').read_text())\n"
+        )
+        assert "[0, 1]" in out.replace("np.int64(", "").replace(")", "")
+        assert "hello team" in out
+        # larger than the service's limit: 413, and nothing is kept
+        too_big = hub.service(
+            "PUT",
+            f"runs/{run_id}/artifacts/upload",
+            "alice",
+            params={"path": "big.bin"},
+            content=b"x" * (hubtools_limit() + 1),
+        )
+        assert too_big.status_code == 413, too_big.text
+        assert not (stored / "big.bin").exists()
+        assert not [p for p in stored.rglob(".upload-*")]
+    finally:
+        alice.shutdown()
+        bob.shutdown()
+
+
+def test_a_kernel_started_later_delivers_what_a_dead_one_kept(servers) -> None:
+    hub = servers
+    first = hub.kernel("alice")
+    try:
+        out = first.execute(
+            "import os, jupyter_track as jt\n"
+            "from jupyter_track.store import open_store\n"
+            "run = jt.start_run(run_name='kept-by-a-dead-kernel'); jt.flush()\n"
+            "store = open_store()\n"
+            "store._closed = True  # no delivery from this kernel: it is killed first\n"
+            "store.spool.append({'batch_id': 'kept-' + run.info.run_id, 'metrics': "
+            "[[run.info.run_id, 'kept', i, 1700000000000 + i, float(i)] for i in range(50)]})\n"
+            "print(run.info.run_id, os.getpid())\n"
+        ).split()
+        run_id, pid = out[-2], int(out[-1])
+        os.kill(pid, signal.SIGKILL)  # the kernel dies with a non-empty spool
+    finally:
+        first.shutdown()
+    second = hub.kernel("alice")
+    try:
+        second.execute(
+            "import time\n"
+            "from jupyter_track.store import open_store\n"
+            "store = open_store()  # opening the team store delivers orphaned spools\n"
+            "deadline = time.time() + 60\n"
+            "while store._orphans_pending() and time.time() < deadline:\n"
+            "    time.sleep(0.2)\n"
+        )
+    finally:
+        second.shutdown()
+    got = hub.service(
+        "GET", "metrics/history", "alice", params={"run_ids": run_id, "keys": "kept"}
+    ).json()
+    assert got["series"] and list(got["series"][0]["step"]) == list(range(50))
+
+
+def hubtools_limit() -> int:
+    import hubtools
+
+    return hubtools.MAX_ARTIFACT_BYTES

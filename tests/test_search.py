@@ -274,31 +274,49 @@ def test_like_patterns_translate_to_glob() -> None:
     assert grammar.like_to_glob("a%b_c*[") == "a*b?c[*][[]"
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(specs=st.lists(run_strategy, min_size=1, max_size=12),
-       order=st.sampled_from([["metrics.a DESC"], ["metrics.a"], ["metrics.b DESC", "run_name"],
-                              ["run_name DESC"], ["params.a"], []]),
-       text=st.one_of(st.just(""), filters),
-       page=st.integers(1, 4))
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    specs=st.lists(run_strategy, min_size=1, max_size=12),
+    order=st.sampled_from(
+        [
+            ["metrics.a DESC"],
+            ["metrics.a"],
+            ["metrics.b DESC", "run_name"],
+            ["run_name DESC"],
+            ["params.a"],
+            [],
+        ]
+    ),
+    text=st.one_of(st.just(""), filters),
+    page=st.integers(1, 4),
+)
 def test_pages_concatenate_to_the_full_ordered_result(
-        tmp_path_factory: pytest.TempPathFactory, specs: list[dict[str, Any]],
-        order: list[str], text: str, page: int) -> None:
+    tmp_path_factory: pytest.TempPathFactory,
+    specs: list[dict[str, Any]],
+    order: list[str],
+    text: str,
+    page: int,
+) -> None:
     store = SQLiteStore(tmp_path_factory.mktemp("pages") / "p.db")
     make_runs(store, [{**s, "start_time": 1000 + i % 3} for i, s in enumerate(specs)])
     full = store.search_runs(None, text, order_by=order, max_results=1000).runs
     paged, token = [], None
     while True:
-        result = store.search_runs(None, text, order_by=order, max_results=page,
-                                   page_token=token)
+        result = store.search_runs(None, text, order_by=order, max_results=page, page_token=token)
         paged.extend(result.runs)
         token = result.next_page_token
         if token is None:
             break
     assert [r.info.run_id for r in paged] == [r.info.run_id for r in full]
-    offset = [r.info.run_id for r in store.search_runs(
-        None, text, order_by=order, max_results=page, offset=1).runs]
-    assert offset == [r.info.run_id for r in full[1:1 + page]]
+    offset = [
+        r.info.run_id
+        for r in store.search_runs(None, text, order_by=order, max_results=page, offset=1).runs
+    ]
+    assert offset == [r.info.run_id for r in full[1 : 1 + page]]
     # both plans give the same pages: the index walk (no time limit) and the set-based plan
     # (no fast path, or a fast path interrupted at once)
     for budget in (0, 1e-9, 60):
@@ -306,8 +324,8 @@ def test_pages_concatenate_to_the_full_ordered_result(
         again = store.search_runs(None, text, order_by=order, max_results=page, offset=1).runs
         assert [r.info.run_id for r in again] == offset, budget
     if order and order[0].startswith("metrics."):
-        key, _, direction = order[0][len("metrics."):].partition(" ")
+        key, _, direction = order[0][len("metrics.") :].partition(" ")
         values = [r.data.metrics.get(key, math.nan) for r in full]
         present = [v for v in values if not math.isnan(v)]
-        assert values[:len(present)] == present  # missing and NaN last
+        assert values[: len(present)] == present  # missing and NaN last
         assert present == sorted(present, reverse=direction == "DESC")

@@ -229,3 +229,119 @@ def test_orphaned_spools_are_drained_but_live_ones_are_left(tmp_path: Path) -> N
     finally:
         done.set()
         live.join(30)
+
+
+# ------------------------------------------------------------------------- the hub's policy
+
+
+def _policy_store(store: SQLiteStore) -> tuple[Any, str, str]:
+    from jupyter_track.server.policy import Principal
+    from jupyter_track.service.permissions import HubPolicy
+
+    policy = HubPolicy()
+    alice = Principal("alice")
+    exp = store.create_experiment("alice-exp")
+    policy.created(store, alice, "experiment", exp)
+    run_id = store.create_run(exp, user_id="alice").run_id
+    return policy, exp, run_id
+
+
+def test_policy_defaults_creator_group_grants_and_private_experiments(store: SQLiteStore) -> None:
+    from jupyter_track.server.errors import ApiError
+    from jupyter_track.server.policy import Principal
+
+    policy, exp, run_id = _policy_store(store)
+    alice = Principal("alice")
+    bob = Principal("bob", groups=frozenset({"ml-team"}))
+    admin = Principal("root", admin=True)
+    # defaults: everyone reads and adds runs; only the creator or a MANAGE holder changes a run
+    policy.check_experiment(store, bob, exp, "EDIT")
+    policy.check_run(store, bob, run_id, "READ")
+    policy.check_run(store, alice, run_id, "EDIT")
+    policy.check_run(store, admin, run_id, "EDIT")
+    with pytest.raises(ApiError) as denied:
+        policy.check_run(store, bob, run_id, "EDIT")
+    assert denied.value.status_code == 403
+    assert denied.value.body["permission"] == "MANAGE"
+    assert denied.value.body["object"] == {"type": "experiment", "id": exp}
+    assert "alice-exp" in denied.value.body["message"]
+    # a grant to bob's group is enough
+    store.set_permission("experiment", exp, "group", "ml-team", "MANAGE", actor="alice")
+    policy.check_run(store, bob, run_id, "EDIT")
+    # private: nobody else reads it, the listing hides it, grants still count
+    store.set_permission("experiment", exp, "group", "ml-team", None, actor="alice")
+    store.set_permission("experiment", exp, "everyone", "", "NO_PERMISSIONS", actor="alice")
+    carol = Principal("carol")
+    with pytest.raises(ApiError):
+        policy.check_run(store, carol, run_id, "READ")
+    assert exp not in (policy.readable_experiments(store, carol) or set())
+    assert exp in (policy.readable_experiments(store, alice) or set())
+    assert policy.readable_experiments(store, admin) is None
+    # every change is in the audit log, with who made it
+    actions = [(e.action, e.actor, e.principal, e.new_value) for e in store.service_audit()]
+    assert ("grant", "alice", "alice", "MANAGE") in actions
+    assert ("revoke", "alice", "ml-team", None) in actions
+    assert ("grant", "alice", "*", "NO_PERMISSIONS") in actions
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    principal_type=st.one_of(st.sampled_from(["user", "group", "everyone"]), st.text(max_size=8)),
+    principal=st.one_of(st.text(max_size=300), st.integers(), st.none()),
+    permission=st.one_of(
+        st.sampled_from(["READ", "EDIT", "MANAGE", "NO_PERMISSIONS"]),
+        st.text(max_size=8),
+        st.none(),
+    ),
+)
+def test_any_grant_is_stored_or_refused_naming_the_field(
+    tmp_path_factory: pytest.TempPathFactory, principal_type: Any, principal: Any, permission: Any
+) -> None:
+    from jupyter_track.store import InvalidInput
+
+    store = SQLiteStore(tmp_path_factory.mktemp("grants") / "t.db")
+    try:
+        grant = store.set_permission(
+            "experiment", "0", principal_type, principal, permission, actor="alice"
+        )
+    except InvalidInput as exc:
+        assert any(f in str(exc) for f in ("principal_type", "principal", "permission"))
+        assert store.list_permissions() == []
+        return
+    finally:
+        store.close()
+    if permission is None:
+        assert grant is None
+    else:
+        assert grant is not None and grant.permission == permission
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"principal": "bob", "permission": "OWNER"}, "permission"),
+        ({"principal": "bob"}, "permission"),
+        ({"principal_type": "team", "principal": "x", "permission": "READ"}, "principal_type"),
+        ({"principal": "", "permission": "READ"}, "principal"),
+        ({"principal": "bob", "permission": "READ", "user": "mallory"}, "unknown fields"),
+    ],
+)
+async def test_bad_grants_are_400_naming_the_field(
+    jp_fetch: Any, store: SQLiteStore, body: dict[str, Any], field: str
+) -> None:
+    from tornado.httpclient import HTTPClientError
+
+    store.create_registered_model("m")
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch(
+            "jupyter-track",
+            "api",
+            "permissions",
+            "registered_model",
+            "m",
+            method="PUT",
+            body=json.dumps(body),
+        )
+    assert caught.value.code == 400
+    assert field in json.loads(caught.value.response.body)["message"]
+    assert store.list_permissions() == []

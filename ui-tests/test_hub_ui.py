@@ -6,14 +6,28 @@ alice logs in through the hub's login form in Chromium; bob's run comes from bob
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from test_models_ui import open_models
 from test_sidebar import LONG, goto_lab, open_track, row
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def login(hub: Any, page: Page, user: str) -> None:
+    """Log in through the hub's form and land in the user's JupyterLab."""
+    import hubtools
+
+    page.goto(hub.url + "hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", hubtools.PASSWORD)
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{user}/**", timeout=LONG)
+    goto_lab(page, hub.url + f"user/{user}/lab?reset")
 
 
 def test_alice_sees_bobs_run_in_the_team_store(hub: Any, page: Page) -> None:
@@ -30,14 +44,7 @@ def test_alice_sees_bobs_run_in_the_team_store(hub: Any, page: Page) -> None:
     finally:
         kernel.shutdown()
 
-    import hubtools
-
-    page.goto(hub.url + "hub/login")
-    page.fill("#username_input", "alice")
-    page.fill("#password_input", hubtools.PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_url("**/user/alice/**", timeout=LONG)
-    goto_lab(page, hub.url + "user/alice/lab?reset")
+    login(hub, page, "alice")
     panel = open_track(page)
 
     badge = panel.locator(".jp-Track-storeBadge")
@@ -55,3 +62,52 @@ def test_alice_sees_bobs_run_in_the_team_store(hub: Any, page: Page) -> None:
     panel.locator(".jp-Track-storeSwitch").click()
     expect(badge).to_have_text("team store", timeout=LONG)
     expect(row(panel, name)).to_be_visible(timeout=LONG)
+
+
+def test_the_models_tab_shows_access_and_grants_enable_bob(hub: Any, browser: Any) -> None:
+    model = f"churn-{uuid.uuid4().hex[:6]}"
+    hub.start_server("alice")
+    hub.start_server("bob")
+    kernel = hub.kernel("alice")
+    try:
+        kernel.execute(
+            "import jupyter_track as jt\n"
+            "from jupyter_track.store import open_store\n"
+            "with jt.start_run() as run:\n"
+            "    pass\n"
+            "store = open_store()\n"
+            f"store.create_registered_model({model!r})\n"
+            f"store.create_model_version({model!r}, source='runs:/' + run.info.run_id + '/m', "
+            "run_id=run.info.run_id)\n"
+        )
+    finally:
+        kernel.shutdown()
+
+    bob = browser.new_context(viewport={"width": 1400, "height": 900})
+    alice = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        bob_page = bob.new_page()
+        login(hub, bob_page, "bob")
+        bob_tab = open_models(bob_page, model)
+        menu = bob_tab.locator('[data-version="1"] .jp-Track-versionMenu')
+        expect(menu).to_be_disabled(timeout=LONG)
+        expect(menu).to_have_attribute("title", re.compile("You need EDIT on this model"))
+        expect(bob_tab.locator(".jp-Track-accessYou")).to_contain_text("bob")
+        expect(bob_tab.locator(".jp-Track-grantButton")).to_be_disabled()
+
+        alice_page = alice.new_page()
+        login(hub, alice_page, "alice")
+        alice_tab = open_models(alice_page, model)
+        expect(alice_tab.locator(".jp-Track-accessYou")).to_contain_text("MANAGE")
+        alice_tab.locator('input[aria-label="User or group name"]').fill("bob")
+        alice_tab.locator('select[aria-label="Permission"]').select_option("EDIT")
+        alice_tab.locator(".jp-Track-grantButton").click()
+        granted = alice_tab.locator('.jp-Track-grant[data-principal="bob"]')
+        expect(granted).to_contain_text("EDIT", timeout=LONG)
+        expect(granted).to_contain_text("by alice")
+
+        bob_tab.locator(".jp-Track-refreshModels").click()
+        expect(menu).to_be_enabled(timeout=LONG)
+    finally:
+        bob.close()
+        alice.close()

@@ -69,6 +69,10 @@ c.JupyterHub.services = [
             "JUPYTER_TRACK_SERVICE_STORE": os.environ.get(
                 "JUPYTER_TRACK_SERVICE_STORE", f"sqlite:///{SERVICE_DIR}/track.db"
             ),
+            # largest artifact upload (bytes); larger ones are refused with 413
+            "JUPYTER_TRACK_SERVICE_MAX_ARTIFACT_BYTES": os.environ.get(
+                "JUPYTER_TRACK_SERVICE_MAX_ARTIFACT_BYTES", str(1 << 30)
+            ),
         },
         "oauth_no_confirm": True,
     }

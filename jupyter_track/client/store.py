@@ -339,8 +339,16 @@ class HttpStore:
         return target
 
     def artifact_path(self, run_id: str, path: str | None) -> Path:
-        """A local copy of a file or folder of the run's artifacts (downloaded on demand)."""
-        items = self.call("list_artifacts", run_id, path)
+        """A local copy of a file or folder of the run's artifacts (downloaded now, READ
+        checked by the service). A path the run does not have yet is the place to write it
+        locally: :meth:`record_artifacts` then uploads it (how ``log_model`` works)."""
+        target = self._cache_path(run_id, path or "")
+        try:
+            items = self.call("list_artifacts", run_id, path)
+        except NotFound:
+            if not path:
+                raise
+            return target
         if path and len(items) == 1 and not items[0].is_dir and items[0].path == path:
             return self.artifact_file(run_id, path)
         for item in items:
@@ -348,9 +356,20 @@ class HttpStore:
                 self.artifact_path(run_id, item.path)
             else:
                 self.artifact_file(run_id, item.path)
-        folder = self._cache_path(run_id, path or "")
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+
+    @property
+    def artifact_root(self) -> Path:
+        """The local folder where artifacts are downloaded to and staged before upload."""
+        return self.cache_root
+
+    def record_artifacts(self, run_id: str, files: list[tuple[str, int]]) -> None:
+        """Upload files written into the run's local folder (:meth:`artifact_path`)."""
+        for rel, _size in files:
+            local = self._cache_path(run_id, rel)
+            with local.open("rb") as handle:
+                self._upload(run_id, rel, _chunks(handle))
 
     def artifact_dir(self, run_id: str) -> Path:
         return self.artifact_path(run_id, None)

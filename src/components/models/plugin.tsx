@@ -179,6 +179,17 @@ export class ModelsTab extends ReactWidget {
         onMoveAlias={(alias, version) => void this._moveAlias(alias, version)}
         onRemoveAlias={alias => void this._removeAlias(alias)}
         onRollback={alias => void this._rollback(alias)}
+        access={s.access}
+        onGrant={(kind, who, level) =>
+          void s
+            .grant(kind, who, level)
+            .then(r => report(r, `Granted ${level} to ${who || kind}.`))
+        }
+        onRevoke={(kind, who) =>
+          void s
+            .revoke(kind, who)
+            .then(r => report(r, `Revoked ${who || kind}.`))
+        }
         onDismissError={() => {
           s.error = null;
           s.conflict = false;

@@ -2,7 +2,7 @@
  * The registry routes of the REST API (`docs/openapi.yaml`, `/registry/...`), through the one
  * request helper of `src/api.ts`.
  */
-import { requestAPI } from '../../api';
+import { IPermissions, Permission, requestAPI } from '../../api';
 import type { JsonNumber } from '../../format';
 
 export interface IVersionRun {
@@ -114,6 +114,48 @@ export const registryApi = {
       query: { expected_version: expected },
       init: { method: 'DELETE' }
     }),
+
+  /** Grants on the model and the visitor's own permission (team store). */
+  permissions: (name: string): Promise<IPermissions> =>
+    requestAPI<IPermissions>(
+      ['permissions', 'registered_model', name]
+        .map(encodeURIComponent)
+        .join('/')
+    ),
+
+  grant: (
+    name: string,
+    principalType: string,
+    principal: string,
+    permission: Permission
+  ): Promise<IPermissions> =>
+    requestAPI<IPermissions>(
+      ['permissions', 'registered_model', name]
+        .map(encodeURIComponent)
+        .join('/'),
+      {
+        init: jsonInit('PUT', {
+          principal_type: principalType,
+          principal,
+          permission
+        })
+      }
+    ),
+
+  revoke: (
+    name: string,
+    principalType: string,
+    principal: string
+  ): Promise<IPermissions> =>
+    requestAPI<IPermissions>(
+      ['permissions', 'registered_model', name]
+        .map(encodeURIComponent)
+        .join('/'),
+      {
+        query: { principal_type: principalType, principal },
+        init: { method: 'DELETE' }
+      }
+    ),
 
   rollback: (
     name: string,

@@ -9,7 +9,14 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ApiError } from '../../api';
+import {
+  allows,
+  ApiError,
+  IPermissions,
+  onStoreKind,
+  Permission,
+  storeKind
+} from '../../api';
 import type {
   IAuditEntry,
   IModelDetail,
@@ -26,7 +33,43 @@ export interface IActionResult {
 }
 
 export class ModelsState {
-  constructor(private _api: RegistryApi) {}
+  constructor(private _api: RegistryApi) {
+    // the panel switched between the personal and the team store: another registry
+    this._stopListening = onStoreKind(() => {
+      this.selected = null;
+      this.detail = null;
+      this.access = null;
+      void this.refresh();
+    });
+  }
+
+  /** Grants on the selected model and the visitor's permission (team store only). */
+  access: IPermissions | null = null;
+
+  /** Whether the visitor may do what needs `need` on the selected model. */
+  can(need: Permission): boolean {
+    return this.access === null || allows(this.access.you.permission, need);
+  }
+
+  /** Grant `permission` on the selected model (MANAGE holders); audited by the service. */
+  grant(
+    principalType: string,
+    principal: string,
+    permission: Permission
+  ): Promise<IActionResult> {
+    const name = this._name();
+    return this._actAccess(() =>
+      this._api.grant(name, principalType, principal, permission)
+    );
+  }
+
+  /** Revoke what a principal was granted on the selected model. */
+  revoke(principalType: string, principal: string): Promise<IActionResult> {
+    const name = this._name();
+    return this._actAccess(() =>
+      this._api.revoke(name, principalType, principal)
+    );
+  }
 
   models: IRegisteredModel[] = [];
   selected: string | null = null;
@@ -108,7 +151,26 @@ export class ModelsState {
   }
 
   dispose(): void {
+    this._stopListening();
     Signal.clearData(this);
+  }
+
+  private async _actAccess(
+    call: () => Promise<IPermissions>
+  ): Promise<IActionResult> {
+    this.busy = true;
+    this.error = null;
+    this._emit();
+    try {
+      this.access = await call();
+      return { ok: true };
+    } catch (error) {
+      this.error = messageOf(error);
+      return { ok: false, message: this.error };
+    } finally {
+      this.busy = false;
+      this._emit();
+    }
   }
 
   private _name(): string {
@@ -128,6 +190,7 @@ export class ModelsState {
     try {
       this.detail = await call();
       this.audit = await this._api.audit(this.detail.model.name);
+      this.access = await this._loadAccess(this.detail.model.name);
       this._replaceListEntry();
       return { ok: true };
     } catch (error) {
@@ -157,15 +220,25 @@ export class ModelsState {
       return;
     }
     const name = this.selected;
-    const [detail, audit] = await Promise.all([
+    const [detail, audit, access] = await Promise.all([
       this._api.model(name),
-      this._api.audit(name)
+      this._api.audit(name),
+      this._loadAccess(name)
     ]);
     if (this.selected === name) {
       this.detail = detail;
       this.audit = audit;
+      this.access = access;
       this._replaceListEntry();
     }
+  }
+
+  /** The model's grants when the panel shows the team store (a personal store has none). */
+  private async _loadAccess(name: string): Promise<IPermissions | null> {
+    if (storeKind() !== 'team') {
+      return null;
+    }
+    return this._api.permissions(name);
   }
 
   private _replaceListEntry(): void {
@@ -183,6 +256,7 @@ export class ModelsState {
   }
 
   private _changed = new Signal<this, void>(this);
+  private _stopListening: () => void;
 }
 
 export function messageOf(error: unknown): string {
