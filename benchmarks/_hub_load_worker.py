@@ -26,12 +26,17 @@ from typing import Any
 FLUSH_EVERY = 0.2  # the kernel writer's interval; MLflow's side buffers as long
 
 
+#: a process that falls behind its pace stops logging after this many times ``seconds``
+#: (a server that cannot keep up shows as fewer points/s, not as a run that never ends)
+GIVE_UP = 3.0
+
+
 def paced(rate: float, seconds: float, log: Any) -> int:
     """Call ``log(step, value)`` ``rate`` times a second for ``seconds``; the points logged."""
     start = time.perf_counter()
     total = int(rate * seconds)
     step = 0
-    while step < total:
+    while step < total and time.perf_counter() - start < GIVE_UP * seconds:
         due = int((time.perf_counter() - start) * rate) + 1
         end = min(due, total)
         while step < end:

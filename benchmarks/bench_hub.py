@@ -366,6 +366,7 @@ def rows(ours: Side, mlflow: Side | None, args: argparse.Namespace) -> list[Row]
         f"{args.seconds:g} s, {args.pollers} pollers; logged {ours.logged:,} (jupyter-track)"
         + (f", {m.logged:,} (MLflow)" if m else "")
         + f"; requests carrying points: {len(ours.latencies):,}"
+        + f"; a logger behind its pace gives up after {3 * args.seconds:g} s"
         + (f" vs {len(m.latencies):,}" if m else "")
     )
     if ours.spooled:
@@ -394,6 +395,7 @@ def main() -> None:
         (folder / "ours").mkdir()
         print("[bench_hub] jupyter-track service ...", file=sys.stderr, flush=True)
         ours = run_ours(args, folder / "ours")
+        print_table(rows(ours, None, args), file=sys.stderr)  # in case MLflow's side fails
         mlflow = None
         python = None if args.no_mlflow else mlflow_python()
         if python is not None:

@@ -160,7 +160,8 @@ def _verified_tags(method: str, bound: inspect.BoundArguments, who: Principal) -
     tags = bound.arguments.get("tags")
     if method == "create_run":
         tags = dict(tags or {})
-        tags.update({"mlflow.user": who.name, "jt.user": who.name, "jt.user.verified": "true"})
+        verified = "true" if who.verified else "false"
+        tags.update({"mlflow.user": who.name, "jt.user": who.name, "jt.user.verified": verified})
         bound.arguments["tags"] = tags
     elif method == "set_tags" and isinstance(tags, dict):
         bound.arguments["tags"] = {k: v for k, v in tags.items() if k not in USER_TAGS}

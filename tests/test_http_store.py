@@ -1,0 +1,160 @@
+"""The HTTP client store gives the same answers as the SQLite store it talks to.
+
+Each test runs twice: on a SQLite store, and on :class:`~jupyter_track.client.HttpStore` over
+real HTTP to the shared route table serving a fresh SQLite store (``httpserve.py``). The same
+scenario must produce equal results and the same exception classes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_track.store import (
+    Conflict,
+    FilterSyntaxError,
+    InvalidInput,
+    NotFound,
+    SQLiteStore,
+    ViewType,
+)
+
+
+@pytest.fixture(params=["sqlite", "http"])
+def any_store(request: pytest.FixtureRequest, track_db: Path, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "sqlite":
+        store = SQLiteStore(track_db)
+        yield store
+        store.close()
+        return
+    import httpserve
+
+    served = httpserve.ServedStore(track_db)
+    client = served.client(tmp_path / "client")
+    try:
+        yield client
+    finally:
+        client.close()
+        served.stop()
+
+
+def test_experiments_runs_params_tags(any_store: Any) -> None:
+    s = any_store
+    exp = s.create_experiment("e1", tags={"team": "fraud"})
+    assert s.get_experiment(exp).tags == {"team": "fraud"}
+    assert s.get_experiment_by_name("e1").experiment_id == exp
+    assert s.get_experiment_by_name("nope") is None
+    info = s.create_run(exp, run_name="r1", tags={"$odd": "x", "k": "v"})
+    s.log_params(info.run_id, {"lr": 0.1, "depth": 3})
+    s.set_tags(info.run_id, {"stage": "dev"})
+    s.delete_tag(info.run_id, "k")
+    run = s.get_run(info.run_id)
+    assert run.data.params == {"lr": "0.1", "depth": "3"}
+    assert run.data.tags["$odd"] == "x" and "k" not in run.data.tags
+    assert run.data.tags["stage"] == "dev"
+    with pytest.raises(Conflict):
+        s.log_params(info.run_id, {"lr": 0.2})
+    with pytest.raises(NotFound):
+        s.get_run("0" * 32)
+    with pytest.raises(NotFound):
+        s.delete_tag(info.run_id, "never-set")
+    s.update_run(info.run_id, status="FINISHED", end_time=run.info.start_time + 5)
+    assert s.get_run(info.run_id).info.status == "FINISHED"
+    s.delete_run(info.run_id)
+    assert s.search_runs([exp], "").runs == []
+    assert len(s.search_runs([exp], "", run_view_type=ViewType.ALL).runs) == 1
+    s.restore_run(info.run_id)
+    assert [r.info.run_id for r in s.search_runs([exp], "").runs] == [info.run_id]
+
+
+def test_metrics_histories_and_non_finite_values(any_store: Any) -> None:
+    s = any_store
+    run_id = s.create_run("0").run_id
+    handle = s.run_pk(run_id)
+    values = [0.5, math.nan, math.inf, -math.inf, 1e300]
+    s.write_metric_rows([(handle, "m", i, 1000 + i, v) for i, v in enumerate(values)])
+    history = s.get_metric_history(run_id, "m")
+    assert [p.step for p in history] == list(range(5))
+    got = [p.value for p in history]
+    assert math.isnan(got[1]) and got[2] == math.inf and got[3] == -math.inf
+    assert got[0] == 0.5 and got[4] == 1e300
+    assert s.metric_keys(run_id) == ["m"]
+    summary = s.get_run(run_id).summaries["m"]
+    assert summary.count == 5
+
+
+def test_search_filters_order_and_errors(any_store: Any) -> None:
+    s = any_store
+    exp = s.create_experiment("search")
+    ids = []
+    for i in range(6):
+        run = s.create_run(exp, run_name=f"r{i}")
+        s.log_params(run.run_id, {"lr": 10**-i})
+        s.write_metric_rows([(s.run_pk(run.run_id), "acc", 0, 1, i / 10)])
+        ids.append(run.run_id)
+    found = s.search_runs(
+        [exp], "metrics.acc > 0.25 OR params.lr = '1'", order_by=["metrics.acc DESC"]
+    )
+    assert [r.info.run_id for r in found.runs] == [ids[5], ids[4], ids[3], ids[0]]
+    assert s.count_runs([exp], "metrics.acc > 0.25") == 3
+    page = s.search_runs([exp], "", max_results=4, order_by=["attributes.run_name ASC"])
+    assert len(page.runs) == 4 and page.next_page_token
+    rest = s.search_runs(
+        [exp],
+        "",
+        max_results=4,
+        order_by=["attributes.run_name ASC"],
+        page_token=page.next_page_token,
+    )
+    assert [r.info.run_name for r in page.runs + rest.runs] == [f"r{i}" for i in range(6)]
+    with pytest.raises(FilterSyntaxError) as bad:
+        s.search_runs([exp], "metrics.acc >")
+    assert bad.value.position == len("metrics.acc >")
+
+
+def test_registry_aliases_compare_and_set_and_audit(any_store: Any) -> None:
+    from jupyter_track.store.registry import AliasConflict
+
+    s = any_store
+    run_id = s.create_run("0").run_id
+    s.create_registered_model("fraud", description="d")
+    for _ in range(2):
+        s.create_model_version("fraud", source=f"runs:/{run_id}/model", run_id=run_id)
+    s.set_registered_model_alias("fraud", "champion", 1)
+    s.set_registered_model_alias("fraud", "champion", 2, expected_version=1)
+    with pytest.raises(AliasConflict) as lost:
+        s.set_registered_model_alias("fraud", "champion", 1, expected_version=1)
+    assert lost.value.current_version == 2
+    s.rollback_alias("fraud", "champion")
+    assert s.get_aliases("fraud") == {"champion": 1}
+    assert s.get_model_version_by_alias("fraud", "champion").version == 1
+    actions = [e.action for e in s.alias_history("fraud", "champion")]
+    assert actions[0] == "set_alias" and "rollback_alias" in actions[-1]
+    with pytest.raises(InvalidInput):
+        s.create_registered_model("bad/name")
+    with pytest.raises(NotFound):
+        s.get_registered_model("missing")
+
+
+def test_artifacts_round_trip(any_store: Any, tmp_path: Path) -> None:
+    s = any_store
+    run_id = s.create_run("0").run_id
+    folder = tmp_path / "out"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("A")
+    (folder / "sub" / "b.bin").write_bytes(bytes(range(256)))
+    s.add_artifact(run_id, folder, "data")
+    s.write_artifact_bytes(run_id, "notes.md", b"# hi")
+    names = sorted(i.path for i in s.list_artifacts(run_id))
+    assert names == ["data", "notes.md"]
+    assert s.artifact_file(run_id, "data/sub/b.bin").read_bytes() == bytes(range(256))
+    local = s.artifact_path(run_id, "data")
+    assert (local / "a.txt").read_text() == "A"
+    with pytest.raises(NotFound):
+        s.artifact_file(run_id, "nope.txt")
+    with pytest.raises(InvalidInput):
+        s.write_artifact_bytes(run_id, "../escape.txt", b"x")
