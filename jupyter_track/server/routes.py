@@ -27,6 +27,7 @@ from .charts import (
 from .ingest import IngestHandler
 from .lineage_routes import LINEAGE_ROUTES
 from .metrics import MetricHistoryHandler
+from .mlflow_routes import MLFLOW_PREFIX, mlflow_handlers
 from .permission_routes import PermissionsHandler
 from .registry_routes import REGISTRY_ROUTES
 from .runs import CompareHandler, RestoreHandler, RunHandler, RunsHandler
@@ -87,10 +88,13 @@ def handlers(
 
 
 def setup_routes(app: Any) -> None:
-    """Register every route on the extension app (Jupyter's authentication, everything open)."""
+    """Register every route on the extension app (Jupyter's authentication, everything open):
+    the REST API and MLflow's protocol."""
     from jupyter_server.base.handlers import APIHandler
 
     from .team import team_handlers
 
+    kwargs = {"access": app.access}
     app.handlers.extend(team_handlers())
-    app.handlers.extend(handlers(API_PREFIX, APIHandler, {"access": app.access}))
+    app.handlers.extend(handlers(API_PREFIX, APIHandler, kwargs))
+    app.handlers.extend(mlflow_handlers(MLFLOW_PREFIX, APIHandler, kwargs))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from .db import Database
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, StoreUnavailable
 from .experiments import now_ms
 from .validation import text_problem
 
@@ -179,6 +180,36 @@ class ArtifactsMixin:
         except OSError:
             shutil.copyfile(shared, target)
         self.record_artifacts(run_id, [(str(rel), len(data))])
+        return str(rel)
+
+    def artifact_upload_file(self) -> tuple[Path, BinaryIO]:
+        """A new temporary file (path, open handle) beside the artifacts, for an upload that
+        :meth:`put_artifact_file` then moves into a run in one rename."""
+        folder = self.artifact_root / ".uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(dir=folder, prefix="upload-", delete=False)  # noqa: SIM115
+        return Path(handle.name), cast(BinaryIO, handle)
+
+    def put_artifact_file(self, run_id: str, artifact_file: str, temp_path: Path) -> str:
+        """Move a finished upload (from :meth:`artifact_upload_file`) to ``artifact_file`` in
+        the run's artifacts, replacing what was there in one rename, and index it."""
+        rel = safe_relative_path(artifact_file)
+        if not rel.parts:
+            raise InvalidInput(f"artifact_file {artifact_file!r}: must name a file")
+        target = self.artifact_path(run_id, str(rel))
+        if target.is_dir():
+            raise InvalidInput(f"artifact_file {artifact_file!r}: is a folder")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            size = temp_path.stat().st_size
+            os.replace(temp_path, target)
+        except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
+            raise InvalidInput(
+                f"artifact_file {artifact_file!r}: a file and a folder would share a name"
+            ) from exc
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot write artifact {artifact_file!r}: {exc}") from exc
+        self.record_artifacts(run_id, [(str(rel), size)])
         return str(rel)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:

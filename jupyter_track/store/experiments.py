@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from .db import Database
@@ -151,3 +152,100 @@ class ExperimentsMixin:
                 "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)",
                 (int(experiment.experiment_id), *row),
             )
+
+    def rename_experiment(self, experiment_id: str | int, new_name: str) -> None:
+        """Give an experiment another name; a name already taken is a ``Conflict``."""
+        if not isinstance(new_name, str) or not new_name.strip():
+            raise InvalidInput(f"experiment name {new_name!r}: must be a non-empty string")
+        self.get_experiment(experiment_id)
+        with self.db.write() as conn:
+            try:
+                conn.execute(
+                    "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
+                    (new_name, now_ms(), int(experiment_id)),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"experiment {new_name!r} already exists") from exc
+
+    def delete_experiment_tag(self, experiment_id: str | int, key: str) -> None:
+        """Remove a tag from an experiment; ``NotFound`` when it is not set."""
+        self.get_experiment(experiment_id)
+        with self.db.write() as conn:
+            cur = conn.execute(
+                "DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?",
+                (int(experiment_id), key),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"tag {key!r} is not set on experiment {experiment_id}")
+
+    def search_experiments_page(
+        self,
+        filter_string: str | None = None,
+        *,
+        view_type: int = 1,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[Experiment], str | None]:
+        """One page of experiments matching ``filter_string`` and the next page's token.
+
+        The filter is the registry's (``name``, ``creation_time``, ``last_update_time``,
+        ``tags.<key>``; =, !=, <, <=, >, >=, LIKE, ILIKE, IN, joined by AND); ``view_type`` is
+        MLflow's (1 active, 2 deleted, 3 all). Default order: newest first, as MLflow.
+        """
+        from .registry import _clause_sql, _order_sql, parse_registry_filter
+        from .runs import decode_page_token, encode_page_token
+
+        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+            raise InvalidInput(f"max_results {max_results!r}: must be a positive integer")
+        where, params = _view_condition(view_type)
+        for clause in parse_registry_filter(filter_string, _EXPERIMENT_FIELDS):
+            if clause.field == "tag":
+                sql, values = _clause_sql(clause, "t.value")
+                where.append(
+                    "EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = "
+                    f"e.experiment_id AND t.key = ? AND {sql})"
+                )
+                params += [clause.key, *values]
+            else:
+                sql, values = _clause_sql(clause, f"e.{clause.field}")
+                where.append(sql)
+                params += values
+        order = _order_sql(order_by, _EXPERIMENT_ORDER, "e.creation_time DESC, e.experiment_id ASC")
+        offset = decode_page_token(page_token)
+        columns = ", ".join(f"e.{c.strip()}" for c in self._EXPERIMENT_COLUMNS.split(","))
+        rows = (
+            self.db.conn()
+            .execute(
+                f"SELECT {columns} FROM experiments e WHERE {' AND '.join(where)} "
+                f"ORDER BY {order} LIMIT ? OFFSET ?",
+                (*params, max_results + 1, offset),
+            )
+            .fetchall()
+        )
+        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
+        return [self._experiment_from_row(r) for r in rows[:max_results]], token
+
+
+_EXPERIMENT_FIELDS = {
+    "name": "text",
+    "creation_time": "number",
+    "last_update_time": "number",
+    "experiment_id": "number",
+}
+_EXPERIMENT_ORDER = {
+    "name": "e.name",
+    "experiment_id": "e.experiment_id",
+    "creation_time": "e.creation_time",
+    "last_update_time": "e.last_update_time",
+}
+
+
+def _view_condition(view_type: int) -> tuple[list[str], list[Any]]:
+    if view_type == 1:
+        return ["e.lifecycle_stage = 'active'"], []
+    if view_type == 2:
+        return ["e.lifecycle_stage = 'deleted'"], []
+    if view_type == 3:
+        return ["1"], []
+    raise InvalidInput(f"view_type {view_type!r}: must be 1 (active), 2 (deleted) or 3 (all)")

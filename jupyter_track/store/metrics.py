@@ -242,16 +242,20 @@ class MetricsMixin:
         if errors:
             raise InvalidInput("; ".join(errors))
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """Every point of one metric, in step order (NaN comes back as NaN)."""
+    def get_metric_history(
+        self, run_id: str, key: str, *, max_results: int | None = None, offset: int = 0
+    ) -> list[Metric]:
+        """Every point of one metric, in step order (NaN comes back as NaN); a page of them
+        with ``max_results`` and ``offset``."""
         pk = self.run_pk(run_id)
         nan = math.nan
+        limit = -1 if max_results is None else max_results
         return [
             Metric(key, nan if v is None else v, ts, step)
             for step, ts, v in self.db.conn().execute(
                 "SELECT step, timestamp, value FROM metrics WHERE run = ? AND key = ? "
-                "ORDER BY step, timestamp, rowid",
-                (pk, key),
+                "ORDER BY step, timestamp, rowid LIMIT ? OFFSET ?",
+                (pk, key, limit, offset),
             )
         ]
 

@@ -119,6 +119,7 @@ class AuditEntry:
     """One row of the registry's append-only audit log.
 
     ``action`` is one of ``create_registered_model``, ``update_registered_model``,
+    ``rename_registered_model`` (one row under the old name, one under the new),
     ``delete_registered_model``, ``set_registered_model_tag``, ``delete_registered_model_tag``,
     ``create_model_version``, ``update_model_version``, ``delete_model_version``,
     ``set_model_version_tag``, ``delete_model_version_tag``, ``set_alias`` (``old_value`` None:
@@ -417,6 +418,24 @@ def _clause_sql(clause: _Clause, column: str) -> tuple[str, list[Any]]:
     return f"{column} {op} ?", [clause.value]
 
 
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+
+def _is_not_prompt(clause: _Clause) -> bool:
+    """MLflow's clients search with ``tags.`mlflow.prompt.is_prompt` != 'true'`` to leave its
+    prompts out; models without the tag match it (MLflow's own special case)."""
+    if clause.key != PROMPT_TAG or not isinstance(clause.value, str):
+        return False
+    value = clause.value.lower()
+    return (clause.op == "!=" and value == "true") or (clause.op == "=" and value == "false")
+
+
+def _tag_clause_sql(clause: _Clause) -> tuple[str, list[Any]]:
+    if _is_not_prompt(clause):  # NOT EXISTS (the tag says it is a prompt)
+        return "t.value = ?", ["true"]
+    return _clause_sql(clause, "t.value")
+
+
 # ---------------------------------------------------------------------------------- store
 
 _MODEL_ORDER = {
@@ -710,6 +729,27 @@ class RegistryMixin:
                 )
         return self.get_registered_model(name)
 
+    def rename_registered_model(
+        self, name: str, new_name: str, *, actor: str | None = None, verified: bool = False
+    ) -> RegisteredModel:
+        """Give a model another name (its versions, tags and aliases follow); audited as
+        ``rename_registered_model`` under both names. A name already taken is a ``Conflict``."""
+        check_model_name(new_name)
+        who = self._actor(actor, verified)
+        with self.db.write() as conn:
+            pk = self._model_pk(conn, name)
+            if new_name != name:
+                try:
+                    conn.execute(
+                        "UPDATE registered_models SET name = ?, last_updated_time = ? WHERE id = ?",
+                        (new_name, now_ms(), pk),
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise Conflict(f"registered model {new_name!r} already exists") from exc
+                for model in (name, new_name):
+                    self._audit(conn, who, "rename_registered_model", model, old=name, new=new_name)
+        return self.get_registered_model(new_name)
+
     def delete_registered_model(
         self, name: str, *, actor: str | None = None, verified: bool = False
     ) -> None:
@@ -797,10 +837,10 @@ class RegistryMixin:
         where, params = [], []
         for c in clauses:
             if c.field == "tag":
-                sql, p = _clause_sql(c, "t.value")
+                sql, p = _tag_clause_sql(c)
                 where.append(
-                    f"EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.model = m.id "
-                    f"AND t.key = ? AND {sql})"
+                    f"{'NOT ' if _is_not_prompt(c) else ''}EXISTS (SELECT 1 FROM "
+                    f"registered_model_tags t WHERE t.model = m.id AND t.key = ? AND {sql})"
                 )
                 params += [c.key, *p]
             elif c.field == "alias":
@@ -1080,10 +1120,10 @@ class RegistryMixin:
         }
         for c in clauses:
             if c.field == "tag":
-                sql, p = _clause_sql(c, "t.value")
+                sql, p = _tag_clause_sql(c)
                 where.append(
-                    "EXISTS (SELECT 1 FROM model_version_tags t WHERE t.model_version = v.id "
-                    f"AND t.key = ? AND {sql})"
+                    f"{'NOT ' if _is_not_prompt(c) else ''}EXISTS (SELECT 1 FROM "
+                    f"model_version_tags t WHERE t.model_version = v.id AND t.key = ? AND {sql})"
                 )
                 params += [c.key, *p]
             elif c.field == "alias":

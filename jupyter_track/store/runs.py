@@ -32,6 +32,8 @@ from .validation import (
     check_id_number,
     check_key,
     check_name,
+    metric_step,
+    metric_value,
     text_problem,
     text_value,
 )
@@ -117,6 +119,8 @@ class RunsMixin:
     if TYPE_CHECKING:  # provided by another part of the store
 
         def artifact_uri_for(self, run_id: str) -> str: ...
+
+        def write_metric_rows(self, rows: Sequence[tuple[int, str, int, int, float]]) -> None: ...
 
     # ----------------------------------------------------------------------------- identity
 
@@ -381,6 +385,44 @@ class RunsMixin:
                     )
         if errors:
             raise errors[0] if len(errors) == 1 else InvalidInput("; ".join(str(e) for e in errors))
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[tuple[Any, Any, Any, Any]] = (),
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+        require_active: bool = False,
+    ) -> None:
+        """Params, tags and metric points ``(key, value, timestamp, step)`` in one transaction.
+
+        All of it is stored or none of it: a bad value or a param logged again with another
+        value raises and rolls the whole batch back (MLflow's ``log-batch``). With
+        ``require_active`` a deleted run refuses the batch (``InvalidInput``).
+        """
+        pk = self.run_pk(run_id)
+        rows: list[tuple[int, str, int, int, float]] = []
+        for key, value, timestamp, step in metrics:
+            check_key(key, "metric")
+            if isinstance(timestamp, bool) or not isinstance(timestamp, int):
+                raise InvalidInput(f"metric {key!r}: timestamp {timestamp!r} is not an integer")
+            rows.append((pk, key, metric_step(key, step), timestamp, metric_value(key, value)))
+        with self.db.write() as conn:
+            if require_active:
+                row = conn.execute(
+                    "SELECT lifecycle_stage FROM runs WHERE id = ?", (pk,)
+                ).fetchone()
+                if row is None:
+                    raise NotFound(f"run {run_id!r} does not exist")
+                if row[0] != LifecycleStage.ACTIVE:
+                    raise InvalidInput(f"run {run_id}: is deleted; restore it to log to it")
+            if params:
+                self.log_params(run_id, params)
+            if tags:
+                self.set_tags(run_id, tags)
+            if rows:
+                self.write_metric_rows(rows)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         pk = self.run_pk(run_id)
