@@ -8,17 +8,42 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from jupyter_track.mlflow_protocol import ENDPOINTS, MlflowError, Request
 from jupyter_track.mlflow_protocol.messages import INT64_MAX, Fields
 from jupyter_track.store import SQLiteStore
 
 MLFLOW = ("jupyter-track", "mlflow", "api", "2.0", "mlflow")
+SPEC = yaml.safe_load((Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml").read_text())
+REGISTRY: Registry[Any] = Registry().with_resource(
+    "urn:openapi", Resource.from_contents(SPEC, default_specification=DRAFT202012)
+)
+
+
+def check_documented(path: str, method: str, status: int, payload: Any) -> None:
+    """The answer matches the response schema docs/openapi.yaml gives for it."""
+    operation = SPEC["paths"].get(path, {}).get(method.lower())
+    if operation is None:  # an undocumented path or method: only errors may come back
+        assert status >= 400, (path, method, status)
+        operation = {"responses": {"default": {"$ref": "#/components/responses/MlflowError"}}}
+    response = operation["responses"].get(str(status)) or operation["responses"]["default"]
+    while "$ref" in response:
+        response = SPEC["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    schema = response["content"]["application/json"]["schema"]
+    rewritten = json.loads(json.dumps(schema).replace('"#/components', '"urn:openapi#/components'))
+    validator = Draft202012Validator(rewritten, registry=REGISTRY)
+    errors = [e.message for e in validator.iter_errors(payload)]
+    assert not errors, (path, method, status, errors[:3])
 
 
 async def call(
@@ -47,6 +72,8 @@ async def call(
     if expect >= 400:
         assert set(payload) == {"error_code", "message"}, payload
         assert isinstance(payload["error_code"], str) and payload["message"]
+    documented = "/" + "/".join((*prefix, *path.split("/"))[2:]).rstrip("/")
+    check_documented(documented, method, expect, payload)
     return payload
 
 
@@ -109,9 +136,7 @@ async def test_experiments_create_get_search_rename_delete(jp_fetch: Any) -> Non
         jp_fetch, "experiments/search", {"view_type": "DELETED_ONLY"}, method="POST"
     )
     assert [(e["name"], e.get("tags")) for e in deleted["experiments"]] == [("exp-z", None)]
-    refused = await call(
-        jp_fetch, "runs/create", {"experiment_id": experiment_id}, expect=400
-    )
+    refused = await call(jp_fetch, "runs/create", {"experiment_id": experiment_id}, expect=400)
     assert "deleted" in refused["message"]
     await call(jp_fetch, "experiments/restore", {"experiment_id": experiment_id})
     default = await call(jp_fetch, "experiments/delete", {"experiment_id": "0"}, expect=400)
@@ -133,8 +158,7 @@ async def test_run_lifecycle_batch_and_history_paging(jp_fetch: Any, store: SQLi
     assert run["info"]["user_id"] == "ana"
     assert {"key": "mlflow.user", "value": "ana"} in run["data"]["tags"]  # not the client's
     metrics = [
-        {"key": "loss", "value": 1 / (i + 1), "timestamp": 5_000 + i, "step": i}
-        for i in range(250)
+        {"key": "loss", "value": 1 / (i + 1), "timestamp": 5_000 + i, "step": i} for i in range(250)
     ]
     metrics.append({"key": "odd", "value": "NaN", "timestamp": 1, "step": 0})
     metrics.append({"key": "big", "value": "-Infinity", "timestamp": "7", "step": "3"})
@@ -261,7 +285,9 @@ async def test_registry_calls_and_audit(jp_fetch: Any, store: SQLiteStore) -> No
         )
         assert mv["model_version"]["version"] == expected
         assert mv["model_version"]["source"] == source
-    await call(jp_fetch, "registered-models/alias", {"name": "clf", "alias": "prod", "version": "1"})
+    await call(
+        jp_fetch, "registered-models/alias", {"name": "clf", "alias": "prod", "version": "1"}
+    )
     by_alias = await call(
         jp_fetch,
         "registered-models/alias",
@@ -426,9 +452,7 @@ async def test_authentication_and_xsrf(jp_fetch: Any, jp_server_auth_token: str)
     assert denied["error_code"] == "PERMISSION_DENIED"
     # MLflow's client sends MLFLOW_TRACKING_TOKEN as a bearer token
     bearer = {"Authorization": f"Bearer {jp_server_auth_token}"}
-    ok = await call(
-        jp_fetch, "runs/get", method="GET", params={"run_id": run_id}, headers=bearer
-    )
+    ok = await call(jp_fetch, "runs/get", method="GET", params={"run_id": run_id}, headers=bearer)
     assert ok["run"]["info"]["run_id"] == run_id
     # a login cookie without the XSRF token cannot write
     login = await jp_fetch(
@@ -460,7 +484,10 @@ async def test_unknown_endpoints_methods_and_not_served(jp_fetch: Any) -> None:
     logged = await call(jp_fetch, "logged-models", {"experiment_id": "0"}, expect=501)
     assert "log_artifacts" in logged["message"]
     info = await call(
-        jp_fetch, "server-info", method="GET", prefix=("jupyter-track", "mlflow", "api", "3.0", "mlflow")
+        jp_fetch,
+        "server-info",
+        method="GET",
+        prefix=("jupyter-track", "mlflow", "api", "3.0", "mlflow"),
     )
     assert info["multipart_uploads_enabled"] is False
 
@@ -514,7 +541,9 @@ async def test_malformed_calls_are_4xx_in_mlflow_shape(
     run_id = store.create_run("0").run_id
     text = json.dumps(body).replace('"RUN"', json.dumps(run_id))
     before = store.get_run(run_id)
-    response = await jp_fetch(*MLFLOW, *path.split("/"), method="POST", body=text, raise_error=False)
+    response = await jp_fetch(
+        *MLFLOW, *path.split("/"), method="POST", body=text, raise_error=False
+    )
     payload = json.loads(response.body)
     assert 400 <= response.code < 500, (response.code, payload)
     assert set(payload) == {"error_code", "message"}
@@ -527,9 +556,7 @@ async def test_malformed_calls_are_4xx_in_mlflow_shape(
     "raw", [b"{", b"[1, 2]", b'"text"', b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b"null"]
 )
 async def test_bodies_that_are_not_json_objects(jp_fetch: Any, raw: bytes) -> None:
-    response = await jp_fetch(
-        *MLFLOW, "runs", "create", method="POST", body=raw, raise_error=False
-    )
+    response = await jp_fetch(*MLFLOW, "runs", "create", method="POST", body=raw, raise_error=False)
     assert response.code == 400
     assert json.loads(response.body)["error_code"] == "MALFORMED_REQUEST"
 
@@ -562,7 +589,7 @@ def test_numbers_and_specials() -> None:
     assert fields.integer("e") == 12
     with pytest.raises(MlflowError, match="f: must be a number, got a boolean"):
         fields.number("f")
-    with pytest.raises(MlflowError, match="g: .* out of range"):
+    with pytest.raises(MlflowError, match=r"g: .* out of range"):
         fields.integer("g")
 
 
@@ -617,3 +644,16 @@ def test_json_bodies_parse_or_refuse(raw: bytes) -> None:
         assert exc.error_code == "MALFORMED_REQUEST" and exc.status == 400
     else:
         assert isinstance(req, Request)
+
+
+def test_answers_are_checked_against_the_documented_schemas() -> None:
+    """The schema check used above rejects an answer that breaks docs/openapi.yaml."""
+    check_documented(
+        "/api/2.0/mlflow/runs/get", "GET", 200, {"run": {"info": {"status": "KILLED"}}}
+    )
+    with pytest.raises(AssertionError):
+        check_documented(
+            "/api/2.0/mlflow/runs/get", "GET", 200, {"run": {"info": {"status": "ASLEEP"}}}
+        )
+    with pytest.raises(AssertionError):
+        check_documented("/api/2.0/mlflow/runs/get", "GET", 404, {"error": "not_found"})

@@ -536,23 +536,35 @@ async def test_store_unavailable_is_503(jp_fetch: Any, track_db: Path, tmp_path:
 def test_routes_and_openapi_agree() -> None:
     import yaml
 
+    from jupyter_track.mlflow_protocol import ARTIFACTS, ENDPOINTS
     from jupyter_track.server.routes import ROUTES, methods
 
     spec_file = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
     spec = yaml.safe_load(spec_file.read_text())
-    documented = {
-        (path, method)
-        for path, item in spec["paths"].items()
-        for method in item
-        if method in ("get", "post", "put", "patch", "delete")
-    }
+    mlflow_server = "{base_url}jupyter-track/mlflow"
+
+    def documented(mlflow: bool) -> set[tuple[str, str]]:
+        return {
+            (path, method)
+            for path, item in spec["paths"].items()
+            if (item.get("servers", [{}])[0].get("url") == mlflow_server) == mlflow
+            for method in item
+            if method in ("get", "post", "put", "patch", "delete")
+        }
+
     served = {(template, method) for template, handler in ROUTES for method in methods(handler)}
-    assert served == documented
-    # every operation documents its error responses with the one error shape
+    assert served == documented(mlflow=False)
+    # MLflow's protocol: the endpoint table, plus the artifact proxy's streamed file routes
+    served_mlflow = {(e.path, m.lower()) for e in ENDPOINTS for m in e.methods}
+    served_mlflow |= {(f"{ARTIFACTS}/{{path}}", "get"), (f"{ARTIFACTS}/{{path}}", "put")}
+    assert served_mlflow == documented(mlflow=True)
+    # every operation documents its error responses with its error shape
     for path, item in spec["paths"].items():
+        mlflow = item.get("servers", [{}])[0].get("url") == mlflow_server
+        shape = "#/components/responses/" + ("MlflowError" if mlflow else "Error")
         for method, op in item.items():
             if method in ("get", "post", "put", "patch", "delete"):
-                assert op["responses"]["default"]["$ref"] == "#/components/responses/Error", path
+                assert op["responses"]["default"]["$ref"] == shape, path
     # path parameters in templates match the spec's declared parameters
     for template, _ in ROUTES:
         declared = set()

@@ -13,4 +13,13 @@ from .endpoints import ARTIFACTS, ENDPOINTS, Endpoint, answer, find
 from .errors import MlflowError, from_exception
 from .messages import Request
 
-__all__ = ["ARTIFACTS", "ENDPOINTS", "Endpoint", "MlflowError", "Request", "answer", "find", "from_exception"]
+__all__ = [
+    "ARTIFACTS",
+    "ENDPOINTS",
+    "Endpoint",
+    "MlflowError",
+    "Request",
+    "answer",
+    "find",
+    "from_exception",
+]
