@@ -227,27 +227,33 @@ class Fields:
 
 
 class Request(Fields):
-    """The fields of one call and the authenticated user making it."""
+    """The fields of one call and the authenticated user making it (``verified``: the host
+    authenticated that identity itself, as opposed to taking a name it was told)."""
 
-    def __init__(self, values: Mapping[str, Any], *, user: str, query: bool = False):
+    def __init__(
+        self, values: Mapping[str, Any], *, user: str, verified: bool = True, query: bool = False
+    ):
         super().__init__(values, query=query)
         self.user = user
+        self.verified = verified
 
     @classmethod
-    def from_json(cls, body: bytes, *, user: str) -> Request:
+    def from_json(cls, body: bytes, *, user: str, verified: bool = True) -> Request:
         """Fields from a JSON object body (an empty body is an empty message)."""
         if not body or not body.strip():
-            return cls({}, user=user)
+            return cls({}, user=user, verified=verified)
         try:
             values = json.loads(body)
         except (ValueError, RecursionError) as exc:
             raise MlflowError("MALFORMED_REQUEST", f"the body is not valid JSON: {exc}") from None
         if not isinstance(values, dict):
             raise MlflowError("MALFORMED_REQUEST", "the body must be a JSON object")
-        return cls(values, user=user)
+        return cls(values, user=user, verified=verified)
 
     @classmethod
-    def from_query(cls, arguments: Mapping[str, list[bytes]], *, user: str) -> Request:
+    def from_query(
+        cls, arguments: Mapping[str, list[bytes]], *, user: str, verified: bool = True
+    ) -> Request:
         """Fields from a query string (values as sent: lists of bytes)."""
         values: dict[str, list[str]] = {}
         for name, raw in arguments.items():
@@ -255,7 +261,7 @@ class Request(Fields):
                 values[name] = [item.decode("utf-8") for item in raw]
             except UnicodeDecodeError:
                 raise invalid(f"{name}: is not valid UTF-8") from None
-        return cls(values, user=user, query=True)
+        return cls(values, user=user, verified=verified, query=True)
 
 
 def _fail(where: str, value: Any) -> float:

@@ -70,7 +70,7 @@ def _tags(req: Fields) -> dict[str, str]:
 
 
 def _who(req: Request) -> dict[str, Any]:
-    return {"actor": req.user, "verified": True}
+    return {"actor": req.user, "verified": req.verified}
 
 
 # ---------------------------------------------------------------------- registered models

@@ -80,13 +80,13 @@ class MlflowApiHandler(MlflowHandler):
                 f"the body is {len(body)} bytes long, the limit is {MAX_JSON_BODY}",
             )
         arguments = self.request.query_arguments
-        user = self.user_name
+        who = self.principal
 
         def work(store: SQLiteStore) -> bytes:
             if method == "GET" or (not body.strip() and arguments):
-                request = Request.from_query(arguments, user=user)
+                request = Request.from_query(arguments, user=who.name, verified=who.verified)
             else:
-                request = Request.from_json(body, user=user)
+                request = Request.from_json(body, user=who.name, verified=who.verified)
             return dumps(answer(endpoint, store, request))
 
         run = self.access.write if endpoint.writes else self.access.read
