@@ -85,6 +85,8 @@ class MlflowWorker:
         env = dict(os.environ)
         env.pop("JUPYTER_TRACK_DB", None)
         env["MLFLOW_TRACKING_URI"] = ""
+        env["MLFLOW_DISABLE_TELEMETRY"] = "true"  # no network calls from the peer
+        env["DO_NOT_TRACK"] = "1"
         env["PYTHONUNBUFFERED"] = "1"
         env["GIT_PYTHON_REFRESH"] = "quiet"
         self.proc = subprocess.Popen(

@@ -8,6 +8,7 @@ MLflow's own logging goes to stderr, which the driver sends to a log file.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -190,6 +191,25 @@ def empty_runs(folder: str, n: int) -> dict[str, Any]:
     return {"per_call": times}
 
 
+def rest_run(uri: str, token: str, steps: int, metrics: int) -> dict[str, Any]:
+    """One run of ``steps`` x ``log_metrics({metrics}, step=i)`` against a tracking server."""
+    if mlflow.active_run() is not None:
+        mlflow.end_run()
+    if token:
+        os.environ["MLFLOW_TRACKING_TOKEN"] = token
+    else:
+        os.environ.pop("MLFLOW_TRACKING_TOKEN", None)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("bench-rest")
+    keys = [f"m{k}" for k in range(metrics)]
+    start = time.perf_counter()
+    with mlflow.start_run() as run:
+        for step in range(steps):
+            mlflow.log_metrics({k: step * 0.001 + i for i, k in enumerate(keys)}, step=step)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "run_id": run.info.run_id}
+
+
 COMMANDS = {
     "setup_run": setup_run,
     "log_metric": log_metric,
@@ -199,12 +219,15 @@ COMMANDS = {
     "search_build": search_build,
     "search": search,
     "empty_runs": empty_runs,
+    "rest_run": rest_run,
     "ping": lambda: {"mlflow": mlflow.__version__},
 }
 
 
 def main() -> None:
-    """Answer commands until stdin closes."""
+    """Answer commands until stdin closes (MLflow's own prints go to stderr, the log)."""
+    answers = sys.stdout
+    sys.stdout = sys.stderr  # e.g. "View run ... at: <url>" against a tracking server
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -214,8 +237,8 @@ def main() -> None:
             answer = COMMANDS[command](**request)
         except Exception as exc:
             answer = {"error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"}
-        sys.stdout.write(json.dumps(answer) + "\n")
-        sys.stdout.flush()
+        answers.write(json.dumps(answer) + "\n")
+        answers.flush()
 
 
 if __name__ == "__main__":
