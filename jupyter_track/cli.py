@@ -1,5 +1,5 @@
 """``jupyter-track`` (also ``jupyter track``): runs, show, export, gc, db-path, serve, reproduce,
-lineage, env-diff, datasets."""
+lineage, env-diff, datasets, import-mlflow."""
 
 from __future__ import annotations
 
@@ -441,10 +441,12 @@ def build_parser() -> argparse.ArgumentParser:
     if serve_cli is not None:
         serve_cli.add_parser(sub)
     from .client import cli as spool_cli
+    from .mlflow_import import cli as import_cli
     from .service import cli as service_cli
 
     service_cli.add_parser(sub)
     spool_cli.add_parser(sub)
+    import_cli.add_parser(sub)
     return parser
 
 

@@ -40,6 +40,7 @@ from .errors import (
 )
 from .experiments import ExperimentsMixin
 from .histories import HistoriesMixin
+from .imports import ImportsMixin
 from .lineage import LineageMixin
 from .maintenance import MaintenanceMixin
 from .metrics import MetricsMixin
@@ -94,6 +95,7 @@ class SQLiteStore(
     MaintenanceMixin,
     AccessMixin,
     TracesMixin,
+    ImportsMixin,
 ):
     """Experiments, runs, metrics, artifacts, the cell log and traces in one SQLite file.
 
