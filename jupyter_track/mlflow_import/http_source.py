@@ -277,7 +277,7 @@ class HttpSource(Closing):
             aliases = {
                 a["alias"]: int(a["version"])
                 for a in m.get("aliases") or []
-                if str(a.get("version", "")).isdigit()
+                if str(a.get("version", "")).isascii() and str(a.get("version", "")).isdigit()
             }
             yield SourceModel(
                 m["name"],

@@ -15,7 +15,7 @@ from typing import Any
 from ..store import SQLiteStore
 from ..store.errors import InvalidInput, NotFound
 from .errors import invalid
-from .messages import Request
+from .messages import Request, is_digits
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,12 @@ class ArtifactPath:
 def parse(proxy_path: str) -> ArtifactPath:
     """``1/<run_id>/artifacts/model/MLmodel`` -> ArtifactPath; anything else is a 404."""
     parts = [p for p in proxy_path.strip("/").split("/")]
-    if len(parts) < 3 or parts[2] != "artifacts" or not parts[0].isdigit():
+    if len(parts) < 3 or parts[2] != "artifacts" or not is_digits(parts[0]):
         raise NotFound(
             f"artifact path {proxy_path!r}: not under <experiment_id>/<run_id>/artifacts "
             "(the artifact_uri of a run on this server)"
         )
-    if not parts[1].isalnum():
+    if not (parts[1].isascii() and parts[1].isalnum()):
         raise NotFound(f"artifact path {proxy_path!r}: {parts[1]!r} is not a run id")
     return ArtifactPath(parts[0], parts[1], "/".join(parts[3:]))
 

@@ -45,11 +45,20 @@ def _w(path: str, call: Call, *methods: str) -> Endpoint:
     return Endpoint(path, methods or ("POST",), call, True)
 
 
-_LOGGED_MODELS = trk.not_implemented(
-    "logged models (MLflow 3's mlflow.<flavor>.log_model)",
-    ": save the model with mlflow.<flavor>.save_model, upload the folder with "
-    "mlflow.log_artifacts(folder, 'model') and register runs:/<run_id>/model",
+_LOGGED_MODELS = (
+    "logged models (MLflow 3's mlflow.<flavor>.log_model against a server): save the model with "
+    "mlflow.<flavor>.save_model, upload the folder with mlflow.log_artifacts(folder, 'model') "
+    "and register runs:/<run_id>/model"
 )
+
+#: MLflow endpoints its client calls that jupyter-track does not serve: ENDPOINT_NOT_FOUND
+#: (404, as from an MLflow server without them) with the reason and what to do instead.
+NOT_SERVED: dict[str, str] = {
+    f"{API}/runs/log-inputs": "dataset inputs (log_input)",
+    f"{API}/runs/outputs": _LOGGED_MODELS,
+    f"{API}/logged-models": _LOGGED_MODELS,
+    f"{API}/model-versions/transition-stage": "model stages (deprecated by MLflow): use aliases",
+}
 
 ENDPOINTS: list[Endpoint] = [
     # experiments
@@ -74,13 +83,10 @@ ENDPOINTS: list[Endpoint] = [
     _w(f"{API}/runs/set-tag", trk.set_tag),
     _w(f"{API}/runs/delete-tag", trk.delete_tag),
     _w(f"{API}/runs/log-batch", trk.log_batch),
-    _w(f"{API}/runs/log-inputs", trk.not_implemented("dataset inputs (log_input)")),
-    _w(f"{API}/runs/outputs", _LOGGED_MODELS),
     _r(f"{API}/metrics/get-history", trk.get_metric_history),
     _r(f"{API}/artifacts/list", trk.list_artifacts),
     # MLflow 3 logged models: none here (models live in run artifacts)
     _r(f"{API}/logged-models/search", trk.search_logged_models, "POST"),
-    _w(f"{API}/logged-models", _LOGGED_MODELS),
     # registry
     _w(f"{API}/registered-models/create", reg.create_registered_model),
     _w(f"{API}/registered-models/rename", reg.rename_registered_model),
@@ -93,10 +99,6 @@ ENDPOINTS: list[Endpoint] = [
     _w(f"{API}/registered-models/delete-tag", reg.delete_registered_model_tag, "DELETE"),
     _w(f"{API}/model-versions/create", reg.create_model_version),
     _w(f"{API}/model-versions/update", reg.update_model_version, "PATCH"),
-    _w(
-        f"{API}/model-versions/transition-stage",
-        trk.not_implemented("model stages (deprecated by MLflow; use aliases)"),
-    ),
     _w(f"{API}/model-versions/delete", reg.delete_model_version, "DELETE"),
     _r(f"{API}/model-versions/get", reg.get_model_version),
     _r(f"{API}/model-versions/search", reg.search_model_versions),
@@ -124,9 +126,15 @@ def paths() -> dict[str, dict[str, Endpoint]]:
 
 
 def find(path: str, method: str) -> Endpoint:
-    """The endpoint for ``method path``: ``ENDPOINT_NOT_FOUND`` (404) for an unknown path,
-    405 for a known path asked with another method."""
-    by_method = _BY_PATH.get("/" + path.strip("/"))
+    """The endpoint for ``method path``: ``ENDPOINT_NOT_FOUND`` (404) for an unknown path or
+    one of :data:`NOT_SERVED` (with the reason), 405 for a known path asked with another
+    method."""
+    key = "/" + path.strip("/")
+    by_method = _BY_PATH.get(key)
+    if key in NOT_SERVED:
+        raise MlflowError(
+            "ENDPOINT_NOT_FOUND", f"jupyter-track does not serve MLflow's {NOT_SERVED[key]}"
+        )
     if by_method is None:
         raise MlflowError(
             "ENDPOINT_NOT_FOUND", f"jupyter-track does not serve the MLflow endpoint {path!r}"

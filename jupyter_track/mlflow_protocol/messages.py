@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from .errors import MlflowError, invalid
 
+_DIGITS = re.compile(r"^[+-]?[0-9]+$")
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 _SPECIAL_FLOATS = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf, "inf": math.inf}
 _SPECIAL_FLOATS["-inf"] = -math.inf
+
+
+def is_digits(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also accepts '³' and other digits ``int`` refuses)."""
+    return bool(text) and text.isascii() and text.isdigit()
 
 
 def _clean_text(value: str, where: str) -> str:
@@ -111,7 +118,7 @@ class Fields:
             number = value
         elif isinstance(value, float) and value.is_integer():
             number = int(value)
-        elif isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value) < 40:
+        elif isinstance(value, str) and _DIGITS.match(value.strip()) and len(value) < 40:
             number = int(value.strip())
         else:
             raise invalid(f"{where}: must be an integer, got {_show(value)}")
@@ -169,7 +176,7 @@ class Fields:
         if isinstance(value, str) and value.upper() in choices:
             return choices[value.upper()]
         numbers = set(choices.values())
-        if isinstance(value, str) and value.isdigit() and int(value) in numbers:
+        if isinstance(value, str) and _DIGITS.match(value) and int(value) in numbers:
             return int(value)
         if isinstance(value, int) and not isinstance(value, bool) and value in numbers:
             return value

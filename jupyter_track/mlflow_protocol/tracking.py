@@ -18,8 +18,8 @@ from ..store.names import random_run_name
 from ..store.runs import decode_page_token, encode_page_token
 from ..store.validation import MAX_KEY_LENGTH, MAX_TAG_VALUE_LENGTH, check_key
 from . import convert
-from .errors import MlflowError, invalid
-from .messages import INT64_MAX, Fields, Request
+from .errors import invalid
+from .messages import INT64_MAX, Fields, Request, is_digits
 
 DEFAULT_EXPERIMENT_ID = "0"
 MAX_SEARCH_RESULTS = 50_000
@@ -51,7 +51,7 @@ def _experiment_id(req: Fields, *, default: str | None = None) -> str:
     value = req.text("experiment_id", max_length=32) or default
     if value is None:
         raise invalid("experiment_id: missing (a string is required)")
-    if not (value.isdigit() and int(value) <= INT64_MAX):
+    if not (is_digits(value) and int(value) <= INT64_MAX):
         raise NotFound(f"experiment {value!r} does not exist")
     return value
 
@@ -275,7 +275,7 @@ def search_runs(store: SQLiteStore, req: Request) -> Answer:
     superset), pages by ``page_token``."""
     experiment_ids = req.texts("experiment_ids", max_items=1000)
     for i, experiment_id in enumerate(experiment_ids):
-        if not (experiment_id.isdigit() and int(experiment_id) <= INT64_MAX):
+        if not (is_digits(experiment_id) and int(experiment_id) <= INT64_MAX):
             raise invalid(f"experiment_ids[{i}]: {experiment_id!r} is not an experiment id")
     page = store.search_runs(
         experiment_ids,
@@ -344,13 +344,3 @@ def server_info(store: SQLiteStore, req: Request) -> Answer:
         "multipart_uploads_enabled": False,
         "multipart_downloads_enabled": False,
     }
-
-
-def not_implemented(what: str, hint: str = "") -> Any:
-    """An endpoint of MLflow's protocol that jupyter-track does not serve (501, clear reason)."""
-
-    def call(store: SQLiteStore, req: Request) -> Answer:
-        raise MlflowError("NOT_IMPLEMENTED", f"jupyter-track does not serve MLflow's {what}{hint}")
-
-    call.__doc__ = f"Not served: MLflow's {what}."
-    return call

@@ -158,7 +158,9 @@ class MlflowArtifactHandler(MlflowHandler):
 
     async def _not_served(self, path: str) -> None:
         raise MlflowError(
-            "NOT_IMPLEMENTED", "the artifact proxy serves GET (download) and PUT (upload)"
+            "ENDPOINT_NOT_FOUND",
+            f"{self.request.method}: the artifact proxy serves GET (download) and PUT (upload)",
+            status=405,
         )
 
     post = patch = delete = _not_served

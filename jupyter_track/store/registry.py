@@ -205,7 +205,7 @@ def check_version(version: Any) -> int:
         raise InvalidInput(f"version {version!r}: must be a positive integer")
     if isinstance(version, int):
         number = version
-    elif isinstance(version, str) and version.strip().isdigit():
+    elif isinstance(version, str) and version.strip().isascii() and version.strip().isdigit():
         number = int(version.strip())
     else:
         raise InvalidInput(f"version {version!r}: must be a positive integer")
