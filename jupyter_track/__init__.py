@@ -16,7 +16,8 @@ except ImportError:  # running from a source tree that was never built
 
 _FLUENT_NAMES = (
     "ActiveRun active_run cell_history create_experiment delete_experiment delete_run "
-    "delete_tag end_run flush get_artifact_uri get_experiment get_experiment_by_name "
+    "delete_tag disable_system_metrics_logging enable_system_metrics_logging end_run flush "
+    "get_artifact_uri get_experiment get_experiment_by_name "
     "get_metric_history get_run get_tracking_uri last_active_run log_artifact log_artifacts "
     "log_dict log_figure log_image log_input log_metric log_metrics log_param log_params log_text "
     "restore_run search_experiments search_runs set_experiment set_experiment_tag set_tag "

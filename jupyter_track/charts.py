@@ -25,11 +25,13 @@ from typing import Any
 __all__ = [
     "history_rows",
     "learning_curves",
+    "message_chart",
     "normalize_runs",
     "parallel_coordinates",
     "param_importance",
     "param_importance_chart",
     "run_ids_of",
+    "run_metrics",
     "scatter",
     "spec_dict",
 ]
@@ -214,6 +216,7 @@ def learning_curves(
     height: int = 260,
     max_points: int = 1000,
     store: Any = None,
+    streaming: bool = False,
 ) -> Any:
     """One metric across runs: a line per run, hover values, legend highlighting, zoom.
 
@@ -222,6 +225,11 @@ def learning_curves(
     history to draw, read from ``store`` (default: the kernel's store) downsampled to at most
     ``max_points`` points per run. ``data`` may also be the histories themselves: tidy rows or
     columnar series (see the module doc).
+
+    Every kind of data draws something: a run with a single point shows that point; when every
+    run has one value, the runs are compared as bars; with nothing to draw, the chart says why
+    in words. ``streaming`` builds the line chart even without data (the live widget streams
+    its points into it later).
 
     ``x`` is ``"step"``, ``"wall"`` (wall-clock time), ``"relative"`` (seconds since the run
     started, or since its first point when the start is not given) or ``"auto"``: step, unless
@@ -253,9 +261,11 @@ def learning_curves(
         steps = {row.get("step") or 0 for row in rows}
         x = "step" if len(steps) > 1 else "relative"
     values = []  # only the fields the chart encodes: specs of 10k points stay small
+    skipped = 0
     for row in rows:
         value = _number(row.get("value"))
         if value is None or (log_scale and value <= 0):
+            skipped += 1
             continue
         run_id = str(row["run_id"])
         point = {"run": labels[run_id], "step": row.get("step") or 0, "value": value}
@@ -264,16 +274,32 @@ def learning_curves(
         elif x == "relative":
             point["relative"] = ((row.get("timestamp") or 0) - starts[run_id]) / 1000.0
         values.append(point)
+    metric_title = metric or "value"
+    if not values and not streaming:
+        why = (
+            f"No values of {metric_title} to draw"
+            + (" (none is positive: turn off log scale)" if log_scale and skipped else "")
+            + (" (only NaN or infinite values)" if skipped and not log_scale else "")
+            + ("." if rows or skipped else ": these runs did not log it.")
+        )
+        return message_chart(why, width=width, height=min(height, 80))
+    per_run: dict[str, int] = {}
+    for point in values:
+        per_run[point["run"]] = per_run.get(point["run"], 0) + 1
+    if per_run and max(per_run.values()) == 1 and not streaming:
+        # One value per run: a line needs two points, so the runs are compared as bars.
+        return _one_value_bars(values, metric_title, list(labels.values()), title, width)
+    for point in values:
+        point["single"] = per_run[point["run"]] == 1
     if x == "step":
-        x_enc = alt.X("step:Q", title="step")
+        x_enc = alt.X("step:Q", title="step", scale=alt.Scale(padding=8))
         x_field, x_tip = "step", alt.Tooltip("step:Q", title="step")
     elif x == "wall":
-        x_enc = alt.X("time:T", title="time")
+        x_enc = alt.X("time:T", title="time", scale=alt.Scale(padding=8))
         x_field, x_tip = "time", alt.Tooltip("time:T", title="time", format="%H:%M:%S")
     else:
-        x_enc = alt.X("relative:Q", title="time since start (s)")
+        x_enc = alt.X("relative:Q", title="time since start (s)", scale=alt.Scale(padding=8))
         x_field, x_tip = "relative", alt.Tooltip("relative:Q", title="seconds", format=".3~f")
-    metric_title = metric or "value"
     y_enc = alt.Y(
         "value:Q",
         title=metric_title,
@@ -306,22 +332,157 @@ def learning_curves(
                 alt.Tooltip("run:N", title="run"),
                 x_tip,
                 *([] if x_field == "step" else [alt.Tooltip("step:Q", title="step")]),
-                alt.Tooltip("value:Q", title=metric_title, format=".6~g"),
+                alt.Tooltip("value:Q", title=metric_title, format=".4~g"),
             ],
         )
         .add_params(hover)
     )
+    # a run with a single point has no line: its point is always drawn
+    singles = base.mark_point(filled=True, size=40).transform_filter("datum.single")
     rule = alt.Chart().mark_rule(color="gray", opacity=0.6).encode(x=x_enc)
     rule = rule.transform_filter(hover)
     return alt.layer(
         lines,
         points,
         rule,
+        singles,
         data={"values": values},
         width=width,
         height=height,
         title=title if title else alt.Undefined,
     )
+
+
+def _one_value_bars(
+    values: list[dict[str, Any]],
+    metric: str,
+    order: list[str],
+    title: str | None,
+    width: int | str,
+) -> Any:
+    """One bar per run (the runs logged one value each), labelled with the value."""
+    alt = _alt()
+    rows = [{"run": v["run"], "value": v["value"], "label": _fmt(v["value"])} for v in values]
+    y_enc = alt.Y("run:N", sort=order, title=None, axis=alt.Axis(labelLimit=160))
+    x_enc = alt.X("value:Q", title=f"{metric} (one value per run)", scale=alt.Scale(zero=False))
+    bars = (
+        alt.Chart()
+        .mark_bar(height={"band": 0.7})
+        .encode(
+            y=y_enc,
+            x=x_enc,
+            color=alt.Color("run:N", sort=order, legend=None),
+            tooltip=[alt.Tooltip("run:N"), alt.Tooltip("value:Q", title=metric, format=".4~g")],
+        )
+    )
+    text = (
+        alt.Chart()
+        .mark_text(align="left", dx=3, fontSize=10)
+        .encode(y=y_enc, x=x_enc, text="label:N", color=alt.value("gray"))
+    )
+    return alt.layer(
+        bars,
+        text,
+        data={"values": rows},
+        width=width,
+        height=max(60, 22 * len(rows)),
+        title=title if title else alt.Undefined,
+    )
+
+
+def message_chart(text: str, *, width: int | str = "container", height: int = 80) -> Any:
+    """A chart that says in words why there is nothing to draw (no empty axes)."""
+    alt = _alt()
+    return (
+        alt.Chart({"values": [{"text": text}]})
+        .mark_text(fontSize=12, color="gray", align="center", baseline="middle", limit=600)
+        .encode(text="text:N")
+        .properties(width=width, height=height)
+    )
+
+
+def run_metrics(
+    series: Any,
+    *,
+    x: str = "auto",
+    title: str | None = None,
+    width: int = 320,
+    height: int = 110,
+) -> Any:
+    """Every metric of one run, one small chart per metric stacked (independent y axes).
+
+    ``series`` is the run's histories (:func:`history_rows` input, one series per key with a
+    ``key`` field). ``x`` is ``"step"``, ``"relative"`` (seconds since the run started) or
+    ``"auto"`` (step unless every point has the same step). A metric with one point shows it;
+    without any point the chart says so.
+    """
+    if x not in X_MODES:
+        raise ValueError(f"x {x!r}: must be one of {', '.join(X_MODES)}")
+    alt = _alt()
+    items = series.to_dict("records") if hasattr(series, "to_dict") else list(series)
+    values: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    steps: set[Any] = set()
+    for item in items:
+        key = str(item.get("key") or "value")
+        start = item.get("start_time")
+        for row in history_rows([item]):
+            value = _number(row.get("value"))
+            if value is None:
+                continue
+            ts = row.get("timestamp") or 0
+            steps.add(row.get("step") or 0)
+            values.append(
+                {
+                    "key": key,
+                    "step": row.get("step") or 0,
+                    "relative": (ts - (start if start is not None else ts)) / 1000.0,
+                    "value": value,
+                }
+            )
+            counts[key] = counts.get(key, 0) + 1
+    if not values:
+        return message_chart("No metric values to draw.", width=width)
+    if x == "auto":
+        x = "step" if len(steps) > 1 else "relative"
+    for v in values:
+        v["single"] = counts[v["key"]] == 1
+    x_field = "step" if x == "step" else "relative"
+    x_title = "step" if x == "step" else "time since start (s)"
+    x_enc = alt.X(f"{x_field}:Q", title=x_title, scale=alt.Scale(padding=6))
+    y_enc = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    tip = [
+        alt.Tooltip("key:N", title="metric"),
+        alt.Tooltip(f"{x_field}:Q", title=x_title, format=".4~g"),
+        alt.Tooltip("value:Q", format=".4~g"),
+    ]
+    base = alt.Chart().encode(x=x_enc, y=y_enc)
+    lines = base.mark_line(strokeWidth=1.5, color="#4c78a8")
+    points = base.mark_point(filled=True, size=30, color="#4c78a8", opacity=0.0).encode(tooltip=tip)
+    singles = base.mark_point(filled=True, size=40, color="#4c78a8").transform_filter(
+        "datum.single"
+    )
+    layered = alt.layer(lines, points, singles).properties(width=width, height=height)
+    chart = (
+        layered.facet(
+            row=alt.Row(
+                "key:N",
+                title=None,
+                sort=sorted(counts),
+                header=alt.Header(
+                    labelAngle=0,
+                    labelAlign="left",
+                    labelAnchor="start",
+                    labelOrient="top",
+                    labelFontWeight="bold",
+                ),
+            ),
+            data={"values": values},
+        )
+        .resolve_scale(y="independent", x="independent")
+        .resolve_axis(x="independent")
+    )
+    return chart.properties(title=title) if title else chart
 
 
 def spec_dict(chart: Any) -> dict[str, Any]:
@@ -371,6 +532,12 @@ def _fmt(value: float) -> str:
 # ---------------------------------------------------------------------- parallel coordinates
 
 
+MISSING_NORM = -0.14
+"""Where a run without a value on an axis crosses it: a marked place below the axis's range."""
+# A colour ramp readable on light and dark backgrounds (no near-white or near-black end).
+METRIC_COLORS = ["#3b6fd4", "#d6404e"]
+
+
 def parallel_coordinates(
     runs: Any,
     *,
@@ -380,12 +547,15 @@ def parallel_coordinates(
     width: int | str = "container",
     height: int = 300,
 ) -> Any:
-    """Chosen params and one metric as parallel vertical axes; a line per run, coloured by
+    """Chosen params, then one metric, as parallel vertical axes; a line per run, coloured by
     the metric.
 
     Numeric axes are scaled min..max (by the logarithm when the values span two decades or
-    more); text params are placed as evenly spaced categories
-    (sorted), each labelled on its axis. A run without a value on an axis skips that axis.
+    more); text params are placed as evenly spaced categories (sorted), each labelled on its
+    axis. A run without a value on an axis crosses it at its own marked place, "missing", below
+    the axis's range (never a bridge and never mistaken for a value); an axis with a single
+    value puts it at mid-height, labelled. Axis names sit above the plot, away from the tick
+    labels; the colour ramp reads on light and dark themes.
     """
     alt = _alt()
     items = normalize_runs(runs)
@@ -397,12 +567,11 @@ def parallel_coordinates(
     per_axis[metric] = {
         r["run_id"]: v for r in items if (v := _number(r["metrics"].get(metric))) is not None
     }
+    shown_axes = [a for a in axes if per_axis[a]]
     lines: list[dict[str, Any]] = []
     ticks: list[dict[str, Any]] = []
-    for index, axis in enumerate(axes):
+    for index, axis in enumerate(shown_axes):
         raw = per_axis[axis]
-        if not raw:
-            continue
         if _axis_kind(str(v) for v in raw.values()) == "numeric":
             nums = {rid: float(_number(v) or 0.0) for rid, v in raw.items()}
             lo, hi = min(nums.values()), max(nums.values())
@@ -424,27 +593,40 @@ def parallel_coordinates(
             shown = {rid: str(v) for rid, v in raw.items()}
             step = max(1, math.ceil(len(cats) / 20))  # label at most ~20 categories
             ticks += [{"axis": axis, "norm": slot[c], "label": c} for c in cats[::step]]
+        missing = [r for r in items if r["run_id"] not in norm]
+        if missing:
+            ticks.append({"axis": axis, "norm": MISSING_NORM, "label": "missing", "missing": True})
         for r in items:
             rid = r["run_id"]
-            if rid in norm:
-                lines.append(
-                    {
-                        "run": r["label"],
-                        "run_id": rid,
-                        "axis": axis,
-                        "order": index,
-                        "norm": norm[rid],
-                        "value": shown[rid],
-                        "metric": per_axis[metric].get(rid),
-                    }
-                )
+            lines.append(
+                {
+                    "run": r["label"],
+                    "run_id": rid,
+                    "axis": axis,
+                    "order": index,
+                    "norm": norm.get(rid, MISSING_NORM),
+                    "value": shown.get(rid, "missing"),
+                    "missing": rid not in norm,
+                    "metric": per_axis[metric].get(rid),
+                }
+            )
+    label_limit = 120 if isinstance(width, str) else max(40, int(width) // max(1, len(shown_axes)))
     x_enc = alt.X(
         "axis:N",
-        sort=axes,
+        sort=shown_axes,
         title=None,
-        axis=alt.Axis(orient="top", labelAngle=0, domain=False, ticks=False, labelLimit=120),
+        scale=alt.Scale(paddingOuter=0.05),
+        axis=alt.Axis(
+            orient="top",
+            labelAngle=0,
+            domain=False,
+            ticks=False,
+            labelLimit=label_limit,
+            labelPadding=10,
+            labelFontWeight="bold",
+        ),
     )
-    y_enc = alt.Y("norm:Q", axis=None, scale=alt.Scale(domain=[0, 1]))
+    y_enc = alt.Y("norm:Q", axis=None, scale=alt.Scale(domain=[MISSING_NORM - 0.04, 1.0]))
     highlight = alt.selection_point(name="run_pick", fields=["run_id"], on="pointerover")
     line_layer = (
         alt.Chart({"values": lines})
@@ -454,23 +636,33 @@ def parallel_coordinates(
             y=y_enc,
             detail="run_id:N",
             order="order:Q",
-            color=alt.Color("metric:Q", title=metric, scale=alt.Scale(scheme="viridis")),
-            opacity=alt.condition(highlight, alt.value(1.0), alt.value(0.45)),
+            color=alt.Color(
+                "metric:Q",
+                title=metric,
+                scale=alt.Scale(range=METRIC_COLORS, interpolate="lab"),
+            ),
+            strokeDash=alt.condition("datum.missing", alt.value([3, 3]), alt.value([1, 0])),
+            opacity=alt.condition(highlight, alt.value(1.0), alt.value(0.5)),
             tooltip=[
                 alt.Tooltip("run:N", title="run"),
                 alt.Tooltip("axis:N", title="axis"),
                 alt.Tooltip("value:N", title="value"),
-                alt.Tooltip("metric:Q", title=metric, format=".6~g"),
+                alt.Tooltip("metric:Q", title=metric, format=".4~g"),
             ],
         )
         .add_params(highlight)
     )
-    axis_data = {"values": [{"axis": a} for a in axes if per_axis[a]]}
+    axis_data = {"values": [{"axis": a} for a in shown_axes]}
     rules = alt.Chart(axis_data).mark_rule(color="gray", opacity=0.6).encode(x=x_enc)
     labels = (
         alt.Chart({"values": ticks})
-        .mark_text(align="left", dx=4, fontSize=10, color="gray")
-        .encode(x=x_enc, y=y_enc, text="label:N")
+        .mark_text(align="left", dx=4, fontSize=10, color="gray", limit=label_limit - 8)
+        .transform_calculate(label="datum.missing ? '(' + datum.label + ')' : datum.label")
+        .encode(
+            x=x_enc,
+            y=y_enc,
+            text="label:N",
+        )
     )
     chart = alt.layer(rules, line_layer, labels).properties(width=width, height=height)
     return chart.properties(title=title) if title else chart
@@ -484,7 +676,7 @@ def scatter(
     *,
     param: str,
     metric: str,
-    log_x: bool = False,
+    log_x: bool | None = None,
     log_y: bool = False,
     title: str | None = None,
     width: int | str = "container",
@@ -492,13 +684,19 @@ def scatter(
 ) -> Any:
     """One param (x) against one metric (y), a point per run.
 
-    A param whose values are all numbers gets a quantitative axis (``log_x`` makes it
-    logarithmic); otherwise its values are categories. Runs missing either value are left out.
+    A param whose values are all numbers gets a quantitative axis, logarithmic when ``log_x``
+    is True, or (``log_x=None``, the default) when every value is positive and they span more
+    than two decades (learning rates); otherwise its values are categories. Both axes are
+    padded, so no point sits on the edge. Runs missing either value are left out.
     """
     alt = _alt()
     items = normalize_runs(runs)
     present = [r for r in items if param in r["params"]]
     kind = _axis_kind(r["params"][param] for r in present)
+    if log_x is None:
+        log_x = kind == "numeric" and wide_positive_range(
+            _number(r["params"][param]) for r in present
+        )
     values = []
     for r in present:
         y = _number(r["metrics"].get(metric))
@@ -512,14 +710,16 @@ def scatter(
         x_enc = alt.X(
             "x:Q",
             title=param,
-            scale=alt.Scale(type="log") if log_x else alt.Scale(zero=False),
+            scale=alt.Scale(type="log", padding=14) if log_x else alt.Scale(zero=False, padding=14),
         )
-        x_tip = alt.Tooltip("x:Q", title=param, format=".6~g")
+        x_tip = alt.Tooltip("x:Q", title=param, format=".4~g")
     else:
         x_enc = alt.X("x:N", title=param, sort="ascending")
         x_tip = alt.Tooltip("x:N", title=param)
     y_enc = alt.Y(
-        "y:Q", title=metric, scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+        "y:Q",
+        title=metric,
+        scale=alt.Scale(type="log", padding=10) if log_y else alt.Scale(zero=False, padding=10),
     )
     chart = (
         alt.Chart({"values": values})
@@ -530,13 +730,22 @@ def scatter(
             tooltip=[
                 alt.Tooltip("run:N", title="run"),
                 x_tip,
-                alt.Tooltip("y:Q", title=metric, format=".6~g"),
+                alt.Tooltip("y:Q", title=metric, format=".4~g"),
             ],
         )
         .add_params(alt.selection_interval(name="zoom", bind="scales"))
         .properties(width=width, height=height)
     )
     return chart.properties(title=title) if title else chart
+
+
+def wide_positive_range(values: Iterable[float | None]) -> bool:
+    """True when every value is a positive number and they span more than two decades."""
+    numbers = list(values)
+    if not numbers or any(v is None or v <= 0 for v in numbers):
+        return False
+    positive = [float(v) for v in numbers if v is not None]
+    return max(positive) / min(positive) > 100
 
 
 # -------------------------------------------------------------------------- param importance

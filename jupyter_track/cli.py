@@ -59,12 +59,23 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], indent=2))
         return 0
-    headers = ["run_id", "name", "status", "start", *columns]
+    store = _store(args)
+    names: dict[str, str] = {}
+    for run in runs:
+        exp_id = run.info.experiment_id
+        if exp_id not in names:
+            try:
+                names[exp_id] = store.get_experiment(exp_id).name
+            except TrackError:
+                names[exp_id] = exp_id
+    several = len(names) > 1
+    headers = ["run_id", "name", *(["experiment"] if several else []), "status", "start", *columns]
     rows = []
     for run in runs:
         row = [
             run.info.run_id[:12],
             run.info.run_name or "",
+            *([names[run.info.experiment_id]] if several else []),
             run.info.status,
             _fmt_time(run.info.start_time),
         ]
@@ -78,7 +89,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
             row.append(_fmt_value(source.get(key)))
         rows.append(row)
     _print_table(headers, rows)
-    print(f"({len(runs)} runs)", file=sys.stderr)
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[names[run.info.experiment_id]] = counts.get(names[run.info.experiment_id], 0) + 1
+    per_experiment = ", ".join(f"{name}: {n}" for name, n in sorted(counts.items()))
+    print(f"({len(runs)} runs{'; ' + per_experiment if several else ''})", file=sys.stderr)
     return 0
 
 
@@ -120,11 +135,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     ):
         if value:
             print(f"  {label:<11} {value}")
-    for title, mapping in (("params", run.data.params), ("tags", run.data.tags)):
+    from .payloads import is_system_tag
+
+    tags = run.data.tags
+    shown_tags = tags if args.all else {k: v for k, v in tags.items() if not is_system_tag(k)}
+    for title, mapping in (("params", run.data.params), ("tags", shown_tags)):
         if mapping:
             print(title)
             for key, value in sorted(mapping.items()):
                 print(f"  {key} = {value}")
+    folded = len(tags) - len(shown_tags)
+    if folded:
+        print(f"  ({folded} system tags: mlflow.*, jt.*; --all shows them)")
     if run.summaries:
         print("metrics (last / min / max / count)")
         for key, s in sorted(run.summaries.items()):
@@ -370,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run", help="run id (or an unambiguous prefix)")
     show.add_argument("--json", action="store_true")
     show.add_argument("--source", action="store_true", help="print the cell source")
+    show.add_argument(
+        "--all", action="store_true", help="also the system tags (mlflow.*, jt.*: provenance)"
+    )
     show.set_defaults(func=cmd_show)
 
     export = sub.add_parser("export", help="export runs as CSV, JSON or Parquet")

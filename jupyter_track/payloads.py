@@ -21,6 +21,7 @@ from .store import ArtifactInfo, CellExecution, Experiment, NotFound, Run, RunIn
 from .store.entities import json_number
 
 SYSTEM_TAG_PREFIXES = ("mlflow.", "jt.")
+SYSTEM_METRIC_PREFIX = "system/"  # CPU, memory, GPU: tracking/system_metrics.py
 NOTE_TAG = "mlflow.note.content"
 
 
@@ -156,7 +157,8 @@ def comparison(runs: Sequence[Run]) -> dict[str, Any]:
     """A ``Comparison``: values aligned by key, ``values[i]`` belonging to ``runs[i]``.
 
     ``params``, ``metrics`` (last, min, max) and user ``tags`` (not ``mlflow.*``/``jt.*``),
-    each row with ``differs``; metric rows also ``count`` (points per run, 0 when missing).
+    each row with ``differs``; metric rows also ``count`` (points per run, 0 when missing);
+    ``default_metric`` is the metric the charts open on (:func:`default_metric`).
     """
     param_keys = sorted({k for r in runs for k in r.data.params})
     metric_keys = sorted({k for r in runs for k in r.summaries})
@@ -169,31 +171,35 @@ def comparison(runs: Sequence[Run]) -> dict[str, Any]:
         entry["max"] = [None if s is None else json_number(s.max) for s in summaries]
         entry["count"] = [0 if s is None else s.count for s in summaries]
         metrics.append(entry)
-    return {
+    body = {
         "runs": [attributes(r.info) for r in runs],
         "params": [aligned(k, [r.data.params.get(k) for r in runs]) for k in param_keys],
         "metrics": metrics,
         "tags": [aligned(k, [r.data.tags.get(k) for r in runs]) for k in tag_keys],
     }
+    body["default_metric"] = default_metric(body)
+    return body
 
 
 def default_metric(comparison_: Mapping[str, Any], preferred: str | None = None) -> str:
     """The metric a comparison opens on: ``preferred`` when the runs logged it; else the
     metric most runs logged that has a history (more than one point in some run), else the
-    metric most runs logged; ties by name. '' when the runs logged no metric."""
+    metric most runs logged; ties by name; ``system/`` metrics only when there is no other.
+    '' when the runs logged no metric."""
     rows = comparison_.get("metrics") or []
     keys = [r["key"] for r in rows]
     if preferred and preferred in keys:
         return str(preferred)
-    best: tuple[int, int, str] | None = None
+    best: tuple[int, int, int, str] | None = None
     for row in rows:
         counts = row.get("count") or [0 if v is None else 1 for v in row["values"]]
         present = sum(1 for c in counts if c)
         history = int(any(c > 1 for c in counts))
-        rank = (-history, -present, row["key"])
+        user = int(not str(row["key"]).startswith(SYSTEM_METRIC_PREFIX))  # CPU/memory come last
+        rank = (-user, -history, -present, row["key"])
         if best is None or rank < best:
             best = rank
-    return best[2] if best else ""
+    return best[-1] if best else ""
 
 
 # ------------------------------------------------------------------------ model registry

@@ -141,6 +141,8 @@ export interface IAlignedMetric {
   values: (JsonNumber | null)[];
   min?: (JsonNumber | null)[];
   max?: (JsonNumber | null)[];
+  /** Points per run (0: the run did not log it). */
+  count?: number[];
   differs: boolean;
 }
 
@@ -163,6 +165,8 @@ export interface IComparison {
   data?: IAlignedText[];
   /** Lineage: "these runs trained on different data named `train`". */
   warnings?: string[];
+  /** The metric the charts open on (one with a history), '' without metrics. */
+  default_metric?: string;
 }
 
 export interface IParamImportance {
@@ -180,6 +184,8 @@ export type VegaLiteSpec = Record<string, unknown>;
 
 export interface IChart {
   spec: VegaLiteSpec;
+  /** Python that rebuilds the chart in a notebook cell ("Copy as code"). */
+  code?: string;
 }
 
 export interface IParamImportanceChart extends IChart {
@@ -523,10 +529,20 @@ export const api = {
   scatter: (
     runIds: readonly string[],
     param: string,
-    metric: string
+    metric: string,
+    logX: boolean | null = null
   ): Promise<IChart> =>
     requestAPI<IChart>('charts/scatter', {
-      query: { run_ids: runIds, param, metric }
+      query: { run_ids: runIds, param, metric, log_x: logX }
+    }),
+
+  runMetrics: (
+    runId: string,
+    group: 'metrics' | 'system',
+    x: string
+  ): Promise<IChart> =>
+    requestAPI<IChart>('charts/run-metrics', {
+      query: { run_id: runId, group, x }
     }),
 
   paramImportance: (

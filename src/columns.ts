@@ -4,6 +4,7 @@
  * table (rendering).
  */
 import {
+  formatAge,
   formatDuration,
   formatNumber,
   formatShortTime,
@@ -41,6 +42,8 @@ export interface IColumn {
   readonly label: string;
   readonly width: number;
   readonly numeric: boolean;
+  /** Takes the rest of the row's width (the name in the compact layout). */
+  readonly flex?: boolean;
 }
 
 export const FIXED_COLUMNS: readonly string[] = [
@@ -54,10 +57,53 @@ export const FIXED_COLUMNS: readonly string[] = [
 const FIXED: Record<string, Omit<IColumn, 'id' | 'kind' | 'key'>> = {
   status: { label: 'Status', width: 34, numeric: false },
   name: { label: 'Name', width: 150, numeric: false },
-  start: { label: 'Start', width: 92, numeric: true },
-  duration: { label: 'Duration', width: 76, numeric: true },
+  experiment: { label: 'Experiment', width: 110, numeric: false },
+  start: { label: 'Start', width: 100, numeric: true },
+  age: { label: 'Age', width: 44, numeric: true },
+  duration: { label: 'Duration', width: 70, numeric: true },
   user: { label: 'User', width: 64, numeric: false }
 };
+
+/** Below this width (px) the table shows the compact layout (JupyterLab's default sidebar). */
+export const COMPACT_WIDTH = 520;
+
+/**
+ * The columns at the default sidebar width: status, name (taking the rest of the width), the
+ * key metric, and how long ago the run started.
+ */
+export function compactColumns(keyMetric: string | null): IColumn[] {
+  const ids = [
+    'status',
+    'name',
+    ...(keyMetric ? [`metrics.${keyMetric}`] : []),
+    'age'
+  ];
+  return ids.map(id => {
+    const column = columnFor(id);
+    if (id === 'status') {
+      return { ...column, width: 18 };
+    }
+    return id === 'name' ? { ...column, flex: true } : { ...column, width: 64 };
+  });
+}
+
+/**
+ * The experiment's key metric: the metric the table is sorted by; else the experiment's
+ * `jt.key_metric` tag; else the first metric logged (not a `system/` one).
+ */
+export function keyMetricOf(
+  sortColumn: string,
+  experimentTag: string | undefined,
+  metrics: readonly string[]
+): string | null {
+  if (sortColumn.startsWith('metrics.')) {
+    return sortColumn.slice('metrics.'.length);
+  }
+  if (experimentTag && metrics.includes(experimentTag)) {
+    return experimentTag;
+  }
+  return metrics.find(k => !k.startsWith('system/')) ?? null;
+}
 
 /** The column for an id such as `start` or `metrics.accuracy`. */
 export function columnFor(id: string): IColumn {
@@ -96,7 +142,10 @@ export function sortValue(
         case 'name':
           return row.name.toLowerCase();
         case 'start':
+        case 'age':
           return row.startTime;
+        case 'experiment':
+          return row.experimentId;
         case 'duration':
           return (row.endTime ?? now) - row.startTime;
         case 'user':
@@ -172,7 +221,12 @@ export function sortRows(
 }
 
 /** The text a cell shows (and its title), for a row and a column. */
-export function cellText(row: IRunRow, column: IColumn, now: number): string {
+export function cellText(
+  row: IRunRow,
+  column: IColumn,
+  now: number,
+  experimentNames?: ReadonlyMap<string, string>
+): string {
   switch (column.kind) {
     case 'attribute':
       switch (column.key) {
@@ -180,8 +234,12 @@ export function cellText(row: IRunRow, column: IColumn, now: number): string {
           return row.status;
         case 'name':
           return row.name || row.runId.slice(0, 8);
+        case 'experiment':
+          return experimentNames?.get(row.experimentId) ?? row.experimentId;
         case 'start':
-          return formatShortTime(row.startTime);
+          return formatShortTime(row.startTime, now || Date.now());
+        case 'age':
+          return formatAge(row.startTime, now || Date.now());
         case 'duration':
           return formatDuration((row.endTime ?? now) - row.startTime);
         case 'user':
@@ -199,13 +257,21 @@ export function cellText(row: IRunRow, column: IColumn, now: number): string {
 }
 
 /** A longer text for the cell's tooltip. */
-export function cellTitle(row: IRunRow, column: IColumn, now: number): string {
-  if (column.kind === 'attribute' && column.key === 'start') {
+export function cellTitle(
+  row: IRunRow,
+  column: IColumn,
+  now: number,
+  experimentNames?: ReadonlyMap<string, string>
+): string {
+  if (
+    column.kind === 'attribute' &&
+    (column.key === 'start' || column.key === 'age')
+  ) {
     return formatTime(row.startTime);
   }
   if (column.kind === 'metrics') {
     const v = row.metrics[column.key];
     return v === undefined || v === null ? '' : String(v);
   }
-  return cellText(row, column, now);
+  return cellText(row, column, now, experimentNames);
 }

@@ -150,6 +150,8 @@ function RunsTab(props: {
       activeRunId={model.activeRunId}
       now={model.now}
       maxCompare={MAX_COMPARE}
+      keyMetric={model.keyMetric}
+      experimentNames={model.experimentNames}
       onExperiment={id => model.setExperiment(id)}
       onFilter={filter => model.setFilter(filter)}
       onColumns={ids => model.setColumns(ids)}
@@ -169,10 +171,19 @@ function RunTab(props: {
   onBack(): void;
 }): JSX.Element {
   const { model, services } = props;
-  useSignals([model.detailChanged]);
+  useSignals([model.detailChanged, services.themeChanged]);
+  const experimentId = model.detail.value?.experiment_id;
+  const experiment = model.experiments.find(
+    e => e.experiment_id === String(experimentId)
+  );
   return (
     <RunDetail
       detail={model.detail}
+      experimentName={experiment?.name ?? null}
+      charts={model.detailCharts}
+      chartX={model.detailX}
+      onChartX={x => model.setDetailX(x)}
+      isLight={services.isLight()}
       series={model.detailSeries}
       highlight={services.highlight}
       onGoToCell={services.goToCell}
@@ -201,6 +212,7 @@ function CompareTab(props: {
       x={c.x}
       log={c.log}
       param={c.param}
+      logX={c.logX}
       differencesOnly={c.differencesOnly}
       curves={c.curves}
       parallel={c.parallel}
@@ -212,6 +224,7 @@ function CompareTab(props: {
       onX={x => c.setX(x)}
       onLog={log => c.setLog(log)}
       onParam={p => c.setParam(p)}
+      onLogX={log => c.setLogX(log)}
       onDifferencesOnly={on => c.setDifferencesOnly(on)}
       onOpenRun={props.onOpen}
     />

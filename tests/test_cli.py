@@ -140,3 +140,28 @@ def test_export_to_a_file_named_like_the_format(
     out = cli("export", str(target), db=track_db)
     assert out.returncode == 0, out.stderr
     assert len(json.loads(target.read_text())) == 3
+
+
+def test_runs_of_several_experiments_name_them_with_counts(track_db: Path, runs: list[str]) -> None:
+    jt.set_experiment("other")
+    with jt.start_run(run_name="elsewhere"):
+        pass
+    jt.flush()
+    out = cli("runs", db=track_db)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].split()[:3] == ["run_id", "name", "experiment"]
+    by_name = {line.split()[1]: line.split()[2] for line in lines[1:]}
+    assert by_name["elsewhere"] == "other" and by_name["lr-0.1"] == "cli"
+    assert "(4 runs; cli: 3, other: 1)" in out.stderr
+    one = cli("runs", "-e", "cli", db=track_db)  # one experiment: no column
+    assert "experiment" not in one.stdout.splitlines()[0]
+
+
+def test_show_folds_system_tags_behind_all(track_db: Path, runs: list[str]) -> None:
+    folded = cli("show", runs[0], db=track_db)
+    assert folded.returncode == 0, folded.stderr
+    assert "jt.python =" not in folded.stdout and "mlflow.runName =" not in folded.stdout
+    assert "system tags: mlflow.*, jt.*; --all shows them" in folded.stdout
+    everything = cli("show", runs[0], "--all", db=track_db)
+    assert "jt.python =" in everything.stdout

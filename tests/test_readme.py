@@ -4,12 +4,15 @@ with ``$ jupyter-track`` as commands. A block whose info string contains ``notes
 
 from __future__ import annotations
 
+import code
 import os
 import re
 import shlex
 import subprocess
 import sys
+import traceback
 from pathlib import Path
+from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -85,3 +88,47 @@ def _run_console(body: str, track_db: Path) -> None:
             cwd=os.getcwd(),
         )
         assert out.returncode == 0, f"{command}\n{out.stdout}\n{out.stderr}"
+
+
+class _Console(code.InteractiveConsole):
+    """A plain ``python`` prompt that records errors instead of only printing them."""
+
+    def __init__(self) -> None:
+        super().__init__({"__name__": "__console__"})
+        self.errors: list[str] = []
+
+    def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
+        self.errors.append("".join(traceback.format_exception_only(*sys.exc_info()[:2])))
+
+    def showtraceback(self) -> None:
+        self.errors.append("".join(traceback.format_exception(*sys.exc_info())))
+
+
+def pasteable_sections() -> list[tuple[str, list[str]]]:
+    """Sections whose examples are plain Python (a section with ``ipython`` blocks needs IPython
+    for its magics, so it is covered by the test above only)."""
+    found = []
+    for name, blocks in sections():
+        kinds = {kind for kind, _ in blocks}
+        if "ipython" not in kinds and "python" in kinds:
+            found.append((name, [body for kind, body in blocks if kind == "python"]))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "blocks"), pasteable_sections(), ids=[s[0] for s in pasteable_sections()]
+)
+def test_readme_examples_paste_line_by_line_into_a_python_prompt(
+    name: str, blocks: list[str], track_db: Path
+) -> None:
+    """Pasted line by line into ``python``'s interactive prompt, every example runs: a blank
+    line ends a block there, so a ``with`` block followed directly by unindented code, or a
+    blank line inside a function, would be a SyntaxError."""
+    console = _Console()
+    for body in blocks:
+        for line in body.splitlines():
+            console.push(line)
+            assert not console.errors, f"README {name}, at {line!r}:\n{console.errors[0]}"
+        console.push("")  # the paste ends: a pending block is run
+        assert not console.errors, f"README {name}:\n{console.errors[0]}"
+    console.push("import jupyter_track as jt; jt.end_run()")

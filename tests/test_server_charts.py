@@ -284,3 +284,90 @@ async def test_chart_routes_bad_input(
     params = {k: v.replace("RUNS", ",".join(tracked)) for k, v in params.items()}
     body = await get(jp_fetch, kind, expect=code, **params)
     assert body["status"] == code and body["message"]
+
+
+# ------------------------------------------------------- every chart says something (issue 14)
+
+
+def test_a_metric_with_one_value_per_run_is_drawn_as_bars() -> None:
+    one = [
+        {"run_id": f"r{i}", "run_name": f"run {i}", "step": [0], "timestamp": [5], "value": [v]}
+        for i, v in enumerate([0.9, 0.8, 0.95])
+    ]
+    spec = charts.learning_curves(one, metric="acc").to_dict()
+    assert spec["layer"][0]["mark"]["type"] == "bar"
+    assert len(layer_data(spec)[0]) == 3
+    svg = render_svg(spec)
+    assert svg.count("<path") >= 3 and "Infinite" not in svg
+
+
+def test_a_run_with_a_single_point_among_curves_is_drawn() -> None:
+    data = [
+        *series(2, 20),
+        {"run_id": "lonely00", "run_name": "lonely", "step": [3], "timestamp": [9], "value": [1.5]},
+    ]
+    spec = charts.learning_curves(data, metric="loss").to_dict()
+    singles = spec["layer"][-1]
+    assert singles["mark"]["type"] == "point" and singles["transform"] == [
+        {"filter": "datum.single"}
+    ]
+    points = {v["run"]: v["single"] for v in resolve(spec, spec["data"])}
+    assert points["lonely (lonely0)"] is True and points["run 0 (00abcde)"] is False
+
+
+@pytest.mark.parametrize(
+    ("data", "log", "words"),
+    [
+        ([], False, "did not log it"),
+        (
+            [{"run_id": "a", "step": [0, 1], "timestamp": [1, 2], "value": ["NaN", math.inf]}],
+            False,
+            "only NaN or infinite",
+        ),
+        ([{"run_id": "a", "step": [0, 1], "timestamp": [1, 2], "value": [-1, 0]}], True, "log"),
+    ],
+)
+def test_a_chart_with_nothing_to_draw_says_why(data: Any, log: bool, words: str) -> None:
+    spec = charts.learning_curves(data, metric="loss", log_scale=log).to_dict()
+    assert spec["mark"]["type"] == "text"
+    assert words in resolve(spec, spec["data"])[0]["text"]
+    assert "<text" in render_svg(spec)
+
+
+def test_parallel_coordinates_mark_missing_values_below_each_axis() -> None:
+    data = [
+        {"run_id": "a", "params": {"lr": "0.1", "depth": "3"}, "metrics": {"acc": 0.8}},
+        {"run_id": "b", "params": {"lr": "0.01"}, "metrics": {"acc": 0.9}},
+        {"run_id": "c", "params": {"lr": "0.001", "depth": "3"}, "metrics": {"acc": 0.7}},
+    ]
+    spec = charts.parallel_coordinates(data, metric="acc").to_dict()
+    rules, lines, ticks = layer_data(spec)
+    assert [r["axis"] for r in rules] == ["depth", "lr", "acc"]  # params, then the metric
+    depth_b = next(v for v in lines if v["axis"] == "depth" and v["run_id"] == "b")
+    assert depth_b["missing"] is True and depth_b["norm"] == charts.MISSING_NORM < 0
+    # the single value of depth sits mid-height, distinct from the "missing" place
+    assert {v["norm"] for v in lines if v["axis"] == "depth" and not v["missing"]} == {0.5}
+    assert {"axis": "depth", "norm": charts.MISSING_NORM, "label": "missing", "missing": True} in (
+        ticks
+    )
+    color = spec["layer"][1]["encoding"]["color"]["scale"]
+    assert color["range"] == charts.METRIC_COLORS  # no near-white end on a light theme
+    assert render_svg(spec).count("<path") > 3
+
+
+def test_scatter_uses_a_log_axis_for_wide_positive_ranges_and_pads() -> None:
+    data = [
+        {"run_id": f"r{i}", "params": {"lr": str(lr)}, "metrics": {"acc": 0.9 - i / 100}}
+        for i, lr in enumerate([0.0003, 0.001, 0.003, 0.01, 0.1])
+    ]
+    auto = charts.scatter(data, param="lr", metric="acc").to_dict()
+    assert auto["encoding"]["x"]["scale"]["type"] == "log"
+    assert auto["encoding"]["x"]["scale"]["padding"] > 0
+    linear = charts.scatter(data, param="lr", metric="acc", log_x=False).to_dict()
+    assert linear["encoding"]["x"]["scale"].get("type") is None
+    narrow = [dict(d, params={"lr": str(0.01 + i / 1000)}) for i, d in enumerate(data)]
+    assert (
+        "type"
+        not in charts.scatter(narrow, param="lr", metric="acc").to_dict()["encoding"]["x"]["scale"]
+    )
+    assert not charts.wide_positive_range([-1.0, 1000.0])

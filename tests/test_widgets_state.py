@@ -40,6 +40,20 @@ def make_runs(n: int = 3, points: int = 20) -> list[str]:
 # --------------------------------------------------------------------------------- jt.runs
 
 
+def test_run_table_names_experiments_with_counts() -> None:
+    jt.set_experiment("first")
+    make_runs(2)
+    jt.set_experiment("second")
+    make_runs(1)
+    table = jt.runs()
+    assert "attributes.experiment" in [c["key"] for c in table.columns]
+    assert table.caption == "first: 2, second: 1"
+    assert "(first: 2, second: 1)" in repr(table)
+    table.filter_string = "metrics.acc > 0.55"  # run-1 of "first" only
+    assert table.caption == ""  # one experiment left: nothing to group
+    assert jt.runs(experiment_names=["first"]).caption == ""
+
+
 def test_run_table_lists_sorts_and_pages() -> None:
     ids = make_runs(5)
     table = jt.runs(page_size=2)
@@ -172,8 +186,9 @@ def test_compare_switches_metric_and_param() -> None:
     assert view.specs["scatter"]["encoding"]["x"]["field"] == "x"
     assert view.specs["scatter"]["encoding"]["x"]["title"] == "model"
     view.metric = "acc"  # the browser's metric picker
-    curves = view.specs["curves"]
-    assert curves["layer"][0]["encoding"]["y"]["title"] == "acc"
+    curves = view.specs["curves"]  # one value per run: bars, not lines that draw nothing
+    assert curves["layer"][0]["mark"]["type"] == "bar"
+    assert curves["layer"][0]["encoding"]["x"]["title"] == "acc (one value per run)"
     with pytest.raises(InvalidInput, match="metric 'nope'"):
         jt.compare(ids, metric="nope")
     with pytest.raises(InvalidInput, match="no runs"):

@@ -1,9 +1,9 @@
-"""Make the README's screenshots of the Track panel: ``docs/images/sidebar-*.png``.
+"""Make the README's screenshots of the Track panel: ``docs/images/panel-<view>-<theme>.png``.
 
 Runs the demo notebook (``examples/demo.ipynb``) in a fresh store the way JupyterLab does
-(``binder/seed_demo.py``), starts a real ``jupyter lab`` on it and photographs the panel in
-Debian's Chromium: the runs list with the notebook open (light), a comparison with learning
-curves (light), and the runs list in the dark theme.
+(``binder/seed_demo.py``), starts a real ``jupyter lab`` on it and photographs each view of the
+panel -- runs, run, compare, models -- at JupyterLab's default sidebar width, in the light and
+the dark theme, in Debian's Chromium.
 
     python ui-tests/make_docs_screenshots.py [--out docs/images]
 
@@ -15,18 +15,74 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from jt_lab import CHROMIUM_ARGS, chromium_path, start_lab  # noqa: E402
+
+VIEWS = ("runs", "run", "compare", "models")
+TAB = '.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="jupyter-track-sidebar"]'
+
+
+def shoot_views(page: Any, server: Any, out: Path, theme: str, expect: Any) -> None:
+    """The panel's four views at JupyterLab's default sidebar width, one picture each."""
+    page.goto(server.lab_url("demo.ipynb", reset=""))
+    page.locator(".jp-LabShell").wait_for()
+    light = "true" if theme == "light" else "false"
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light, timeout=60_000)
+    expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=60_000)
+    page.locator(TAB).click()
+    panel = page.locator("#jupyter-track-sidebar")
+    option = panel.locator("select.jp-Track-experiment option", has_text="breast")
+    expect(option).to_have_count(1, timeout=60_000)
+    panel.locator("select.jp-Track-experiment").select_option(option.get_attribute("value"))
+    table = panel.locator(".jp-Track-table")
+    expect(table).to_have_attribute("aria-busy", "false", timeout=60_000)
+    expect(table).to_have_attribute("data-layout", "compact")
+
+    def shoot(view: str) -> None:
+        page.mouse.move(1400, 980)  # no hover highlight
+        box = panel.bounding_box()
+        assert box is not None
+        clip = {"x": 0, "y": 0, "width": box["x"] + box["width"] + 4, "height": 1000}
+        page.screenshot(path=str(out / f"panel-{view}-{theme}.png"), clip=clip)
+
+    expect(panel.locator(".jp-Track-row").first).to_be_visible(timeout=60_000)
+    shoot("runs")
+
+    panel.locator(".jp-Track-row .jp-Track-link", has_text="mlp-lr0.003").click()
+    detail = panel.locator(".jp-Track-detail")
+    expect(detail.locator('[data-chart="run-metrics"] svg.marks')).to_be_visible(timeout=60_000)
+    shoot("run")
+
+    panel.locator(".jp-Track-tabbar .lm-TabBar-tab", has_text="Runs").click()
+    for name in ("mlp-lr0.01", "mlp-lr0.003", "mlp-lr0.001", "mlp-lr0.0003"):
+        panel.locator(".jp-Track-row", has=page.locator(".jp-Track-link", has_text=name)).locator(
+            "input[type=checkbox]"
+        ).check()
+    panel.locator(".jp-Track-compare-button").click()
+    compare = panel.locator(".jp-Track-compare")
+    expect(compare.locator('[data-chart="learning-curves"] svg.marks')).to_be_visible(
+        timeout=60_000
+    )
+    compare.get_by_label("Differences only").check()
+    compare.locator('[data-chart="learning-curves"]').scroll_into_view_if_needed()
+    expect(compare.locator('[data-chart="scatter"] svg.marks')).to_be_visible(timeout=60_000)
+    shoot("compare")
+
+    panel.locator(".jp-Track-tabbar .lm-TabBar-tab", has_text="Models").click()
+    expect(panel.get_by_text("breast-cancer-classifier").first).to_be_visible(timeout=60_000)
+    panel.get_by_text("breast-cancer-classifier").first.click()
+    page.wait_for_timeout(500)  # (a still picture: let the click's highlight fade)
+    shoot("models")
 
 
 def main() -> int:
@@ -54,69 +110,24 @@ def main() -> int:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-                page = browser.new_page(
-                    viewport={"width": 1440, "height": 900}, timezone_id="UTC", locale="en-US"
-                )
-                page.goto(server.lab_url("demo.ipynb", reset=""))
-                page.locator(".jp-LabShell").wait_for()
-                expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(
-                    timeout=60_000
-                )
-                page.locator(
-                    '.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="jupyter-track-sidebar"]'
-                ).click()
-                panel = page.locator("#jupyter-track-sidebar")
-                handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-                box = handle.bounding_box()
-                assert box is not None
-                y = box["y"] + box["height"] / 2
-                page.mouse.move(box["x"] + 2, y)
-                page.mouse.down()
-                page.mouse.move(760, y, steps=4)
-                page.mouse.up()
-                option = panel.locator("select.jp-Track-experiment option", has_text="breast")
-                expect(option).to_have_count(1, timeout=60_000)
-                panel.locator("select.jp-Track-experiment").select_option(
-                    option.get_attribute("value")
-                )
-                expect(panel.locator(".jp-Track-row")).to_have_count(7, timeout=60_000)
-                panel.locator('.jp-Track-headcell[data-column="metrics.roc_auc"]').click()
-                # (clicking scrolled the header cell into view; show the table from the left)
-                panel.locator(".jp-Track-table").evaluate("el => { el.scrollLeft = 0; }")
-                page.mouse.move(1400, 880)
-                page.wait_for_timeout(500)
-                page.screenshot(path=str(args.out / "sidebar-runs.png"))
-
-                for name in ("mlp-lr0.01", "mlp-lr0.003", "mlp-lr0.001", "mlp-lr0.0003"):
-                    panel.locator(
-                        ".jp-Track-row", has=page.locator(".jp-Track-link", has_text=name)
-                    ).locator("input[type=checkbox]").check()
-                panel.locator(".jp-Track-compare-button").click()
-                compare = panel.locator(".jp-Track-compare")
-                compare.get_by_label("Metric").select_option("val_accuracy")
-                compare.get_by_label("Differences only").check()
-                expect(
-                    compare.locator('[data-chart="learning-curves"] .vega-embed svg')
-                ).to_be_visible(timeout=60_000)
-                expect(compare.locator(".jp-Track-importance")).to_be_visible(timeout=60_000)
-                page.wait_for_timeout(800)
-                page.screenshot(path=str(args.out / "sidebar-compare.png"))
-
-                panel.locator(".jp-Track-tabbar .lm-TabBar-tab", has_text="Runs").click()
-                page.locator(".lm-MenuBar-itemLabel", has_text="Settings").first.click()
-                page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
-                page.locator(
-                    ".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")
-                ).click()
-                expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false")
-                page.mouse.move(1400, 880)
-                page.wait_for_timeout(800)
-                page.screenshot(path=str(args.out / "sidebar-dark.png"))
+                for theme in ("light", "dark"):
+                    server.write_settings(
+                        "@jupyterlab/apputils-extension:themes",
+                        {"theme": "JupyterLab Light" if theme == "light" else "JupyterLab Dark"},
+                    )
+                    page = browser.new_page(
+                        viewport={"width": 1440, "height": 1000},
+                        timezone_id="UTC",
+                        locale="en-US",
+                    )
+                    shoot_views(page, server, args.out, theme, expect)
+                    page.close()
                 browser.close()
         finally:
             server.stop()
-    for name in ("sidebar-runs.png", "sidebar-compare.png", "sidebar-dark.png"):
-        print(args.out / name)
+    for theme in ("light", "dark"):
+        for view in VIEWS:
+            print(args.out / f"panel-{view}-{theme}.png")
     return 0
 
 

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from .. import charts as specs
+from ..payloads import SYSTEM_METRIC_PREFIX as SYSTEM_PREFIX
 from ..store import SQLiteStore
 from .base import TrackHandler
 from .query import bool_arg, choice_arg, int_arg, list_arg, str_arg
@@ -33,6 +34,24 @@ class _ChartHandler(TrackHandler):
         return list(dict.fromkeys(list_arg(self, "run_ids", required=True, max_items=MAX_RUN_IDS)))
 
 
+def altair_code(call: str, run_ids: list[str], *, histories: str | None = None) -> str:
+    """Python that rebuilds the chart in a notebook cell (the sidebar's "Copy as code")."""
+    lines = [
+        "import jupyter_track as jt",
+        "from jupyter_track import charts",
+        "from jupyter_track.store import open_store",
+        "",
+        f"run_ids = {run_ids!r}",
+    ]
+    if histories is not None:
+        lines.append(f"data = open_store().metric_histories(run_ids, [{histories!r}])")
+    else:
+        lines.append("data = open_store().get_runs(run_ids)")
+    lines.append(f"chart = charts.{call}")
+    lines.append("chart")
+    return "\n".join(lines) + "\n"
+
+
 class LearningCurvesHandler(_ChartHandler):
     """One metric across runs; x = step, wall time or relative time."""
 
@@ -46,7 +65,8 @@ class LearningCurvesHandler(_ChartHandler):
         def work(store: SQLiteStore) -> dict[str, Any]:
             series = store.metric_histories(run_ids, [key], max_points=max_points)
             chart = specs.learning_curves(series, metric=key, x=x, log_scale=log)
-            return {"spec": _spec(chart)}
+            call = f"learning_curves(data, metric={key!r}, x={x!r}, log_scale={log!r})"
+            return {"spec": _spec(chart), "code": altair_code(call, run_ids, histories=key)}
 
         await self.read_json(work)
 
@@ -62,7 +82,8 @@ class ParallelCoordinatesHandler(_ChartHandler):
         def work(store: SQLiteStore) -> dict[str, Any]:
             runs = store.get_runs(run_ids)
             chart = specs.parallel_coordinates(runs, metric=metric, params=params)
-            return {"spec": _spec(chart)}
+            call = f"parallel_coordinates(data, metric={metric!r}, params={params!r})"
+            return {"spec": _spec(chart), "code": altair_code(call, run_ids)}
 
         await self.read_json(work)
 
@@ -74,14 +95,47 @@ class ScatterHandler(_ChartHandler):
         run_ids = self.run_ids()
         param = str_arg(self, "param", required=True) or ""
         metric = str_arg(self, "metric", required=True) or ""
-        log_x = bool_arg(self, "log_x", False)
+        # absent: automatic (log for positive values spanning more than two decades)
+        log_x = bool_arg(self, "log_x", False) if self.get_query_argument("log_x", "") else None
         log_y = bool_arg(self, "log_y", False)
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             chart = specs.scatter(
                 store.get_runs(run_ids), param=param, metric=metric, log_x=log_x, log_y=log_y
             )
-            return {"spec": _spec(chart)}
+            call = f"scatter(data, param={param!r}, metric={metric!r}, log_x={log_x!r})"
+            return {"spec": _spec(chart), "code": altair_code(call, run_ids)}
+
+        await self.read_json(work)
+
+
+class RunMetricsHandler(TrackHandler):
+    """Every metric history of one run (or its ``system/`` metrics), one chart per metric."""
+
+    async def get(self) -> None:
+        run_id = str_arg(self, "run_id", required=True) or ""
+        group = choice_arg(self, "group", ["metrics", "system"], "metrics")
+        x = choice_arg(self, "x", ["auto", "step", "relative"], "auto")
+        max_points = int_arg(self, "max_points", 500, lo=10, hi=100_000) or 500
+
+        def work(store: SQLiteStore) -> dict[str, Any]:
+            keys = sorted(store.get_run(run_id).summaries)
+            system = [k for k in keys if k.startswith(SYSTEM_PREFIX)]
+            chosen = system if group == "system" else [k for k in keys if k not in system]
+            series = (
+                store.metric_histories([run_id], chosen[:60], max_points=max_points)
+                if chosen
+                else []
+            )
+            chart = specs.run_metrics(series, x=x)
+            code = (
+                "from jupyter_track import charts\n"
+                "from jupyter_track.store import open_store\n\n"
+                f"keys = {chosen[:60]!r}\n"
+                f"series = open_store().metric_histories([{run_id!r}], keys)\n"
+                f"charts.run_metrics(series, x={x!r})\n"
+            )
+            return {"spec": _spec(chart), "code": code}
 
         await self.read_json(work)
 
@@ -98,6 +152,10 @@ class ParamImportanceHandler(_ChartHandler):
             table = specs.param_importance(store.get_runs(run_ids), metric=metric, params=params)
             rows = [{k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")]
             chart = specs.param_importance_chart(table, metric=metric)
-            return {"spec": _spec(chart), "table": rows}
+            call = (
+                f"param_importance_chart(charts.param_importance(data, metric={metric!r}), "
+                f"metric={metric!r})"
+            )
+            return {"spec": _spec(chart), "table": rows, "code": altair_code(call, run_ids)}
 
         await self.read_json(work)

@@ -22,6 +22,7 @@ from .charts import (
     LearningCurvesHandler,
     ParallelCoordinatesHandler,
     ParamImportanceHandler,
+    RunMetricsHandler,
     ScatterHandler,
 )
 from .ingest import IngestHandler
@@ -53,6 +54,7 @@ ROUTES: list[tuple[str, type[TrackHandler]]] = [
     ("/charts/parallel-coordinates", ParallelCoordinatesHandler),
     ("/charts/scatter", ScatterHandler),
     ("/charts/param-importance", ParamImportanceHandler),
+    ("/charts/run-metrics", RunMetricsHandler),
     *REGISTRY_ROUTES,
     ("/permissions/{object_type}/{object_id}", PermissionsHandler),
     ("/ingest", IngestHandler),

@@ -45,8 +45,12 @@ from ..store.validation import (
     metric_value,
     text_problem,
 )
-from . import context, session
+from . import context, session, system_metrics
 from .session import Session
+from .system_metrics import (  # noqa: F401  (public names: jt.enable_system_metrics_logging)
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+)
 
 log = logging.getLogger("jupyter_track")
 
@@ -258,6 +262,8 @@ def start_run(
             store.set_tags(run_id, tags)
         active = ActiveRun(info, store.run_pk(run_id))
         state.push(active)
+        if info.parent_run_id is None and system_metrics.wanted(log_system_metrics):
+            system_metrics.watch(run_id)
         return active
 
     exp_id = experiment_id if experiment_id is not None else _active_experiment_id()
@@ -289,6 +295,8 @@ def start_run(
         cell.run_ids.append(info.run_id)
     active = ActiveRun(info, store.run_pk(info.run_id))
     state.push(active)
+    if parent_run_id is None and system_metrics.wanted(log_system_metrics):
+        system_metrics.watch(info.run_id)
     return active
 
 

@@ -189,6 +189,9 @@ class Session:
         """
         store = self.store
         flush_error: StoreUnavailable | None = None
+        from . import system_metrics
+
+        system_metrics.unwatch(run_id)
         try:
             self.flush_metrics()
         except StoreUnavailable as exc:

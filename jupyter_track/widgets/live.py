@@ -8,6 +8,8 @@ them into per-series M4 decimators (at most ``max_points`` per series are ever s
 only what changed to the browser as a small custom message. The training loop pays nothing
 beyond ``log_metric`` itself: no I/O, no lock shared with the poller.
 
+The store side -- which runs are followed and what they logged since the last look -- is
+:class:`.follow.RunFollower`; this module is the widget (decimation, syncing, display).
 Which runs are followed: ``run_id`` when given (possibly a run another process is logging);
 otherwise the runs of this kernel: those active when the chart starts and every run that logs
 a point after it (same user and notebook, started after the chart), however short. The chart stops
@@ -28,33 +30,15 @@ from typing import Any
 
 import traitlets
 
-from .. import provenance
-from ..store import NotFound, RunStatus
 from ..tracking import session
 from . import static
 from ._common import ChartWidget, bundle, in_ipython
 from .downsample import Point, StreamDecimator
+from .follow import Batch, RunFollower
 
 X_MODES = ("auto", "step", "relative", "wall")
 DATASET = "points"
 _CHECK_EVERY = 1.0  # seconds between looks for new metric keys and ended runs
-
-
-Batch = tuple[str, str, Sequence[int], Sequence[int], Sequence[Any]]
-"""(run_id, key, steps, timestamps, values) of one series, as the store groups them."""
-
-
-def _grouped(run_id: str, rows: Sequence[tuple[str, int, int, float]]) -> list[Batch]:
-    """``metric_rows_until``'s rows ``(key, step, timestamp, value)`` as batches."""
-    by_key: dict[str, tuple[list[int], list[int], list[float]]] = {}
-    for key, step, ts, value in rows:
-        columns = by_key.get(key)
-        if columns is None:
-            columns = by_key[key] = ([], [], [])
-        columns[0].append(step)
-        columns[1].append(ts)
-        columns[2].append(value)
-    return [(run_id, key, *columns) for key, columns in by_key.items()]
 
 
 class _Series:
@@ -106,18 +90,13 @@ class LiveChart(ChartWidget):
         self._fixed_run = run_id
         self._store = session.current().store
         self._series: dict[tuple[str, str], _Series] = {}
-        self._runs: dict[str, dict[str, Any]] = {}  # run_id -> name, start, local
+        self._follower = RunFollower(self._store, run_id)  # raises NotFound for a wrong id
+        self._runs = self._follower.runs  # run_id -> name, start, local
         self._labels_for = 0  # number of runs the labels were made for
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._last_check = 0.0
-        self._ignored: set[str] = set()
-        self._created_ms = int(time.time() * 1000)
-        self._user = provenance.current_user()[0]
-        self._notebook = provenance.notebook_path()
-        # the newest point when the chart was made: what came before is read per run
-        self._cursor = self._store.last_metric_rowid()
         self._specs: dict[str, dict[str, Any]] = {}  # x axis -> the chart's spec
         self._display_id: str | None = None
         self._shown_in: Any = None
@@ -126,8 +105,6 @@ class LiveChart(ChartWidget):
         self.cpu_seconds = 0.0  # CPU time of the polling thread
         self.ticks = 0
         self.error: BaseException | None = None
-        if run_id is not None:
-            self._store.get_run(run_id)  # fail now (NotFound) for a wrong id
         self._set_spec()
         self._set_status()
 
@@ -206,33 +183,10 @@ class LiveChart(ChartWidget):
         check = now - self._last_check >= _CHECK_EVERY
         if check:
             self._last_check = now
-        store = self._store
-        state = session.current()
-        local_ids = state.active_run_ids()
-        for run_id, meta in self._runs.items():
-            if run_id in local_ids:
-                meta["local"] = True
-        cursor = self._cursor
-        batches: list[Batch] = []
-        # runs known to be ours now: the active ones (and the one that just ended)
-        if self._fixed_run is None:
-            last = state.last_ended_run_id
-            candidates = [*local_ids, *([last] if last else [])]
-        else:
-            candidates = [self._fixed_run]
-        for run_id in candidates:
-            if run_id not in self._runs and self._wants(run_id, local_ids):
-                self._follow(run_id, local=run_id in local_ids)
-                batches += _grouped(run_id, store.metric_rows_until(run_id, cursor))
-        # every point written since the last look, grouped by series; a run seen here for the
-        # first time is followed when it is ours (a run too short to be caught active)
-        scope = None if self._fixed_run is None else [self._fixed_run]
-        fresh, self._cursor = store.metric_series_since(scope, cursor)
-        for run_id in dict.fromkeys(b[0] for b in fresh):
-            if run_id not in self._runs and self._wants(run_id, local_ids):
-                self._follow(run_id, local=True)
-                batches += _grouped(run_id, store.metric_rows_until(run_id, cursor))
-        batches += [b for b in fresh if b[0] in self._runs]
+        followed = len(self._runs)
+        batches = self._follower.poll()
+        if len(self._runs) != followed:
+            self.run_ids = list(self._runs)
         updates = self._feed(batches)
         if len(self._runs) != self._labels_for:
             self._relabel()  # resyncs everything when labels change
@@ -246,28 +200,8 @@ class LiveChart(ChartWidget):
             self.sends += 1
         if batches:
             self._set_status()
-        fixed = self._fixed_run
-        if check and fixed is not None and not self._runs[fixed]["local"] and self._run_over(fixed):
+        if check and self._follower.fixed_run_over():
             self._stop.set()  # a run another process logs has ended
-
-    def _wants(self, run_id: str, local_ids: set[str]) -> bool:
-        """Follow ``run_id``? The given run; else runs of this kernel started since the chart."""
-        if run_id == self._fixed_run or run_id in local_ids:
-            return True
-        if self._fixed_run is not None or run_id in self._ignored:
-            return False
-        try:
-            info = self._store.get_run(run_id).info
-        except NotFound:
-            return False
-        ours = (
-            info.start_time >= self._created_ms
-            and info.user_id == self._user
-            and info.notebook == self._notebook
-        )
-        if not ours:
-            self._ignored.add(run_id)
-        return ours
 
     def _feed(self, batches: Sequence[Batch]) -> list[dict[str, Any]]:
         """Fold batches ``(run_id, key, steps, timestamps, values)`` into their series'
@@ -321,15 +255,6 @@ class LiveChart(ChartWidget):
 
     # ------------------------------------------------------------------------- followers
 
-    def _follow(self, run_id: str, local: bool) -> None:
-        run = self._store.get_run(run_id)  # raises NotFound for a wrong id
-        self._runs[run_id] = {
-            "name": run.info.run_name,
-            "start": run.info.start_time,
-            "local": local,
-        }
-        self.run_ids = list(self._runs)
-
     def _decimator(self) -> StreamDecimator:
         return StreamDecimator(self.max_points, width=0.001 if self._x != "step" else 1.0)
 
@@ -359,18 +284,9 @@ class LiveChart(ChartWidget):
         """Re-read every followed run up to the cursor (after the x axis changed)."""
         for series in self._series.values():
             series.decimator = self._decimator()
-        batches: list[Batch] = []
-        for run_id in self._runs:
-            batches += _grouped(run_id, self._store.metric_rows_until(run_id, self._cursor))
-        self._feed(batches)
+        self._feed(self._follower.history())
         self._set_spec()
         self._sync_points()
-
-    def _run_over(self, run_id: str) -> bool:
-        try:
-            return self._store.get_run(run_id).info.status in RunStatus.TERMINAL
-        except NotFound:
-            return True
 
     # ---------------------------------------------------------------------------- syncing
 
@@ -390,7 +306,9 @@ class LiveChart(ChartWidget):
             from .. import charts
 
             title = ", ".join(self.metric_keys) if self.metric_keys else "value"
-            chart = charts.learning_curves([], metric=title, x=self._x, height=self.height)
+            chart = charts.learning_curves(
+                [], metric=title, x=self._x, height=self.height, streaming=True
+            )
             base = charts.spec_dict(chart)
             names = list(base.get("datasets", {}))
             base["datasets"] = {DATASET: []}
@@ -446,7 +364,7 @@ class LiveChart(ChartWidget):
             if self._fixed_run is not None:
                 ours = self._fixed_run in active or self._fixed_run == last
             else:
-                ours = last in self._runs or self._wants(last, active)
+                ours = last in self._runs or self._follower.wants(last, active)
         if ours:
             self.stop()
 

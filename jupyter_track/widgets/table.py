@@ -117,6 +117,7 @@ class RunTable(TrackWidget):
         with self.hold_trait_notifications():
             self.error = None
             self.total = page.total or 0
+            self.caption = self._experiment_counts()
             if page.runs or self.page == 0:
                 self.rows = [self._row(run) for run in page.runs]
         if not page.runs and self.page > 0:
@@ -235,6 +236,23 @@ class RunTable(TrackWidget):
             cells.append(value)
         return {"run_id": info.run_id, "cells": cells}
 
+    def _experiment_counts(self) -> str:
+        """``"breast-cancer: 7, iris: 3"``: matching runs per experiment, when several are
+        shown (at most 20 experiments are counted)."""
+        if self._experiment_ids is not None and len(self._experiment_ids) < 2:
+            return ""
+        ids = self._experiment_ids or [e.experiment_id for e in self._store.search_experiments()]
+        if len(ids) < 2 or len(ids) > 20:
+            return ""
+        parts = []
+        for experiment_id in ids:
+            count = self._store.count_runs(
+                [experiment_id], self.filter_string, run_view_type=self._view
+            )
+            if count:
+                parts.append(f"{self._experiment_name(experiment_id)}: {count}")
+        return ", ".join(parts) if len(parts) > 1 else ""
+
     def _experiment_name(self, experiment_id: str) -> str:
         name = self._experiment_names.get(experiment_id)
         if name is None:
@@ -251,6 +269,7 @@ class RunTable(TrackWidget):
         return (
             f"RunTable: {self.total} runs"
             + (f" matching {self.filter_string!r}" if self.filter_string else "")
+            + (f" ({self.caption})" if self.caption else "")
             + (f", {len(self.selected)} selected" if self.selected else "")
         )
 

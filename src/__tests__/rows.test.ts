@@ -4,7 +4,9 @@ import type { IRunSummary } from '../api';
 import {
   cellText,
   columnFor,
+  compactColumns,
   compareValues,
+  keyMetricOf,
   IRunRow,
   sortRows
 } from '../columns';
@@ -90,5 +92,34 @@ describe('columns', () => {
     expect(cellText(rows[1], columnFor('metrics.acc'), 0)).toBe('—');
     expect(cellText(rows[0], columnFor('params.missing'), 0)).toBe('—');
     expect(cellText(rows[0], columnFor('duration'), 0)).toBe('5.0s');
+  });
+});
+
+describe('the compact layout', () => {
+  it('shows status, name, the key metric and the age', () => {
+    expect(compactColumns('acc').map(c => c.id)).toEqual([
+      'status',
+      'name',
+      'metrics.acc',
+      'age'
+    ]);
+    expect(compactColumns(null).map(c => c.id)).toEqual([
+      'status',
+      'name',
+      'age'
+    ]);
+    expect(compactColumns('acc').find(c => c.id === 'name')?.flex).toBe(true);
+  });
+  it('picks the key metric: sorted, tagged, else the first non-system one', () => {
+    expect(keyMetricOf('metrics.loss', 'acc', ['acc', 'loss'])).toBe('loss');
+    expect(keyMetricOf('start', 'acc', ['acc', 'loss'])).toBe('acc');
+    expect(keyMetricOf('start', 'gone', ['system/cpu', 'loss'])).toBe('loss');
+    expect(keyMetricOf('start', undefined, [])).toBeNull();
+  });
+  it('shows ages and start times with a date', () => {
+    const row = toRow(summary({ start_time: Date.UTC(2026, 0, 15, 10, 0) }));
+    const now = Date.UTC(2026, 0, 15, 13, 0);
+    expect(cellText(row, columnFor('age'), now)).toBe('3h');
+    expect(cellText(row, columnFor('start'), now)).toBe('Jan 15 10:00');
   });
 });

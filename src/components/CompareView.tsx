@@ -27,6 +27,8 @@ export interface ICompareViewProps {
   x: CurveX;
   log: boolean;
   param: string;
+  /** The scatter's x axis: log, linear, or null (the server chose). */
+  logX: boolean | null;
   differencesOnly: boolean;
   curves: IAsync<IChart>;
   parallel: IAsync<IChart>;
@@ -38,6 +40,7 @@ export interface ICompareViewProps {
   onX(x: CurveX): void;
   onLog(log: boolean): void;
   onParam(param: string): void;
+  onLogX(log: boolean): void;
   onDifferencesOnly(on: boolean): void;
   onOpenRun(runId: string): void;
 }
@@ -73,6 +76,8 @@ function ChartBox(props: {
       ) : chart.value ? (
         <VegaChart
           spec={chart.value.spec}
+          code={chart.value.code}
+          name={props.name}
           isLight={props.isLight}
           label={props.title}
         />
@@ -81,6 +86,13 @@ function ChartBox(props: {
       )}
     </section>
   );
+}
+
+/** Whether a scatter spec's x axis is logarithmic (the server picks it for wide ranges). */
+export function isLogX(spec: Record<string, unknown> | undefined): boolean {
+  const encoding = spec?.encoding as
+    { x?: { scale?: { type?: string } } } | undefined;
+  return encoding?.x?.scale?.type === 'log';
 }
 
 function runLabel(run: IRunAttributes): string {
@@ -394,6 +406,15 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
           options={paramKeys.map(k => [k, k])}
           onChange={props.onParam}
         />
+        <label className="jp-Track-toggle">
+          <input
+            type="checkbox"
+            checked={props.logX ?? isLogX(props.scatter.value?.spec)}
+            aria-label="Log scale for the param"
+            onChange={event => props.onLogX(event.target.checked)}
+          />
+          log x
+        </label>
       </ChartBox>
       <section className="jp-Track-compare-chart" data-chart="importance">
         <h3>Which params matter for {props.metric || 'the metric'}</h3>

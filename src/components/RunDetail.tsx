@@ -6,7 +6,7 @@
  */
 import * as React from 'react';
 
-import type { IArtifactInfo, IMetricSeries, IRunDetail } from '../api';
+import type { IArtifactInfo, IChart, IMetricSeries, IRunDetail } from '../api';
 import {
   formatBytes,
   formatDuration,
@@ -14,13 +14,56 @@ import {
   formatTime,
   toNumber
 } from '../format';
+import { SYSTEM_METRIC_PREFIX } from '../model/common';
 import type { IAsync } from '../model';
 import { Highlighted, Highlighter } from './Highlighted';
 import { RunLineage } from './lineage/RunLineage';
 import { Sparkline } from './Sparkline';
+import { VegaChart } from './VegaChart';
+
+/** One chart of the run page: loading, its error, or the drawing. */
+function RunChart(props: {
+  chart: IAsync<IChart>;
+  label: string;
+  name: string;
+  isLight: boolean;
+}): JSX.Element {
+  const { chart } = props;
+  if (chart.loading) {
+    return <div className="jp-Track-muted">Loading…</div>;
+  }
+  if (chart.error) {
+    return (
+      <div className="jp-Track-error" role="alert">
+        {chart.error}
+      </div>
+    );
+  }
+  if (!chart.value) {
+    return <div className="jp-Track-muted">none</div>;
+  }
+  return (
+    <div data-chart={props.name}>
+      <VegaChart
+        spec={chart.value.spec}
+        code={chart.value.code}
+        name={props.name}
+        label={props.label}
+        isLight={props.isLight}
+      />
+    </div>
+  );
+}
 
 export interface IRunDetailProps {
   detail: IAsync<IRunDetail>;
+  /** The run's experiment, by name (the run page says which experiment it belongs to). */
+  experimentName?: string | null;
+  /** Charts of every metric's history and of the `system/` metrics. */
+  charts?: { metrics: IAsync<IChart>; system: IAsync<IChart> };
+  chartX?: 'auto' | 'step' | 'relative';
+  onChartX?(x: 'auto' | 'step' | 'relative'): void;
+  isLight?: boolean;
   series: ReadonlyMap<string, IMetricSeries>;
   highlight?: Highlighter | null;
   /** Whether the run's notebook and cell are known (enables "Go to cell"). */
@@ -166,9 +209,9 @@ function MetricsTable(props: {
   run: IRunDetail;
   series: ReadonlyMap<string, IMetricSeries>;
 }): JSX.Element {
-  const metrics = Object.values(props.run.metrics).sort((a, b) =>
-    a.key.localeCompare(b.key)
-  );
+  const metrics = Object.values(props.run.metrics)
+    .filter(m => !m.key.startsWith(SYSTEM_METRIC_PREFIX))
+    .sort((a, b) => a.key.localeCompare(b.key));
   if (!metrics.length) {
     return <div className="jp-Track-muted">none</div>;
   }
@@ -317,6 +360,12 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
       </div>
     );
   }
+  const charts = props.charts;
+  const metricKeys = Object.keys(run.metrics);
+  const systemMetrics = metricKeys.filter(k =>
+    k.startsWith(SYSTEM_METRIC_PREFIX)
+  ).length;
+  const userMetrics = metricKeys.length - systemMetrics;
   const tags = Object.entries(run.tags).filter(([k]) => !SYSTEM_TAG.test(k));
   const systemTags = Object.entries(run.tags).filter(([k]) =>
     SYSTEM_TAG.test(k)
@@ -353,6 +402,11 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
         </span>
       </h2>
       <div className="jp-Track-detail-meta">
+        {props.experimentName ? (
+          <span className="jp-Track-detail-experiment" title="Experiment">
+            {props.experimentName}
+          </span>
+        ) : null}
         <span>{run.status.toLowerCase()}</span>
         <span title={formatTime(run.start_time)}>
           {formatTime(run.start_time)}
@@ -366,9 +420,50 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
       <Section title="Params" count={Object.keys(run.params).length}>
         <KeyValues entries={Object.entries(run.params)} />
       </Section>
-      <Section title="Metrics" count={Object.keys(run.metrics).length}>
+      <Section title="Metrics" count={userMetrics}>
         <MetricsTable run={run} series={props.series} />
       </Section>
+      {charts && userMetrics ? (
+        <Section title="Charts" className="jp-Track-run-charts">
+          <label className="jp-Track-toggle">
+            x{' '}
+            <select
+              className="jp-mod-styled"
+              aria-label="x axis of the run's charts"
+              value={props.chartX ?? 'auto'}
+              onChange={event =>
+                props.onChartX?.(
+                  event.target.value as 'auto' | 'step' | 'relative'
+                )
+              }
+            >
+              <option value="auto">Auto</option>
+              <option value="step">Step</option>
+              <option value="relative">Time since start</option>
+            </select>
+          </label>
+          <RunChart
+            chart={charts.metrics}
+            name="run-metrics"
+            label="Metric histories of the run"
+            isLight={props.isLight ?? true}
+          />
+        </Section>
+      ) : null}
+      {charts && systemMetrics ? (
+        <Section
+          title="System (kernel process)"
+          count={systemMetrics}
+          className="jp-Track-run-system"
+        >
+          <RunChart
+            chart={charts.system}
+            name="system-metrics"
+            label="CPU and memory of the kernel during the run"
+            isLight={props.isLight ?? true}
+          />
+        </Section>
+      ) : null}
       <Section title="Tags" count={tags.length}>
         <KeyValues entries={tags} />
         {systemTags.length ? (

@@ -7,7 +7,14 @@
  */
 import * as React from 'react';
 
-import { cellText, cellTitle, IColumn, IRunRow } from '../columns';
+import {
+  cellText,
+  cellTitle,
+  COMPACT_WIDTH,
+  compactColumns,
+  IColumn,
+  IRunRow
+} from '../columns';
 import type { SelectMode } from '../model';
 
 export const ROW_HEIGHT = 24;
@@ -26,6 +33,14 @@ export interface IRunsTableProps {
   onSelect(runId: string, mode: SelectMode): void;
   onSelectAll(select: boolean): void;
   onOpen(runId: string): void;
+  /** The compact layout's one metric column. */
+  keyMetric?: string | null;
+  /** Experiment names by id (the Experiment column and the compact name's tooltip). */
+  experimentNames?: ReadonlyMap<string, string>;
+  /** Force a layout (default: compact below COMPACT_WIDTH). */
+  layout?: 'compact' | 'wide';
+  /** Rows are being (re)loaded: `aria-busy` on the grid. */
+  busy?: boolean;
 }
 
 interface IRowProps {
@@ -37,6 +52,7 @@ interface IRowProps {
   /** Only running rows get the current time (so finished rows never re-render for it). */
   now: number;
   template: string;
+  experimentNames?: ReadonlyMap<string, string>;
   onRowClick(event: React.MouseEvent, runId: string): void;
   onCheck(runId: string): void;
   onOpen(runId: string): void;
@@ -98,14 +114,15 @@ const Row = React.memo((props: IRowProps): JSX.Element => {
             </div>
           );
         }
-        const text = cellText(row, column, now);
+        const text = cellText(row, column, now, props.experimentNames);
         if (column.id === 'name') {
+          const experiment = props.experimentNames?.get(row.experimentId);
           return (
             <div
               key={column.id}
               className="jp-Track-cell jp-Track-cell-name"
               role="gridcell"
-              title={text}
+              title={experiment ? `${text} · ${experiment}` : text}
             >
               <button
                 className="jp-Track-link"
@@ -127,7 +144,7 @@ const Row = React.memo((props: IRowProps): JSX.Element => {
             }
             role="gridcell"
             data-column={column.id}
-            title={cellTitle(row, column, now)}
+            title={cellTitle(row, column, now, props.experimentNames)}
           >
             {text}
           </div>
@@ -138,13 +155,27 @@ const Row = React.memo((props: IRowProps): JSX.Element => {
 });
 
 export function gridTemplate(columns: readonly IColumn[]): string {
-  return ['28px', ...columns.map(c => `${c.width}px`)].join(' ');
+  return [
+    '26px',
+    ...columns.map(c => (c.flex ? 'minmax(60px, 1fr)' : `${c.width}px`))
+  ].join(' ');
 }
 
 export function RunsTable(props: IRunsTableProps): JSX.Element {
-  const { rows, columns, selection } = props;
+  const { rows, selection } = props;
   const scroller = React.useRef<HTMLDivElement>(null);
-  const [viewport, setViewport] = React.useState({ top: 0, height: 600 });
+  const [viewport, setViewport] = React.useState({
+    top: 0,
+    height: 600,
+    width: 1000
+  });
+  const compact =
+    props.layout === 'compact' ||
+    (props.layout !== 'wide' && viewport.width < COMPACT_WIDTH);
+  const columns = React.useMemo(
+    () => (compact ? compactColumns(props.keyMetric ?? null) : props.columns),
+    [compact, props.keyMetric, props.columns]
+  );
 
   React.useEffect(() => {
     const node = scroller.current;
@@ -153,9 +184,15 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
     }
     const update = (): void =>
       setViewport(v =>
-        v.top === node.scrollTop && v.height === node.clientHeight
+        v.top === node.scrollTop &&
+        v.height === node.clientHeight &&
+        v.width === node.clientWidth
           ? v
-          : { top: node.scrollTop, height: node.clientHeight }
+          : {
+              top: node.scrollTop,
+              height: node.clientHeight,
+              width: node.clientWidth
+            }
       );
     update();
     const observer = new ResizeObserver(update);
@@ -182,8 +219,9 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
 
   const template = React.useMemo(() => gridTemplate(columns), [columns]);
   const width = React.useMemo(
-    () => 28 + columns.reduce((sum, c) => sum + c.width, 0),
-    [columns]
+    () =>
+      compact ? undefined : 26 + columns.reduce((sum, c) => sum + c.width, 0),
+    [columns, compact]
   );
 
   const first = Math.max(0, Math.floor(viewport.top / ROW_HEIGHT) - OVERSCAN);
@@ -257,8 +295,9 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
         columns={columns}
         selected={selection.has(row.runId)}
         active={row.runId === props.activeRunId}
-        now={row.status === 'RUNNING' ? props.now : 0}
+        now={row.status === 'RUNNING' || compact ? props.now : 0}
         template={template}
+        experimentNames={props.experimentNames}
         onRowClick={onRowClick}
         onCheck={onCheck}
         onOpen={props.onOpen}
@@ -269,8 +308,11 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
   const allSelected = rows.length > 0 && selection.size >= rows.length;
   return (
     <div
-      className="jp-Track-table"
+      className={'jp-Track-table' + (compact ? ' jp-mod-compact' : '')}
       role="grid"
+      aria-label="Runs"
+      aria-busy={props.busy ? 'true' : 'false'}
+      data-layout={compact ? 'compact' : 'wide'}
       aria-rowcount={rows.length}
       tabIndex={0}
       onKeyDown={onKeyDown}

@@ -31,6 +31,8 @@ export interface IRunsViewProps {
   activeRunId: string | null;
   now: number;
   maxCompare: number;
+  keyMetric?: string | null;
+  experimentNames?: ReadonlyMap<string, string>;
   onExperiment(id: string): void;
   onFilter(filter: string): void;
   onColumns(ids: string[]): void;
@@ -133,6 +135,9 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
         onSelect={props.onSelect}
         onSelectAll={props.onSelectAll}
         onOpen={props.onOpen}
+        keyMetric={props.keyMetric}
+        experimentNames={props.experimentNames}
+        busy={props.loading || !props.loaded}
       />
     </div>
   );

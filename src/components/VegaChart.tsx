@@ -14,6 +14,68 @@ export interface IVegaChartProps {
   label: string;
   /** Width to fit, in pixels (default: the container's). */
   width?: number;
+  /** Python that rebuilds the chart in a notebook cell (shows "Copy code"). */
+  code?: string;
+  /** File name stem for exports (`learning-curves` -> learning-curves.vl.json). */
+  name?: string;
+}
+
+/** Save text as a file (the Vega-Lite spec). */
+function saveText(text: string, filename: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * Export buttons under a chart: the Vega-Lite spec as a file and the Python (Altair) code
+ * that rebuilds it; PNG and SVG come from vega-embed's own menu (drawn offline).
+ */
+function ChartExports(props: {
+  spec: VegaLiteSpec;
+  code?: string;
+  name: string;
+  label: string;
+}): JSX.Element {
+  const [copied, setCopied] = React.useState(false);
+  return (
+    <div className="jp-Track-chart-exports">
+      <button
+        className="jp-Track-link"
+        title="Download the Vega-Lite specification (data included)"
+        aria-label={`Download the Vega-Lite spec of ${props.label}`}
+        onClick={() =>
+          saveText(
+            JSON.stringify(props.spec, null, 1),
+            `${props.name}.vl.json`,
+            'application/json'
+          )
+        }
+      >
+        Spec
+      </button>
+      {props.code ? (
+        <button
+          className="jp-Track-link"
+          title="Copy Python code that draws this chart in a notebook cell (Altair)"
+          aria-label={`Copy Python code of ${props.label}`}
+          onClick={() => {
+            void navigator.clipboard
+              ?.writeText(props.code ?? '')
+              .then(() => setCopied(true))
+              .catch(() => setCopied(false));
+          }}
+        >
+          {copied ? 'Copied' : 'Copy code'}
+        </button>
+      ) : null}
+    </div>
+  );
 }
 
 interface IEmbedResult {
@@ -73,7 +135,11 @@ export function VegaChart(props: IVegaChartProps): JSX.Element {
     const spec: VegaLiteSpec = { ...props.spec };
     // Fit the panel's width, legend and axes included (single views only: a layered or
     // concatenated spec keeps its own sizes).
-    if (spec.width === undefined || spec.width === 'container') {
+    const inner = spec.spec as VegaLiteSpec | undefined;
+    if (spec.facet && inner) {
+      // a faceted chart (the run page's small multiples): each panel takes the width
+      spec.spec = { ...inner, width: Math.max(160, available - 90) };
+    } else if (spec.width === undefined || spec.width === 'container') {
       spec.width = Math.max(200, available - 8);
       spec.autosize = { type: 'fit', contains: 'padding' };
     }
@@ -85,7 +151,13 @@ export function VegaChart(props: IVegaChartProps): JSX.Element {
     loadEmbed()
       .then(embed =>
         embed(el, spec, {
-          actions: false,
+          // PNG/SVG export in vega-embed's menu; no editor links (they point off-site)
+          actions: {
+            export: true,
+            source: false,
+            compiled: false,
+            editor: false
+          },
           renderer: 'svg',
           theme: props.isLight ? undefined : 'dark',
           tooltip: { theme: props.isLight ? 'light' : 'dark' }
@@ -119,6 +191,12 @@ export function VegaChart(props: IVegaChartProps): JSX.Element {
     >
       <div ref={node} />
       {error ? <div className="jp-Track-error">{error}</div> : null}
+      <ChartExports
+        spec={props.spec}
+        code={props.code}
+        name={props.name ?? 'chart'}
+        label={props.label}
+      />
     </div>
   );
 }

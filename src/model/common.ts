@@ -16,6 +16,9 @@ export const DEFAULT_SETTINGS: ITrackSettings = {
   maxRuns: 10000
 };
 
+/** Metrics under this prefix are the kernel's CPU/memory/GPU (`payloads.SYSTEM_METRIC_PREFIX`). */
+export const SYSTEM_METRIC_PREFIX = 'system/';
+
 export const MIN_COMPARE = 2;
 export const MAX_COMPARE = 50;
 

@@ -5,6 +5,24 @@
 import { api, IChart, IComparison, IParamImportanceChart } from '../api';
 import { asMessage, IAsync } from './common';
 
+/**
+ * The metric a comparison opens on: the preferred one when the runs logged it, else the
+ * server's `default_metric` (one with a history, `payloads.default_metric`), else the first.
+ */
+export function chooseMetric(
+  comparison: Pick<IComparison, 'metrics' | 'default_metric'>,
+  preferred = ''
+): string {
+  const keys = comparison.metrics.map(m => m.key);
+  if (preferred && keys.includes(preferred)) {
+    return preferred;
+  }
+  if (comparison.default_metric && keys.includes(comparison.default_metric)) {
+    return comparison.default_metric;
+  }
+  return keys[0] ?? '';
+}
+
 /** x axis of the learning curves. */
 export type CurveX = 'auto' | 'step' | 'wall' | 'relative';
 
@@ -55,9 +73,15 @@ export class CompareState {
     return this._comparison.value?.params.map(p => p.key) ?? [];
   }
 
-  setRuns(runIds: readonly string[]): void {
+  /**
+   * Compare these runs. `preferredMetric` (e.g. the metric the runs table is sorted by) is
+   * charted when the runs logged it; else the server's default (a metric with a history).
+   */
+  setRuns(runIds: readonly string[], preferredMetric = ''): void {
     this._runIds = [...runIds];
     this._userParam = false;
+    this._userLogX = null;
+    this._preferred = preferredMetric;
     this._comparison = { loading: true, value: null, error: null };
     this._emit();
     void this._load();
@@ -79,6 +103,17 @@ export class CompareState {
     this._log = log;
     this._emit();
     void this._loadCurves();
+  }
+
+  /** The scatter's x axis: log, linear, or null for the server's choice. */
+  get logX(): boolean | null {
+    return this._userLogX;
+  }
+
+  setLogX(log: boolean): void {
+    this._userLogX = log;
+    this._emit();
+    void this._loadScatter();
   }
 
   setParam(param: string): void {
@@ -118,7 +153,7 @@ export class CompareState {
       this._comparison = { loading: false, value: comparison, error: null };
       const metrics = comparison.metrics.map(m => m.key);
       if (!metrics.includes(this._metric)) {
-        this._metric = metrics[0] ?? '';
+        this._metric = chooseMetric(comparison, this._preferred);
       }
       const params = comparison.params.filter(p => p.differs).map(p => p.key);
       if (!comparison.params.some(p => p.key === this._param)) {
@@ -217,7 +252,7 @@ export class CompareState {
       'scatter',
       !!this._metric && !!this._param,
       quiet,
-      () => api.scatter(ids, this._param, this._metric),
+      () => api.scatter(ids, this._param, this._metric, this._userLogX),
       v => (this._scatter = v)
     );
   }
@@ -256,6 +291,8 @@ export class CompareState {
   private _log = false;
   private _param = '';
   private _userParam = false;
+  private _userLogX: boolean | null = null;
+  private _preferred = '';
   private _differencesOnly = false;
   private _curves: IAsync<IChart> = {
     loading: false,

@@ -59,6 +59,7 @@ export function andFilters(...parts: (string | null | undefined)[]): string {
 
 const ORDER_ATTRIBUTES: Record<string, string> = {
   start: 'attributes.start_time',
+  age: 'attributes.start_time',
   name: 'attributes.run_name',
   status: 'attributes.status',
   user: 'attributes.user_id'
@@ -89,7 +90,11 @@ export function expandColumns(ids: readonly string[], keys: IKeys): string[] {
     if (match) {
       const entity = match[1] as keyof IKeys;
       for (const key of keys[entity]
-        .filter(k => entity !== 'tags' || !/^(mlflow|jt)\./.test(k))
+        .filter(k =>
+          entity === 'tags'
+            ? !/^(mlflow|jt)\./.test(k)
+            : entity !== 'metrics' || !k.startsWith('system/')
+        )
         .slice(0, WILDCARD_LIMIT)) {
         out.push(`${entity}.${key}`);
       }

@@ -15,6 +15,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   api,
   ApiError,
+  IChart,
   IExperiment,
   IInfo,
   IKeys,
@@ -30,6 +31,7 @@ import {
   FIXED_COLUMNS,
   IColumn,
   IRunRow,
+  keyMetricOf,
   sortRows,
   sortValue
 } from '../columns';
@@ -40,7 +42,8 @@ import {
   isAbort,
   ITrackSettings,
   MAX_COMPARE,
-  MIN_COMPARE
+  MIN_COMPARE,
+  SYSTEM_METRIC_PREFIX
 } from './common';
 import { CompareState } from './compare';
 import {
@@ -164,6 +167,25 @@ export class TrackModel implements IDisposable {
   get columnIds(): readonly string[] {
     return this._columnIds;
   }
+  /**
+   * The experiment's key metric (the compact table's one number): the sorted metric, the
+   * experiment's `jt.key_metric` tag, else the first metric logged.
+   */
+  get keyMetric(): string | null {
+    const experiment = this._experiments.find(
+      e => e.experiment_id === this._experimentId
+    );
+    const key = keyMetricOf(
+      this._sort.column,
+      experiment?.tags?.['jt.key_metric'],
+      this._keys.metrics
+    );
+    return key;
+  }
+  /** Experiment names by id (the Experiment column, when every experiment is shown). */
+  get experimentNames(): ReadonlyMap<string, string> {
+    return new Map(this._experiments.map(e => [e.experiment_id, e.name]));
+  }
   /** Every column shown, fixed ones first. */
   get columns(): readonly IColumn[] {
     return this._columns;
@@ -197,6 +219,21 @@ export class TrackModel implements IDisposable {
   /** Metric histories of the open run (for the sparklines), by key. */
   get detailSeries(): ReadonlyMap<string, IMetricSeries> {
     return this._detailSeries;
+  }
+  /** Charts of the open run: every metric's history, and its `system/` metrics. */
+  get detailCharts(): { metrics: IAsync<IChart>; system: IAsync<IChart> } {
+    return this._detailCharts;
+  }
+  /** The x axis of the run's charts. */
+  get detailX(): 'auto' | 'step' | 'relative' {
+    return this._detailX;
+  }
+
+  setDetailX(x: 'auto' | 'step' | 'relative'): void {
+    this._detailX = x;
+    if (this._activeRunId) {
+      void this._loadDetailCharts(this._activeRunId, this._detailSeq);
+    }
   }
   get compare(): CompareState {
     return this._compare;
@@ -344,6 +381,7 @@ export class TrackModel implements IDisposable {
       return;
     }
     this._experimentId = experimentId;
+    this._applyColumns(this._columnIds);
     this._selection = new Set();
     this._needKeys = true;
     this._changed.emit('selection');
@@ -463,7 +501,9 @@ export class TrackModel implements IDisposable {
   }
 
   compareRuns(runIds: readonly string[]): void {
-    this._compare.setRuns(runIds);
+    // The metric the table is sorted by is the one the user is looking at.
+    const sorted = columnFor(this._sort.column);
+    this._compare.setRuns(runIds, sorted.kind === 'metrics' ? sorted.key : '');
   }
 
   // ------------------------------------------------------------------------------ polling
@@ -561,6 +601,16 @@ export class TrackModel implements IDisposable {
     }
   }
 
+  /** The columns asked from the server: the chosen ones and the key metric. */
+  private _requestedColumns(): string[] {
+    const key = this.keyMetric;
+    const ids = [...this._columnIds];
+    if (key && !ids.includes(`metrics.${key}`)) {
+      ids.push(`metrics.${key}`);
+    }
+    return ids;
+  }
+
   private _experimentIds(): string[] | undefined {
     return this._experimentId ? [this._experimentId] : undefined;
   }
@@ -575,7 +625,7 @@ export class TrackModel implements IDisposable {
     const query = {
       experimentIds: this._experimentIds(),
       filter: this._filter,
-      columns: this._columnIds,
+      columns: this._requestedColumns(),
       orderBy: serverOrder(this._sort)
     };
     const first = await api.runs(
@@ -633,7 +683,7 @@ export class TrackModel implements IDisposable {
           this._filter,
           `attributes.start_time >= ${since} OR attributes.status = 'RUNNING'`
         ),
-        columns: this._columnIds,
+        columns: this._requestedColumns(),
         limit: Math.max(1, this._settings.maxRuns),
         total: false
       },
@@ -652,7 +702,7 @@ export class TrackModel implements IDisposable {
             this._filter,
             `attributes.run_id IN (${chunk.map(id => `'${id.replace(/'/g, '')}'`).join(', ')})`
           ),
-          columns: this._columnIds,
+          columns: this._requestedColumns(),
           limit: chunk.length,
           total: false
         },
@@ -748,6 +798,10 @@ export class TrackModel implements IDisposable {
       id => !FIXED_COLUMNS.includes(id)
     );
     this._columns = [...FIXED_COLUMNS, ...this._columnIds].map(columnFor);
+    if (!this._experimentId) {
+      const at = this._columns.findIndex(c => c.id === 'name') + 1;
+      this._columns.splice(at, 0, columnFor('experiment'));
+    }
     if (!this._columns.some(c => c.id === this._sort.column)) {
       this._sort = { column: 'start', descending: true };
     }
@@ -776,12 +830,50 @@ export class TrackModel implements IDisposable {
       }
       this._detail = { loading: false, value: detail, error: null };
       this._detailSeries = new Map(series.map(s => [s.key, s]));
+      void this._loadDetailCharts(runId, seq, quiet);
     } catch (error) {
       if (seq !== this._detailSeq) {
         return;
       }
       this._detail = { loading: false, value: null, error: asMessage(error) };
     }
+    this._detailChanged.emit();
+  }
+
+  private async _loadDetailCharts(
+    runId: string,
+    seq: number,
+    quiet = false
+  ): Promise<void> {
+    const detail = this._detail.value;
+    const keys = detail ? Object.keys(detail.metrics) : [];
+    const system = keys.some(k => k.startsWith(SYSTEM_METRIC_PREFIX));
+    const user = keys.some(k => !k.startsWith(SYSTEM_METRIC_PREFIX));
+    const none: IAsync<IChart> = { loading: false, value: null, error: null };
+    const loading: IAsync<IChart> = { loading: true, value: null, error: null };
+    if (!quiet) {
+      this._detailCharts = {
+        metrics: user ? loading : none,
+        system: system ? loading : none
+      };
+      this._detailChanged.emit();
+    }
+    const load = async (
+      group: 'metrics' | 'system'
+    ): Promise<IAsync<IChart>> => {
+      try {
+        const chart = await api.runMetrics(runId, group, this._detailX);
+        return { loading: false, value: chart, error: null };
+      } catch (error) {
+        return { loading: false, value: null, error: asMessage(error) };
+      }
+    };
+    const metrics = user ? await load('metrics') : none;
+    const systemChart = system ? await load('system') : none;
+    if (seq !== this._detailSeq || runId !== this._activeRunId) {
+      return;
+    }
+    this._detailCharts = { metrics, system: systemChart };
     this._detailChanged.emit();
   }
 
@@ -825,6 +917,11 @@ export class TrackModel implements IDisposable {
     error: null
   };
   private _detailSeries: Map<string, IMetricSeries> = new Map();
+  private _detailCharts: { metrics: IAsync<IChart>; system: IAsync<IChart> } = {
+    metrics: { loading: false, value: null, error: null },
+    system: { loading: false, value: null, error: null }
+  };
+  private _detailX: 'auto' | 'step' | 'relative' = 'auto';
   private _detailSeq = 0;
   private _compare = new CompareState(() => this._compareChanged.emit());
   private _changed = new Signal<this, ChangeKind>(this);

@@ -1,0 +1,130 @@
+"""The panel as a daily tool (issue 14): every view shows something at JupyterLab's default
+sidebar width, charts draw every kind of data, the run page charts histories and system
+metrics. A seeded store (no kernel), a real JupyterLab, Debian's Chromium."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+TAB = '.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="jupyter-track-sidebar"]'
+PANEL = "#jupyter-track-sidebar"
+LONG = 60_000
+T0 = 1_768_471_200_000
+
+
+def seed(store: Any) -> dict[str, str]:
+    """An experiment with a learning-rate sweep: curves, one-value metrics, a missing param,
+    and a run with system metrics. Returns run ids by name."""
+    exp = store.get_or_create_experiment("ui-daily")
+    found = store.search_runs([exp.experiment_id], "").runs
+    if found:
+        return {r.info.run_name: r.info.run_id for r in found}
+    ids = {}
+    for i, lr in enumerate([0.0003, 0.001, 0.01, 0.1]):
+        start = T0 + i * 60_000
+        info = store.create_run(exp.experiment_id, run_name=f"lr-{lr}", start_time=start)
+        params = {"lr": str(lr), "model": "mlp"}
+        if i != 2:
+            params["depth"] = str(2 + i)  # lr-0.01 has no depth: a missing value
+        store.log_params(info.run_id, params)
+        points = [("loss", 1.0 / (s + 1) + lr, start + s * 100, s) for s in range(10)]
+        points += [("accuracy", 0.8 + i / 50, start + 2000, 0)]
+        if i == 0:
+            points += [
+                ("system/process_memory_rss_megabytes", 100.0 + s, start + s * 1000, s)
+                for s in range(5)
+            ]
+        store.log_metrics(info.run_id, points)
+        store.update_run(info.run_id, status="FINISHED", end_time=start + 3000)
+        ids[f"lr-{lr}"] = info.run_id
+    return ids
+
+
+def open_panel(page: Page) -> Any:
+    """The Track panel at JupyterLab's default sidebar width (not resized)."""
+    tab = page.locator(TAB)
+    expect(tab).to_be_visible(timeout=LONG)
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
+    panel = page.locator(PANEL)
+    expect(panel).to_be_visible(timeout=LONG)
+    return panel
+
+
+def choose(panel: Any, name: str) -> None:
+    option = panel.locator("select.jp-Track-experiment option", has_text=re.compile(f"^{name} "))
+    expect(option).to_have_count(1, timeout=LONG)
+    panel.locator("select.jp-Track-experiment").select_option(option.get_attribute("value"))
+    # the runs of that experiment are loaded (not the previous list, still on screen a moment)
+    expect(panel.locator(".jp-Track-table")).to_have_attribute("aria-busy", "false", timeout=LONG)
+
+
+def test_default_width_shows_name_key_metric_and_age(lab_server: Any, lab_page: Page) -> None:
+    seed(lab_server.store())
+    panel = open_panel(lab_page)
+    choose(panel, "ui-daily")
+    table = panel.locator(".jp-Track-table")
+    expect(table).to_have_attribute("data-layout", "compact", timeout=LONG)
+    rows = panel.locator(".jp-Track-row")
+    expect(rows).to_have_count(4, timeout=LONG)
+    first = rows.first
+    expect(first.locator(".jp-Track-cell-name")).to_have_text("lr-0.1")
+    # the key metric (the first metric logged: accuracy) and the age, both inside the panel
+    metric = first.locator('[data-column="metrics.accuracy"]')
+    expect(metric).to_have_text("0.86", timeout=LONG)
+    age = first.locator('[data-column="age"]')
+    expect(age).to_have_text(re.compile(r"^\w{3} \d+$|^\d{4}-\d\d-\d\d$"))
+    panel_box = panel.bounding_box()
+    for cell in (metric, age):
+        box = cell.bounding_box()
+        assert panel_box and box and box["x"] + box["width"] <= panel_box["x"] + panel_box["width"]
+
+
+def test_run_page_charts_every_metric_and_system_metrics(lab_server: Any, lab_page: Page) -> None:
+    seed(lab_server.store())
+    panel = open_panel(lab_page)
+    choose(panel, "ui-daily")
+    panel.locator(".jp-Track-row .jp-Track-link", has_text="lr-0.0003").click()
+    detail = panel.locator(".jp-Track-detail")
+    expect(detail.locator(".jp-Track-detail-experiment")).to_have_text("ui-daily", timeout=LONG)
+    charts = detail.locator('[data-chart="run-metrics"] .vega-embed svg.marks')
+    expect(charts).to_be_visible(timeout=LONG)
+    expect(charts.locator(".mark-line path")).to_have_count(2, timeout=LONG)  # loss, accuracy
+    system = detail.locator('[data-chart="system-metrics"] .vega-embed svg.marks')
+    expect(system).to_be_visible(timeout=LONG)
+    expect(system).to_contain_text("system/process_memory_rss_megabytes")
+    # system metrics stay out of the metrics table
+    expect(detail.locator('tr[data-metric^="system/"]')).to_have_count(0)
+
+
+def test_compare_draws_one_value_metrics_and_missing_params(
+    lab_server: Any, lab_page: Page
+) -> None:
+    seed(lab_server.store())
+    panel = open_panel(lab_page)
+    choose(panel, "ui-daily")
+    expect(panel.locator(".jp-Track-row")).to_have_count(4, timeout=LONG)
+    panel.locator(".jp-Track-table").click()
+    lab_page.keyboard.press("Control+a")
+    panel.locator(".jp-Track-compare-button").click()
+    compare = panel.locator(".jp-Track-compare")
+    # opens on the metric with a history (loss), not the first by name (accuracy)
+    expect(compare.get_by_label("Metric", exact=True)).to_have_value("loss", timeout=LONG)
+    lines = compare.locator('[data-chart="learning-curves"] .vega-embed svg.marks .mark-line path')
+    expect(lines).to_have_count(4, timeout=LONG)
+    # a metric with one value per run: bars, never an empty chart
+    compare.get_by_label("Metric", exact=True).select_option("accuracy")
+    bars = compare.locator('[data-chart="learning-curves"] .vega-embed svg.marks .mark-rect path')
+    expect(bars).to_have_count(4, timeout=LONG)
+    # parallel coordinates: the run without depth crosses at the marked "missing" place
+    parallel = compare.locator('[data-chart="parallel-coordinates"] .vega-embed svg.marks')
+    expect(parallel).to_contain_text("(missing)", timeout=LONG)
+    # param vs metric: lr spans 0.0003..0.1, so its axis is logarithmic by itself
+    compare.get_by_label("Param", exact=True).select_option("lr")
+    expect(compare.get_by_label("Log scale for the param")).to_be_checked(timeout=LONG)
