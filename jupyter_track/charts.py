@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
+    "grouped_curves",
     "history_rows",
     "learning_curves",
     "message_chart",
@@ -346,6 +347,91 @@ def learning_curves(
         points,
         rule,
         singles,
+        data={"values": values},
+        width=width,
+        height=height,
+        title=title if title else alt.Undefined,
+    )
+
+
+def grouped_curves(
+    data: Any,
+    groups: Mapping[str, str],
+    *,
+    metric: str | None = None,
+    group_title: str = "group",
+    title: str | None = None,
+    width: int | str = "container",
+    height: int = 260,
+) -> Any:
+    """Learning curves of groups of runs: the mean per step as a line and the spread (lowest
+    to highest run) as a band, one colour per group -- a sweep over seeds reads as one line.
+
+    ``groups`` maps run ids to their group (a param's or tag's value); runs without one are
+    left out. NaN and infinite values are never drawn.
+    """
+    alt = _alt()
+    buckets: dict[tuple[str, Any], list[float]] = {}
+    runs_per_group: dict[str, set[str]] = {}
+    for row in history_rows(data):
+        run_id = str(row["run_id"])
+        group = groups.get(run_id)
+        value = _number(row.get("value"))
+        if group is None or value is None:
+            continue
+        buckets.setdefault((group, row.get("step") or 0), []).append(value)
+        runs_per_group.setdefault(group, set()).add(run_id)
+    metric_title = metric or "value"
+    if not buckets:
+        return message_chart(
+            f"No values of {metric_title} in runs that have {group_title}.", width=width
+        )
+    values = []
+    for (group, step), numbers in sorted(buckets.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        label = f"{group} ({len(runs_per_group[group])} runs)"
+        values.append(
+            {
+                "group": label,
+                "step": step,
+                "mean": sum(numbers) / len(numbers),
+                "lo": min(numbers),
+                "hi": max(numbers),
+                "n": len(numbers),
+            }
+        )
+    order = list(dict.fromkeys(v["group"] for v in values))
+    color = alt.Color("group:N", title=group_title, sort=order)
+    x_enc = alt.X("step:Q", title="step", scale=alt.Scale(padding=8))
+    band = (
+        alt.Chart()
+        .mark_area(opacity=0.2)
+        .encode(
+            x=x_enc,
+            y=alt.Y("lo:Q", title=metric_title, scale=alt.Scale(zero=False)),
+            y2="hi:Q",
+            color=color,
+        )
+    )
+    line = (
+        alt.Chart()
+        .mark_line(strokeWidth=2, point=len(values) <= 2 * len(order))
+        .encode(
+            x=x_enc,
+            y=alt.Y("mean:Q", title=metric_title),
+            color=color,
+            tooltip=[
+                alt.Tooltip("group:N", title=group_title),
+                alt.Tooltip("step:Q"),
+                alt.Tooltip("mean:Q", format=".4~g"),
+                alt.Tooltip("lo:Q", title="lowest", format=".4~g"),
+                alt.Tooltip("hi:Q", title="highest", format=".4~g"),
+                alt.Tooltip("n:Q", title="runs"),
+            ],
+        )
+    )
+    return alt.layer(
+        band,
+        line,
         data={"values": values},
         width=width,
         height=height,

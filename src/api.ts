@@ -511,10 +511,11 @@ export const api = {
     runIds: readonly string[],
     key: string,
     x: string,
-    log: boolean
+    log: boolean,
+    groupBy = ''
   ): Promise<IChart> =>
     requestAPI<IChart>('charts/learning-curves', {
-      query: { run_ids: runIds, key, x, log }
+      query: { run_ids: runIds, key, x, log, group_by: groupBy || undefined }
     }),
 
   parallelCoordinates: (

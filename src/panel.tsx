@@ -213,6 +213,7 @@ function CompareTab(props: {
       log={c.log}
       param={c.param}
       logX={c.logX}
+      groupBy={c.groupBy}
       differencesOnly={c.differencesOnly}
       curves={c.curves}
       parallel={c.parallel}
@@ -225,6 +226,7 @@ function CompareTab(props: {
       onLog={log => c.setLog(log)}
       onParam={p => c.setParam(p)}
       onLogX={log => c.setLogX(log)}
+      onGroupBy={field => c.setGroupBy(field)}
       onDifferencesOnly={on => c.setDifferencesOnly(on)}
       onOpenRun={props.onOpen}
     />

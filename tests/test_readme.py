@@ -119,16 +119,28 @@ def pasteable_sections() -> list[tuple[str, list[str]]]:
     ("name", "blocks"), pasteable_sections(), ids=[s[0] for s in pasteable_sections()]
 )
 def test_readme_examples_paste_line_by_line_into_a_python_prompt(
-    name: str, blocks: list[str], track_db: Path
+    name: str, blocks: list[str], track_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pasted line by line into ``python``'s interactive prompt, every example runs: a blank
     line ends a block there, so a ``with`` block followed directly by unindented code, or a
     blank line inside a function, would be a SyntaxError."""
+    llm = None
+    if any("OpenAI(" in body for body in blocks):
+        from openai_server import OpenAIServer  # loopback stand-in for the cloud API
+
+        llm = OpenAIServer().start()
+        monkeypatch.setenv("OPENAI_BASE_URL", llm.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "readme-test")
     console = _Console()
-    for body in blocks:
-        for line in body.splitlines():
-            console.push(line)
-            assert not console.errors, f"README {name}, at {line!r}:\n{console.errors[0]}"
-        console.push("")  # the paste ends: a pending block is run
-        assert not console.errors, f"README {name}:\n{console.errors[0]}"
-    console.push("import jupyter_track as jt; jt.end_run()")
+    try:
+        for body in blocks:
+            for line in body.splitlines():
+                console.push(line)
+                assert not console.errors, f"README {name}, at {line!r}:\n{console.errors[0]}"
+            console.push("")  # the paste ends: a pending block is run
+            assert not console.errors, f"README {name}:\n{console.errors[0]}"
+    finally:
+        console.push("import jupyter_track as jt; jt.end_run()")
+        if llm is not None:
+            jt.openai.autolog(disable=True)
+            llm.stop()

@@ -276,12 +276,18 @@ async def test_chart_routes_serve_the_same_specs(jp_fetch: Any, tracked: list[st
         ("parallel-coordinates", {"run_ids": "RUNS,beef", "metric": "loss"}, 404),
         ("param-importance", {"run_ids": "RUNS"}, 400),
         ("pie", {"run_ids": "RUNS"}, 404),
+        ("learning-curves", {"run_ids": "RUNS", "key": "loss", "group_by": "model"}, 400),
+        ("run-metrics", {"run_id": "cafe"}, 404),
+        ("run-metrics", {"run_id": "RUN0", "group": "gpu"}, 400),
     ],
 )
 async def test_chart_routes_bad_input(
     jp_fetch: Any, tracked: list[str], kind: str, params: dict[str, str], code: int
 ) -> None:
-    params = {k: v.replace("RUNS", ",".join(tracked)) for k, v in params.items()}
+    params = {
+        k: v.replace("RUNS", ",".join(tracked)).replace("RUN0", tracked[0])
+        for k, v in params.items()
+    }
     body = await get(jp_fetch, kind, expect=code, **params)
     assert body["status"] == code and body["message"]
 
@@ -371,3 +377,34 @@ def test_scatter_uses_a_log_axis_for_wide_positive_ranges_and_pads() -> None:
         not in charts.scatter(narrow, param="lr", metric="acc").to_dict()["encoding"]["x"]["scale"]
     )
     assert not charts.wide_positive_range([-1.0, 1000.0])
+
+
+async def test_grouped_learning_curves_and_run_metrics_routes(
+    jp_fetch: Any, tracked: list[str], store: SQLiteStore
+) -> None:
+    ids = ",".join(tracked)
+    body = await get(
+        jp_fetch, "learning-curves", run_ids=ids, key="loss", group_by="params.model"
+    )
+    band, line = body["spec"]["layer"]
+    assert band["mark"]["type"] == "area" and line["mark"]["type"] == "line"
+    rows = resolve(body["spec"], body["spec"]["data"])
+    assert {r["group"] for r in rows} == {"a (2 runs)", "b (2 runs)"}
+    first = next(r for r in rows if r["group"] == "a (2 runs)" and r["step"] == 0)
+    # runs 0 and 2 (model a): loss at step 0 is 1 + 0 and 1 + 2
+    assert (first["lo"], first["mean"], first["hi"], first["n"]) == (1.0, 2.0, 3.0, 2)
+    assert "grouped_curves(data, groups" in body["code"]
+    store.log_metrics(tracked[0], [("system/process_memory_rss_megabytes", 50.0, 1000, 0)])
+    metrics = await get(jp_fetch, "run-metrics", run_id=tracked[0])
+    assert "facet" in metrics["spec"]
+    keys = {r["key"] for r in resolve(metrics["spec"], metrics["spec"]["data"])}
+    assert keys == {"loss"}
+    system = await get(jp_fetch, "run-metrics", run_id=tracked[0], group="system")
+    keys = {r["key"] for r in resolve(system["spec"], system["spec"]["data"])}
+    assert keys == {"system/process_memory_rss_megabytes"}
+    exec(compile(metrics["code"], "<code>", "exec"), {})  # the "Copy code" text runs
+
+
+def test_grouped_curves_say_why_when_no_run_has_the_field() -> None:
+    spec = charts.grouped_curves(series(2), {}, metric="loss", group_title="seed").to_dict()
+    assert "that have seed" in resolve(spec, spec["data"])[0]["text"]

@@ -5,6 +5,7 @@ metrics. A seeded store (no kernel), a real JupyterLab, Debian's Chromium."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,3 +129,84 @@ def test_compare_draws_one_value_metrics_and_missing_params(
     # param vs metric: lr spans 0.0003..0.1, so its axis is logarithmic by itself
     compare.get_by_label("Param", exact=True).select_option("lr")
     expect(compare.get_by_label("Log scale for the param")).to_be_checked(timeout=LONG)
+
+
+# ------------------------------------------------------------- keyboard and screen readers
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+# The rules about names and roles screen readers rely on (colour contrast is the theme's).
+AXE_RULES = [
+    "aria-allowed-attr",
+    "aria-command-name",
+    "aria-required-attr",
+    "aria-required-children",
+    "aria-required-parent",
+    "aria-roles",
+    "aria-valid-attr",
+    "aria-valid-attr-value",
+    "button-name",
+    "image-alt",
+    "input-button-name",
+    "label",
+    "link-name",
+    "select-name",
+    "svg-img-alt",
+]
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core (the npm package, loaded from node_modules: no CDN) over the Track panel."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async (rules) => {
+            const r = await axe.run('#jupyter-track-sidebar',
+                {runOnly: {type: 'rule', values: rules}});
+            return r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.html).join(' | '));
+        }""",
+        AXE_RULES,
+    )
+    return list(result)
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core missing (jlpm install)")
+def test_every_view_has_screen_reader_labels(lab_server: Any, lab_page: Page) -> None:
+    seed(lab_server.store())
+    panel = open_panel(lab_page)
+    choose(panel, "ui-daily")
+    expect(panel.locator(".jp-Track-row")).to_have_count(4, timeout=LONG)
+    assert axe_violations(lab_page) == [], "runs view"
+    panel.locator(".jp-Track-row .jp-Track-link", has_text="lr-0.0003").click()
+    expect(panel.locator('[data-chart="run-metrics"] svg.marks')).to_be_visible(timeout=LONG)
+    assert axe_violations(lab_page) == [], "run view"
+    panel.locator(".jp-Track-tabbar .lm-TabBar-tab", has_text="Runs").click()
+    panel.locator(".jp-Track-table").focus()
+    lab_page.keyboard.press("Control+a")
+    panel.locator(".jp-Track-compare-button").click()
+    compare = panel.locator(".jp-Track-compare")
+    expect(compare.locator('[data-chart="scatter"] svg.marks')).to_be_visible(timeout=LONG)
+    assert axe_violations(lab_page) == [], "compare view"
+
+
+def test_the_runs_table_works_from_the_keyboard(lab_server: Any, lab_page: Page) -> None:
+    seed(lab_server.store())
+    panel = open_panel(lab_page)
+    choose(panel, "ui-daily")
+    names = panel.locator(".jp-Track-row .jp-Track-cell-name")
+    expect(names).to_have_count(4, timeout=LONG)
+    # a header is reached with Tab and sorts with Enter, with a visible focus ring
+    header = panel.locator('.jp-Track-headcell[data-column="name"]')
+    panel.get_by_label("Select all runs").focus()
+    lab_page.keyboard.press("Tab")  # the status header
+    lab_page.keyboard.press("Tab")  # the name header
+    expect(header).to_be_focused()
+    outline = header.evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline != "none"
+    lab_page.keyboard.press("Enter")
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    expect(names.first).to_have_text("lr-0.0003")
+    # arrows select, Enter opens the run
+    panel.locator(".jp-Track-table").focus()
+    lab_page.keyboard.press("ArrowDown")
+    expect(panel.locator(".jp-Track-row.jp-mod-selected")).to_have_count(1)
+    lab_page.keyboard.press("Enter")
+    expect(panel.locator(".jp-Track-detail-name")).to_have_text("lr-0.0003", timeout=LONG)

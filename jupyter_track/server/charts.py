@@ -13,6 +13,7 @@ from .. import charts as specs
 from ..payloads import SYSTEM_METRIC_PREFIX as SYSTEM_PREFIX
 from ..store import SQLiteStore
 from .base import TrackHandler
+from .errors import ApiError
 from .query import bool_arg, choice_arg, int_arg, list_arg, str_arg
 from .runs import MAX_RUN_IDS
 
@@ -53,7 +54,9 @@ def altair_code(call: str, run_ids: list[str], *, histories: str | None = None) 
 
 
 class LearningCurvesHandler(_ChartHandler):
-    """One metric across runs; x = step, wall time or relative time."""
+    """One metric across runs; x = step, wall time or relative time. With ``group_by``
+    (``params.<key>`` or ``tags.<key>``) runs sharing a value are drawn as one line (the mean
+    per step) with a band (lowest to highest)."""
 
     async def get(self) -> None:
         run_ids = self.run_ids()
@@ -61,9 +64,37 @@ class LearningCurvesHandler(_ChartHandler):
         x = choice_arg(self, "x", specs.X_MODES, "auto")
         log = bool_arg(self, "log", False)
         max_points = int_arg(self, "max_points", 1000, lo=10, hi=100_000) or 1000
+        group_by = str_arg(self, "group_by") or ""
+        entity, _, group_key = group_by.partition(".")
+        if group_by and (entity not in ("params", "tags") or not group_key):
+            raise ApiError(
+                400,
+                "bad_request",
+                "group_by: write params.<key> or tags.<key>",
+                parameter="group_by",
+            )
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             series = store.metric_histories(run_ids, [key], max_points=max_points)
+            if group_by:
+                runs = store.get_runs(run_ids)
+                source = {
+                    r.info.run_id: (r.data.params if entity == "params" else r.data.tags)
+                    for r in runs
+                }
+                groups = {
+                    rid: values[group_key] for rid, values in source.items() if group_key in values
+                }
+                chart = specs.grouped_curves(series, groups, metric=key, group_title=group_key)
+                call = f"grouped_curves(data, groups, metric={key!r}, group_title={group_key!r})"
+                code = altair_code(call, run_ids, histories=key).replace(
+                    "chart = charts.",
+                    f"groups = {{r.info.run_id: r.data.{entity}.get({group_key!r}) "
+                    "for r in open_store().get_runs(run_ids)}\n"
+                    "groups = {k: v for k, v in groups.items() if v is not None}\n"
+                    "chart = charts.",
+                )
+                return {"spec": _spec(chart), "code": code}
             chart = specs.learning_curves(series, metric=key, x=x, log_scale=log)
             call = f"learning_curves(data, metric={key!r}, x={x!r}, log_scale={log!r})"
             return {"spec": _spec(chart), "code": altair_code(call, run_ids, histories=key)}

@@ -306,6 +306,21 @@ def runs_a_and_b(handler: Any) -> Check:
     return check
 
 
+def run_in_query(handler: Any) -> Check:
+    """``charts/run-metrics?run_id=``: READ on that run."""
+    run_id = handler.get_query_argument("run_id", "")
+
+    def check(policy: HubPolicy, store: Any, who: Principal) -> None:
+        if not run_id:
+            return  # the route answers 400 itself
+        try:
+            policy.check_run(store, who, run_id, READ)
+        except NotFound:
+            pass  # the route answers 404 itself
+
+    return check
+
+
 def admins_only(handler: Any) -> Check:
     """Searches across every experiment that do not filter by permission yet (the dataset
     view): hub admins only on the team service."""
@@ -342,6 +357,7 @@ def _rules() -> dict[tuple[str, str], Rule]:
         ("/charts/parallel-coordinates", "get"): runs_in_query,
         ("/charts/scatter", "get"): runs_in_query,
         ("/charts/param-importance", "get"): runs_in_query,
+        ("/charts/run-metrics", "get"): run_in_query,
         ("/registry/models", "get"): open_rule,
         ("/registry/models", "post"): open_rule,
         ("/registry/models/{name}", "get"): model_rule(READ),

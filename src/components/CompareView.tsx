@@ -30,6 +30,8 @@ export interface ICompareViewProps {
   /** The scatter's x axis: log, linear, or null (the server chose). */
   logX: boolean | null;
   differencesOnly: boolean;
+  /** Learning curves grouped by this field (`params.seed`), '' for a line per run. */
+  groupBy: string;
   curves: IAsync<IChart>;
   parallel: IAsync<IChart>;
   scatter: IAsync<IChart>;
@@ -41,6 +43,7 @@ export interface ICompareViewProps {
   onLog(log: boolean): void;
   onParam(param: string): void;
   onLogX(log: boolean): void;
+  onGroupBy(field: string): void;
   onDifferencesOnly(on: boolean): void;
   onOpenRun(runId: string): void;
 }
@@ -385,6 +388,21 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
           />
           log scale
         </label>
+        <LabeledSelect
+          label="Group"
+          ariaLabel="Group runs by"
+          value={props.groupBy}
+          options={[
+            ['', 'one line per run'],
+            ...value.params.map(
+              p => [`params.${p.key}`, p.key] as [string, string]
+            ),
+            ...value.tags.map(
+              t => [`tags.${t.key}`, `tag ${t.key}`] as [string, string]
+            )
+          ]}
+          onChange={props.onGroupBy}
+        />
       </ChartBox>
       <ChartBox
         title="Parallel coordinates"

@@ -244,7 +244,9 @@ function MetricsTable(props: {
                 {formatNumber(toNumber(m.max))}
               </td>
               <td title={`${m.count} points, last step ${m.step}`}>
-                {s ? <Sparkline values={s.value.map(toNumber)} /> : null}
+                {s ? (
+                  <Sparkline values={s.value.map(toNumber)} width={48} />
+                ) : null}
                 {m.count > 1 ? null : (
                   <span className="jp-Track-muted">1 point</span>
                 )}

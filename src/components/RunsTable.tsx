@@ -351,7 +351,17 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
               }
               data-column={column.id}
               title={`Sort by ${column.label}`}
+              aria-label={column.id === 'status' ? 'Status' : undefined}
+              tabIndex={0}
               onClick={() => props.onSort(column.id)}
+              onKeyDown={event => {
+                // sortable from the keyboard too (Tab to the header, Enter or Space)
+                if (event.key === 'Enter' || event.key === ' ') {
+                  event.preventDefault();
+                  event.stopPropagation();
+                  props.onSort(column.id);
+                }
+              }}
             >
               <span className="jp-Track-headlabel">
                 {column.id === 'status' ? '' : column.label}
@@ -367,6 +377,7 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
       </div>
       <div
         className="jp-Track-rows"
+        role="rowgroup"
         style={{ height: rows.length * ROW_HEIGHT, width }}
       >
         {visible}

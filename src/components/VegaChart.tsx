@@ -145,7 +145,15 @@ export function VegaChart(props: IVegaChartProps): JSX.Element {
     }
     const config = {
       ...((spec.config as Record<string, unknown> | undefined) ?? {}),
-      background: 'transparent'
+      background: 'transparent',
+      // narrow (the default sidebar): legends go under the plot, which keeps the width
+      legend: {
+        ...(((spec.config as Record<string, unknown> | undefined)?.legend as
+          Record<string, unknown> | undefined) ?? {}),
+        ...(available < 420 ? { orient: 'bottom', columns: 2 } : {})
+      },
+      // the SVG is hidden from screen readers: the figure around it carries the name
+      aria: false
     };
     spec.config = config;
     loadEmbed()
@@ -164,6 +172,8 @@ export function VegaChart(props: IVegaChartProps): JSX.Element {
         })
       )
       .then(r => {
+        // hidden from screen readers: the figure around it carries the chart's name
+        el.querySelector('svg.marks')?.setAttribute('aria-hidden', 'true');
         if (cancelled) {
           r.finalize();
         } else {

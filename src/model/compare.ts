@@ -81,6 +81,7 @@ export class CompareState {
     this._runIds = [...runIds];
     this._userParam = false;
     this._userLogX = null;
+    this._groupBy = '';
     this._preferred = preferredMetric;
     this._comparison = { loading: true, value: null, error: null };
     this._emit();
@@ -91,6 +92,17 @@ export class CompareState {
     this._metric = metric;
     this._emit();
     void this._loadCharts();
+  }
+
+  /** Runs grouped by this field (`params.seed`, `tags.team`) in the learning curves, or ''. */
+  get groupBy(): string {
+    return this._groupBy;
+  }
+
+  setGroupBy(field: string): void {
+    this._groupBy = field;
+    this._emit();
+    void this._loadCurves();
   }
 
   setX(x: CurveX): void {
@@ -230,7 +242,14 @@ export class CompareState {
       'curves',
       !!this._metric && ids.length > 0,
       quiet,
-      () => api.learningCurves(ids, this._metric, this._x, this._log),
+      () =>
+        api.learningCurves(
+          ids,
+          this._metric,
+          this._x,
+          this._log,
+          this._groupBy
+        ),
       v => (this._curves = v)
     );
   }
@@ -292,6 +311,7 @@ export class CompareState {
   private _param = '';
   private _userParam = false;
   private _userLogX: boolean | null = null;
+  private _groupBy = '';
   private _preferred = '';
   private _differencesOnly = false;
   private _curves: IAsync<IChart> = {
