@@ -345,3 +345,92 @@ async def test_bad_grants_are_400_naming_the_field(
     assert caught.value.code == 400
     assert field in json.loads(caught.value.response.body)["message"]
     assert store.list_permissions() == []
+
+
+def test_an_unreachable_service_gives_one_warning_and_keeps_every_batch_in_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import httpserve
+
+    from jupyter_track.client.endpoint import Endpoint
+    from jupyter_track.client.store import HttpStore
+
+    served = httpserve.ServedStore(tmp_path / "service.db")
+    try:
+        live = served.client(tmp_path / "client")
+        run_id = live.create_run("0").run_id
+        live.close()
+        # a client pointed at a port where nothing listens: every flush is kept
+        down_url = "http://127.0.0.1:9/services/jupyter-track/"
+        down = HttpStore(down_url, endpoint=Endpoint(down_url, down_url, served.token))
+        down.spool_folder = tmp_path / "client" / "spool"
+        down.spool.folder = down.spool_folder
+        down.spool.path = down.spool_folder / down.spool.path.name
+        for block in range(5):
+            down.write_metric_rows([(run_id, "loss", block * 10 + i, 1, 0.1) for i in range(10)])
+        down.update_run(run_id, status="FINISHED")  # a deferred call, kept in order
+        assert len(down.spool) == 6
+        warnings = capsys.readouterr().err
+        assert warnings.count("Logging continues") == 1, warnings
+        down._closed = True
+        down.spool.close()
+        # the service is back: a new client (a restarted kernel) delivers everything, in order
+        back = served.client(tmp_path / "client")
+        assert back.flush_spool()
+        history = back.get_metric_history(run_id, "loss")
+        assert [p.step for p in history] == list(range(50))
+        assert back.get_run(run_id).info.status == "FINISHED"
+        assert spool.status(back.spool_folder) == []  # the dead client's file is gone
+        back.close()
+    finally:
+        served.stop()
+
+
+cell_values = st.one_of(
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "x", ""]),
+    st.booleans(),
+    st.none(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["loss", "acc", "", "bad\x00key", "a" * 300]),
+            cell_values,
+            cell_values,
+            cell_values,
+        ),
+        max_size=8,
+    )
+)
+def test_batch_rows_are_kept_exactly_or_refused_naming_the_row(rows: list[tuple]) -> None:
+    from jupyter_track.server.ingest import _value, check_metric_rows
+    from jupyter_track.store import InvalidInput
+    from jupyter_track.store.validation import check_key, metric_step, metric_timestamp
+
+    raw = [["run", key, step, ts, value] for key, step, ts, value in rows]
+    expected: list[tuple] = []
+    first_bad = None
+    for i, (key, step, ts, value) in enumerate(rows):
+        try:
+            k = check_key(key, "metric")
+            expected.append(
+                ("run", k, metric_step(k, step), metric_timestamp(k, ts), _value(k, value))
+            )
+        except InvalidInput:
+            first_bad = i
+            break
+    try:
+        got = check_metric_rows(raw)
+    except InvalidInput as exc:
+        assert first_bad is not None and str(exc).startswith(f"metrics[{first_bad}]: ")
+        return
+    assert first_bad is None
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        assert a[:4] == b[:4]
+        assert a[4] == b[4] or (math.isnan(a[4]) and math.isnan(b[4]))

@@ -48,26 +48,42 @@ def _value(key: str, raw: Any) -> float:
     return metric_value(key, raw)
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+
+
 def check_metric_rows(raw: Any) -> list[tuple[str, str, int, int, float]]:
-    """The batch's metric rows, validated; ``InvalidInput`` names the first bad row."""
+    """The batch's metric rows, validated; ``InvalidInput`` names the first bad row.
+
+    The common row (a known key, int step and timestamp in 64 bits, a float value) takes a
+    fast path; anything else goes through the store's validators, which name the problem.
+    """
     if not isinstance(raw, list):
         raise InvalidInput("metrics: must be a list of [run_id, key, step, timestamp, value]")
     if len(raw) > MAX_ROWS:
         raise InvalidInput(f"metrics: at most {MAX_ROWS:,} rows per batch")
+    lo, hi = _INT64
+    keys: set[str] = set()
     rows = []
+    append = rows.append
     for i, row in enumerate(raw):
-        if not isinstance(row, list) or len(row) != 5 or not isinstance(row[0], str):
+        if type(row) is not list or len(row) != 5 or type(row[0]) is not str:
             raise InvalidInput(f"metrics[{i}]: must be [run_id, key, step, timestamp, value]")
+        run_id, key, step, ts, value = row
+        if (
+            key in keys
+            and type(step) is int
+            and lo <= step <= hi
+            and type(ts) is int
+            and lo <= ts <= hi
+            and type(value) is float
+        ):
+            append((run_id, key, step, ts, value))
+            continue
         try:
-            key = check_key(row[1], "metric")
-            rows.append(
-                (
-                    row[0],
-                    key,
-                    metric_step(key, row[2]),
-                    metric_timestamp(key, row[3]),
-                    _value(key, row[4]),
-                )
+            key = check_key(key, "metric")
+            keys.add(key)
+            append(
+                (run_id, key, metric_step(key, step), metric_timestamp(key, ts), _value(key, value))
             )
         except InvalidInput as exc:
             raise InvalidInput(f"metrics[{i}]: {exc}") from None
