@@ -3,6 +3,7 @@ compare-and-set conflict when an alias moved after the panel loaded."""
 
 from __future__ import annotations
 
+import getpass
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,7 +103,12 @@ def test_promote_an_alias_from_the_version_menu(
     assert store.get_aliases("ui-promote") == {"champion": 2}
     moved = store.alias_history("ui-promote", "champion")[-1]
     assert (moved.action, moved.old_value, moved.new_value) == ("set_alias", "1", "2")
-    assert moved.actor_verified and moved.actor != "seed"  # the authenticated Jupyter user
+    # a laptop server (a token, no hub) attributes to its owner, the OS user: a stable,
+    # readable name, marked unverified (the attribution rule of server/identity.py)
+    assert not moved.actor_verified and moved.actor == getpass.getuser()
+    expect(tab.locator(".jp-Track-timeline li").first).to_contain_text(
+        f"{getpass.getuser()} (unverified)"
+    )
     first = tab.locator(".jp-Track-timeline li").first
     expect(first).to_contain_text("moved champion v1 → v2")
     # kernel-side changes (here the seeding) are marked unverified in the timeline
@@ -151,7 +157,7 @@ def test_roll_back_an_alias(lab_server: Any, lab_page: Page) -> None:
         "rollback_alias",
         "2",
         "1",
-        True,
+        False,  # a laptop server's owner, unverified (no hub authenticated anyone)
     )
     expect(tab.locator(".jp-Track-timeline li").first).to_contain_text(
         "rolled back champion v2 → v1"

@@ -26,14 +26,7 @@ from ..store import (
     ViewType,
     open_store,
 )
-
-
-class PagedList(list[Any]):
-    """A list of results plus ``token`` for the next page (None on the last page)."""
-
-    def __init__(self, items: Sequence[Any], token: str | None):
-        super().__init__(items)
-        self.token = token
+from ..store.registry import PagedList  # one paged-results list (searches of runs and models)
 
 
 def _now_ms() -> int:
