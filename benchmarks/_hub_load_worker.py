@@ -92,13 +92,18 @@ def run_mlflow(rate: float, seconds: float, name: str) -> dict[str, Any]:
     latencies: list[float] = []
     pending: list[Metric] = []
     last = [time.perf_counter()]
+    started = time.perf_counter()
+
+    sent = [0]
 
     def send() -> None:
-        for i in range(0, len(pending), 1000):
+        while pending and time.perf_counter() - started < GIVE_UP * seconds:
+            chunk = pending[:1000]
             t0 = time.perf_counter()
-            client.log_batch(run_id, metrics=pending[i : i + 1000])
+            client.log_batch(run_id, metrics=chunk)
             latencies.append(time.perf_counter() - t0)
-        pending.clear()
+            del pending[: len(chunk)]
+            sent[0] += len(chunk)
         last[0] = time.perf_counter()
 
     def log(step: int, value: float) -> None:
@@ -110,6 +115,7 @@ def run_mlflow(rate: float, seconds: float, name: str) -> dict[str, Any]:
     points = paced(rate, seconds, log)
     loop = time.perf_counter() - started
     send()
+    unsent = len(pending)  # the server was too slow: given up after GIVE_UP x seconds
     client.set_terminated(run_id)
     drain = time.perf_counter() - started - loop
     return {
@@ -118,6 +124,7 @@ def run_mlflow(rate: float, seconds: float, name: str) -> dict[str, Any]:
         "seconds": loop,
         "drain": drain,
         "latencies": latencies,
+        "unsent": unsent,
     }
 
 
