@@ -78,6 +78,21 @@ class Server:
                 time.sleep(0.25)
         raise RuntimeError(f"{self.name} did not answer in {timeout} s")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes (its process group, from /proc)."""
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:  # the process group id
+                total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def _signal(self, sig: int) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, sig)  # the group this script started, by its id
@@ -175,24 +190,29 @@ class Side:
     db: Path
     count: Callable[[Path, str], int]
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # server CPU seconds per run
 
 
-def _measure(ctx: Context, sides: list[Side], side: Side, steps: int, metrics: int) -> float:
-    """One run against ``side`` with every other server paused."""
+def _measure(
+    ctx: Context, sides: list[Side], side: Side, steps: int, metrics: int
+) -> tuple[float, float]:
+    """One run against ``side`` with every other server paused: (seconds, server CPU s)."""
     assert ctx.mlflow is not None
     others = [s for s in sides if s is not side]
     for other in others:
         other.server.pause()
     try:
+        cpu = side.server.cpu_seconds()
         answer = ctx.mlflow.call(
             "rest_run", uri=side.uri, token=side.token, steps=steps, metrics=metrics
         )
+        cpu = side.server.cpu_seconds() - cpu
     finally:
         for other in others:
             other.server.resume()
     count = side.count(side.db, answer["run_id"])
     assert count == steps * metrics, (side.label, count)
-    return float(answer["seconds"])
+    return float(answer["seconds"]), cpu
 
 
 def bench(ctx: Context) -> list[Row]:
@@ -224,7 +244,9 @@ def bench(ctx: Context) -> list[Row]:
             _measure(ctx, sides, side, 5, metrics)
         for _ in range(ctx.rounds):
             for side in sides:
-                side.seconds.append(_measure(ctx, sides, side, steps, metrics))
+                seconds, cpu = _measure(ctx, sides, side, steps, metrics)
+                side.seconds.append(seconds)
+                side.cpu.append(cpu)
     shutil.rmtree(workdir, ignore_errors=True)
     ours, default, lean = sides
     rows = []
@@ -245,6 +267,12 @@ def bench(ctx: Context) -> list[Row]:
             f"{', '.join(f'{r:.1f}x' for r in ratios)}, median {median(ratios):.1f}x)"
         )
         rows.append(row)
+    requests = steps + 2
+    rows[0].notes.append(
+        "server CPU per request (median): "
+        + ", ".join(f"{s.label} {1000 * median(s.cpu) / requests:.2f} ms" for s in sides)
+        + " (the servers' whole process trees; the client is the same process for all)"
+    )
     rows[0].notes.append(
         f"each run is runs/create + {steps:,} log-batch requests of {metrics} metrics + "
         "runs/update from one MLflow 3.17.2 client process; the other servers are paused while "

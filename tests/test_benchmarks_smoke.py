@@ -67,3 +67,21 @@ def test_bench_hub_quick_stores_every_point(tmp_path: Path) -> None:
     assert rows["points lost"]["ours"] == 0
     assert rows["request errors"]["ours"] == 0
     assert rows["batch latency p99"]["ours"] is not None
+
+
+@pytest.mark.slow
+def test_bench_mlflow_rest_quick_logs_through_both_servers(tmp_path: Path) -> None:
+    """The REST benchmark (real MLflow client vs jupyter-track and mlflow server) runs; it
+    checks itself that every point reached both stores."""
+    from _mlflow_venv import mlflow_python
+
+    mlflow_python()  # skips (or fails under CI) without the MLflow venv
+    out = tmp_path / "rows.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_TRACK_")}
+    cmd = [sys.executable, str(BENCHMARKS / "bench_mlflow_rest.py"), "--quick", "--json", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(out.read_text())
+    assert rows[0]["name"].startswith("MLflow client over REST")
+    assert all(row["ours"] > 0 and row["mlflow"] > 0 for row in rows)
+    assert any("server CPU per request" in note for note in rows[0]["notes"])

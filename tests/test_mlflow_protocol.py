@@ -220,6 +220,38 @@ async def test_run_lifecycle_batch_and_history_paging(jp_fetch: Any, store: SQLi
     assert gone["error_code"] == "RESOURCE_DOES_NOT_EXIST"
 
 
+async def test_log_inputs_records_datasets_like_jt_log_input(
+    jp_fetch: Any, store: SQLiteStore
+) -> None:
+    run_id = (await new_run(jp_fetch))["info"]["run_id"]
+    dataset = {
+        "name": "../weird/name",
+        "digest": "abc123",
+        "source_type": "http",
+        "source": '{"url": "https://example.org/data.csv"}',
+        "profile": '{"num_rows": 150}',
+        "schema": '{"mlflow_colspec": []}',
+    }
+    await call(
+        jp_fetch,
+        "runs/log-inputs",
+        {
+            "run_id": run_id,
+            "datasets": [
+                {"dataset": dataset, "tags": [{"key": "mlflow.data.context", "value": "eval"}]}
+            ],
+        },
+    )
+    tags = store.get_run(run_id).data.tags
+    prefix = "jt.input.../weird/name"
+    assert tags[f"{prefix}.digest"] == "abc123" and tags[f"{prefix}.kind"] == "http"
+    assert (tags[f"{prefix}.rows"], tags[f"{prefix}.context"]) == ("150", "eval")
+    (item,) = store.list_artifacts(run_id, "inputs")
+    assert item.path == "inputs/_weird_name.json"  # a file name, never a path out of the run
+    record = json.loads(store.artifact_file(run_id, item.path).read_text())
+    assert record["schema"] == dataset["schema"] and record["tags"]["mlflow.data.context"] == "eval"
+
+
 async def test_nested_runs_and_search(jp_fetch: Any) -> None:
     parent = (await new_run(jp_fetch, run_name="parent"))["info"]["run_id"]
     children = []
@@ -513,6 +545,14 @@ MALFORMED: list[tuple[str, Any]] = [
         "runs/log-batch",
         {"run_id": "RUN", "metrics": [{"key": "k", "value": 1, "timestamp": 1}] * 1001},
     ),
+    ("runs/log-inputs", {"run_id": "RUN", "datasets": [{"tags": []}]}),
+    ("runs/log-inputs", {"run_id": "RUN", "datasets": [{"dataset": {"name": "", "digest": "d"}}]}),
+    (
+        "runs/log-inputs",
+        {"run_id": "RUN", "datasets": [{"dataset": {"name": "a\nb", "digest": "d"}}]},
+    ),
+    ("runs/log-inputs", {"run_id": "RUN", "datasets": [{"dataset": {"name": "n"}}]}),
+    ("runs/log-inputs", {"run_id": "RUN", "datasets": [{"dataset": "iris"}]}),
     ("runs/update", {"run_id": "RUN", "status": "ASLEEP"}),
     ("runs/update", {"run_id": "RUN", "end_time": -5}),
     ("runs/search", {"experiment_ids": "0"}),

@@ -53,6 +53,10 @@ with mlflow.start_run(run_name="train") as run:
         mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
     mlflow.log_metrics({"acc": 0.9, "nan_metric": float("nan")}, step=4)
     mlflow.set_tag("team", "vision")
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0, 1, 0]})
+    mlflow.log_input(mlflow.data.from_pandas(frame, name="toy"), context="training")
     mlflow.set_tags({"stage": "dev"})
     notes = os.path.join(work, "notes.txt")
     with open(notes, "w") as fh:
@@ -118,7 +122,7 @@ async def test_mlflow_client_logs_into_jupyter_track(
     assert out["alias_source"].endswith(f"/{run_id}/artifacts/model")
     assert out["downloaded"] == "hello from mlflow"
     assert {"MLmodel", "weights.bin"} <= set(out["model_files"]) and out["weights_ok"]
-    assert sorted(out["listing"]) == ["docs", "meta", "model", "notes.txt"]
+    assert sorted(out["listing"]) == ["docs", "inputs", "meta", "model", "notes.txt"]
 
     # jupyter-track's own REST API (what the sidebar shows)
     experiments = await api(jp_fetch, "experiments")
@@ -139,6 +143,15 @@ async def test_mlflow_client_logs_into_jupyter_track(
     paths = {a["path"] for a in detail["artifacts"]}
     assert {"notes.txt", "docs/more/notes.txt", "model/MLmodel", "model/weights.bin"} <= paths
     assert "meta/labels.json" in paths
+    # the dataset, recorded as jt.log_input records inputs
+    assert detail["tags"]["jt.input.toy.context"] == "training"
+    assert detail["tags"]["jt.input.toy.rows"] == "3"
+    assert len(detail["tags"]["jt.input.toy.digest"]) >= 8
+    assert "inputs/toy.json" in paths
+    from jupyter_track.lineage.inputs import run_inputs
+
+    (toy,) = run_inputs(detail["tags"])
+    assert toy["name"] == "toy" and toy["kind"] == "code"
     history = await api(jp_fetch, "metrics", "history", run_ids=run_id, keys="loss")
     (series,) = history["series"]
     assert series["value"] == [1.0 / (s + 1) for s in range(5)]

@@ -54,7 +54,6 @@ _LOGGED_MODELS = (
 #: MLflow endpoints its client calls that jupyter-track does not serve: ENDPOINT_NOT_FOUND
 #: (404, as from an MLflow server without them) with the reason and what to do instead.
 NOT_SERVED: dict[str, str] = {
-    f"{API}/runs/log-inputs": "dataset inputs (log_input)",
     f"{API}/runs/outputs": _LOGGED_MODELS,
     f"{API}/logged-models": _LOGGED_MODELS,
     f"{API}/model-versions/transition-stage": "model stages (deprecated by MLflow): use aliases",
@@ -83,6 +82,7 @@ ENDPOINTS: list[Endpoint] = [
     _w(f"{API}/runs/set-tag", trk.set_tag),
     _w(f"{API}/runs/delete-tag", trk.delete_tag),
     _w(f"{API}/runs/log-batch", trk.log_batch),
+    _w(f"{API}/runs/log-inputs", trk.log_inputs),
     _r(f"{API}/metrics/get-history", trk.get_metric_history),
     _r(f"{API}/artifacts/list", trk.list_artifacts),
     # MLflow 3 logged models: none here (models live in run artifacts)

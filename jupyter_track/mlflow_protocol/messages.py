@@ -224,6 +224,16 @@ class Fields:
             out.append(Fields(item, where=f"{where}[{i}]"))
         return out
 
+    def message(self, name: str) -> Fields:
+        """A nested message field (a JSON object), read as :class:`Fields`."""
+        value = None if self._query else self._values.get(name)
+        where = self._name(name)
+        if value is None:
+            raise invalid(f"{where}: missing (an object is required)")
+        if not isinstance(value, dict):
+            raise invalid(f"{where}: must be an object, got {_kind(value)}")
+        return Fields(value, where=where)
+
     def key_values(self, name: str, *, max_items: int = 1000) -> dict[str, str]:
         """A repeated ``{key, value}`` field (tags) as a dict, in order."""
         pairs: dict[str, str] = {}

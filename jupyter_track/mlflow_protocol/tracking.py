@@ -8,6 +8,8 @@ run them in their store threads. Runs created here are attributed to the authent
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from typing import Any
 
@@ -268,6 +270,65 @@ def log_batch(store: SQLiteStore, req: Request) -> Answer:
     else:
         store.run_pk(run_id)  # an empty batch still needs a run that exists
     return {}
+
+
+INPUT_PREFIX = "jt.input."
+MAX_INPUTS = 100
+
+
+def log_inputs(store: SQLiteStore, req: Request) -> Answer:
+    """``runs/log-inputs``: MLflow datasets (``mlflow.log_input``, autologging) recorded the
+    way ``jt.log_input`` records data: ``jt.input.<name>.{digest,kind,source,rows,context}``
+    tags (searchable, shown with the run's lineage) and ``inputs/<name>.json`` with MLflow's
+    whole record (schema, profile, tags). Logged-model inputs are ignored."""
+    run_id = _run_id(req)
+    tags: dict[str, str] = {}
+    records: list[tuple[str, dict[str, Any]]] = []
+    for item in req.messages("datasets", max_items=MAX_INPUTS):
+        dataset = item.message("dataset")
+        name = dataset.required_text("name", max_length=200)
+        if not name.strip() or any(ord(c) < 32 for c in name):
+            raise invalid(f"datasets: name {name!r} must be non-empty, without control characters")
+        input_tags = item.key_values("tags", max_items=100)
+        record: dict[str, Any] = {
+            "name": name,
+            "digest": dataset.required_text("digest", max_length=200),
+            "source_type": dataset.text("source_type", max_length=200),
+            "source": dataset.text("source", max_length=100_000),
+            "schema": dataset.text("schema", max_length=1_000_000),
+            "profile": dataset.text("profile", max_length=100_000),
+            "context": input_tags.get("mlflow.data.context"),
+            "tags": input_tags,
+        }
+        prefix = f"{INPUT_PREFIX}{name}"
+        tags[f"{prefix}.digest"] = record["digest"]
+        tags[f"{prefix}.kind"] = record["source_type"] or "mlflow"
+        if record["source"]:
+            tags[f"{prefix}.source"] = record["source"][:MAX_TAG_VALUE_LENGTH]
+        rows = _profile_rows(record["profile"])
+        if rows is not None:
+            tags[f"{prefix}.rows"] = str(rows)
+        if record["context"]:
+            tags[f"{prefix}.context"] = record["context"]
+        records.append((name, record))
+    if tags:
+        store.log_batch(run_id, tags=tags, require_active=True)
+    else:
+        store.run_pk(run_id)
+    for name, record in records:
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".") or "dataset"
+        store.write_artifact_bytes(run_id, f"inputs/{safe}.json", json.dumps(record).encode())
+    return {}
+
+
+def _profile_rows(profile: str | None) -> int | None:
+    if not profile:
+        return None
+    try:
+        rows = json.loads(profile).get("num_rows")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
 
 
 def search_runs(store: SQLiteStore, req: Request) -> Answer:
