@@ -2,9 +2,10 @@
 
 The body is the file's bytes, received in chunks and written to a temporary file inside the
 run's artifact folder, renamed into place when complete and then indexed (a failed or cut
-upload leaves nothing behind). Larger than the size limit (``Content-Length`` up front, or
-counted while streaming): 413 and nothing kept. The limit is the application setting
-``max_artifact_bytes`` (``jupyter-track service --max-artifact-bytes``; 1 GiB by default).
+upload leaves nothing behind). Larger than the size limit (counted while streaming): 413 and
+nothing kept; a ``Content-Length`` over twice the limit is refused before reading. The limit
+is the application setting ``max_artifact_bytes`` (``jupyter-track service
+--max-artifact-bytes``; 1 GiB by default).
 """
 
 from __future__ import annotations
@@ -44,9 +45,12 @@ class ArtifactUploadHandler(TrackHandler):
             return
         limit = self.max_bytes
         declared = self.request.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared is not None and declared.isdigit() and int(declared) > 2 * limit:
+            # far too large: refuse at once (the connection is closed without reading it)
             raise ApiError(413, "too_large", f"the artifact is larger than the {limit}-byte limit")
-        self.request.connection.set_max_body_size(limit + 1)  # type: ignore[union-attr]
+        # a body up to twice the limit is read to its end and discarded past the limit, so the
+        # 413 reaches the client (and a proxy) on a connection still in order
+        self.request.connection.set_max_body_size(2 * limit)  # type: ignore[union-attr]
         run_id = self.path_kwargs["run_id"]
         path = str_arg(self, "path", required=True) or ""
         try:
