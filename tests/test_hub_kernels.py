@@ -352,3 +352,35 @@ def hubtools_limit() -> int:
     import hubtools
 
     return hubtools.MAX_ARTIFACT_BYTES
+
+
+def test_a_private_experiment_is_left_out_of_other_users_lists(servers) -> None:
+    hub = servers
+    name = f"private-{uuid.uuid4().hex[:6]}"
+    kernel = hub.kernel("alice")
+    try:
+        run_id = kernel.execute(
+            "import jupyter_track as jt\n"
+            f"jt.set_experiment({name!r})\n"
+            "with jt.start_run() as run:\n"
+            "    jt.log_metric('x', 1.0)\n"
+            "print(run.info.run_id)\n"
+        ).split()[-1]
+    finally:
+        kernel.shutdown()
+    experiment_id = _team(hub, "alice", "GET", f"runs/{run_id}").json()["experiment_id"]
+    private = _team(
+        hub,
+        "alice",
+        "PUT",
+        f"permissions/experiment/{experiment_id}",
+        json={"principal_type": "everyone", "permission": "NO_PERMISSIONS"},
+    )
+    assert private.status_code == 200, private.text
+    for user, sees in (("alice", True), ("bob", False)):
+        runs = [r["run_id"] for r in _team(hub, user, "GET", "runs").json()["runs"]]
+        names = [e["name"] for e in _team(hub, user, "GET", "experiments").json()["experiments"]]
+        assert (run_id in runs) is sees and (name in names) is sees, user
+    assert _team(hub, "bob", "GET", f"runs/{run_id}").status_code == 403
+    asked = _team(hub, "bob", "GET", "runs", params={"experiment_ids": experiment_id}).json()
+    assert asked["runs"] == [] and asked["total"] == 0

@@ -34,10 +34,14 @@ class ExperimentsHandler(TrackHandler):
 
     async def get(self) -> None:
         include_deleted = bool_arg(self, "include_deleted", False)
+        who = self.principal
 
         def work(store: SQLiteStore) -> dict[str, Any]:
             counts = store.experiment_run_counts()
             experiments = store.search_experiments(include_deleted=include_deleted)
+            readable = self.policy.readable_experiments(store, who)  # private ones left out
+            if readable is not None:
+                experiments = [e for e in experiments if e.experiment_id in readable]
             return {
                 "experiments": [
                     payloads.experiment(e, counts.get(e.experiment_id, 0)) for e in experiments

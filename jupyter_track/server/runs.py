@@ -42,9 +42,20 @@ class RunsHandler(TrackHandler):
         view = VIEWS[choice_arg(self, "view", list(VIEWS), "active")]
         want_total = bool_arg(self, "total", True)
 
+        who = self.principal
+
+        def visible(store: SQLiteStore) -> list[str] | None:
+            """The experiments to search: the asked ones the user may read (a team service
+            with private experiments; everything elsewhere)."""
+            readable = self.policy.readable_experiments(store, who)
+            if readable is None:
+                return experiment_ids
+            asked = experiment_ids if experiment_ids is not None else sorted(readable)
+            return [i for i in asked if i in readable] or ["-1"]  # "-1": no experiment
+
         def page(store: SQLiteStore) -> dict[str, Any]:
             found = store.search_runs(
-                experiment_ids,
+                visible(store),
                 filter_text,
                 run_view_type=view,
                 max_results=limit or 0,
@@ -66,7 +77,7 @@ class RunsHandler(TrackHandler):
             }
 
         def count(store: SQLiteStore) -> int:
-            return store.count_runs(experiment_ids, filter_text, run_view_type=view)
+            return store.count_runs(visible(store), filter_text, run_view_type=view)
 
         calls = [self.read_store(page, filter_text=filter_text)]
         if want_total:
