@@ -198,3 +198,74 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     return a == b
+
+
+LOG_MODELS = """
+import json
+import numpy as np
+import mlflow
+from mlflow import MlflowClient
+from sklearn.linear_model import LogisticRegression
+
+X = np.random.RandomState(0).rand(40, 3)
+y = (X[:, 0] > 0.5).astype(int)
+mlflow.set_experiment("mlflow-3-models")
+with mlflow.start_run(run_name="fit") as run:
+    mlflow.log_metric("acc", 0.93)
+    model = LogisticRegression().fit(X, y)
+    info = mlflow.sklearn.log_model(model, name="clf", registered_model_name="iris-lr")
+client = MlflowClient()
+client.set_registered_model_alias("iris-lr", "prod", 1)
+by_alias = mlflow.sklearn.load_model("models:/iris-lr@prod")
+by_id = mlflow.pyfunc.load_model(info.model_uri)
+found = client.search_logged_models(experiment_ids=[run.info.experiment_id])
+
+mlflow.sklearn.autolog()
+with mlflow.start_run(run_name="autologged") as auto:
+    LogisticRegression(C=0.5).fit(X, y)
+mlflow.sklearn.autolog(disable=True)
+auto_run = client.get_run(auto.info.run_id)
+print(json.dumps({
+    "run_id": run.info.run_id,
+    "model_id": info.model_id,
+    "same_predictions": bool((by_alias.predict(X) == model.predict(X)).all())
+        and bool((by_id.predict(X) == model.predict(X)).all()),
+    "found": [(m.model_id, m.name, str(m.status)) for m in found],
+    "auto_id": auto.info.run_id,
+    "auto_params": auto_run.data.params,
+    "auto_metrics": sorted(auto_run.data.metrics),
+    "auto_models": [
+        m.name
+        for m in client.search_logged_models(
+            experiment_ids=[run.info.experiment_id],
+            filter_string=f"source_run_id = '{auto.info.run_id}'",
+        )
+    ],
+}))
+"""
+
+
+async def test_mlflow_3_logged_models_and_autolog(
+    jp_fetch: Any, tracking: dict[str, str], tmp_path: Path, store: SQLiteStore
+) -> None:
+    """``mlflow.sklearn.log_model(..., registered_model_name=)``, loading it back by alias and
+    by ``models:/<model_id>``, and sklearn autologging, all through the protocol."""
+    out = await run_mlflow(LOG_MODELS, tmp_path, **tracking)
+    run_id, model_id = out["run_id"], out["model_id"]
+    assert out["same_predictions"]
+    statuses = {f[0]: (f[1], f[2]) for f in out["found"]}
+    assert statuses[model_id] == ("clf", "READY")  # finalized once its files were uploaded
+    # the model's files are in its run, under its name; the version records that folder
+    assert (store.artifact_path(run_id, "clf") / "MLmodel").is_file()
+    mv = store.get_model_version("iris-lr", 1)
+    assert (mv.run_id, mv.artifact_path, mv.source) == (run_id, "clf", f"models:/{model_id}")
+    assert store.get_aliases("iris-lr") == {"prod": 1}
+    # log_model logs the run's points again with the model's id: stored once, as MLflow does
+    assert len(store.get_metric_history(run_id, "acc")) == 1
+    detail = json.loads((await jp_fetch(*API, "runs", run_id)).body)
+    assert any(a["path"] == "clf/MLmodel" for a in detail["artifacts"])
+    # autologging: the estimator's params, training metrics and the fitted model
+    assert out["auto_params"]["C"] == "0.5"
+    assert any(k.startswith("training_") for k in out["auto_metrics"])
+    assert out["auto_models"] == ["model"]
+    assert (store.artifact_path(out["auto_id"], "model") / "MLmodel").is_file()

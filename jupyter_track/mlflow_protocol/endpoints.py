@@ -9,11 +9,13 @@ bodies and are served by the web layer itself; listing (``?path=``) is in this t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..store import SQLiteStore
+from . import logged_models as lm
 from . import registry as reg
 from . import tracking as trk
 from .artifacts import list_proxy
@@ -45,17 +47,9 @@ def _w(path: str, call: Call, *methods: str) -> Endpoint:
     return Endpoint(path, methods or ("POST",), call, True)
 
 
-_LOGGED_MODELS = (
-    "logged models (MLflow 3's mlflow.<flavor>.log_model against a server): save the model with "
-    "mlflow.<flavor>.save_model, upload the folder with mlflow.log_artifacts(folder, 'model') "
-    "and register runs:/<run_id>/model"
-)
-
 #: MLflow endpoints its client calls that jupyter-track does not serve: ENDPOINT_NOT_FOUND
 #: (404, as from an MLflow server without them) with the reason and what to do instead.
 NOT_SERVED: dict[str, str] = {
-    f"{API}/runs/outputs": _LOGGED_MODELS,
-    f"{API}/logged-models": _LOGGED_MODELS,
     f"{API}/model-versions/transition-stage": "model stages (deprecated by MLflow): use aliases",
 }
 
@@ -85,8 +79,17 @@ ENDPOINTS: list[Endpoint] = [
     _w(f"{API}/runs/log-inputs", trk.log_inputs),
     _r(f"{API}/metrics/get-history", trk.get_metric_history),
     _r(f"{API}/artifacts/list", trk.list_artifacts),
-    # MLflow 3 logged models: none here (models live in run artifacts)
-    _r(f"{API}/logged-models/search", trk.search_logged_models, "POST"),
+    # MLflow 3 logged models (kept in their source runs: logged_models.py)
+    _w(f"{API}/logged-models", lm.create),
+    _r(f"{API}/logged-models/search", lm.search, "POST"),
+    _r(f"{API}/logged-models/{{model_id}}", lm.get),
+    _w(f"{API}/logged-models/{{model_id}}", lm.finalize, "PATCH"),
+    _w(f"{API}/logged-models/{{model_id}}", lm.delete, "DELETE"),
+    _w(f"{API}/logged-models/{{model_id}}/tags", lm.set_tags, "PATCH"),
+    _w(f"{API}/logged-models/{{model_id}}/tags/{{tag_key}}", lm.delete_tag, "DELETE"),
+    _w(f"{API}/logged-models/{{model_id}}/params", lm.log_params),
+    _r(f"{API}/logged-models/{{model_id}}/artifacts/directories", lm.list_artifacts),
+    _w(f"{API}/runs/outputs", lm.log_outputs),
     # registry
     _w(f"{API}/registered-models/create", reg.create_registered_model),
     _w(f"{API}/registered-models/rename", reg.rename_registered_model),
@@ -118,6 +121,12 @@ _BY_PATH: dict[str, dict[str, Endpoint]] = {}
 for _endpoint in ENDPOINTS:
     for _method in _endpoint.methods:
         _BY_PATH.setdefault(_endpoint.path, {})[_method] = _endpoint
+#: templated paths (``{model_id}``): their pattern, tried after the exact paths
+_TEMPLATES = [
+    (re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$"), path)
+    for path in _BY_PATH
+    if "{" in path
+]
 
 
 def paths() -> dict[str, dict[str, Endpoint]]:
@@ -125,12 +134,19 @@ def paths() -> dict[str, dict[str, Endpoint]]:
     return _BY_PATH
 
 
-def find(path: str, method: str) -> Endpoint:
+def find(path: str, method: str) -> tuple[Endpoint, dict[str, str]]:
     """The endpoint for ``method path``: ``ENDPOINT_NOT_FOUND`` (404) for an unknown path or
     one of :data:`NOT_SERVED` (with the reason), 405 for a known path asked with another
     method."""
     key = "/" + path.strip("/")
     by_method = _BY_PATH.get(key)
+    params: dict[str, str] = {}
+    if by_method is None:
+        for pattern, template in _TEMPLATES:
+            m = pattern.match(key)
+            if m is not None:
+                by_method, params = _BY_PATH[template], m.groupdict()
+                break
     if key in NOT_SERVED:
         raise MlflowError(
             "ENDPOINT_NOT_FOUND", f"jupyter-track does not serve MLflow's {NOT_SERVED[key]}"
@@ -147,7 +163,7 @@ def find(path: str, method: str) -> Endpoint:
             f"{path}: method {method} is not allowed (use {allowed})",
             status=405,
         )
-    return endpoint
+    return endpoint, params
 
 
 def answer(endpoint: Endpoint, store: SQLiteStore, request: Request) -> dict[str, Any]:

@@ -255,29 +255,45 @@ class Request(Fields):
         self.verified = verified
 
     @classmethod
-    def from_json(cls, body: bytes, *, user: str, verified: bool = True) -> Request:
-        """Fields from a JSON object body (an empty body is an empty message)."""
+    def from_json(
+        cls,
+        body: bytes,
+        *,
+        user: str,
+        verified: bool = True,
+        path: Mapping[str, str] | None = None,
+    ) -> Request:
+        """Fields from a JSON object body (an empty body is an empty message) and the path's
+        own fields (``{model_id}``), which win."""
         if not body or not body.strip():
-            return cls({}, user=user, verified=verified)
+            return cls(dict(path or {}), user=user, verified=verified)
         try:
             values = json.loads(body)
         except (ValueError, RecursionError) as exc:
             raise MlflowError("MALFORMED_REQUEST", f"the body is not valid JSON: {exc}") from None
         if not isinstance(values, dict):
             raise MlflowError("MALFORMED_REQUEST", "the body must be a JSON object")
-        return cls(values, user=user, verified=verified)
+        return cls({**values, **(path or {})}, user=user, verified=verified)
 
     @classmethod
     def from_query(
-        cls, arguments: Mapping[str, list[bytes]], *, user: str, verified: bool = True
+        cls,
+        arguments: Mapping[str, list[bytes]],
+        *,
+        user: str,
+        verified: bool = True,
+        path: Mapping[str, str] | None = None,
     ) -> Request:
-        """Fields from a query string (values as sent: lists of bytes)."""
+        """Fields from a query string (values as sent: lists of bytes) and the path's own
+        fields, which win."""
         values: dict[str, list[str]] = {}
         for name, raw in arguments.items():
             try:
                 values[name] = [item.decode("utf-8") for item in raw]
             except UnicodeDecodeError:
                 raise invalid(f"{name}: is not valid UTF-8") from None
+        for name, value in (path or {}).items():
+            values[name] = [value]
         return cls(values, user=user, verified=verified, query=True)
 
 

@@ -16,7 +16,7 @@ from ..store import SQLiteStore
 from ..store.errors import InvalidInput, NotFound
 from ..store.registry import MAX_DESCRIPTION_LENGTH, check_version
 from ..store.validation import MAX_KEY_LENGTH
-from . import convert
+from . import convert, logged_models
 from .errors import invalid
 from .messages import Fields, Request
 from .tracking import _check_tag
@@ -30,6 +30,12 @@ _RUN_SOURCE = re.compile(
     r"^(?:runs:/(?P<run>[0-9A-Za-z]+)/(?P<path>.+)"
     r"|mlflow-artifacts:(?://[^/]*)?/+\d+/(?P<run2>[0-9A-Za-z]+)/artifacts/(?P<path2>.+))$"
 )
+
+
+def logged_model_id(source: str) -> str | None:
+    """``models:/m-<hex>`` (an MLflow 3 logged model, not ``models:/<name>/<version>``)."""
+    rest = source[len("models:/") :] if source.startswith("models:/m-") else ""
+    return rest if rest and "/" not in rest and "@" not in rest else None
 
 
 def run_model_path(source: str) -> tuple[str, str] | None:
@@ -162,8 +168,15 @@ def create_model_version(store: SQLiteStore, req: Request) -> Answer:
     source = req.required_text("source", max_length=4096)
     run_id = req.text("run_id", max_length=256) or None
     artifact_path = None
+    model_id = req.text("model_id", max_length=100) or logged_model_id(source)
     located = run_model_path(source)
-    if located is not None and (run_id is None or run_id == located[0]):
+    if model_id:  # MLflow 3: a logged model, kept in its source run
+        try:
+            run_id, record = logged_models.locate(store, model_id)
+            artifact_path = record["path"]
+        except NotFound:
+            pass
+    elif located is not None and (run_id is None or run_id == located[0]):
         run_id, artifact_path = located
         try:
             store.run_pk(run_id)
@@ -219,8 +232,14 @@ def search_model_versions(store: SQLiteStore, req: Request) -> Answer:
 
 
 def get_model_version_download_uri(store: SQLiteStore, req: Request) -> Answer:
-    """``model-versions/get-download-uri``: the version's source."""
-    return {"artifact_uri": store.get_model_version(_name(req), _version(req)).source}
+    """``model-versions/get-download-uri``: the version's source, or for a version of an
+    MLflow 3 logged model its folder through the artifact proxy (as MLflow answers)."""
+    mv = store.get_model_version(_name(req), _version(req))
+    if logged_model_id(mv.source) and mv.run_id and mv.artifact_path:
+        info = store.get_run(mv.run_id).info
+        root = convert.run_artifact_uri(info.experiment_id, mv.run_id)
+        return {"artifact_uri": f"{root}/{mv.artifact_path}"}
+    return {"artifact_uri": mv.source}
 
 
 def set_model_version_tag(store: SQLiteStore, req: Request) -> Answer:

@@ -251,7 +251,10 @@ def log_batch(store: SQLiteStore, req: Request) -> Answer:
     """``runs/log-batch``: up to 1,000 metrics, 100 params and 100 tags (1,000 in all), stored
     in one transaction, or none of them when one is refused."""
     run_id = _run_id(req)
-    metrics = [_metric_point(m) for m in req.messages("metrics", max_items=MAX_BATCH_METRICS)]
+    items = req.messages("metrics", max_items=MAX_BATCH_METRICS)
+    metrics = [_metric_point(m) for m in items]
+    if any(m.has("model_id") for m in items):
+        metrics = _without_model_copies(store, run_id, metrics, items)
     params: dict[str, str] = {}
     for item in req.messages("params", max_items=MAX_BATCH_PARAMS):
         key = item.required_text("key", max_length=MAX_KEY_LENGTH)
@@ -331,6 +334,36 @@ def _profile_rows(profile: str | None) -> int | None:
     return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
 
 
+def _without_model_copies(
+    store: SQLiteStore,
+    run_id: str,
+    metrics: list[tuple[str, float, int, int]],
+    items: list[Fields],
+) -> list[tuple[str, float, int, int]]:
+    """MLflow's ``log_model`` logs the run's points again, tagged with the new model's id;
+    MLflow's store keeps one row for identical points, and so does this: a point tagged with a
+    ``model_id`` that the run already has is left out."""
+    kept = []
+    seen: dict[str, set[tuple[int, int, Any]]] = {}
+    for point, item in zip(metrics, items):
+        key, value, timestamp, step = point
+        if item.has("model_id"):
+            if key not in seen:
+                try:
+                    history = store.get_metric_history(run_id, key)
+                except NotFound:
+                    history = []
+                seen[key] = {(p.step, p.timestamp, _same(p.value)) for p in history}
+            if (step, timestamp, _same(value)) in seen[key]:
+                continue
+        kept.append(point)
+    return kept
+
+
+def _same(value: float) -> Any:
+    return "nan" if value != value else value
+
+
 def search_runs(store: SQLiteStore, req: Request) -> Answer:
     """``runs/search``: MLflow's filter and order-by syntax (jupyter-track's grammar is a
     superset), pages by ``page_token``."""
@@ -388,13 +421,6 @@ def list_artifacts(store: SQLiteStore, req: Request) -> Answer:
             entry["file_size"] = item.size
         files.append(entry)
     return {"root_uri": convert.run_artifact_uri(info.experiment_id, run_id), "files": files}
-
-
-def search_logged_models(store: SQLiteStore, req: Request) -> Answer:
-    """``logged-models/search``: jupyter-track keeps models in run artifacts, so there are no
-    MLflow 3 "logged models" to find (MLflow's client asks when it downloads artifacts)."""
-    req.texts("experiment_ids", max_items=1000)
-    return {"models": []}
 
 
 def server_info(store: SQLiteStore, req: Request) -> Answer:

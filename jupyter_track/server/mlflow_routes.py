@@ -72,7 +72,7 @@ class MlflowApiHandler(MlflowHandler):
 
     async def _call(self, path: str = "") -> None:
         method = self.request.method or "GET"
-        endpoint = find(path, method)
+        endpoint, params = find(path, method)
         body = self.request.body or b""
         if len(body) > MAX_JSON_BODY:
             raise MlflowError(
@@ -84,9 +84,11 @@ class MlflowApiHandler(MlflowHandler):
 
         def work(store: SQLiteStore) -> bytes:
             if method == "GET" or (not body.strip() and arguments):
-                request = Request.from_query(arguments, user=who.name, verified=who.verified)
+                request = Request.from_query(
+                    arguments, user=who.name, verified=who.verified, path=params
+                )
             else:
-                request = Request.from_json(body, user=who.name, verified=who.verified)
+                request = Request.from_json(body, user=who.name, verified=who.verified, path=params)
             return dumps(answer(endpoint, store, request))
 
         run = self.access.write if endpoint.writes else self.access.read

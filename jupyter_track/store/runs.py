@@ -424,6 +424,28 @@ class RunsMixin:
             if rows:
                 self.write_metric_rows(rows)
 
+    def tags_with_prefix(
+        self, prefix: str, experiment_ids: Sequence[str | int] | None = None
+    ) -> list[tuple[str, str, str]]:
+        """``(run_id, key, value)`` of every tag whose key starts with ``prefix`` (a range scan
+        of the tag-key index), optionally in some experiments only, oldest run first."""
+        if not prefix:
+            raise InvalidInput("prefix: must not be empty")
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        sql = (
+            "SELECT r.run_id, t.key, t.value FROM tags t JOIN runs r ON r.id = t.run "
+            "WHERE t.key >= ? AND t.key < ?"
+        )
+        params: list[Any] = [prefix, upper]
+        if experiment_ids is not None:
+            ids = [check_id_number(e, "experiment_id") for e in experiment_ids]
+            sql += f" AND r.experiment_id IN ({', '.join('?' * len(ids)) or 'NULL'})"
+            params += ids
+        return [
+            (run_id, key, value)
+            for run_id, key, value in self.db.conn().execute(sql + " ORDER BY r.id, t.key", params)
+        ]
+
     def delete_tag(self, run_id: str, key: str) -> None:
         pk = self.run_pk(run_id)
         with self.db.write() as conn:
