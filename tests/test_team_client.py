@@ -434,3 +434,27 @@ def test_batch_rows_are_kept_exactly_or_refused_naming_the_row(rows: list[tuple]
     for a, b in zip(got, expected):
         assert a[:4] == b[:4]
         assert a[4] == b[4] or (math.isnan(a[4]) and math.isnan(b[4]))
+
+
+def test_a_refused_kept_batch_does_not_block_the_ones_behind_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import httpserve
+
+    served = httpserve.ServedStore(tmp_path / "service.db")
+    try:
+        client = served.client(tmp_path / "client")
+        run_id = client.create_run("0").run_id
+        client.spool.append({"batch_id": uuid.uuid4().hex, "metrics": [[run_id, "a", 0, 1, 1.0]]})
+        client.spool.append({"batch_id": uuid.uuid4().hex, "metrics": [[run_id, "a", 1, 1, "x"]]})
+        client.spool.append({"batch_id": uuid.uuid4().hex, "metrics": [[run_id, "a", 2, 1, 3.0]]})
+        assert client.flush_spool()
+        assert [p.step for p in client.get_metric_history(run_id, "a")] == [0, 2]
+        rejected = (client.spool_folder / "rejected.jsonl").read_text().splitlines()
+        assert len(rejected) == 1 and "metrics[0]" in json.loads(rejected[0])["error"]
+        assert "refused a kept batch" in capsys.readouterr().err
+        assert [f.batches for f in spool.status(client.spool_folder)] == [0]  # its own, empty
+        client.close()
+        assert spool.status(client.spool_folder) == []
+    finally:
+        served.stop()

@@ -136,7 +136,8 @@ def _read(handle: IO[str]) -> list[dict[str, Any]]:
 
 def _files(folder: Path) -> Iterator[Path]:
     if folder.is_dir():
-        yield from sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+        kept = (p for p in folder.glob("*.jsonl") if p.name != "rejected.jsonl")
+        yield from sorted(kept, key=lambda p: p.stat().st_mtime)
 
 
 def status(folder: Path) -> list[SpoolFile]:

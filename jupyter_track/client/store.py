@@ -220,12 +220,30 @@ class HttpStore:
             )
         self._schedule_retry()
 
+    def _deliver_kept(self, batch: dict[str, Any]) -> None:
+        """Send one kept batch. The service refusing it (4xx: a param changed while it was
+        down, a run since deleted) must not block the ones behind it: the batch is moved to
+        ``rejected.jsonl`` beside the spool with the reason, and a warning says so."""
+        try:
+            self._post_batch(batch)
+        except ServiceDown:
+            raise
+        except TrackError as exc:
+            self.spool_folder.mkdir(parents=True, exist_ok=True)
+            with (self.spool_folder / "rejected.jsonl").open("a", encoding="utf-8") as out:
+                out.write(json.dumps({"error": str(exc), "batch": batch}) + "\n")
+            print(
+                f"jupyter-track: the team service refused a kept batch ({exc}); it was moved to "
+                f"{self.spool_folder / 'rejected.jsonl'}",
+                file=sys.stderr,
+            )
+
     def _try_deliver(self) -> bool:
         """Deliver orphaned and own spooled batches; True when nothing is left."""
         with self._deliver_lock:
             try:
-                spool_mod.drain_orphans(self.spool_folder, self._post_batch, skip=self.spool.path)
-                delivered = self.spool.deliver(self._post_batch)
+                spool_mod.drain_orphans(self.spool_folder, self._deliver_kept, skip=self.spool.path)
+                delivered = self.spool.deliver(self._deliver_kept)
             except ServiceDown:
                 return False
             if delivered and self._warned and not len(self.spool):
@@ -239,7 +257,8 @@ class HttpStore:
 
     def _orphans_pending(self) -> bool:
         return self.spool_folder.is_dir() and any(
-            p != self.spool.path for p in self.spool_folder.glob("*.jsonl")
+            p != self.spool.path and p.name != "rejected.jsonl"
+            for p in self.spool_folder.glob("*.jsonl")
         )
 
     def _schedule_retry(self) -> None:
