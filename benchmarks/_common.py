@@ -184,6 +184,7 @@ class Row:
     ok: bool | None = None
     lower_is_better: bool = True
     notes: list[str] = field(default_factory=list)
+    trackio: float | None = None
 
     def _speedup(self, other: float | None) -> float | None:
         if other is None or not self.ours or other != other:
@@ -193,6 +194,10 @@ class Row:
     def vs_mlflow(self) -> str:
         """How many times faster than MLflow."""
         return _times(self._speedup(self.mlflow))
+
+    def vs_trackio(self) -> str:
+        """How many times faster than Trackio."""
+        return _times(self._speedup(self.trackio))
 
     def vs_raw(self) -> str:
         """How many times faster than raw sqlite3 (below 1: the share of raw's speed)."""
@@ -205,6 +210,7 @@ class Row:
             "ours": self.ours,
             "mlflow": self.mlflow,
             "raw_sqlite": self.raw,
+            "trackio": self.trackio,
             "goal": self.goal,
             "ok": self.ok,
             "notes": self.notes,
@@ -239,24 +245,17 @@ def fmt(value: float | None) -> str:
 def print_table(rows: Sequence[Row], file: Any = None) -> None:
     """Print the compact results table and the notes under it."""
     file = file or sys.stdout
-    header = ("benchmark", "unit", "jupyter-track", "MLflow", "raw SQLite", "vs MLflow", "vs raw")
-    header += ("goal", "met")
+    with_trackio = any(r.trackio is not None for r in rows)
+    header: tuple[str, ...] = ("benchmark", "unit", "jupyter-track")
+    header += ("Trackio",) * with_trackio + ("MLflow", "raw SQLite")
+    header += ("vs Trackio",) * with_trackio + ("vs MLflow", "vs raw", "goal", "met")
     lines = [header]
     for r in rows:
         met = "" if r.ok is None else ("yes" if r.ok else "NO")
-        lines.append(
-            (
-                r.name,
-                r.unit,
-                fmt(r.ours),
-                fmt(r.mlflow),
-                fmt(r.raw),
-                r.vs_mlflow(),
-                r.vs_raw(),
-                r.goal,
-                met,
-            )
-        )
+        line: tuple[str, ...] = (r.name, r.unit, fmt(r.ours))
+        line += (fmt(r.trackio),) * with_trackio + (fmt(r.mlflow), fmt(r.raw))
+        line += (r.vs_trackio(),) * with_trackio + (r.vs_mlflow(), r.vs_raw(), r.goal, met)
+        lines.append(line)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for n, line in enumerate(lines):
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip(), file=file)

@@ -160,7 +160,7 @@ def search_build(folder: str, n: int) -> dict[str, Any]:
     conn.execute("COMMIT")
     conn.close()
     _state["search_experiment"] = experiment_id
-    return {"seconds": time.perf_counter() - start, "runs": n}
+    return {"seconds": time.perf_counter() - start, "runs": n, "experiment_id": experiment_id}
 
 
 def search(max_results: int) -> dict[str, Any]:

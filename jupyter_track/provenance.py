@@ -144,6 +144,31 @@ def _read_metadata(path: str) -> tuple[str, str] | None:
     return (name, version) if name and version else None
 
 
+def platform_string() -> str:
+    """``platform.platform()`` without its ``uname -p`` subprocess on Linux.
+
+    On Linux ``platform.platform()`` runs ``uname -p`` (a fork and exec: milliseconds, tens of
+    them on a busy machine) for the processor, then leaves it out when it says ``unknown`` (GNU
+    coreutils on Debian/Ubuntu) or repeats the machine (Fedora's patched ``uname``). This builds
+    the same ``Linux-<release>-<machine>-with-<libc>`` string from ``os.uname()`` and
+    ``platform.libc_ver()`` (which asks ``confstr``, no file read). Elsewhere: the standard call.
+    """
+    if not sys.platform.startswith("linux"):
+        return platform.platform()
+    uname = os.uname()
+    libc, version = platform.libc_ver()
+    text = "-".join(
+        part.strip() for part in (uname.sysname, uname.release, uname.machine, "with", libc + version)
+        if part
+    )
+    for char in ' /\\:;"()':
+        text = text.replace(char, "_" if char == " " else "-")
+    text = text.replace("unknown", "")
+    while "--" in text:
+        text = text.replace("--", "-")
+    return text.rstrip("-")
+
+
 ENV_RECHECK_SECONDS = 1.0
 """How long a checked environment is trusted before the site folders are stat'ed again."""
 _env_checked_at = -1e9
@@ -170,7 +195,7 @@ def environment() -> Environment:
             return _env_cache[1]
         packages = installed_packages()
         python = platform.python_version()
-        plat = platform.platform()
+        plat = platform_string()
         digest = hashlib.sha256()
         digest.update(f"{python}\n{plat}\n".encode())
         for name in sorted(packages):
