@@ -464,8 +464,7 @@ def main() -> int:
                 started = time.perf_counter()
                 rows.extend(steps[name]())
                 print(
-                    f"[bench_floor] {name}: {time.perf_counter() - started:.0f} s, load "
-                    f"{_load()}",
+                    f"[bench_floor] {name}: {time.perf_counter() - started:.0f} s, load {_load()}",
                     file=sys.stderr,
                     flush=True,
                 )

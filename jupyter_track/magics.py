@@ -387,7 +387,9 @@ class TrackMagics(Magics):
     def _record_lineage(self, run_id: str, lineage: Lineage, notes: list[str]) -> None:
         notes.extend(lineage.notes())
         try:
-            lineage_kernel.record(session.current().store, run_id, lineage)
+            pending = fluent.pending_run(run_id)  # not written yet: written with the run
+            if pending is None or not pending.add_lineage(lineage.to_dict()):
+                lineage_kernel.record(session.current().store, run_id, lineage)
         except Exception as exc:  # a store that cannot hold it never stops the cell
             notes.append(f"lineage not recorded: {type(exc).__name__}: {exc}")
             return
@@ -419,7 +421,6 @@ class TrackMagics(Magics):
         self, run_id: str, args: Any, status: str, error_text: str | None, notes: list[str]
     ) -> None:
         user_ns = self.shell.user_ns
-        store = session.current().store
         if args.params:
             values = {}
             for name in args.params:
@@ -450,7 +451,7 @@ class TrackMagics(Magics):
             else:  # the cell ended its run itself; keep the magic's verdict on failure
                 fluent.flush()
                 if status != RunStatus.FINISHED:
-                    store.update_run(run_id, status=status, error=error_text)
+                    session.current().store.update_run(run_id, status=status, error=error_text)
         except TrackError as exc:
             print(f"jupyter-track: {exc}", file=sys.stderr)
             return

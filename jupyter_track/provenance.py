@@ -50,10 +50,16 @@ def current_user() -> tuple[str, bool]:
     hub_user = os.environ.get("JUPYTERHUB_USER")
     if hub_user:
         return hub_user, False
-    try:
-        return getpass.getuser(), False
-    except Exception:
-        return "unknown", False
+    global _os_user
+    if _os_user is None:  # the password database is read once per process
+        try:
+            _os_user = getpass.getuser()
+        except Exception:
+            _os_user = "unknown"
+    return _os_user, False
+
+
+_os_user: str | None = None
 
 
 _hostname: str | None = None
@@ -158,7 +164,8 @@ def platform_string() -> str:
     uname = os.uname()
     libc, version = platform.libc_ver()
     text = "-".join(
-        part.strip() for part in (uname.sysname, uname.release, uname.machine, "with", libc + version)
+        part.strip()
+        for part in (uname.sysname, uname.release, uname.machine, "with", libc + version)
         if part
     )
     for char in ' /\\:;"()':

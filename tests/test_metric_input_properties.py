@@ -191,7 +191,8 @@ def test_a_row_refused_at_write_time_costs_only_itself(layout: list[str]) -> Non
     assert writer.dropped - dropped_before == len(layout) - len(good)
     store = fluent.session.current().store
     pk_rows = store.db.conn().execute(
-        "SELECT count(*) FROM metrics WHERE run = ? AND key != 'good'", (pk,)
+        "SELECT count(*) FROM metrics WHERE run = ? AND key != 'good'",
+        (store.run_pk(run.info.run_id),),  # the buffer's handle is opaque: ask the store
     )
     assert pk_rows.fetchone()[0] == 0
 

@@ -9,6 +9,7 @@ judgement is against the notebook as last saved. The file is read again only whe
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -68,8 +69,11 @@ class NotebookDocument:
         return bool(self.by_id)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize(source: str) -> str:
-    """Sources compare without trailing whitespace (frontends strip or add a final newline)."""
+    """Sources compare without trailing whitespace (frontends strip or add a final newline).
+
+    Cached: every tracked cell compares the sources of every cell executed before it."""
     return "\n".join(line.rstrip() for line in source.strip("\n").splitlines())
 
 

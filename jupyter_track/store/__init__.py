@@ -45,7 +45,7 @@ from .lineage import LineageMixin
 from .maintenance import MaintenanceMixin
 from .metrics import MetricsMixin
 from .registry import RegistryMixin
-from .runs import ParamConflict, RunPage, RunsMixin
+from .runs import NewRun, ParamConflict, RunPage, RunsMixin
 from .schema import SCHEMA_VERSION
 from .series import SeriesMixin
 from .traces import StoredTrace, TracePage, TraceRecord, TracesMixin
@@ -61,6 +61,7 @@ __all__ = [
     "LifecycleStage",
     "Metric",
     "MetricSummary",
+    "NewRun",
     "NotFound",
     "Param",
     "ParamConflict",

@@ -139,6 +139,24 @@ def update_rollups(
     conn.executemany(_UPSERT_ROLLUP, out)
 
 
+def new_series_rollups(
+    groups: Mapping[tuple[int, str], Sequence[MetricRow]],
+) -> list[tuple[Any, ...]]:
+    """The rollup rows of series that have no points stored yet (a run being created): the
+    same buckets :func:`update_rollups` would write, without reading anything first."""
+    return [
+        _bucket_row(run, key, start // ROLLUP_SIZE, group[start : start + ROLLUP_SIZE])
+        for (run, key), group in groups.items()
+        for start in range(0, len(group), ROLLUP_SIZE)
+    ]
+
+
+INSERT_ROLLUP = (
+    "INSERT INTO metric_rollups (run, key, bucket, n, lo, lo_step, lo_ts, hi, hi_step, hi_ts) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def _nan(value: float | None) -> float:
     return math.nan if value is None else value
 

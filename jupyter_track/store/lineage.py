@@ -14,6 +14,19 @@ MAX_LINEAGE_BYTES = 16 * 1024 * 1024
 """A lineage record larger than this (cell sources included) is refused."""
 
 
+def lineage_json(run_id: str, record: Any) -> str:
+    """The stored text of a lineage record; ``InvalidInput`` when it is not a JSON object or
+    larger than :data:`MAX_LINEAGE_BYTES`."""
+    if not isinstance(record, Mapping):
+        raise InvalidInput(f"lineage of run {run_id}: expected a JSON object")
+    text = json.dumps(dict(record), default=str, separators=(",", ":"))
+    if len(text) > MAX_LINEAGE_BYTES:
+        raise InvalidInput(
+            f"lineage of run {run_id}: {len(text):,} bytes, more than {MAX_LINEAGE_BYTES:,}"
+        )
+    return text
+
+
 class LineageMixin:
     db: Database
 
@@ -24,13 +37,7 @@ class LineageMixin:
     def put_run_lineage(self, run_id: str, record: Mapping[str, Any]) -> None:
         """Store (or replace) ``run_id``'s lineage record, a JSON object with at least
         ``stale`` and ``unseeded`` (see :class:`jupyter_track.lineage.Lineage`)."""
-        if not isinstance(record, Mapping):
-            raise InvalidInput(f"lineage of run {run_id}: expected a JSON object")
-        text = json.dumps(dict(record), default=str, separators=(",", ":"))
-        if len(text) > MAX_LINEAGE_BYTES:
-            raise InvalidInput(
-                f"lineage of run {run_id}: {len(text):,} bytes, more than {MAX_LINEAGE_BYTES:,}"
-            )
+        text = lineage_json(run_id, record)
         pk = self.run_pk(run_id)
         with self.db.write() as conn:
             conn.execute(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .db import Database
 from .entities import Metric
 from .errors import InvalidInput
-from .histories import update_rollups
+from .histories import INSERT_ROLLUP, new_series_rollups, update_rollups
 from .validation import check_key, metric_step, metric_timestamp, metric_value
 
 MetricRow = tuple[int, str, int, int, float]
@@ -190,6 +190,24 @@ class MetricsMixin:
     if TYPE_CHECKING:  # provided by another part of the store
 
         def run_pk(self, run_id: str) -> int: ...
+
+    @staticmethod
+    def _write_new_run_points(conn: sqlite3.Connection, rows: Sequence[MetricRow]) -> None:
+        """The points of a run created in this transaction (:meth:`RunsMixin.write_run`): the
+        same rows, summaries and rollups as :meth:`write_metric_rows`, without the reads and
+        upserts that existing series need."""
+        if set(map(len, rows)) != {5}:
+            raise InvalidInput("metric rows must be (run, key, step, timestamp, value) tuples")
+        groups = group_rows(rows)
+        insert_points(conn, rows)
+        # a purged run's leftovers under the same key (purge deletes them; older files may not)
+        conn.execute("DELETE FROM metric_rollups WHERE run = ?", (rows[0][0],))
+        conn.executemany(INSERT_ROLLUP, new_series_rollups(groups))
+        conn.executemany(
+            "INSERT INTO metric_summaries (run, key, last, step, timestamp, min, max, count) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [summarize_group(run, key, g) for (run, key), g in groups.items()],
+        )
 
     def write_metric_rows(self, rows: Sequence[MetricRow]) -> None:
         """Insert validated rows and update the summaries, in one transaction."""

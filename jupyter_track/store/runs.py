@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import search as grammar
@@ -112,6 +113,54 @@ def _nan_if_none(value: float | None) -> float:
     return float("nan") if value is None else value
 
 
+def param_conflict(key: str, old: str, new: str, run_id: str) -> ParamConflict:
+    """The error for a param logged again with another value (params are immutable)."""
+    return ParamConflict(
+        f"param {key!r}: already logged as {old!r} in run {run_id}, cannot change it to "
+        f"{new!r} (params are immutable; use a new run or a tag)"
+    )
+
+
+def raise_param_problems(errors: list[InvalidInput], conflicts: list[ParamConflict]) -> None:
+    """Raise the one problem of a ``log_params`` call, or one error naming them all."""
+    problems = [*errors, *conflicts]
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        kind = ParamConflict if conflicts and not errors else InvalidInput
+        raise kind("; ".join(str(p) for p in problems))
+
+
+_HEX = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass
+class NewRun:
+    """A run written whole by :meth:`RunsMixin.write_run`: what ``create_run`` takes, its
+    params, optionally the environment it refers to and its end. Values are already validated
+    by the caller (the kernel checks them on the caller's thread); the store checks again."""
+
+    run_id: str
+    experiment_id: str
+    run_name: str
+    start_time: int
+    user_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    parent_run_id: str | None = None
+    notebook: str | None = None
+    cell_id: str | None = None
+    execution_count: int | None = None
+    source: str | None = None
+    environment: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    #: ``(hash, python, platform, packages)``: stored with the run unless already there
+    environment_record: tuple[str, str, str, dict[str, str]] | None = None
+    #: ``(status, end time ms, error text)`` of a run that ended before it was written
+    end: tuple[str, int, str | None] | None = None
+    #: the run's lineage record (``put_run_lineage``), written with it
+    lineage: dict[str, Any] | None = None
+
+
 class RunsMixin:
     db: Database
     _run_pks: dict[str, int]
@@ -121,20 +170,36 @@ class RunsMixin:
         def artifact_uri_for(self, run_id: str) -> str: ...
 
         def write_metric_rows(self, rows: Sequence[tuple[int, str, int, int, float]]) -> None: ...
+        @staticmethod
+        def _write_new_run_points(conn: Any, rows: Sequence[Any]) -> None: ...
+
+        def put_environment(
+            self, env_hash: str, python: str, platform: str, packages: Mapping[str, str]
+        ) -> None: ...
+
+        def put_run_lineage(self, run_id: str, record: Mapping[str, Any]) -> None: ...
 
     # ----------------------------------------------------------------------------- identity
+
+    on_missing_run: Callable[[str], bool] | None = None
+    """Called with a run id no stored run has, before ``NotFound`` is raised; True means
+    "written now, look again". The kernel session sets it: a run it buffered
+    (:mod:`jupyter_track.tracking.pending`) is written the moment anything asks for it."""
 
     def run_pk(self, run_id: str) -> int:
         """The internal integer key of ``run_id``; raises ``NotFound``."""
         pk = self._run_pks.get(run_id)
         if pk is None:
-            row = (
-                self.db.conn().execute("SELECT id FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-            )
+            row = self._find_run(run_id)
+            if row is None and self.on_missing_run is not None and self.on_missing_run(run_id):
+                row = self._find_run(run_id)
             if row is None:
                 raise NotFound(f"run {run_id!r} does not exist")
             pk = self._run_pks[run_id] = row[0]
         return pk
+
+    def _find_run(self, run_id: str) -> Any:
+        return self.db.conn().execute("SELECT id FROM runs WHERE run_id = ?", (run_id,)).fetchone()
 
     # ------------------------------------------------------------------------------ create
 
@@ -152,18 +217,27 @@ class RunsMixin:
         execution_count: int | None = None,
         source: str | None = None,
         environment: str | None = None,
+        run_id: str | None = None,
     ) -> RunInfo:
-        """Create a RUNNING run in ``experiment_id`` and return its info."""
+        """Create a RUNNING run in ``experiment_id`` and return its info.
+
+        ``run_id``: the id the caller chose (32 lowercase hex digits, as ``uuid4().hex``: the
+        kernel names a run before it is written, :meth:`write_run`); a new one by default.
+        """
         try:
             experiment_key = check_id_number(experiment_id, "experiment_id")
         except InvalidInput as exc:
             raise NotFound(f"experiment {experiment_id!r} does not exist") from exc
-        run_id = uuid.uuid4().hex
+        if run_id is None:
+            run_id = uuid.uuid4().hex
+        elif not (isinstance(run_id, str) and len(run_id) == 32 and _HEX.fullmatch(run_id)):
+            raise InvalidInput(f"run_id {run_id!r}: must be 32 lowercase hexadecimal digits")
         name = check_name(run_name, "run_name") if run_name else random_run_name()
         start = start_time if start_time is not None else now_ms()
         tag_rows = [self._tag_row(k, v) for k, v in (tags or {}).items()]
         if parent_run_id:
             tag_rows.append(("mlflow.parentRunId", parent_run_id))
+        artifact_uri = self.artifact_uri_for(run_id)
         with self.db.write() as conn:
             exists = conn.execute(
                 "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?",
@@ -189,7 +263,7 @@ class RunsMixin:
                     user_id,
                     start,
                     parent_run_id,
-                    self.artifact_uri_for(run_id),
+                    artifact_uri,
                     notebook,
                     cell_id,
                     execution_count,
@@ -210,13 +284,64 @@ class RunsMixin:
             end_time=None,
             lifecycle_stage=LifecycleStage.ACTIVE,
             user_id=user_id,
-            artifact_uri=self.artifact_uri_for(run_id),
+            artifact_uri=artifact_uri,
             parent_run_id=parent_run_id,
             notebook=notebook,
             cell_id=cell_id,
             execution_count=execution_count,
             environment=environment,
         )
+
+    def write_run(self, run: NewRun, points: Sequence[tuple[str, int, int, float]] = ()) -> int:
+        """Create ``run`` with its params, tags, environment, metric ``points``
+        (``(key, step, timestamp ms, value)``, validated) and end, in **one** transaction;
+        its handle for :meth:`write_metric_rows`.
+
+        The kernel buffers a run this way: a short run costs one commit instead of one per
+        call (create, params, metrics, end). Nothing is written when anything fails.
+        """
+        with self.db.write() as conn:
+            if run.environment_record is not None:
+                self.put_environment(*run.environment_record)
+            self.create_run(
+                run.experiment_id,
+                run_name=run.run_name,
+                user_id=run.user_id,
+                start_time=run.start_time,
+                tags=run.tags,
+                parent_run_id=run.parent_run_id,
+                notebook=run.notebook,
+                cell_id=run.cell_id,
+                execution_count=run.execution_count,
+                source=run.source,
+                environment=run.environment,
+                run_id=run.run_id,
+            )
+            handle = self.run_pk(run.run_id)
+            if run.params:  # a new run has none yet: no read, no conflicts
+                conn.executemany(
+                    "INSERT INTO params (run, key, value, num) VALUES (?, ?, ?, ?)",
+                    [
+                        (handle, check_key(k, "param"), text, grammar.param_number(text))
+                        for k, v in run.params.items()
+                        for text in (text_value(k, v, "param", MAX_PARAM_VALUE_LENGTH),)
+                    ],
+                )
+            if points:
+                self._write_new_run_points(conn, [(handle, k, s, t, v) for k, s, t, v in points])
+            if run.lineage is not None:
+                self.put_run_lineage(run.run_id, run.lineage)
+            if run.end is not None:
+                status, end_time, error = run.end
+                if status not in RunStatus.ALL:
+                    raise InvalidInput(
+                        f"status {status!r}: must be one of {', '.join(RunStatus.ALL)}"
+                    )
+                conn.execute(
+                    "UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ?",
+                    (status, end_time, error, handle),
+                )
+        return handle
 
     # ------------------------------------------------------------------------------ update
 
@@ -337,22 +462,11 @@ class RunsMixin:
                         new_rows.append((pk, key, text, grammar.param_number(text)))
                         existing[key] = text
                     elif old != text:
-                        conflicts.append(
-                            ParamConflict(
-                                f"param {key!r}: already logged as {old!r} in run {run_id}, cannot "
-                                f"change it to {text!r} (params are immutable; use a new run or a "
-                                "tag)"
-                            )
-                        )
+                        conflicts.append(param_conflict(key, old, text, run_id))
                 conn.executemany(
                     "INSERT INTO params (run, key, value, num) VALUES (?, ?, ?, ?)", new_rows
                 )
-        problems = errors + conflicts
-        if len(problems) == 1:
-            raise problems[0]
-        if problems:
-            kind = ParamConflict if conflicts and not errors else InvalidInput
-            raise kind("; ".join(str(p) for p in problems))
+        raise_param_problems(errors, conflicts)
 
     @staticmethod
     def _tag_row(key: Any, value: Any) -> tuple[str, str]:
@@ -458,9 +572,10 @@ class RunsMixin:
     def get_run(self, run_id: str) -> Run:
         """The run with its params, tags, metric summaries and source."""
         conn = self.db.conn()
-        row = conn.execute(
-            f"SELECT {RUN_COLUMNS}, r.source FROM runs r WHERE r.run_id = ?", (run_id,)
-        ).fetchone()
+        sql = f"SELECT {RUN_COLUMNS}, r.source FROM runs r WHERE r.run_id = ?"
+        row = conn.execute(sql, (run_id,)).fetchone()
+        if row is None and self.on_missing_run is not None and self.on_missing_run(run_id):
+            row = conn.execute(sql, (run_id,)).fetchone()
         if row is None:
             raise NotFound(f"run {run_id!r} does not exist")
         runs = self._hydrate([row[:-1]])

@@ -10,6 +10,7 @@ hold. Each check starts with the cheapest test for the common case (an ASCII key
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from .errors import InvalidInput
@@ -81,8 +82,16 @@ def check_name(value: Any, what: str) -> str:
     return check_text(value, what, limit=MAX_NAME_LENGTH, empty=False)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f]")
+_good_keys: set[str] = set()
+"""Keys already checked (the check is a pure function of the text): a run's params and tags
+are mostly the same keys run after run. Bounded: cleared when it reaches 10,000."""
+
+
 def check_key(key: Any, what: str) -> str:
     """Return ``key`` if it is a usable name for a metric, param or tag, else raise."""
+    if type(key) is str and key in _good_keys:
+        return key
     if not isinstance(key, str):
         raise InvalidInput(f"{what} key {key!r}: must be a string, got {type(key).__name__}")
     if not key or not key.strip():
@@ -92,11 +101,15 @@ def check_key(key: Any, what: str) -> str:
             f"{what} key {key[:40]!r}...: is {len(key)} characters long, the limit is "
             f"{MAX_KEY_LENGTH}"
         )
-    if any(ord(c) < 32 for c in key):
+    if _CONTROL.search(key):
         raise InvalidInput(f"{what} key {key!r}: must not contain control characters")
     problem = text_problem(key)
     if problem:
         raise InvalidInput(f"{what} key {key!r}: {problem}")
+    if type(key) is str:
+        if len(_good_keys) >= 10_000:
+            _good_keys.clear()
+        _good_keys.add(key)
     return key
 
 

@@ -45,7 +45,16 @@ class TrackClient(_RegistryBase):
     """Client for one store (``tracking_uri``: ``sqlite:///path``, a path, or the default)."""
 
     def __init__(self, tracking_uri: str | os.PathLike[str] | None = None):
-        self.store: SQLiteStore = open_store(tracking_uri)
+        self._store: SQLiteStore = open_store(tracking_uri)
+
+    @property
+    def store(self) -> SQLiteStore:  # type: ignore[override]
+        """The client's store; runs this process started and has not written yet are written
+        first, so the client reads what the fluent API logged (read-your-writes)."""
+        from . import session
+
+        session.current().write_pending_runs()
+        return self._store
 
     @property
     def tracking_uri(self) -> str:

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,16 +37,22 @@ from ..store import (
     SQLiteStore,
     ViewType,
 )
+from ..store.names import random_run_name
+from ..store.runs import NewRun
 from ..store.validation import (
     INT64_MAX,
     INT64_MIN,
+    MAX_TAG_VALUE_LENGTH,
     check_key,
+    check_name,
     metric_step,
     metric_timestamp,
     metric_value,
     text_problem,
+    text_value,
 )
 from . import context, session, system_metrics
+from .pending import PendingRun
 from .session import Session
 from .system_metrics import (  # noqa: F401  (public names: jt.enable_system_metrics_logging)
     disable_system_metrics_logging,
@@ -183,7 +190,7 @@ class ActiveRun:
     ``with`` exits end the run FINISHED, FAILED on an exception, KILLED on KeyboardInterrupt.
     """
 
-    def __init__(self, info: RunInfo, pk: int):
+    def __init__(self, info: RunInfo, pk: Any):
         self.info = info
         self._pk = pk
 
@@ -268,7 +275,6 @@ def start_run(
 
     exp_id = experiment_id if experiment_id is not None else _active_experiment_id()
     env = provenance.environment()
-    store.put_environment(env.hash, env.python, env.platform, env.packages)
     git = provenance.git_state()
     all_tags: dict[str, Any] = provenance.system_tags(git, env)
     if description:
@@ -277,26 +283,94 @@ def start_run(
         all_tags.update(tags)
     cell = context.current
     user, _ = provenance.current_user()
-    info = store.create_run(
-        exp_id,
-        run_name=run_name,
+    if state.buffers_runs():
+        active = _buffered_run(state, exp_id, run_name, user, all_tags, parent_run_id, cell, env)
+    else:
+        store.put_environment(env.hash, env.python, env.platform, env.packages)
+        info = store.create_run(
+            exp_id,
+            run_name=run_name,
+            user_id=user,
+            tags=all_tags,
+            parent_run_id=parent_run_id,
+            notebook=provenance.notebook_path(),
+            cell_id=cell.cell_id,
+            execution_count=cell.execution_count,
+            source=cell.source,
+            environment=env.hash,
+        )
+        active = ActiveRun(info, store.run_pk(info.run_id))
+    if git is not None and git.dirty and git.diff:
+        state.store.write_shared_artifact(
+            active.info.run_id, "provenance/git.diff", git.diff.encode()
+        )
+    if cell.run_ids is not None:
+        cell.run_ids.append(active.info.run_id)
+    state.push(active)
+    if parent_run_id is None and system_metrics.wanted(log_system_metrics):
+        system_metrics.watch(active.info.run_id)
+    return active
+
+
+def _buffered_run(
+    state: Session,
+    experiment_id: str,
+    run_name: str | None,
+    user: str,
+    tags: dict[str, Any],
+    parent_run_id: str | None,
+    cell: Any,
+    env: provenance.Environment,
+) -> ActiveRun:
+    """A new run named and checked here, queued with the writer (:mod:`.pending`): written
+    with its params, points and end in one transaction, at the latest when anyone reads."""
+    store = state.raw_store
+    state.check_experiment(experiment_id)
+    if parent_run_id is not None and state.find(parent_run_id) is None:
+        store.run_pk(parent_run_id)  # NotFound, as create_run would say
+    run_id = uuid.uuid4().hex
+    name = check_name(run_name, "run_name") if run_name else random_run_name()
+    rows = [
+        (check_key(k, "tag"), text_value(k, v, "tag", MAX_TAG_VALUE_LENGTH))
+        for k, v in tags.items()
+    ]
+    if "mlflow.runName" in tags:
+        name = str(tags["mlflow.runName"])
+    record = NewRun(
+        run_id=run_id,
+        experiment_id=str(experiment_id),
+        run_name=name,
+        start_time=_time_ns() // 1_000_000,
         user_id=user,
-        tags=all_tags,
+        tags=dict(rows),
         parent_run_id=parent_run_id,
         notebook=provenance.notebook_path(),
         cell_id=cell.cell_id,
         execution_count=cell.execution_count,
         source=cell.source,
         environment=env.hash,
+        environment_record=(env.hash, env.python, env.platform, env.packages),
     )
-    if git is not None and git.dirty and git.diff:
-        store.write_shared_artifact(info.run_id, "provenance/git.diff", git.diff.encode())
-    if cell.run_ids is not None:
-        cell.run_ids.append(info.run_id)
-    active = ActiveRun(info, store.run_pk(info.run_id))
-    state.push(active)
-    if parent_run_id is None and system_metrics.wanted(log_system_metrics):
-        system_metrics.watch(info.run_id)
+    info = RunInfo(
+        run_id=run_id,
+        experiment_id=record.experiment_id,
+        run_name=name,
+        status=RunStatus.RUNNING,
+        start_time=record.start_time,
+        end_time=None,
+        lifecycle_stage="active",
+        user_id=user,
+        artifact_uri=store.artifact_uri_for(run_id),
+        parent_run_id=parent_run_id,
+        notebook=record.notebook,
+        cell_id=record.cell_id,
+        execution_count=record.execution_count,
+        environment=env.hash,
+    )
+    pending = PendingRun(record)
+    active = ActiveRun(info, pending)
+    pending.owner = active
+    state.writer.add_run(pending)
     return active
 
 
@@ -455,9 +529,25 @@ def get_metric_history(run_id: str, key: str) -> list[Metric]:
 # ---------------------------------------------------------------------------- params, tags
 
 
+def pending_run(run_id: str) -> PendingRun | None:
+    """The record of ``run_id`` while it is active and not written yet (:mod:`.pending`)."""
+    active = session.current().find(run_id)
+    handle = getattr(active, "_pk", None)
+    return handle if type(handle) is PendingRun and not handle.written else None
+
+
+def _target(run_id: str | None) -> tuple[str, PendingRun | None]:
+    """The run a params/tags call goes to, and its record when it is not written yet."""
+    active = get_or_start_run() if run_id is None else session.current().find(run_id)
+    if active is None:
+        return str(run_id), None
+    handle = active._pk
+    return active.info.run_id, handle if type(handle) is PendingRun else None
+
+
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Log a param and return its value. Same value again: no-op; another value: error."""
-    _store().log_params(get_or_start_run().info.run_id, {key: value})
+    log_params({key: value})
     return value
 
 
@@ -465,15 +555,19 @@ def log_params(
     params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
 ) -> None:
     """Log several params (see :func:`log_param`)."""
-    _store().log_params(run_id or get_or_start_run().info.run_id, params)
+    target, pending = _target(run_id)
+    if pending is None or not pending.add_params(params):
+        _store().log_params(target, params)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
-    _store().set_tags(get_or_start_run().info.run_id, {key: value})
+    set_tags({key: value})
 
 
 def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
-    _store().set_tags(get_or_start_run().info.run_id, tags)
+    target, pending = _target(None)
+    if pending is None or not pending.set_tags(tags):
+        _store().set_tags(target, tags)
 
 
 def delete_tag(key: str) -> None:

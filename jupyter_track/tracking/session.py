@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from ..paths import resolve_db_path, team_uri
 from ..store import SQLiteStore, StoreUnavailable, open_store
+from .pending import PendingRun
 from .writer import BackgroundWriter
 
 
@@ -57,6 +58,8 @@ class Session:
         self.last_ended_run_id: str | None = None
         #: metric keys already checked (``log_metric``'s hot path checks a key once)
         self.valid_keys: set[str] = set()
+        #: experiments known to exist in the store (a new run is checked against them)
+        self._experiments_seen: set[str] = set()
         #: guards opening the store and the writer, and the thread registry
         self.lock = threading.RLock()
         self._stacks: dict[threading.Thread, list[Any]] = {}
@@ -77,14 +80,53 @@ class Session:
 
     @property
     def store(self) -> SQLiteStore:
-        """The store (opened on first use)."""
+        """The store (opened on first use), with every run this process started written:
+        whoever reads it sees them (read-your-writes; see :mod:`.pending`)."""
+        store = self.raw_store
+        self.write_pending_runs()
+        return store
+
+    def write_pending_runs(self) -> None:
+        """Write the runs started in this process that are not written yet (a no-op when
+        there are none): for a reader holding the store, such as a live chart's thread."""
+        writer = self._writer
+        if writer is not None and writer.has_pending_runs:
+            writer.flush()
+
+    @property
+    def raw_store(self) -> SQLiteStore:
+        """The store, without writing the runs still buffered first: for the fluent API's own
+        run bookkeeping, which knows about them (everyone else uses :attr:`store`)."""
         store = self._store
         if store is None:
             with self.lock:
                 if self._store is None:
-                    self._store = open_store(self._tracking_uri)
+                    opened = open_store(self._tracking_uri)
+                    if hasattr(opened, "on_missing_run"):
+                        opened.on_missing_run = self._write_if_pending
+                    self._store = opened
                 store = self._store
         return store
+
+    def _write_if_pending(self, run_id: str) -> bool:
+        """The store's ``on_missing_run``: write ``run_id`` if this process buffered it (any
+        code holding the store sees the run the moment it asks for it)."""
+        writer = self._writer
+        if writer is None or not writer.is_pending(run_id):
+            return False
+        writer.flush()
+        return True
+
+    def check_experiment(self, experiment_id: str) -> None:
+        """``NotFound`` unless the experiment exists (asked once per experiment and store)."""
+        if experiment_id not in self._experiments_seen:
+            self.raw_store.get_experiment(experiment_id)
+            self._experiments_seen.add(experiment_id)
+
+    def buffers_runs(self) -> bool:
+        """Whether new runs are buffered and written whole (:mod:`.pending`): every store that
+        has ``write_run``."""
+        return hasattr(self.raw_store, "write_run")
 
     @property
     def writer(self) -> BackgroundWriter:
@@ -93,7 +135,7 @@ class Session:
         if writer is None:
             with self.lock:
                 if self._writer is None:
-                    self._writer = BackgroundWriter(self.store)
+                    self._writer = BackgroundWriter(self.raw_store)
                 writer = self._writer
         writer.ensure_started()
         return writer
@@ -114,6 +156,7 @@ class Session:
             self._writer = None
             self.experiment_id = None
             self.valid_keys.clear()
+            self._experiments_seen.clear()
 
     def flush(self, raise_errors: bool = True) -> None:
         """Write buffered metric points and cell-log rows now (no-op without a writer)."""
@@ -187,7 +230,21 @@ class Session:
         written keeps the points in memory, and its error is raised only when storing the end
         of the run fails too.
         """
-        store = self.store
+        now = int(time.time() * 1000)
+        pending = self.find(run_id)
+        pending = getattr(pending, "_pk", None)
+        if type(pending) is PendingRun and pending.end(status, now, error):
+            # not written yet: written now with its end, in one transaction
+            with self.lock:
+                for stack in self._stacks.values():
+                    stack[:] = [r for r in stack if r.info.run_id != run_id]
+            self._runs.last_run_id = run_id
+            self.last_ended_run_id = run_id
+            self.writer.flush(metrics_only=True)
+            if pending.failed is not None:
+                raise pending.failed
+            return
+        store = self.raw_store
         flush_error: StoreUnavailable | None = None
         from . import system_metrics
 
@@ -203,7 +260,7 @@ class Session:
             self._runs.last_run_id = run_id
             self.last_ended_run_id = run_id
         try:
-            store.update_run(run_id, status=status, end_time=int(time.time() * 1000), error=error)
+            store.update_run(run_id, status=status, end_time=now, error=error)
         except StoreUnavailable:
             if flush_error is not None:
                 raise flush_error from None

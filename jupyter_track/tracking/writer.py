@@ -31,6 +31,7 @@ from itertools import chain, repeat, starmap
 from typing import Any
 
 from ..store.errors import StoreUnavailable
+from .pending import PendingRun
 
 DEFAULT_INTERVAL = 0.2
 IDLE = float("inf")
@@ -48,8 +49,8 @@ def _drain(queue: deque[Any]) -> list[Any]:
 
 
 class BackgroundWriter:
-    """Buffers metric rows, cell-log rows and finished traces for one store and writes them in
-    batches.
+    """Buffers runs not written yet (:mod:`.pending`), metric rows, cell-log rows and finished
+    traces for one store and writes them in batches.
 
     Traces are queued as objects with a ``record()`` method (``tracing.core.ActiveTrace``)
     that the writer calls to get the rows; ``trace_snapshots(closing)``, when set, returns
@@ -62,6 +63,17 @@ class BackgroundWriter:
         self.metrics: deque[tuple[int, str, int, int, float]] = deque()
         self.cells: deque[tuple[Any, ...]] = deque()
         self.traces: deque[Any] = deque()
+        #: runs started and not written yet (``start_run`` appends; each flush writes them
+        #: first, each with its own points and end in one transaction)
+        self.runs: deque[PendingRun] = deque()
+        self._pending_runs: list[PendingRun] = []
+        #: flushes left that look for rows still naming a run by its PendingRun (a row taken
+        #: just before the run was written); see :meth:`_resolve`
+        self._stale_checks = 0
+        self._late_ends: list[PendingRun] = []
+        #: the runs the flush in progress took, and the thread running it
+        self._writing: list[PendingRun] = []
+        self._flushing: int | None = None
         #: the hot path: a bound ``deque.append`` (thread-safe, no lock)
         self.append_metric = self.metrics.append
         self.append_cell = self.cells.append
@@ -130,6 +142,25 @@ class BackgroundWriter:
         """Points not yet on disk (buffered or waiting for a retry)."""
         return len(self.metrics) + len(self._pending_metrics)
 
+    @property
+    def has_pending_runs(self) -> bool:
+        """Whether a run started in this process is not written yet."""
+        return bool(self.runs or self._pending_runs)
+
+    def is_pending(self, run_id: str) -> bool:
+        """Whether ``run_id`` is queued or being written (then a flush waits for it); False on
+        the thread running the flush."""
+        flushing = self._flushing
+        if flushing == threading.get_ident():
+            return False
+        if flushing is not None:  # another thread's flush may hold it: wait for that flush
+            return True
+        return any(run.run_id == run_id for run in (*self._pending_runs, *self.runs))
+
+    def add_run(self, run: PendingRun) -> None:
+        """Queue a new run; the next flush writes it (with its points, and its end if set)."""
+        self.runs.append(run)
+
     def _trace_records(self, closing: bool) -> list[Any]:
         """Records of the queued traces, after snapshots of running ones (a snapshot taken
         before the drain can never overwrite the trace's final record)."""
@@ -164,62 +195,185 @@ class BackgroundWriter:
             and not self.metrics
             and not self._pending_metrics
             and not self._metrics_in_flight
+            and not self.runs
+            and not self._pending_runs
         ):
             return
         with self._flush_lock:
-            self._metrics_in_flight = True  # before the drain: see the check above
-            metrics = self._pending_metrics + _drain(self.metrics)
-            if not metrics:
-                self._metrics_in_flight = False
-            cells = self._pending_cells + _drain(self.cells)
-            traces = (
-                self._pending_traces
-                if metrics_only
-                else self._pending_traces + self._trace_records(closing)
-            )
-            if not metrics and not cells and not traces:
-                return
-            self._idle.clear()
-            self.relief_deadline = time.time_ns() // 1_000_000 + int(self.stall_after * 1000)
+            self._flushing = threading.get_ident()
             try:
-                error = None
-                if metrics:
-                    metrics, error = self._write_isolated(
-                        self.store.write_metric_rows, metrics, _describe_metric
-                    )
-                if cells and error is None:
-                    cells, error = self._write_isolated(
-                        self.store.write_cell_executions, cells, _describe_cell
-                    )
-                if traces and error is None:
-                    traces, error = self._write_isolated(
-                        self.store.write_traces, traces, _describe_trace
-                    )
-                if error is not None:
-                    raise error
-            except StoreUnavailable as exc:
-                self._pending_metrics, self._pending_cells = metrics, cells
-                self._pending_traces = traces
-                self.error = exc
-                self._report(exc)  # printed once per episode, whichever thread hits it
-                if raise_errors:  # an explicit flush (run end, jt.flush) reports it
-                    raise StoreUnavailable(
-                        f"{exc}. {len(metrics):,} metric points are kept in memory and will be "
-                        "written when the store is writable again."
-                    ) from exc
-                return
+                self._flush_locked(raise_errors, metrics_only, closing)
             finally:
-                self.relief_deadline = IDLE
-                self._metrics_in_flight = False
-                self._idle.set()
-            self._pending_metrics, self._pending_cells, self._pending_traces = [], [], []
-            if self.error is not None:
-                self.error = None
-                self._warned = False
-                print(
-                    "jupyter-track: the store is writable again; buffered points were written.",
-                    file=sys.stderr,
+                self._flushing = None
+                self._writing = []
+
+    def _flush_locked(self, raise_errors: bool, metrics_only: bool, closing: bool) -> None:
+        self._metrics_in_flight = True  # before the drain: see the check above
+        self._writing = runs = self._pending_runs + _drain(self.runs)
+        metrics = self._pending_metrics + _drain(self.metrics)
+        if not metrics and not runs:
+            self._metrics_in_flight = False
+        cells = self._pending_cells + _drain(self.cells)
+        traces = (
+            self._pending_traces
+            if metrics_only
+            else self._pending_traces + self._trace_records(closing)
+        )
+        if not metrics and not cells and not traces and not runs and not self._late_ends:
+            return
+        self._idle.clear()
+        self.relief_deadline = time.time_ns() // 1_000_000 + int(self.stall_after * 1000)
+        ends, self._late_ends = self._late_ends, []
+        try:
+            error = None
+            if runs:
+                metrics, runs, late, error = self._write_runs(runs, metrics)
+                ends += late
+            if metrics and self._stale_checks > 0:
+                self._stale_checks -= 1
+                metrics = self._resolve(metrics)
+            if metrics and error is None:
+                metrics, error = self._write_isolated(
+                    self._write_metric_rows, metrics, _describe_metric
                 )
+            if ends and error is None:
+                ends, error = self._write_ends(ends)
+            if cells and error is None:
+                cells, error = self._write_isolated(
+                    self.store.write_cell_executions, cells, _describe_cell
+                )
+            if traces and error is None:
+                traces, error = self._write_isolated(
+                    self.store.write_traces, traces, _describe_trace
+                )
+            if error is not None:
+                raise error
+        except StoreUnavailable as exc:
+            self._pending_metrics, self._pending_cells = metrics, cells
+            self._pending_traces = traces
+            self._pending_runs = runs
+            self._late_ends = ends
+            self.error = exc
+            self._report(exc)  # printed once per episode, whichever thread hits it
+            if raise_errors:  # an explicit flush (run end, jt.flush) reports it
+                raise StoreUnavailable(
+                    f"{exc}. {len(metrics):,} metric points are kept in memory and will be "
+                    "written when the store is writable again."
+                ) from exc
+            return
+        finally:
+            self.relief_deadline = IDLE
+            self._metrics_in_flight = False
+            self._idle.set()
+        self._pending_metrics, self._pending_cells, self._pending_traces = [], [], []
+        self._pending_runs = []
+        if self.error is not None:
+            self.error = None
+            self._warned = False
+            print(
+                "jupyter-track: the store is writable again; buffered points were written.",
+                file=sys.stderr,
+            )
+
+    # ----------------------------------------------------------------------- pending runs
+
+    def _write_runs(
+        self, runs: list[PendingRun], rows: list[Any]
+    ) -> tuple[list[Any], list[PendingRun], list[PendingRun], StoreUnavailable | None]:
+        """Write queued runs, each with its points and end in one transaction (oldest first).
+
+        Returns the metric rows left to write (other runs' points, and the points of runs not
+        written), the runs not written (the store became unavailable), the runs whose end
+        must be written after their points (a run the store refused whole is retried without
+        its points and end, so that one bad point never costs the run) and that error.
+        """
+        own: dict[PendingRun, list[Any]] = {run: [] for run in runs}
+        rest = []
+        for row in rows:  # only in a flush that writes runs: small, or the first of a long run
+            points = own.get(row[0]) if type(row[0]) is PendingRun else None
+            if points is None:
+                rest.append(row)
+            else:
+                points.append(row[1:])
+        late: list[PendingRun] = []
+        for n, run in enumerate(runs):
+            with run.lock:
+                if run.written or run.failed is not None:
+                    continue
+                points = own[run]
+                try:
+                    try:
+                        handle = self.store.write_run(run.record, points)
+                    except StoreUnavailable:
+                        raise
+                    except Exception:  # a value no caller-side check foresaw: isolate it
+                        handle = self.store.write_run(_bare(run.record))
+                        rest.extend((handle, *point) for point in points)
+                        if run.record.end is not None:
+                            late.append(run)
+                except StoreUnavailable as exc:
+                    waiting = runs[n:]
+                    rest.extend((w, *point) for w in waiting for point in own[w])
+                    return rest, waiting, late, exc
+                except Exception as exc:  # the run itself cannot be stored
+                    run.failed = exc
+                    self.dropped += len(points)
+                    self._report_dropped(
+                        [((run, None), exc)], lambda r: f"run {r[0].run_id} and its points"
+                    )
+                    continue
+                run.handle = handle
+                run.written = True
+                if run.owner is not None:
+                    run.owner._pk = handle  # the hot path now appends the store's handle
+        self._stale_checks = 2
+        return rest, [], late, None
+
+    def _resolve(self, rows: list[Any]) -> list[Any]:
+        """Rows naming a written run by its PendingRun get the store's handle (a row taken
+        just before its run was written); rows of a run the store refused are dropped. A
+        C-level look at the distinct handles first: most batches need nothing."""
+        handles = set(map(_first, rows))
+        if not any(type(h) is PendingRun for h in handles):
+            return rows
+        out = []
+        for row in rows:
+            h = row[0]
+            if type(h) is PendingRun:
+                if h.failed is not None:
+                    continue
+                if h.written:
+                    row = (h.handle, *row[1:])
+            out.append(row)
+        return out
+
+    def _write_metric_rows(self, rows: list[Any]) -> None:
+        """``store.write_metric_rows``; a batch refused because a row still names its run by
+        a PendingRun (taken as the run was being written) is resolved and tried again."""
+        try:
+            self.store.write_metric_rows(rows)
+        except StoreUnavailable:
+            raise
+        except Exception:
+            resolved = self._resolve(rows)
+            if resolved is rows:
+                raise
+            self.store.write_metric_rows(resolved)
+
+    def _write_ends(
+        self, ends: list[PendingRun]
+    ) -> tuple[list[PendingRun], StoreUnavailable | None]:
+        """The ends of runs written without them (after their points)."""
+        for n, run in enumerate(ends):
+            end = run.record.end
+            if end is None:
+                continue
+            status, end_time, error = end
+            try:
+                self.store.update_run(run.run_id, status=status, end_time=end_time, error=error)
+            except StoreUnavailable as exc:
+                return ends[n:], exc
+        return [], None
 
     def _write_isolated(
         self, write: Callable[[Any], None], rows: list[Any], describe: Callable[[Any], str]
@@ -302,6 +456,19 @@ class BackgroundWriter:
             "store is writable again.",
             file=sys.stderr,
         )
+
+
+def _first(row: Any) -> Any:
+    return row[0]
+
+
+def _bare(record: Any) -> Any:
+    """The run without its end (written after its points, when those were isolated) and
+    without its lineage (checked on the caller's thread; should the store still refuse it, the
+    run and its points are kept)."""
+    import dataclasses
+
+    return dataclasses.replace(record, end=None, lineage=None)
 
 
 def _halves(rows: list[Any]) -> list[list[Any]]:

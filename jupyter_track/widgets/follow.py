@@ -56,6 +56,7 @@ class RunFollower:
         ours since are followed now, with everything they logged before)."""
         store = self.store
         state = session.current()
+        state.write_pending_runs()  # runs of this kernel still buffered: read them too
         local_ids = state.active_run_ids()
         for run_id, meta in self.runs.items():
             if run_id in local_ids:
