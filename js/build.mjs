@@ -55,4 +55,6 @@ await build({
   define: { 'process.env.NODE_ENV': dev ? '"development"' : '"production"' }
 });
 copyFileSync(join(here, 'widgets.css'), join(outdir, 'widgets.css'));
+// the trace view's styles: one file for the sidebar (style/) and the trace widget
+copyFileSync(join(root, 'style', 'traceview.css'), join(outdir, 'traceview.css'));
 console.log(`widgets: ${entryPoints.length} modules -> ${outdir}`);

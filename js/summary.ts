@@ -3,19 +3,13 @@
  * metrics with their change against the previous run of the cell, and a button that opens the
  * run in the jupyter-track sidebar.
  *
- * The button talks to the sidebar through DOM events, so the widget needs no JupyterLab import
- * and works (the button disabled) where the extension is absent:
- *   - `jupyter-track:probe` (detail `{available: false}`): the sidebar sets `available = true`
- *     (it also sets `document.body.dataset.jpTrackSidebar`, which a view that is not yet in
- *     the page can read);
- *   - `jupyter-track:open-run` (detail `{runId, handled: false}`): the sidebar opens the run and
- *     sets `handled = true`.
- * When JupyterLab exposes its app (`window.jupyterapp`, `--LabApp.expose_app_in_browser`), the
- * `jupyter-track:open-run` command is called directly.
+ * The button talks to the sidebar through DOM events (js/lib/sidebar.ts), so the widget needs
+ * no JupyterLab import and works (the button disabled) where the extension is absent.
  */
 
 import { formatDuration, formatNumber, formatValue } from '../src/format';
 import { h } from './lib/dom';
+import { sidebarAvailable, sidebarCommand } from './lib/sidebar';
 import type { Cleanup, WidgetModule } from './lib/types';
 
 interface ParamRow {
@@ -47,49 +41,7 @@ interface SummaryTraits {
   notes: string[];
 }
 
-interface Commands {
-  hasCommand(id: string): boolean;
-  execute(id: string, args: Record<string, unknown>): Promise<unknown>;
-}
-
 const COMMAND = 'jupyter-track:open-run';
-
-function labCommands(): Commands | null {
-  const app = (window as unknown as { jupyterapp?: { commands?: Commands } })
-    .jupyterapp;
-  return app?.commands?.hasCommand(COMMAND) ? app.commands : null;
-}
-
-function sidebarAvailable(el: HTMLElement): boolean {
-  if (document.body.dataset.jpTrackSidebar === 'true') {
-    return true; // the sidebar's flag: found even while `el` is not in the page yet
-  }
-  const detail = { available: false };
-  el.dispatchEvent(
-    new CustomEvent('jupyter-track:probe', {
-      detail,
-      bubbles: true,
-      composed: true
-    })
-  );
-  return detail.available || labCommands() !== null;
-}
-
-function openInSidebar(el: HTMLElement, runId: string): boolean {
-  const detail = { runId, handled: false };
-  el.dispatchEvent(
-    new CustomEvent(COMMAND, { detail, bubbles: true, composed: true })
-  );
-  if (detail.handled) {
-    return true;
-  }
-  const commands = labCommands();
-  if (commands) {
-    void commands.execute(COMMAND, { runId });
-    return true;
-  }
-  return false;
-}
 
 const summary: WidgetModule<SummaryTraits> = {
   render({ model, el }): Cleanup {
@@ -103,14 +55,14 @@ const summary: WidgetModule<SummaryTraits> = {
         { title: 'Show this run in the jupyter-track sidebar' },
         'Open in sidebar'
       );
-      if (!sidebarAvailable(el)) {
+      if (!sidebarAvailable(el, COMMAND)) {
         open.disabled = true;
         open.title =
           'The jupyter-track JupyterLab extension is not active here; ' +
           `find the run by its id: ${run.run_id}`;
       }
       open.addEventListener('click', () => {
-        if (!openInSidebar(el, run.run_id)) {
+        if (!sidebarCommand(el, COMMAND, { runId: run.run_id })) {
           hint.textContent = `sidebar not available; run id ${run.run_id}`;
         }
       });

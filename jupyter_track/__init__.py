@@ -45,8 +45,8 @@ _LINEAGE_NAMES = (
 _TRACING_NAMES = (
     "delete_assessment delete_trace_tag delete_traces get_assessment get_current_active_span "
     "get_last_active_trace_id get_trace log_assessment log_expectation log_feedback "
-    "search_traces set_trace_tag start_span start_span_no_context trace update_current_trace "
-    "SpanType"
+    "search_traces set_trace_tag show_traces start_span start_span_no_context trace "
+    "update_current_trace SpanType"
 ).split()
 
 # Notebook widgets (jupyter_track.widgets) and the chart specs.

@@ -10,7 +10,7 @@ the same values):
 * other numbers with 4 significant digits, trailing zeros dropped, rounded half away from zero
   on the exact value (``0.9583``, ``12.35``); below 1e-3 or from 1e6 on in exponent form
   (``1.235e-4``, ``2.5e+6``);
-* durations ``850ms``, ``12.3s``, ``4m 05s``, ``2h 03m``, ``3d 04h``;
+* durations ``0.42ms`` (below 1ms), ``850ms``, ``12.3s``, ``4m 05s``, ``2h 03m``, ``3d 04h``;
 * times in the local time zone, always with a date.
 """
 
@@ -82,9 +82,13 @@ def _round_half_up(x: float) -> int:
 
 
 def format_duration(ms: float | None) -> str:
-    """A duration in milliseconds: ``850ms``, ``12.3s``, ``4m 05s``, ``2h 03m``, ``3d 04h``."""
+    """A duration in milliseconds: ``0.42ms``, ``850ms``, ``12.3s``, ``4m 05s``, ``2h 03m``,
+    ``3d 04h``."""
     if ms is None or not math.isfinite(ms) or ms < 0:
         return ""
+    if ms < 0.995:  # spans of traced calls often take less than a millisecond
+        hundredths = _round_half_up(ms * 100)
+        return f"{hundredths / 100}ms" if hundredths else "0ms"
     if ms < 999.5:
         return f"{_round_half_up(ms)}ms"
     tenths = _round_half_up(ms / 100)

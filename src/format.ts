@@ -11,7 +11,8 @@
  * - other numbers with 4 significant digits, trailing zeros dropped, rounded half away from
  *   zero on the exact value (`0.9583`, `12.35`); below 1e-3 or from 1e6 on in exponent form
  *   (`1.235e-4`, `2.5e+6`);
- * - durations `850ms`, `12.3s`, `4m 05s`, `2h 03m`, `3d 04h`;
+ * - durations `0.42ms` (below 1ms, two decimals), `850ms`, `12.3s`, `4m 05s`, `2h 03m`,
+ *   `3d 04h`;
  * - times in the browser's (or kernel's) local time zone, always with a date.
  *
  * Pure functions, no DOM: unit-tested by vitest (`src/__tests__/`).
@@ -87,10 +88,18 @@ export function formatValue(value: unknown): string {
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
-/** A duration in milliseconds: "850ms", "12.3s", "4m 05s", "2h 03m", "3d 04h" ('' if unknown). */
+/**
+ * A duration in milliseconds: "0.42ms", "850ms", "12.3s", "4m 05s", "2h 03m", "3d 04h" ('' if
+ * unknown).
+ */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) {
     return '';
+  }
+  if (ms < 0.995) {
+    // spans of traced calls often take less than a millisecond
+    const hundredths = Math.floor(ms * 100 + 0.5);
+    return `${hundredths / 100}ms`;
   }
   if (ms < 999.5) {
     return `${Math.floor(ms + 0.5)}ms`;

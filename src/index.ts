@@ -21,6 +21,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 
 import { api, IRunDetail } from './api';
 import { modelsPlugin } from './components/models/plugin';
+import { tracesPlugin } from './components/traces/plugin';
 import type { Highlighter } from './components/Highlighted';
 import { ITrackSettings, MAX_COMPARE, MIN_COMPARE, TrackModel } from './model';
 import { TrackPanel } from './panel';
@@ -343,4 +344,4 @@ const sidebarPlugin: JupyterFrontEndPlugin<ITrackSidebar> = {
   }
 };
 
-export default [sidebarPlugin, modelsPlugin];
+export default [sidebarPlugin, modelsPlugin, tracesPlugin];

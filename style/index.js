@@ -1,2 +1,4 @@
 import './base.css';
 import './models.css';
+import './lineage.css';
+import './traceview.css';

@@ -122,7 +122,10 @@ EDGE_NUMBERS = [
     math.inf,
     -math.inf,
 ]
-EDGE_DURATIONS = [0, 0.5, 999.4, 999.5, 12250, 59949, 59950, 3599999, 3600000, 172_799_999]
+EDGE_DURATIONS = [
+    *(0, 0.004, 0.005, 0.07, 0.5, 0.994, 0.995),  # below a millisecond (spans)
+    *(999.4, 999.5, 12250, 59949, 59950, 3599999, 3600000, 172_799_999),
+]
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

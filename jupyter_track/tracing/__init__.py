@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         search_traces,
         set_trace_tag,
     )
+    from .display import show_traces
 
 # The recording side (core, entities) is light and loaded at once; the reading side (the
 # store, pandas) on first use, so the first traced call stays fast.
@@ -69,6 +70,7 @@ _LAZY = {
     "log_feedback": "api",
     "search_traces": "api",
     "set_trace_tag": "api",
+    "show_traces": "display",
 }
 
 
@@ -103,7 +105,9 @@ __all__ = [
     "delete_trace_tag",
     "delete_traces",
     "disable",
+    "disable_notebook_display",
     "enable",
+    "enable_notebook_display",
     "get_assessment",
     "get_current_active_span",
     "get_last_active_trace_id",
@@ -113,6 +117,7 @@ __all__ = [
     "log_feedback",
     "search_traces",
     "set_trace_tag",
+    "show_traces",
     "start_span",
     "start_span_no_context",
     "trace",
@@ -120,19 +125,47 @@ __all__ = [
 ]
 
 
-def configure(*, max_span_bytes: int | None = None) -> dict[str, Any]:
+def configure(
+    *,
+    max_span_bytes: int | None = None,
+    display: bool | None = None,
+    max_displayed: int | None = None,
+) -> dict[str, Any]:
     """Tracing settings; returns them all.
 
     ``max_span_bytes``: inputs + outputs of one span above this size are truncated with a
-    marker (default 1,000,000; also ``JUPYTER_TRACK_MAX_SPAN_BYTES``).
+    marker (default 1,000,000; also ``JUPYTER_TRACK_MAX_SPAN_BYTES``). ``display``: show the
+    trace widget after a notebook cell that made traces (default on; also
+    ``JUPYTER_TRACK_TRACE_DISPLAY=0``); ``max_displayed``: at most this many traces in it
+    (default 10).
     """
+    from ..store import InvalidInput
+    from . import display as notebook
+
     if max_span_bytes is not None:
         if isinstance(max_span_bytes, bool) or not isinstance(max_span_bytes, int):
-            from ..store import InvalidInput
-
             raise InvalidInput(f"max_span_bytes {max_span_bytes!r}: must be an integer")
         serialize.limits.max_span_bytes = max(256, max_span_bytes)
-    return {"max_span_bytes": serialize.limits.max_span_bytes}
+    if max_displayed is not None and (
+        isinstance(max_displayed, bool) or not isinstance(max_displayed, int) or max_displayed < 0
+    ):
+        raise InvalidInput(f"max_displayed {max_displayed!r}: must be a non-negative integer")
+    notebook.configure(enabled=display, max_displayed=max_displayed)
+    return {
+        "max_span_bytes": serialize.limits.max_span_bytes,
+        "display": notebook.settings.enabled,
+        "max_displayed": notebook.settings.max_displayed,
+    }
+
+
+def disable_notebook_display() -> None:
+    """Do not show the trace widget after cells (MLflow's name)."""
+    configure(display=False)
+
+
+def enable_notebook_display() -> None:
+    """Show the trace widget after cells that made traces again (MLflow's name)."""
+    configure(display=True)
 
 
 def disable() -> None:

@@ -81,11 +81,21 @@ def _warn_once(what: str, exc: BaseException) -> None:
         _log().warning("jupyter-track: tracing failed (%s): %r; the code runs untraced", what, exc)
 
 
-class _Hooks:
-    """Called with each finished trace (the notebook display collects them); set by display."""
+def _notebook(trace: ActiveTrace) -> None:
+    """Inside IPython, note the trace for the running cell (the widget shown after it)."""
+    if "IPython" in sys.modules:
+        from . import display
 
-    on_trace_end: Callable[[ActiveTrace], None] | None = None
-    disabled = os.environ.get("JUPYTER_TRACK_TRACING", "").lower() in ("0", "false", "off")
+        display.collect(trace)
+
+
+class _Hooks:
+    """``on_trace_end`` is called with each finished trace (the notebook display collects
+    them); ``disabled`` turns recording off."""
+
+    def __init__(self) -> None:
+        self.on_trace_end: Callable[[ActiveTrace], None] | None = _notebook
+        self.disabled = os.environ.get("JUPYTER_TRACK_TRACING", "").lower() in ("0", "false", "off")
 
 
 hooks = _Hooks()

@@ -12,6 +12,10 @@ export interface IFilterBoxProps {
   value: string;
   error: IFilterError | null;
   onApply(filter: string): void;
+  /** What the box filters (runs by default; the Traces tab passes its own). */
+  placeholder?: string;
+  help?: string;
+  label?: string;
 }
 
 export const FILTER_HELP =
@@ -50,9 +54,12 @@ export function FilterBox(props: IFilterBoxProps): JSX.Element {
           }
           type="text"
           spellCheck={false}
-          placeholder="Filter: metrics.acc > 0.9 AND params.model = 'rf'"
-          title={FILTER_HELP}
-          aria-label="Filter runs"
+          placeholder={
+            props.placeholder ??
+            "Filter: metrics.acc > 0.9 AND params.model = 'rf'"
+          }
+          title={props.help ?? FILTER_HELP}
+          aria-label={props.label ?? 'Filter runs'}
           aria-invalid={!!error}
           value={text}
           onChange={event => setText(event.target.value)}

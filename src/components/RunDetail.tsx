@@ -19,6 +19,7 @@ import type { IAsync } from '../model';
 import { Highlighted, Highlighter } from './Highlighted';
 import { RunLineage } from './lineage/RunLineage';
 import { Sparkline } from './Sparkline';
+import { RunTraces } from './traces/RunTraces';
 import { VegaChart } from './VegaChart';
 
 /** One chart of the run page: loading, its error, or the drawing. */
@@ -480,6 +481,9 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
       </Section>
       <Section title="Provenance">
         <Provenance run={run} />
+      </Section>
+      <Section title="Traces">
+        <RunTraces runId={run.run_id} />
       </Section>
       <Section title="Cell source" open={!!run.source}>
         {run.source ? (
