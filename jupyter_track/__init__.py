@@ -46,14 +46,14 @@ _TRACING_NAMES = (
     "delete_assessment delete_trace_tag delete_traces get_assessment get_current_active_span "
     "get_last_active_trace_id get_trace log_assessment log_expectation log_feedback "
     "search_traces set_trace_tag show_traces start_span start_span_no_context trace "
-    "update_current_trace SpanType"
+    "update_current_trace SpanType evaluate scorer compare_evaluations"
 ).split()
 
 # Notebook widgets (jupyter_track.widgets) and the chart specs.
 _WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison", "registry": "registry"}
 
 # Subpackages reachable as attributes (``jt.models.infer_signature``), imported on first use.
-_SUBMODULES = ("charts", "models", "openai", "tracing")
+_SUBMODULES = ("charts", "genai", "models", "openai", "tracing")
 
 __all__ = [
     *_FLUENT_NAMES,
@@ -93,6 +93,10 @@ def __getattr__(name: str) -> Any:
 
         module = importlib.import_module(f".widgets.{_WIDGET_NAMES[name]}", __name__)
         return getattr(module, name)
+    if name in ("scorers", "judges"):  # MLflow's genai.scorers / genai.judges
+        import importlib
+
+        return importlib.import_module(f".tracing.{name}", __name__)
     if name in _SUBMODULES:  # not `from . import x`: that asks this __getattr__ again
         import importlib
 

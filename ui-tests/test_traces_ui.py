@@ -346,3 +346,66 @@ def test_the_trace_widget_after_a_cell_opens_in_the_sidebar(
     tab = page.locator(f"{PANEL} .jp-Track-tracesTab")
     expect(tab.locator(".jp-TraceView-header")).to_contain_text("agent", timeout=LONG)
     expect(tab.locator(".jp-TraceView-row")).to_have_count(3)
+
+
+def test_evaluation_runs_in_the_run_tab_and_the_compare_tab(
+    lab_server: Any, lab_page: Page, artifacts_dir: Path
+) -> None:
+    import jupyter_track as jt
+    from jupyter_track.tracing import scorers
+
+    jt.set_tracking_uri(str(lab_server.db_path))
+    try:
+        jt.set_experiment("ui-evaluation")
+        data = [
+            {"inputs": {"q": w}, "expectations": {"expected_response": w}}
+            for w in ("alpha", "beta", "gamma")
+        ]
+        for name, upper in (("prompt-a", set()), ("prompt-b", {"beta"})):
+            jt.evaluate(
+                data,
+                predict_fn=lambda q, upper=upper: q.upper() if q in upper else q,
+                scorers=[scorers.ExactMatch(), scorers.Contains("a")],
+                run_name=name,
+            )
+    finally:
+        jt.set_tracking_uri(None)
+    page = lab_page
+    panel = page.locator(PANEL)
+    if not panel.is_visible():
+        page.locator(TAB).click(timeout=LONG)
+    runs_tab = panel.locator("#jp-Track-tab-runs")
+    option = runs_tab.locator(
+        "select.jp-Track-experiment option", has_text=re.compile("^ui-evaluation ")
+    )
+    expect(option).to_have_count(1, timeout=LONG)
+    runs_tab.locator("select.jp-Track-experiment").select_option(option.get_attribute("value"))
+    rows = panel.locator(".jp-Track-row")
+    expect(rows).to_have_count(2, timeout=LONG)
+    # one run's per-row results in its detail
+    panel.locator(".jp-Track-row .jp-Track-link", has_text="prompt-b").click()
+    table = panel.locator(".jp-Track-detail .jp-Track-evaluation-table")
+    expect(table.locator("tbody tr")).to_have_count(3, timeout=LONG)
+    expect(table.locator('tbody tr[data-row="1"] .jp-Track-score.jp-mod-fail')).to_have_count(1)
+    # a row's trace opens in the Traces tab
+    table.locator('tbody tr[data-row="1"]').get_by_role("button", name="trace").click()
+    traces = panel.locator(".jp-Track-tracesTab")
+    expect(traces.locator(".jp-TraceView-chip[data-assessment='exact_match']")).to_be_visible(
+        timeout=LONG
+    )
+    # the two runs side by side: the row that got worse comes first
+    panel.locator('.lm-TabBar-tab[data-tracktab="runs"]').click()
+    for name in ("prompt-a", "prompt-b"):
+        panel.locator(".jp-Track-row", has=page.locator(".jp-Track-link", has_text=name)).locator(
+            "input[type=checkbox]"
+        ).check()
+    panel.locator(".jp-Track-compare-button").click()
+    compare = panel.locator(".jp-Track-evaluation-compare")
+    expect(compare.locator("tbody tr")).to_have_count(3, timeout=LONG)
+    worse = compare.locator("tbody tr.jp-mod-worse")
+    expect(worse).to_have_count(1)
+    expect(worse).to_contain_text("beta")
+    expect(compare.locator('[data-scorer="exact_match"]')).to_have_text(
+        "exact_match: 1 worse, 0 better"
+    )
+    compare.screenshot(path=str(artifacts_dir / "evaluation-compare.png"))

@@ -25,6 +25,7 @@ from .charts import (
     RunMetricsHandler,
     ScatterHandler,
 )
+from .evaluations import EVALUATION_ROUTES
 from .ingest import IngestHandler
 from .lineage_routes import LINEAGE_ROUTES
 from .metrics import MetricHistoryHandler
@@ -61,6 +62,7 @@ ROUTES: list[tuple[str, type[TrackHandler]]] = [
     ("/store/{method}", StoreCallHandler),
     ("/runs/{run_id}/artifacts/upload", ArtifactUploadHandler),
     *TRACE_ROUTES,
+    *EVALUATION_ROUTES,
     *LINEAGE_ROUTES,
 ]
 

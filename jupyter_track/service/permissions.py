@@ -391,6 +391,9 @@ def _rules() -> dict[tuple[str, str], Rule]:
         ("/traces/{trace_id}", "get"): open_rule,
         ("/traces/{trace_id}", "delete"): open_rule,
         ("/otlp/v1/traces", "post"): open_rule,
+        # evaluation runs (server/evaluations.py): READ on each run
+        ("/evaluations/{run_id}", "get"): run_rule(READ),
+        ("/evaluations/compare", "get"): runs_in_query,
     }
 
 

@@ -56,6 +56,8 @@ if TYPE_CHECKING:
         set_trace_tag,
     )
     from .display import show_traces
+    from .evaluation import EvaluationResult, compare_evaluations, evaluate
+    from .scorers import scorer
 
 # The recording side (core, entities) is light and loaded at once; the reading side (the
 # store, pandas) on first use, so the first traced call stays fast.
@@ -71,6 +73,10 @@ _LAZY = {
     "search_traces": "api",
     "set_trace_tag": "api",
     "show_traces": "display",
+    "evaluate": "evaluation",
+    "compare_evaluations": "evaluation",
+    "EvaluationResult": "evaluation",
+    "scorer": "scorers",
 }
 
 
@@ -87,6 +93,7 @@ __all__ = [
     "Assessment",
     "AssessmentSource",
     "AssessmentSourceType",
+    "EvaluationResult",
     "Expectation",
     "Feedback",
     "LiveSpan",
@@ -100,6 +107,7 @@ __all__ = [
     "TraceInfo",
     "TraceState",
     "TraceStatus",
+    "compare_evaluations",
     "configure",
     "delete_assessment",
     "delete_trace_tag",
@@ -108,6 +116,7 @@ __all__ = [
     "disable_notebook_display",
     "enable",
     "enable_notebook_display",
+    "evaluate",
     "get_assessment",
     "get_current_active_span",
     "get_last_active_trace_id",
@@ -115,6 +124,7 @@ __all__ = [
     "log_assessment",
     "log_expectation",
     "log_feedback",
+    "scorer",
     "search_traces",
     "set_trace_tag",
     "show_traces",

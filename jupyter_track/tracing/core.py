@@ -51,6 +51,10 @@ _bits = random.getrandbits  # ids as OpenTelemetry's SDK makes them; reseeded af
 #: the span the running code is inside (per thread and per asyncio task)
 _current: ContextVar[LiveSpan | None] = ContextVar("jupyter_track_current_span", default=None)
 
+#: (run id, experiment id) new traces link to, set by ``linked_run`` (evaluation rows run in
+#: worker threads, which have no active run of their own)
+_linked: ContextVar[tuple[str, str] | None] = ContextVar("jupyter_track_linked_run", default=None)
+
 #: traces whose root span has not ended yet, by trace id (read by the writer's snapshots)
 _active: dict[str, ActiveTrace] = {}
 
@@ -526,6 +530,14 @@ def default_experiment() -> tuple[str | None, str | None]:
 def _new_trace() -> ActiveTrace:
     """A new trace, linked to the active run (or the active experiment) and the cell."""
     trace = ActiveTrace(f"tr-{_bits(128):032x}")
+    linked = _linked.get()
+    if linked is not None:
+        trace.run_id, trace.experiment_id = linked
+        trace.metadata["mlflow.sourceRun"] = linked[0]
+        trace.cell_id = context.current.cell_id
+        trace.notebook = _getenv("JPY_SESSION_NAME")
+        _active[trace.trace_id] = trace
+        return trace
     module = sys.modules.get(_SESSION)  # not loaded yet: no run can be active
     session = module.current() if module is not None else None
     run = None
@@ -749,6 +761,16 @@ def start_span(
                 _warn_once("ending a span", inner)
 
 
+@contextmanager
+def linked_run(run_id: str, experiment_id: str) -> Iterator[None]:
+    """Traces started inside the block (in this context) link to ``run_id``."""
+    token = _linked.set((run_id, str(experiment_id)))
+    try:
+        yield
+    finally:
+        _linked.reset(token)
+
+
 def start_span_no_context(
     name: str,
     span_type: str = SpanType.UNKNOWN,
@@ -960,6 +982,7 @@ def _wrap(
                 fail(span, exc)
                 raise
 
+        async_gen_wrapper.__jt_traced__ = True  # type: ignore[attr-defined]
         return async_gen_wrapper
 
     if inspect.isgeneratorfunction(fn):
@@ -992,6 +1015,7 @@ def _wrap(
                 fail(span, exc)
                 raise
 
+        gen_wrapper.__jt_traced__ = True  # type: ignore[attr-defined]
         return gen_wrapper
 
     if inspect.iscoroutinefunction(fn):
@@ -1012,6 +1036,7 @@ def _wrap(
             leave(span, result)
             return result
 
+        async_wrapper.__jt_traced__ = True  # type: ignore[attr-defined]
         return async_wrapper
 
     @functools.wraps(fn)
@@ -1030,6 +1055,7 @@ def _wrap(
         leave(span, result)
         return result
 
+    wrapper.__jt_traced__ = True  # type: ignore[attr-defined]
     return wrapper
 
 

@@ -17,6 +17,7 @@ import { formatNumber, toNumber } from '../format';
 import type { CurveX, IAsync } from '../model';
 import { CompareLineage } from './lineage/CompareLineage';
 import { VegaChart } from './VegaChart';
+import { EvaluationCompare } from './evaluation/EvaluationViews';
 
 export interface ICompareViewProps {
   runIds: readonly string[];
@@ -364,6 +365,7 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
         comparison={value}
         differencesOnly={props.differencesOnly}
       />
+      <EvaluationCompare runIds={props.runIds} />
       <ChartBox
         title="Learning curves"
         name="learning-curves"

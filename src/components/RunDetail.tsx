@@ -19,6 +19,7 @@ import type { IAsync } from '../model';
 import { Highlighted, Highlighter } from './Highlighted';
 import { RunLineage } from './lineage/RunLineage';
 import { Sparkline } from './Sparkline';
+import { EvaluationTable } from './evaluation/EvaluationViews';
 import { RunTraces } from './traces/RunTraces';
 import { VegaChart } from './VegaChart';
 
@@ -482,6 +483,11 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
       <Section title="Provenance">
         <Provenance run={run} />
       </Section>
+      {run.tags['jt.evaluation'] === 'true' ? (
+        <Section title="Evaluation">
+          <EvaluationTable runId={run.run_id} />
+        </Section>
+      ) : null}
       <Section title="Traces">
         <RunTraces runId={run.run_id} />
       </Section>
