@@ -227,7 +227,7 @@ def test_traces_tab_filter_view_compare_and_run_link(
     # a wide sidebar, so the tree and the detail sit side by side
     tab = open_traces(page)
     experiment = store.get_experiment_by_name("ui-traces").experiment_id
-    tab.locator("select.jp-Track-experiment").select_option(value=experiment)
+    tab.locator("select.jp-Track-traces-experiment").select_option(value=experiment)
     rows = tab.locator("tr.jp-Track-trace-row")
     expect(rows).to_have_count(3, timeout=LONG)
     expect(rows.first).to_have_attribute("data-trace-id", ids["big"])
@@ -299,7 +299,7 @@ def test_a_2000_span_trace_renders(lab_server: Any, lab_page: Page) -> None:
     ids = seed(store, "ui-traces-big", None)
     tab = open_traces(lab_page)
     experiment = store.get_experiment_by_name("ui-traces-big").experiment_id
-    tab.locator("select.jp-Track-experiment").select_option(value=experiment)
+    tab.locator("select.jp-Track-traces-experiment").select_option(value=experiment)
     tab.locator(f'tr[data-trace-id="{ids["big"]}"] .jp-Track-trace-open').click(timeout=LONG)
     view = tab.locator(".jp-TraceView")
     expect(view.locator(".jp-TraceView-row")).to_have_count(2000, timeout=LONG)

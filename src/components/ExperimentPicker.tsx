@@ -10,13 +10,15 @@ export interface IExperimentPickerProps {
   /** '' for every experiment. */
   value: string;
   onChange(experimentId: string): void;
+  /** The select's class (the Runs tab's picker by default). */
+  className?: string;
 }
 
 export function ExperimentPicker(props: IExperimentPickerProps): JSX.Element {
   const total = props.experiments.reduce((n, e) => n + (e.run_count ?? 0), 0);
   return (
     <select
-      className="jp-Track-experiment jp-mod-styled"
+      className={(props.className ?? 'jp-Track-experiment') + ' jp-mod-styled'}
       aria-label="Experiment"
       title="Experiment"
       value={props.value}

@@ -33,6 +33,7 @@ function List(props: ITracesViewProps): JSX.Element {
           experiments={props.experiments}
           value={state.experimentId}
           onChange={id => state.setExperiment(id)}
+          className="jp-Track-traces-experiment"
         />
         <button
           className="jp-Track-button"

@@ -37,6 +37,7 @@ export class TracesTab extends ReactWidget {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
+    this.update();
     void this.state.poll();
     this._timer = window.setInterval(() => void this.state.poll(), POLL_MS);
   }
@@ -44,6 +45,7 @@ export class TracesTab extends ReactWidget {
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
     window.clearInterval(this._timer);
+    this.update();
   }
 
   dispose(): void {
@@ -56,6 +58,10 @@ export class TracesTab extends ReactWidget {
   }
 
   render(): JSX.Element {
+    if (!this.isVisible) {
+      // hidden: nothing rendered (no second filter box or picker in the panel's DOM)
+      return <div className="jp-Track-traces-hidden" />;
+    }
     return (
       <TracesView
         state={this.state}
