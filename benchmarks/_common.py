@@ -247,7 +247,7 @@ def print_table(rows: Sequence[Row], file: Any = None) -> None:
     file = file or sys.stdout
     with_trackio = any(r.trackio is not None for r in rows)
     header: tuple[str, ...] = ("benchmark", "unit", "jupyter-track")
-    header += ("Trackio",) * with_trackio + ("MLflow", "raw SQLite")
+    header += ("Trackio",) * with_trackio + ("MLflow", "raw SQLite / psycopg")
     header += ("vs Trackio",) * with_trackio + ("vs MLflow", "vs raw", "goal", "met")
     lines = [header]
     for r in rows:
@@ -341,7 +341,8 @@ def run_benchmarks(
             row.ok = None
     mode = "quick (smoke test: sizes too small to mean anything)" if args.quick else "full"
     print(
-        f"\njupyter-track vs MLflow {MLFLOW_VERSION} (SQLite backend) vs raw sqlite3, "
+        f"\njupyter-track vs MLflow {MLFLOW_VERSION} (SQLite backend; rows named PostgreSQL: "
+        "both on one PostgreSQL server) vs raw sqlite3 (PostgreSQL rows: raw psycopg), "
         f"{mode}, {rounds} interleaved round(s), medians; Python {sys.version.split()[0]}, "
         f"SQLite {_sqlite_version()}, {os.cpu_count()} CPUs, load average {load_before} "
         f"before / {_load()} after (other work on the machine slows both sides)\n"

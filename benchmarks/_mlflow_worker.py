@@ -24,19 +24,20 @@ from mlflow.entities import Metric
 _state: dict[str, Any] = {}
 
 
-def _use_store(folder: str) -> str:
-    """Point MLflow at a new SQLite file in ``folder`` and return its URI."""
+def _use_store(folder: str, uri: str | None = None) -> str:
+    """Point MLflow at a new SQLite file in ``folder`` (or at ``uri``, an empty PostgreSQL
+    database) and return its URI."""
     if mlflow.active_run() is not None:
         mlflow.end_run()
-    path = Path(folder) / "mlflow.db"
-    uri = f"sqlite:///{path}"
+    if uri is None:
+        uri = f"sqlite:///{Path(folder) / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     return uri
 
 
-def setup_run(folder: str) -> dict[str, Any]:
+def setup_run(folder: str, uri: str | None = None) -> dict[str, Any]:
     """New store, experiment and active run (for log_metric)."""
-    _use_store(folder)
+    _use_store(folder, uri)
     mlflow.set_experiment("bench")
     run = mlflow.start_run()
     mlflow.log_metric("warmup", 0.0)
@@ -67,9 +68,9 @@ def end_run() -> dict[str, Any]:
     return {}
 
 
-def log_batch(folder: str, points: int, batch: int) -> dict[str, Any]:
+def log_batch(folder: str, points: int, batch: int, uri: str | None = None) -> dict[str, Any]:
     """``points`` points of one metric into one run with log_batch (``batch`` per call)."""
-    setup_run(folder)
+    setup_run(folder, uri)
     run_id = mlflow.active_run().info.run_id
     client = MlflowClient()
     now = int(time.time() * 1000)
@@ -88,12 +89,14 @@ def log_batch(folder: str, points: int, batch: int) -> dict[str, Any]:
     return {"seconds": seconds, "points": points}
 
 
-def runs(folder: str, n: int, params: int, metrics: int) -> dict[str, Any]:
+def runs(
+    folder: str, n: int, params: int, metrics: int, uri: str | None = None
+) -> dict[str, Any]:
     """``n`` runs, each with ``params`` params (log_params) and ``metrics`` metrics (log_metrics).
 
     One warm-up run first (store creation and first-run costs are not timed).
     """
-    _use_store(folder)
+    _use_store(folder, uri)
     mlflow.set_experiment("bench-runs")
     with mlflow.start_run():
         mlflow.log_params({f"p{j}": j for j in range(params)})

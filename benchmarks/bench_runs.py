@@ -43,11 +43,11 @@ def _ours(ctx: Context, n: int) -> float:
 
 
 def _raw(ctx: Context, n: int) -> float:
-    from jupyter_track.store import schema
+    from jupyter_track.store import db
 
     path = ctx.scratch("raw-runs") / "raw.db"
-    conn = schema.connect(path)
-    schema.migrate(conn)
+    conn = db.connect(path)
+    db.migrate(conn)
     now = time.time
     start = time.perf_counter()
     for i in range(n):

@@ -87,7 +87,7 @@ def build_runs(path: Path, n: int) -> None:
                     "opt": rnd.choice(["adam", "sgd"]),
                 },
             )
-            pk = store.run_pk(info.run_id)
+            pk = store.run_handle(info.run_id)
             store.write_metric_rows(
                 [
                     (pk, "acc", 0, 1, rnd.random()),
@@ -105,7 +105,7 @@ def build_curves(path: Path, n_series: int, points: int) -> None:
     store = SQLiteStore(path)
     for r in range(n_series):
         run_id = store.create_run("0", run_name=f"curve-{r}").run_id
-        pk = store.run_pk(run_id)
+        pk = store.run_handle(run_id)
         rnd = random.Random(r)
         batch = []
         for i in range(points):
@@ -213,9 +213,10 @@ class Server:
 def raw_runs_page(conn: sqlite3.Connection, filter_text: str | None, order: list[str] | None):
     """The page + count + columns queries written by hand (the grammar's own SQL)."""
     from jupyter_track.store import search as grammar
+    from jupyter_track.store.dialects.sqlite import SQLITE
     from jupyter_track.store.runs import DEFAULT_ORDER
 
-    where = grammar.compile_filter(grammar.parse_filter(filter_text))
+    where = grammar.compile_filter(grammar.parse_filter(filter_text), SQLITE)
     params: list[Any] = []
     joins, terms = grammar.compile_order_by(grammar.parse_order_by(order) + DEFAULT_ORDER, params)
     page_sql = (
@@ -347,7 +348,7 @@ def bench_write(points: int, rounds: int) -> None:
     def one(mode: str, batch: int) -> float:
         folder = Path(tempfile.mkdtemp())
         store = SQLiteStore(folder / "w.db")
-        pk = store.run_pk(store.create_run("0").run_id)
+        pk = store.run_handle(store.create_run("0").run_id)
         rows = [(pk, k, i, BASE_TIME + i, 1.0 / (i + 1)) for i in range(points // 3) for k in keys]
         conn = store.db.conn()
         metrics_module.update_rollups = update_rollups if mode == "with" else _no_rollup  # type: ignore[assignment]

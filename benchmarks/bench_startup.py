@@ -61,9 +61,10 @@ print(time.perf_counter() - t)
 
 def bench(ctx: Context) -> list[Row]:
     """Fresh interpreters, alternating sides; medians in ms."""
-    from jupyter_track.store.schema import MIGRATIONS
+    from jupyter_track.store.dialects.sqlite import SQLITE
+    from jupyter_track.store.schema import steps_between
 
-    statements = [s for migration in MIGRATIONS for s in migration]
+    statements = [s for step in steps_between(0) for s in SQLITE.render(step)]
     per_round = 1 if ctx.quick else 3
     # Byte-code cached as after `pip install` (pip compiles every module it installs). This
     # machine sets PYTHONDONTWRITEBYTECODE=1, which would make every child interpreter compile

@@ -116,7 +116,7 @@ def _rollup_cost(ctx: Context, points: int) -> tuple[float, float]:
                 "VALUES (1, 'r', 0, 'RUNNING', 0)"
             )
         if not with_rollup:
-            store_metrics.update_rollups = lambda conn, rows, groups=None: None
+            store_metrics.update_rollups = lambda conn, rows, **kw: None
         try:
             start = time.perf_counter()
             store.write_metric_rows(rows)

@@ -48,7 +48,7 @@ def seed(db: Path, runs: int, points: int) -> list[str]:
     for r in range(runs):
         info = store.create_run(experiment.experiment_id, run_name=f"run-{r}")
         store.log_params(info.run_id, {"lr": 10 ** -(1 + r % 4), "layers": 2 + r % 3})
-        pk = store.run_pk(info.run_id)
+        pk = store.run_handle(info.run_id)
         for start in range(0, points, 20_000):
             store.write_metric_rows(
                 [

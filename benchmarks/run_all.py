@@ -1,4 +1,4 @@
-"""Every issue-2 performance target in one command: jupyter-track vs MLflow vs raw SQLite.
+"""Every performance target in one command: jupyter-track vs MLflow vs raw SQLite / psycopg.
 
     python benchmarks/run_all.py            # full sizes, 5 interleaved rounds (~10 minutes)
     python benchmarks/run_all.py --quick    # smoke test: tiny sizes, 1 round (~1 minute)
@@ -17,6 +17,7 @@ from pathlib import Path
 import bench_lineage
 import bench_log_metric
 import bench_magic
+import bench_postgres
 import bench_runs
 import bench_search
 import bench_startup
@@ -31,6 +32,7 @@ BENCHMARKS = {
     "search": bench_search.bench,
     "magic": bench_magic.bench,
     "lineage": bench_lineage.bench,
+    "postgres": bench_postgres.bench,
 }
 
 

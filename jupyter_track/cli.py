@@ -1,5 +1,5 @@
-"""``jupyter-track`` (also ``jupyter track``): runs, show, export, gc, db-path, serve, reproduce,
-lineage, env-diff, datasets, import-mlflow."""
+"""``jupyter-track`` (also ``jupyter track``): runs, show, export, gc, db-path, db, copy, serve,
+reproduce, lineage, env-diff, datasets, import-mlflow."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ import time
 from collections.abc import Sequence
 
 from . import __version__, formatting
-from .store import Run, SQLiteStore, TrackError, ViewType, open_store
+from .store import Run, TrackError, ViewType, open_store
+from .store.interface import Store
 
 
-def _store(args: argparse.Namespace) -> SQLiteStore:
+def _store(args: argparse.Namespace) -> Store:
     return open_store(args.db)
 
 
-def _experiment_ids(store: SQLiteStore, names: Sequence[str] | None) -> list[str] | None:
+def _experiment_ids(store: Store, names: Sequence[str] | None) -> list[str] | None:
     if not names:
         return None
     ids = []
@@ -97,26 +98,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve_run_id(store: SQLiteStore, prefix: str) -> str:
-    """Accept a full run id or an unambiguous prefix (as printed by ``runs``)."""
-    from .store import NotFound
-
-    try:
-        store.run_pk(prefix)
-        return prefix
-    except NotFound:
-        pass
-    matches = store.run_ids_with_prefix(prefix)
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise NotFound(f"run {prefix!r} does not exist")
-    raise TrackError(f"run id prefix {prefix!r} is ambiguous ({len(matches)} runs)")
-
-
 def cmd_show(args: argparse.Namespace) -> int:
     store = _store(args)
-    run = store.get_run(_resolve_run_id(store, args.run))
+    run = store.get_run(store.resolve_run_id(args.run))
     if args.json:
         print(json.dumps(run.to_dict(), indent=2))
         return 0
@@ -213,25 +197,20 @@ def cmd_gc(args: argparse.Namespace) -> int:
     older = None
     if args.older_than is not None:
         older = int((time.time() - args.older_than * 86400) * 1000)
-    run_ids = store.deleted_run_ids(older)
-    registered = store.registered_run_ids()
-    kept = [r for r in run_ids if r in registered]
-    run_ids = [r for r in run_ids if r not in registered]
-    if kept:  # a registered model version still loads its files from these runs
+    report = store.gc(deleted_before=older, dry_run=args.dry_run)
+    if report.kept:  # a registered model version still loads its files from these runs
         print(
-            f"keeping {len(kept)} deleted runs that hold registered model versions", file=sys.stderr
+            f"keeping {len(report.kept)} deleted runs that hold registered model versions",
+            file=sys.stderr,
         )
     if args.dry_run:
-        for run_id in run_ids:
+        for run_id in report.purged:
             print(run_id)
-        print(f"{len(run_ids)} deleted runs would be purged", file=sys.stderr)
+        print(f"{len(report.purged)} deleted runs would be purged", file=sys.stderr)
         return 0
-    store.purge_runs(run_ids)
-    for run_id in run_ids:
-        store.remove_artifact_folder(run_id)
-    if run_ids and not args.no_vacuum:
+    if report.purged and not args.no_vacuum:
         store.vacuum()
-    print(f"purged {len(run_ids)} deleted runs and their artifacts", file=sys.stderr)
+    print(f"purged {len(report.purged)} deleted runs and their artifacts", file=sys.stderr)
     from .models.folders import STAGING, remove_stale_partials
 
     partials = remove_stale_partials(store.artifact_root / STAGING)
@@ -248,8 +227,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(stats, indent=2))
         return 0
-    print(f"{stats['path']}  (schema {stats['schema_version']}, {stats['journal_mode']})")
-    print(f"  {stats['bytes']['db']:,} bytes, WAL {stats['bytes']['wal']:,} bytes")
+    extra = f", {stats['journal_mode']}" if "journal_mode" in stats else ""
+    print(f"{stats['location']}  ({stats['engine']}, schema {stats['schema_version']}{extra})")
+    if "bytes" in stats:
+        print(f"  {stats['bytes']['db']:,} bytes, WAL {stats['bytes']['wal']:,} bytes")
     _print_table(["table", "rows"], [[t, f"{n:,}"] for t, n in stats["tables"].items()])
     return 0
 
@@ -258,7 +239,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from .lineage.reproduce import reproduce
 
     store = _store(args)
-    result = reproduce(store, _resolve_run_id(store, args.run), args.output, force=args.force)
+    result = reproduce(store, store.resolve_run_id(args.run), args.output, force=args.force)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -271,7 +252,7 @@ def cmd_env_diff(args: argparse.Namespace) -> int:
 
     store = _store(args)
     diff = run_environment_diff(
-        store, _resolve_run_id(store, args.run_a), _resolve_run_id(store, args.run_b)
+        store, store.resolve_run_id(args.run_a), store.resolve_run_id(args.run_b)
     )
     print(json.dumps(diff, indent=2) if args.json else format_diff(diff))
     return 0
@@ -334,7 +315,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 def cmd_db_path(args: argparse.Namespace) -> int:
     store = _store(args)
-    print(store.path)
+    print(store.location)
     if args.verbose:
         print(f"artifacts: {store.artifact_root}")
     return 0
@@ -371,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"jupyter-track {__version__}")
     parser.add_argument(
         "--db",
-        help="store path or sqlite:/// URI (default: "
+        help="store path, sqlite:/// or postgresql:// URI (default: "
         "$JUPYTER_TRACK_URI, $JUPYTER_TRACK_DB, the Jupyter data dir)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -465,9 +446,12 @@ def build_parser() -> argparse.ArgumentParser:
         serve_cli = None  # type: ignore[assignment]
     if serve_cli is not None:
         serve_cli.add_parser(sub)
+    from . import db_cli
     from .client import cli as spool_cli
     from .mlflow_import import cli as import_cli
     from .service import cli as service_cli
+
+    db_cli.add_parser(sub)
 
     service_cli.add_parser(sub)
     spool_cli.add_parser(sub)

@@ -1,11 +1,15 @@
 """Where the store lives.
 
 Kernel and server resolve the same location, so one environment variable set for the Jupyter
-server (kernels inherit it) points both at one SQLite file:
+server (kernels inherit it) points both at one store:
 
-1. ``JUPYTER_TRACK_URI`` -- ``sqlite:///absolute/path.db`` (or ``sqlite:///relative.db``)
+1. ``JUPYTER_TRACK_URI`` -- ``sqlite:///absolute/path.db`` (or ``sqlite:///relative.db``), or
+   ``postgresql://user:password@host:port/database`` (also ``postgresql+psycopg://``;
+   ``PGPASSWORD``, ``~/.pgpass`` and ``PGSERVICE`` work as in libpq)
 2. ``JUPYTER_TRACK_DB`` -- a plain file path
 3. ``<jupyter data dir>/jupyter_track/track.db``
+
+URIs shown to people go through :func:`redact_uri` (the password never appears).
 
 Artifacts live in a folder beside the database: ``<db stem>-artifacts`` (``track-artifacts`` for
 the default), unless ``JUPYTER_TRACK_ARTIFACTS`` names another folder.
@@ -14,6 +18,7 @@ the default), unless ``JUPYTER_TRACK_ARTIFACTS`` names another folder.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 URI_ENV = "JUPYTER_TRACK_URI"
@@ -41,14 +46,69 @@ def db_path_from_uri(uri: str) -> Path:
         return Path(uri[len("file:") :]).expanduser()
     if "://" in uri:
         scheme = uri.split("://", 1)[0]
-        raise ValueError(
-            f"JUPYTER_TRACK_URI: unsupported scheme {scheme!r}; this version supports sqlite:///path"
-        )
+        raise ValueError(f"store URI: unsupported scheme {scheme!r}; {SUPPORTED}")
     return Path(uri).expanduser()
 
 
+SUPPORTED = (
+    "use sqlite:///path (or a plain path), postgresql://user@host:port/database "
+    "(also postgresql+psycopg://), or a team service: jupyterhub, jupyterhub://<service>, "
+    "https://.../services/<name>/"
+)
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
+
+
+def store_kind(uri: str) -> str:
+    """``sqlite``, ``postgresql`` or ``http`` (the team service: ``jupyterhub``,
+    ``jupyterhub://<service>``, ``http(s)://...``) for a store URI; ``ValueError`` listing the
+    supported schemes for anything else."""
+    if uri == "jupyterhub" or uri.startswith(TEAM_SCHEMES):
+        return "http"
+    scheme, sep, _ = uri.partition("://")
+    if not sep or scheme == "sqlite" or scheme == "file":
+        return "sqlite"
+    if scheme.lower() in POSTGRES_SCHEMES:
+        return "postgresql"
+    raise ValueError(f"store URI: unsupported scheme {scheme!r}; {SUPPORTED}")
+
+
+def resolve_uri(uri: str | os.PathLike[str] | None = None) -> str:
+    """The URI of the store for ``uri`` or, when None, for the environment: ``sqlite:///`` with
+    an absolute path, or a PostgreSQL or team-service URI as given."""
+    raw = os.fspath(uri) if uri is not None else os.environ.get(URI_ENV) or None
+    if raw is not None and store_kind(raw) != "sqlite":
+        return raw
+    return f"sqlite:///{resolve_db_path(uri)}"
+
+
+def personal_uri() -> str:
+    """The store a Jupyter server serves as its own: the environment's, except that a team
+    service's URI leaves the server on the personal SQLite file (the sidebar switches)."""
+    if team_uri() is None:
+        return resolve_uri()
+    return f"sqlite:///{personal_db_path()}"
+
+
+_QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&#]*")
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` with any password replaced by ``***`` (in the user info, even one with a raw
+    ``@`` or ``/`` in it, and in ``?password=``)."""
+    head, sep, rest = uri.partition("://")
+    text = uri
+    if sep:
+        query = rest.find("?")
+        at = rest.rfind("@", 0, query if query >= 0 else len(rest))
+        user, colon, _ = rest[:at].partition(":") if at >= 0 else ("", "", "")
+        if colon:
+            text = f"{head}://{user}:***{rest[at:]}"
+    return _QUERY_PASSWORD.sub(r"\1***", text)
+
+
 def resolve_db_path(uri: str | os.PathLike[str] | None = None) -> Path:
-    """The absolute path of the SQLite store for ``uri`` or, when None, for the environment."""
+    """The absolute path of the SQLite store for ``uri`` or, when None, for the environment
+    (``ValueError`` for a URI that names another engine)."""
     if uri is not None:
         return db_path_from_uri(os.fspath(uri)).absolute()
     env_uri = os.environ.get(URI_ENV)

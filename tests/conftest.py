@@ -1,7 +1,11 @@
-"""Shared fixtures: every test gets its own SQLite store in a temp folder."""
+"""Shared fixtures: every test gets its own SQLite store in a temp folder; a real PostgreSQL
+server (``postgres_server``, one per session) gives a test a fresh database with
+``postgres_uri`` or a store on one with ``pg_store``."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,3 +71,64 @@ def jp_server_config() -> dict[str, Any]:
 def jp_server_auth_token(jp_auth_header: dict[str, str]) -> str:
     """The token pytest-jupyter's server accepts (for logging in with a cookie)."""
     return jp_auth_header["Authorization"].split(" ", 1)[1]
+
+
+# ------------------------------------------------------------------------------- PostgreSQL
+
+PG_TEMPLATE = "jt_template"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server for the whole session (see pgtools.py), with a template
+    database already at the current schema."""
+    import pgtools
+
+    bin_dir = pgtools.find_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: .ci/run installs the postgresql package")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    server = pgtools.PostgresServer(bin_dir).start()
+    try:
+        from jupyter_track.store.postgres import PostgresStore
+
+        template = PostgresStore(server.create_database(PG_TEMPLATE))
+        template.upgrade()
+        template.close()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_uri(postgres_server: Any) -> Iterator[str]:
+    """A fresh database (at the current schema) for this test; dropped afterwards, after every
+    store opened on it with ``open_store`` is closed."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    uri = postgres_server.create_database(name, template=PG_TEMPLATE)
+    yield uri
+    close_stores(uri)
+    postgres_server.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def close_stores(uri: str) -> None:
+    """Close and forget the cached stores of ``uri`` (their connection pools)."""
+    from jupyter_track import store as store_module
+
+    for key in [
+        k
+        for k in store_module._stores
+        if k[0] in (uri, uri.replace("postgresql://", "postgresql+psycopg://"))
+    ]:
+        store_module._stores.pop(key).close()
+
+
+@pytest.fixture
+def pg_store(postgres_uri: str, tmp_path: Path) -> Iterator[Any]:
+    """A PostgreSQL store on this test's own database (artifacts under the test's folder)."""
+    from jupyter_track.store.postgres import PostgresStore
+
+    opened = PostgresStore(postgres_uri, artifact_root=tmp_path / "pg-artifacts")
+    yield opened
+    opened.close()

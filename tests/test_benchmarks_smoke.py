@@ -45,6 +45,9 @@ def test_run_all_quick_prints_every_row(tmp_path: Path) -> None:
     assert any(name.endswith("points into one run, sustained") for name in rows)
     assert any(name.startswith("search_runs over") for name in rows)
     assert any("runs x (10 params + 5 metrics)" in name for name in rows)
+    postgres = [name for name in rows if name.startswith("PostgreSQL: ")]
+    assert len(postgres) == 4, postgres  # runs, points, search, 8 writers
+    assert all(rows[name]["ours"] == rows[name]["ours"] for name in postgres)
     assert all(row["ok"] is None for row in rows.values())  # quick mode judges nothing
     if with_mlflow:
         assert rows["log_metric, caller's thread"]["mlflow"] is not None

@@ -81,7 +81,7 @@ def test_group_rows_keeps_arrival_order_per_series() -> None:
 
 def _run_pk(store: SQLiteStore) -> tuple[str, int]:
     info = store.create_run("0")
-    return info.run_id, store.run_pk(info.run_id)
+    return info.run_id, store.run_handle(info.run_id)
 
 
 @settings(max_examples=40, deadline=None)
@@ -279,9 +279,9 @@ def test_log_metric_yields_to_an_overdue_flush(monkeypatch: pytest.MonkeyPatch) 
 def test_multi_row_inserts_store_every_point_exactly_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int, limit: int
 ) -> None:
-    from jupyter_track.store import metrics as store_metrics
+    from jupyter_track.store.dialects import sqlite as sqlite_dialect
 
-    monkeypatch.setattr(store_metrics, "_variable_limit", lambda conn: limit)
+    monkeypatch.setattr(sqlite_dialect, "_variable_limit", lambda conn: limit)
     store = SQLiteStore(tmp_path / "track.db")
     _, pk = _run_pk(store)
     # (-0.0 is not in the list: SQLite stores a whole REAL as an integer, so it reads back 0.0)

@@ -80,7 +80,7 @@ async def test_db_path_config_is_used_and_exported_to_kernels(
     try:
         assert os.environ["JUPYTER_TRACK_DB"] == str(target)
         assert os.environ["JUPYTER_TRACK_URI"] == f"sqlite:///{target}"
-        assert app.access is not None and app.access.path == target
+        assert app.access is not None and app.access.location == str(target)
         from jupyter_track.paths import resolve_db_path
 
         assert resolve_db_path() == target  # what a kernel started now would resolve

@@ -89,7 +89,7 @@ def stored_rollup(path: Path, pk: int, key: str) -> list[tuple[Any, ...]]:
 def test_write_path_keeps_the_rollup_exact(store: SQLiteStore, track_db: Path) -> None:
     rnd = random.Random(11)
     runs = [store.create_run("0").run_id for _ in range(2)]
-    pks = [store.run_pk(r) for r in runs]
+    pks = [store.run_handle(r) for r in runs]
     series: dict[tuple[int, str], list[tuple[int, int, float]]] = {}
     rows = []
     for i in range(9000):
@@ -117,7 +117,7 @@ def test_write_path_keeps_the_rollup_exact(store: SQLiteStore, track_db: Path) -
 
 def test_migration_backfills_the_rollup(store: SQLiteStore, track_db: Path) -> None:
     run_id = store.create_run("0").run_id
-    pk = store.run_pk(run_id)
+    pk = store.run_handle(run_id)
     rnd = random.Random(5)
     points = [(i, i, rnd.random()) for i in range(5000)]
     store.write_metric_rows([(pk, "loss", *p) for p in points])
@@ -143,7 +143,7 @@ def test_migration_backfills_the_rollup(store: SQLiteStore, track_db: Path) -> N
 
 def long_series(store: SQLiteStore, n: int, *, steps: bool = True) -> str:
     run_id = store.create_run("0", run_name="long").run_id
-    pk = store.run_pk(run_id)
+    pk = store.run_handle(run_id)
     rnd = random.Random(n)
     rows = []
     for i in range(n):
@@ -223,10 +223,10 @@ def test_several_runs_and_keys_in_the_order_asked(store: SQLiteStore) -> None:
 
 def test_purged_run_leaves_no_stale_rollup(store: SQLiteStore, track_db: Path) -> None:
     old = long_series(store, 3000)
-    pk = store.run_pk(old)
+    pk = store.run_handle(old)
     store.purge_runs([old])
     new = store.create_run("0").run_id
-    new_pk = store.run_pk(new)
+    new_pk = store.run_handle(new)
     store.write_metric_rows([(new_pk, "loss", i, i, 1.0) for i in range(10)])
     rollup = stored_rollup(track_db, new_pk, "loss")
     assert [r[0] for r in rollup] == [10]  # not merged with the purged run's buckets

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_track.store import SQLiteStore
-from jupyter_track.store.schema import create_files
+from jupyter_track.store.db import create_files
 
 needs_root = pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("useradd") is None,

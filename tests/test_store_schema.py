@@ -7,7 +7,10 @@ import sqlite3
 from pathlib import Path
 
 from jupyter_track.store import SQLiteStore
-from jupyter_track.store.schema import SCHEMA_VERSION, connect, migrate
+from jupyter_track.store import schema as schema_module
+from jupyter_track.store.db import connect, migrate
+from jupyter_track.store.dialects.sqlite import SQLITE
+from jupyter_track.store.schema import SCHEMA_VERSION
 
 
 def _open_and_create_run(path: str) -> str:
@@ -26,9 +29,9 @@ def test_new_file_gets_schema_and_default_experiment(tmp_path: Path) -> None:
 
 def test_migrate_twice_is_a_no_op(tmp_path: Path) -> None:
     conn = connect(tmp_path / "x.db")
-    assert migrate(conn) == SCHEMA_VERSION
+    assert migrate(conn) == (0, SCHEMA_VERSION)
     tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-    assert migrate(conn) == SCHEMA_VERSION
+    assert migrate(conn) == (SCHEMA_VERSION, SCHEMA_VERSION)
     assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == tables
     assert conn.execute("SELECT count(*) FROM experiments").fetchone()[0] == 1
 
@@ -58,3 +61,24 @@ def test_readonly_store_reads_without_writing(tmp_path: Path) -> None:
     run = writer.create_run("0", run_name="visible")
     reader = SQLiteStore(path, readonly=True)
     assert reader.get_run(run.run_id).info.run_name == "visible"
+
+
+def test_migration_from_a_version_1_file(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for step in schema_module.MIGRATIONS[0].steps:
+        if isinstance(step, schema_module.Python):
+            step.fn(conn, SQLITE)
+        for statement in SQLITE.render(step):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO runs (run_id, experiment_id, status, start_time) "
+        "VALUES ('abc', 0, 'FINISHED', 1)"
+    )
+    conn.close()
+    store = SQLiteStore(path)
+    assert store.get_run("abc").info.status == "FINISHED"
+    store.create_registered_model("m")
+    assert store.stored_schema_version() == len(schema_module.MIGRATIONS)
+    assert len(schema_module.MIGRATIONS) >= 2

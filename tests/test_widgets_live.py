@@ -245,7 +245,7 @@ def test_following_a_run_logged_elsewhere_stops_when_it_ends(store: Any) -> None
     # a run written straight to the store, as another process would
     experiment = store.get_or_create_experiment("remote")
     info = store.create_run(experiment.experiment_id, run_name="remote")
-    pk = store.run_pk(info.run_id)
+    pk = store.run_handle(info.run_id)
     store.write_metric_rows([(pk, "loss", i, 1000 * i, 1.0 / (i + 1)) for i in range(100)])
     chart = LiveChart("loss", run_id=info.run_id, interval=0.01)
     Capture(chart)
@@ -337,7 +337,7 @@ def test_runs_of_other_users_are_not_followed(store: Any) -> None:
     chart.start()
     experiment = store.get_or_create_experiment("elsewhere")
     other = store.create_run(experiment.experiment_id, user_id="someone-else", notebook="x.ipynb")
-    store.write_metric_rows([(store.run_pk(other.run_id), "loss", 0, 0, 1.0)])
+    store.write_metric_rows([(store.run_handle(other.run_id), "loss", 0, 0, 1.0)])
     with jt.start_run() as mine:
         jt.log_metric("loss", 2.0, step=0)
     chart.stop()
@@ -349,10 +349,13 @@ def test_store_reads_new_points_by_rowid(store: Any) -> None:
     a = store.create_run(experiment.experiment_id).run_id
     b = store.create_run(experiment.experiment_id).run_id
     start = store.last_metric_rowid()
-    store.write_metric_rows([(store.run_pk(a), "loss", 0, 10, 1.0)])
+    store.write_metric_rows([(store.run_handle(a), "loss", 0, 10, 1.0)])
     middle = store.last_metric_rowid()
     store.write_metric_rows(
-        [(store.run_pk(b), "acc", 5, 20, float("nan")), (store.run_pk(a), "loss", 1, 30, 0.5)]
+        [
+            (store.run_handle(b), "acc", 5, 20, float("nan")),
+            (store.run_handle(a), "loss", 1, 30, 0.5),
+        ]
     )
     rows, cursor = store.metric_rows_since(None, start)
     assert [(r[0], r[1], r[2]) for r in rows] == [(a, "loss", 0), (b, "acc", 5), (a, "loss", 1)]

@@ -175,11 +175,17 @@ class HttpStore:
 
     # ---------------------------------------------------------------- batches and the spool
 
-    def write_metric_rows(self, rows: Sequence[tuple[Any, str, int, int, float]]) -> None:
-        """The background writer's points, as one batch (``run`` is the run id)."""
+    def write_metric_rows(
+        self, rows: Sequence[tuple[Any, str, int, int, float]], *, batch_id: str | None = None
+    ) -> None:
+        """The background writer's points, as one batch (``run`` is the run id); ``batch_id``
+        (the writer's, the same on a retry) names the batch for exactly-once ingest."""
         if rows:
             metrics = [[str(r), k, s, t, _json_number(v)] for r, k, s, t, v in rows]
-            self._send_batch({"metrics": metrics})
+            batch: dict[str, Any] = {"metrics": metrics}
+            if batch_id is not None:
+                batch["batch_id"] = batch_id
+            self._send_batch(batch)
 
     def write_cell_executions(self, rows: Sequence[tuple[Any, ...]]) -> None:
         if rows:

@@ -62,7 +62,7 @@ def cmd_import_mlflow(args: argparse.Namespace) -> int:
     except SourceError as exc:
         raise TrackError(str(exc)) from None
     try:
-        summary = import_mlflow(source, store, dry_run=args.dry_run, progress=progress)
+        summary = import_mlflow(source, store, dry_run=args.dry_run, progress=progress)  # type: ignore[arg-type]
     except SourceError as exc:
         raise TrackError(f"{exc} (what was imported before stays; run again to go on)") from None
     finally:
@@ -70,7 +70,7 @@ def cmd_import_mlflow(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
         return 0
-    what = "dry run, nothing written" if args.dry_run else f"into {store.path}"
+    what = "dry run, nothing written" if args.dry_run else f"into {store.location}"
     print(f"import-mlflow {summary.source} ({what}, {time.perf_counter() - started:.1f} s)")
     for line in summary.lines():
         print(line)

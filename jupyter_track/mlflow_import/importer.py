@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..store import SQLiteStore
 from ..store.artifacts import safe_relative_path
 from ..store.errors import InvalidInput, NotFound
+from ..store.sqlstore import SQLStore
 from .model import Source, SourceError, SourceExperiment, SourceModel, SourceRun, SourceVersion
 
 IMPORT_TAG = "jt.import.source"
@@ -129,7 +129,7 @@ class Importer:
     def __init__(
         self,
         source: Source,
-        store: SQLiteStore,
+        store: SQLStore,
         *,
         dry_run: bool = False,
         progress: Callable[[str], None] | None = None,
@@ -379,7 +379,7 @@ def _path_of(uri: str) -> str:
 
 def import_mlflow(
     source: Source,
-    store: SQLiteStore,
+    store: SQLStore,
     *,
     dry_run: bool = False,
     progress: Callable[[str], None] | None = None,

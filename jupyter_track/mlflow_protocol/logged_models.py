@@ -211,15 +211,14 @@ def delete(store: SQLiteStore, req: Request) -> Answer:
 
 def search(store: SQLiteStore, req: Request) -> Answer:
     """``POST logged-models/search``: in some experiments, filtered on ``name``,
-    ``source_run_id``, ``model_id`` or ``status`` (=, !=, LIKE, IN; AND)."""
-    from ..store.registry import parse_registry_filter
+    ``source_run_id``, ``model_id`` or ``status`` (the filter language of the store)."""
+    from ..store import search as grammar
 
     experiment_ids = req.texts("experiment_ids", max_items=1000)
     for i, experiment_id in enumerate(experiment_ids):
         _experiment_id(Fields({"experiment_id": experiment_id}, where=f"experiment_ids[{i}]"))
-    fields = {"name": "text", "source_run_id": "text", "model_id": "text", "status": "text"}
     try:
-        clauses = parse_registry_filter(req.text("filter"), fields)
+        tree = grammar.parse_filter(req.text("filter"), grammar.LOGGED_MODELS)
     except InvalidInput as exc:
         raise invalid(f"filter: {exc}") from None
     limit = req.integer("max_results", default=100, lo=1, hi=MAX_SEARCH) or 100
@@ -236,30 +235,9 @@ def search(store: SQLiteStore, req: Request) -> Answer:
             "model_id": model_id,
             "status": record.get("status"),
         }
-        if all(_matches(values.get(c.field), c.op, c.value) for c in clauses):
+        if grammar.evaluate(tree, {"attributes": values}, grammar.LOGGED_MODELS):
             found.append(model_json(store, run_id, model_id, record))
     return {"models": found[:limit]}
-
-
-def _matches(value: Any, op: str, wanted: Any) -> bool:
-    import fnmatch
-
-    text = "" if value is None else str(value)
-    if op == "=":
-        return text == wanted
-    if op == "!=":
-        return text != wanted
-    if op in ("IN", "NOT IN"):
-        return (text in wanted) == (op == "IN")
-    if op in ("LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE"):
-        pattern = str(wanted).replace("%", "*").replace("_", "?")
-        hit = (
-            fnmatch.fnmatchcase(text.lower(), pattern.lower())
-            if "ILIKE" in op
-            else (fnmatch.fnmatchcase(text, pattern))
-        )
-        return hit != op.startswith("NOT")
-    raise invalid(f"filter: {op} is not supported on logged models")
 
 
 def list_artifacts(store: SQLiteStore, req: Request) -> Answer:
@@ -290,7 +268,7 @@ def log_outputs(store: SQLiteStore, req: Request) -> Answer:
     """``POST runs/outputs``: links a run to the models it produced (here a logged model
     already belongs to its source run; another run's link is refused)."""
     run_id = req.required_text("run_id", max_length=256)
-    store.run_pk(run_id)
+    store.run_handle(run_id)
     for item in req.messages("models", max_items=100):
         model_id = _model_id(item)
         source_run, _ = locate(store, model_id)

@@ -14,8 +14,8 @@ from typing import Any
 
 from ..store import SQLiteStore
 from ..store.errors import InvalidInput, NotFound
-from ..store.registry import MAX_DESCRIPTION_LENGTH, check_version
-from ..store.validation import MAX_KEY_LENGTH
+from ..store.registry import check_version
+from ..store.validation import MAX_DESCRIPTION_LENGTH, MAX_KEY_LENGTH
 from . import convert, logged_models
 from .errors import invalid
 from .messages import Fields, Request
@@ -179,7 +179,7 @@ def create_model_version(store: SQLiteStore, req: Request) -> Answer:
     elif located is not None and (run_id is None or run_id == located[0]):
         run_id, artifact_path = located
         try:
-            store.run_pk(run_id)
+            store.run_handle(run_id)
         except NotFound:
             run_id, artifact_path = req.text("run_id") or None, None
     mv = store.create_model_version(

@@ -271,7 +271,7 @@ def log_batch(store: SQLiteStore, req: Request) -> Answer:
     if total:
         store.log_batch(run_id, metrics=metrics, params=params, tags=tags, require_active=True)
     else:
-        store.run_pk(run_id)  # an empty batch still needs a run that exists
+        store.run_handle(run_id)  # an empty batch still needs a run that exists
     return {}
 
 
@@ -317,7 +317,7 @@ def log_inputs(store: SQLiteStore, req: Request) -> Answer:
     if tags:
         store.log_batch(run_id, tags=tags, require_active=True)
     else:
-        store.run_pk(run_id)
+        store.run_handle(run_id)
     for name, record in records:
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".") or "dataset"
         store.write_artifact_bytes(run_id, f"inputs/{safe}.json", json.dumps(record).encode())

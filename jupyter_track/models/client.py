@@ -1,7 +1,8 @@
 """``RegistryClientMixin``: the registry half of ``TrackClient`` (MlflowClient's names).
 
-``TrackClient`` inherits it; every method works on ``self.store`` (an ``SQLiteStore``). Changes
-are attributed, in the audit trail, to the hub or OS user of the process, marked unverified.
+``TrackClient`` inherits it; every method works on ``self.store`` (a
+:class:`~jupyter_track.store.interface.Store`). Changes are attributed, in the audit trail,
+to the hub or OS user of the process, marked unverified.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..store import SQLiteStore
+from ..store.interface import Store
 from ..store.registry import UNSET, AuditEntry, ModelVersion, PagedList, RegisteredModel
 from . import resolve
 from .model import PyFuncModel
@@ -18,7 +19,7 @@ from .model import PyFuncModel
 class RegistryClientMixin:
     """Registered models, versions, aliases, rollback and the audit trail."""
 
-    store: SQLiteStore
+    store: Store
 
     # ------------------------------------------------------------------ registered models
 

@@ -1,63 +1,79 @@
 """How request handlers reach the store without blocking the event loop.
 
-Reads run in a small thread pool on a read-only store (each thread has its own read-only SQLite
-connection, so a read never takes the write lock); writes run one at a time in a single writer
-thread on a writable store. The read-only connection can neither create nor migrate the file,
-so the first use opens it once writable to do that.
+Reads run in a small thread pool on a read-only store (on SQLite each thread has its own
+read-only connection, so a read never takes the write lock); writes run one at a time in a
+single writer thread on a writable store. A read-only SQLite connection can neither create nor
+migrate the file, so the first use opens it once writable to do that (a PostgreSQL schema is
+only checked: ``jupyter-track db upgrade`` migrates it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 
-from ..store import SQLiteStore, StoreUnavailable
+from ..paths import redact_uri, resolve_uri, store_kind
+from ..store import StoreUnavailable, connect_store
+from ..store.interface import Store
 
 T = TypeVar("T")
 
 
 class StoreAccess:
-    """Thread pools and the stores they use, for one SQLite file."""
+    """Thread pools and the stores they use, for one store URI."""
 
-    def __init__(self, path: Path, *, read_threads: int = 4):
-        self.path = path
+    def __init__(self, uri: str | os.PathLike[str], *, read_threads: int = 4):
+        self.uri = resolve_uri(uri)
         self._lock = threading.RLock()
-        self._reader: SQLiteStore | None = None
-        self._writer: SQLiteStore | None = None
+        self._reader: Store | None = None
+        self._writer: Store | None = None
         self._prepared = False
         self.read_pool = ThreadPoolExecutor(read_threads, thread_name_prefix="jupyter-track-read")
         self.write_pool = ThreadPoolExecutor(1, thread_name_prefix="jupyter-track-write")
 
     # --------------------------------------------------------------- stores (pool threads only)
 
-    def reader(self) -> SQLiteStore:
+    @property
+    def engine(self) -> str:
+        return store_kind(self.uri)
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for logs and the info route: a SQLite file's path, else the URI
+        with its password redacted."""
+        if self.engine == "sqlite":
+            return self.uri[len("sqlite:///") :]
+        return redact_uri(self.uri)
+
+    def reader(self) -> Store:
         """The read-only store (call from a read-pool thread)."""
         with self._lock:
             if self._reader is None:
                 self._prepare_file()
-                self._reader = SQLiteStore(self.path, readonly=True)
+                self._reader = connect_store(self.uri, readonly=True)
             return self._reader
 
-    def writer(self) -> SQLiteStore:
+    def writer(self) -> Store:
         """The writable store (call from the write thread)."""
         with self._lock:
             if self._writer is None:
-                self._writer = SQLiteStore(self.path)
+                self._writer = connect_store(self.uri)
             return self._writer
 
     def _prepare_file(self) -> None:
         if self._prepared:
             return
-        setup = SQLiteStore(self.path)
+        setup = connect_store(self.uri)
         try:
-            setup.db.conn()  # creates the file and runs the migrations
+            setup.prepare()  # SQLite: creates the file and runs the migrations
         except StoreUnavailable:
-            if not self.path.exists():
+            sqlite_file = self.uri[len("sqlite:///") :] if store_kind(self.uri) == "sqlite" else ""
+            if not sqlite_file or not os.path.exists(sqlite_file):
                 raise
             # a read-only file or folder: serve what is there
         finally:
@@ -83,7 +99,7 @@ class StoreAccess:
         )
 
     @staticmethod
-    def _call(get_store: Callable[[], SQLiteStore], fn: Callable[..., T], args: Any, kw: Any) -> T:
+    def _call(get_store: Callable[[], Store], fn: Callable[..., T], args: Any, kw: Any) -> T:
         return fn(get_store(), *args, **kw)
 
     def close(self) -> None:

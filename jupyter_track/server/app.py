@@ -9,7 +9,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Integer, Unicode
 
 from .. import __version__
-from ..paths import DB_ENV, URI_ENV, personal_db_path
+from ..paths import DB_ENV, URI_ENV, personal_uri
 from .access import StoreAccess
 
 
@@ -22,8 +22,9 @@ class JupyterTrack(ExtensionApp):
     db_path = Unicode(
         "",
         config=True,
-        help="Path of the SQLite store. Empty: JUPYTER_TRACK_URI / JUPYTER_TRACK_DB, else the "
-        "Jupyter data dir. The value is exported to kernels started by this server.",
+        help="Path of the SQLite store. Empty: JUPYTER_TRACK_URI (a SQLite or PostgreSQL URI) / "
+        "JUPYTER_TRACK_DB, else the Jupyter data dir. The value is exported to kernels started "
+        "by this server.",
     )
     read_threads = Integer(
         4, config=True, help="Threads that answer read requests (SQLite never runs on the loop)."
@@ -37,8 +38,8 @@ class JupyterTrack(ExtensionApp):
             # kernels inherit the server's environment: point them at the same file
             os.environ[DB_ENV] = str(path)
             os.environ[URI_ENV] = f"sqlite:///{path}"
-        self.access = StoreAccess(personal_db_path(), read_threads=self.read_threads)
-        self.log.info("jupyter-track: store %s", self.access.path)
+        self.access = StoreAccess(personal_uri(), read_threads=self.read_threads)
+        self.log.info("jupyter-track: store %s", self.access.location)
 
     def initialize_handlers(self) -> None:
         from .routes import setup_routes

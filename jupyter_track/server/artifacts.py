@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
-from ..store import SQLiteStore
+from ..store.interface import Store
 from .base import TrackHandler
 from .query import bool_arg, str_arg
 
@@ -27,7 +27,7 @@ class ArtifactsHandler(TrackHandler):
     async def get(self, run_id: str) -> None:
         path = str_arg(self, "path") or ""
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             items = store.list_artifacts(run_id, path or None)
             return {"run_id": run_id, "path": path, "items": [i.to_dict() for i in items]}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__, payloads
-from ..store import SQLiteStore
+from ..store.interface import Store
 from ..store.schema import SCHEMA_VERSION
 from .base import TrackHandler
 from .query import bool_arg, int_arg, list_arg
@@ -20,7 +20,8 @@ class InfoHandler(TrackHandler):
                 "name": "jupyter-track",
                 "version": __version__,
                 "schema_version": SCHEMA_VERSION,
-                "store": str(self.access.path),
+                "store": self.access.location,
+                "engine": self.access.engine,
                 "artifact_root": await self.read_store(lambda s: str(s.artifact_root)),
                 "user": self.principal.name,
                 "user_verified": self.principal.verified,
@@ -36,7 +37,7 @@ class ExperimentsHandler(TrackHandler):
         include_deleted = bool_arg(self, "include_deleted", False)
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             counts = store.experiment_run_counts()
             experiments = store.search_experiments(include_deleted=include_deleted)
             readable = self.policy.readable_experiments(store, who)  # private ones left out
@@ -65,7 +66,7 @@ class CellRunsHandler(TrackHandler):
     async def get(self, cell_id: str) -> None:
         limit = int_arg(self, "limit", 100, lo=1, hi=1000) or 100
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             return {
                 "cell_id": cell_id,
                 "runs": [payloads.full_row(r) for r in store.cell_runs(cell_id, limit=limit)],

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import charts as specs
 from ..payloads import SYSTEM_METRIC_PREFIX as SYSTEM_PREFIX
-from ..store import SQLiteStore
+from ..store.interface import Store
 from .base import TrackHandler
 from .errors import ApiError
 from .query import bool_arg, choice_arg, int_arg, list_arg, str_arg
@@ -74,7 +74,7 @@ class LearningCurvesHandler(_ChartHandler):
                 parameter="group_by",
             )
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             series = store.metric_histories(run_ids, [key], max_points=max_points)
             if group_by:
                 runs = store.get_runs(run_ids)
@@ -110,7 +110,7 @@ class ParallelCoordinatesHandler(_ChartHandler):
         metric = str_arg(self, "metric", required=True) or ""
         params = list_arg(self, "params") or None
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             runs = store.get_runs(run_ids)
             chart = specs.parallel_coordinates(runs, metric=metric, params=params)
             call = f"parallel_coordinates(data, metric={metric!r}, params={params!r})"
@@ -130,7 +130,7 @@ class ScatterHandler(_ChartHandler):
         log_x = bool_arg(self, "log_x", False) if self.get_query_argument("log_x", "") else None
         log_y = bool_arg(self, "log_y", False)
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             chart = specs.scatter(
                 store.get_runs(run_ids), param=param, metric=metric, log_x=log_x, log_y=log_y
             )
@@ -149,7 +149,7 @@ class RunMetricsHandler(TrackHandler):
         x = choice_arg(self, "x", ["auto", "step", "relative"], "auto")
         max_points = int_arg(self, "max_points", 500, lo=10, hi=100_000) or 500
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             keys = sorted(store.get_run(run_id).summaries)
             system = [k for k in keys if k.startswith(SYSTEM_PREFIX)]
             chosen = system if group == "system" else [k for k in keys if k not in system]
@@ -179,7 +179,7 @@ class ParamImportanceHandler(_ChartHandler):
         metric = str_arg(self, "metric", required=True) or ""
         params = list_arg(self, "params") or None
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             table = specs.param_importance(store.get_runs(run_ids), metric=metric, params=params)
             rows = [{k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")]
             chart = specs.param_importance_chart(table, metric=metric)

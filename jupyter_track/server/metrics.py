@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import payloads
-from ..store import SQLiteStore
+from ..store.interface import Store
 from .base import TrackHandler
 from .query import int_arg, list_arg
 from .runs import MAX_RUN_IDS
@@ -21,7 +21,7 @@ class MetricHistoryHandler(TrackHandler):
         keys = list_arg(self, "keys", required=True, max_items=100, split=True)
         max_points = int_arg(self, "max_points", 1000, lo=10, hi=MAX_POINTS) or 1000
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             found = store.metric_histories(run_ids, keys, max_points=max_points)
             return {"max_points": max_points, "series": payloads.series(found)}
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import payloads
-from ..store import SQLiteStore
 from ..store.errors import TrackError
+from ..store.interface import Store
 from ..store.registry import UNSET, AliasConflict, check_version
 from .base import TrackHandler
 from .errors import ApiError
@@ -100,7 +100,7 @@ class RegisteredModelsHandler(RegistryHandler):
         limit = int_arg(self, "limit", 100, lo=1, hi=10_000)
         page_token = str_arg(self, "page_token")
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             page = store.search_registered_models(filter_text, limit or 100, order_by, page_token)
             return {"models": [m.to_dict() for m in page], "next_page_token": page.token}
 
@@ -116,7 +116,7 @@ class RegisteredModelsHandler(RegistryHandler):
         tags = _tags_arg(body, "tags")
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             store.create_registered_model(
                 name, tags, description, actor=who.name, verified=who.verified
             )
@@ -141,29 +141,23 @@ class RegisteredModelHandler(RegistryHandler):
         description = _description_arg(body)
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
-            with store.db.write():  # all of the change or none of it
-                store.get_registered_model(name)
-                if has_description:
-                    store.update_registered_model(
-                        name, description, actor=who.name, verified=who.verified
-                    )
-                for key, value in tags.items():
-                    store.set_registered_model_tag(
-                        name, key, value, actor=who.name, verified=who.verified
-                    )
-                for key in delete:
-                    store.delete_registered_model_tag(
-                        name, key, actor=who.name, verified=who.verified
-                    )
-                return model_detail(store, name)  # inside: a failure here commits nothing
+        def work(store: Store) -> dict[str, Any]:
+            store.edit_registered_model(  # all of the change or none of it
+                name,
+                description=description if has_description else UNSET,
+                set_tags=tags,
+                delete_tags=delete,
+                actor=who.name,
+                verified=who.verified,
+            )
+            return model_detail(store, name)
 
         self.send_json(await self.write_store(work))
 
     async def delete(self, name: str) -> None:
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             store.delete_registered_model(name, actor=who.name, verified=who.verified)
             return {"name": name, "deleted": True}
 
@@ -174,7 +168,7 @@ class ModelVersionsHandler(RegistryHandler):
     """``GET registry/models/{name}/versions`` and ``POST`` (register a logged model)."""
 
     async def get(self, name: str) -> None:
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             return {"versions": _versions_with_runs(store, store.get_model_versions(name))}
 
         await self.read_json(work)
@@ -189,7 +183,7 @@ class ModelVersionsHandler(RegistryHandler):
         tags = _tags_arg(body, "tags")
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             from ..models.resolve import register_model
 
             mv = register_model(
@@ -212,7 +206,7 @@ class ModelVersionHandler(RegistryHandler):
     async def get(self, name: str, version: str) -> None:
         number = _version_arg(version)
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             return _versions_with_runs(store, [store.get_model_version(name, number)])[0]
 
         await self.read_json(work)
@@ -227,22 +221,17 @@ class ModelVersionHandler(RegistryHandler):
         description = _description_arg(body)
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
-            with store.db.write():
-                store.get_model_version(name, number)
-                if has_description:
-                    store.update_model_version(
-                        name, number, description, actor=who.name, verified=who.verified
-                    )
-                for key, value in tags.items():
-                    store.set_model_version_tag(
-                        name, number, key, value, actor=who.name, verified=who.verified
-                    )
-                for key in delete:
-                    store.delete_model_version_tag(
-                        name, number, key, actor=who.name, verified=who.verified
-                    )
-                return _versions_with_runs(store, [store.get_model_version(name, number)])[0]
+        def work(store: Store) -> dict[str, Any]:
+            mv = store.edit_model_version(  # all of the change or none of it
+                name,
+                number,
+                description=description if has_description else UNSET,
+                set_tags=tags,
+                delete_tags=delete,
+                actor=who.name,
+                verified=who.verified,
+            )
+            return _versions_with_runs(store, [mv])[0]
 
         self.send_json(await self.write_store(work))
 
@@ -250,7 +239,7 @@ class ModelVersionHandler(RegistryHandler):
         number = _version_arg(version)
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             store.delete_model_version(name, number, actor=who.name, verified=who.verified)
             return model_detail(store, name)
 
@@ -270,7 +259,7 @@ class AliasHandler(RegistryHandler):
         expected = _expected(body)
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             store.set_registered_model_alias(
                 name,
                 alias,
@@ -288,7 +277,7 @@ class AliasHandler(RegistryHandler):
         expected = UNSET if raw in (None, "") else _expected({"expected_version": raw})
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             store.delete_registered_model_alias(
                 name, alias, expected_version=expected, actor=who.name, verified=who.verified
             )
@@ -306,7 +295,7 @@ class AliasRollbackHandler(RegistryHandler):
         expected = _expected(body)
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             store.rollback_alias(
                 name, alias, expected_version=expected, actor=who.name, verified=who.verified
             )
@@ -319,7 +308,7 @@ class AliasHistoryHandler(RegistryHandler):
     """``GET registry/models/{name}/aliases/{alias}/history``: newest first."""
 
     async def get(self, name: str, alias: str) -> None:
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             entries = store.alias_history(name, alias)
             return {"entries": [e.to_dict() for e in reversed(entries)]}
 
@@ -333,7 +322,7 @@ class ModelAuditHandler(RegistryHandler):
         limit = int_arg(self, "limit", 200, lo=1, hi=10_000) or 200
         before = int_arg(self, "before_id", None, lo=1, hi=2**62)
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             entries = store.registry_audit(
                 name, max_results=limit + 1, before_id=before, newest_first=True
             )

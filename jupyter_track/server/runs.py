@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import time
+from collections.abc import Callable
 from typing import Any
 
 from .. import payloads
 from ..lineage.compare import comparison_extras
-from ..store import NotFound, SQLiteStore, ViewType
-from ..store.runs import decode_page_token
+from ..store import NotFound, ViewType
+from ..store.interface import Store
+from ..store.paging import decode_page_token
 from .base import TrackHandler
 from .errors import ApiError
-from .policy import Principal
 from .query import bool_arg, choice_arg, column_selection, int_arg, list_arg, str_arg
 
 VIEWS = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY, "all": ViewType.ALL}
@@ -44,7 +44,7 @@ class RunsHandler(TrackHandler):
 
         who = self.principal
 
-        def visible(store: SQLiteStore) -> list[str] | None:
+        def visible(store: Store) -> list[str] | None:
             """The experiments to search: the asked ones the user may read (a team service
             with private experiments; everything elsewhere)."""
             readable = self.policy.readable_experiments(store, who)
@@ -53,7 +53,7 @@ class RunsHandler(TrackHandler):
             asked = experiment_ids if experiment_ids is not None else sorted(readable)
             return [i for i in asked if i in readable] or ["-1"]  # "-1": no experiment
 
-        def page(store: SQLiteStore) -> dict[str, Any]:
+        def page(store: Store) -> dict[str, Any]:
             found = store.search_runs(
                 visible(store),
                 filter_text,
@@ -76,7 +76,7 @@ class RunsHandler(TrackHandler):
                 "columns": columns,
             }
 
-        def count(store: SQLiteStore) -> int:
+        def count(store: Store) -> int:
             return store.count_runs(visible(store), filter_text, run_view_type=view)
 
         calls = [self.read_store(page, filter_text=filter_text)]
@@ -92,21 +92,33 @@ class RunsHandler(TrackHandler):
         self.send_json(body)
 
 
-def _detail(store: SQLiteStore, run_id: str) -> dict[str, Any]:
-    run = store.get_run(run_id)
+def _detail(store: Store, run_id: str) -> dict[str, Any]:
+    return _detail_after(store, run_id, None)
+
+
+def _detail_after(store: Store, run_id: str, change: Callable[[], Any] | None) -> dict[str, Any]:
+    """The run's detail once ``change()`` (a store edit) is made. Everything that can fail
+    besides the edit (the environment, the artifact folder, the children) is read first, so a
+    request whose answer cannot be built changes nothing."""
+    before = store.get_run(run_id)
     environment = None
-    if run.info.environment:
+    if before.info.environment:
         try:
-            environment = store.get_environment(run.info.environment)
+            environment = store.get_environment(before.info.environment)
         except NotFound:
             environment = None
     artifacts, truncated = store.artifact_tree(run_id, limit=1000)
+    children = store.child_run_ids(run_id)
+    run = before
+    if change is not None:
+        change()
+        run = store.get_run(run_id)
     return payloads.run_detail(
         run,
         environment=environment,
         artifacts=artifacts,
         artifacts_truncated=truncated,
-        children=store.child_run_ids(run_id),
+        children=children,
     )
 
 
@@ -139,16 +151,6 @@ def _check_update(body: dict[str, Any]) -> dict[str, Any]:
     return {"run_name": name, "note": note, "tags": tags, "delete_tags": delete}
 
 
-def _attribution(who: Principal) -> dict[str, str]:
-    """The tags that say who changed a run, and whether the server authenticated them."""
-    return {
-        "jt.edited_by": who.name,
-        "jt.edited_by.verified": "true" if who.verified else "false",
-        "jt.edited_by.source": who.source,
-        "jt.edited_time": str(int(time.time() * 1000)),
-    }
-
-
 class RunHandler(TrackHandler):
     """``GET/PATCH/DELETE runs/{run_id}``."""
 
@@ -159,40 +161,36 @@ class RunHandler(TrackHandler):
         change = _check_update(self.json_body())
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
-            with store.db.write():  # one transaction: all of the change or none of it
-                store.run_pk(run_id)
-                if change["run_name"] is not None:
-                    store.update_run(run_id, run_name=change["run_name"].strip())
-                tags = dict(change["tags"])
-                note = change["note"]
-                if note:
-                    tags[payloads.NOTE_TAG] = note
-                tags.update(_attribution(who))
-                store.set_tags(run_id, tags)
-                removals = list(change["delete_tags"])
-                if note == "":
-                    removals.append(payloads.NOTE_TAG)
-                for key in removals:
-                    try:
-                        store.delete_tag(run_id, key)
-                    except NotFound:
-                        pass  # already gone: deleting is idempotent
-                # read inside the transaction: if the answer cannot be built, nothing is kept
-                return _detail(store, run_id)
+        def work(store: Store) -> dict[str, Any]:
+            tags = dict(change["tags"])
+            note = change["note"]
+            if note:
+                tags[payloads.NOTE_TAG] = note
+            removals = list(change["delete_tags"])
+            if note == "":
+                removals.append(payloads.NOTE_TAG)
+            return _detail_after(
+                store,
+                run_id,
+                lambda: store.edit_run(  # one transaction: all of it or none, attributed
+                    run_id,
+                    run_name=change["run_name"],
+                    set_tags=tags,
+                    delete_tags=removals,
+                    actor=who.name,
+                    verified=who.verified,
+                    actor_source=who.source,
+                ),
+            )
 
         self.send_json(await self.write_store(work))
 
     async def delete(self, run_id: str) -> None:
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
-            with store.db.write():
-                store.delete_run(run_id)
-                store.set_tags(run_id, _attribution(who))
-                store.audit_service_action(
-                    "delete_run", "run", run_id, actor=who.name, verified=who.verified
-                )
+        def work(store: Store) -> dict[str, Any]:
+            # attributed and appended to the service audit log in the same transaction
+            store.delete_run(run_id, actor=who.name, verified=who.verified, actor_source=who.source)
             return {"run_id": run_id, "lifecycle_stage": "deleted"}
 
         self.send_json(await self.write_store(work))
@@ -204,13 +202,10 @@ class RestoreHandler(TrackHandler):
     async def post(self, run_id: str) -> None:
         who = self.principal
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
-            with store.db.write():
-                store.restore_run(run_id)
-                store.set_tags(run_id, _attribution(who))
-                store.audit_service_action(
-                    "restore_run", "run", run_id, actor=who.name, verified=who.verified
-                )
+        def work(store: Store) -> dict[str, Any]:
+            store.restore_run(
+                run_id, actor=who.name, verified=who.verified, actor_source=who.source
+            )
             return {"run_id": run_id, "lifecycle_stage": "active"}
 
         self.send_json(await self.write_store(work))
@@ -223,7 +218,7 @@ class CompareHandler(TrackHandler):
         asked = list_arg(self, "run_ids", required=True, max_items=MAX_RUN_IDS)
         run_ids = list(dict.fromkeys(asked))
 
-        def work(store: SQLiteStore) -> dict[str, Any]:
+        def work(store: Store) -> dict[str, Any]:
             runs = store.get_runs(run_ids)
             return {**payloads.comparison(runs), **comparison_extras(store, runs)}
 

@@ -56,9 +56,9 @@ class ServiceConfig:
 
 def make_app(config: ServiceConfig) -> tuple[Application, StoreAccess]:
     """The tornado application of the service, and the store access it owns."""
-    from ..paths import resolve_db_path
+    from ..paths import resolve_uri
 
-    access = StoreAccess(resolve_db_path(config.store), read_threads=config.read_threads)
+    access = StoreAccess(resolve_uri(config.store), read_threads=config.read_threads)
     auth = HubOAuth(cache_max_age=config.cache_max_age)
     if not auth.access_scopes:
         raise SystemExit(
@@ -105,7 +105,7 @@ async def serve(config: ServiceConfig) -> int:
         config.ip,
         config.port,
         config.prefix,
-        access.path,
+        access.location,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,28 +1,36 @@
 """The store: the only place in jupyter-track that speaks SQL.
 
-``open_store(uri)`` returns the store for a URI (today ``sqlite:///path`` or a path); the kernel
-API, the magics, the CLI and the server call its methods only, so other backends (PostgreSQL,
-an HTTP client for a team service) can be added behind the same methods, chosen by the URI.
+``open_store(uri)`` returns the store for a URI; every caller (the kernel API, the magics, the
+CLI, the server, widgets, serving) uses only the methods of the documented
+:class:`~.interface.Store` protocol, so the engine behind it is chosen by the URI:
+
+* a path or ``sqlite:///path`` -- :class:`SQLiteStore` (the default: one file, no server);
+* ``postgresql://user:password@host:port/database`` (also ``postgresql+psycopg://``) --
+  ``PostgresStore`` (:mod:`.postgres`, imported only when used);
+* ``jupyterhub``, ``jupyterhub://<service>``, ``http(s)://.../services/<name>/`` -- the team
+  service's HTTP client (:class:`jupyter_track.client.HttpStore`).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..paths import artifact_root_for, resolve_db_path
-from .access import AccessMixin
-from .artifacts import ArtifactInfo, ArtifactsMixin
-from .cells import CellsMixin
-from .db import Database
+from ..paths import redact_uri, resolve_uri, store_kind
+from .artifacts import ArtifactInfo
 from .entities import (
+    UNSET,
+    AuditEntry,
     CellExecution,
     Experiment,
     LifecycleStage,
     Metric,
     MetricSummary,
+    ModelVersion,
+    PagedList,
     Param,
+    RegisteredModel,
     Run,
     RunData,
     RunInfo,
@@ -31,135 +39,111 @@ from .entities import (
     ViewType,
 )
 from .errors import (
+    AliasConflict,
     Conflict,
     FilterSyntaxError,
     InvalidInput,
     NotFound,
+    SchemaMismatch,
     StoreUnavailable,
     TrackError,
 )
-from .experiments import ExperimentsMixin
-from .histories import HistoriesMixin
-from .imports import ImportsMixin
-from .lineage import LineageMixin
-from .maintenance import MaintenanceMixin
-from .metrics import MetricsMixin
-from .registry import RegistryMixin
-from .runs import NewRun, ParamConflict, RunPage, RunsMixin
+from .runs import GcReport, NewRun, ParamConflict, RunPage
 from .schema import SCHEMA_VERSION
-from .series import SeriesMixin
-from .traces import StoredTrace, TracePage, TraceRecord, TracesMixin
-from .views import ViewsMixin
+from .sqlite import SQLiteStore
+from .sqlstore import SQLStore
+from .traces import StoredTrace, TracePage, TraceRecord
+
+if TYPE_CHECKING:
+    from .interface import Store
 
 __all__ = [
+    "SCHEMA_VERSION",
+    "UNSET",
+    "AliasConflict",
     "ArtifactInfo",
+    "AuditEntry",
     "CellExecution",
     "Conflict",
     "Experiment",
     "FilterSyntaxError",
+    "GcReport",
     "InvalidInput",
     "LifecycleStage",
     "Metric",
     "MetricSummary",
+    "ModelVersion",
     "NewRun",
     "NotFound",
+    "PagedList",
     "Param",
     "ParamConflict",
+    "RegisteredModel",
     "Run",
     "RunData",
     "RunInfo",
     "RunPage",
     "RunStatus",
     "RunTag",
+    "SQLStore",
     "SQLiteStore",
+    "SchemaMismatch",
     "StoreUnavailable",
     "StoredTrace",
     "TracePage",
     "TraceRecord",
     "TrackError",
     "ViewType",
+    "connect_store",
     "open_store",
+    "redact_uri",
 ]
 
 
-class SQLiteStore(
-    ExperimentsMixin,
-    RunsMixin,
-    MetricsMixin,
-    SeriesMixin,
-    CellsMixin,
-    ArtifactsMixin,
-    RegistryMixin,
-    HistoriesMixin,
-    LineageMixin,
-    ViewsMixin,
-    MaintenanceMixin,
-    AccessMixin,
-    TracesMixin,
-    ImportsMixin,
-):
-    """Experiments, runs, metrics, artifacts, the cell log and traces in one SQLite file.
-
-    Safe to share between threads (each thread gets its own connection) and between processes
-    (WAL, busy timeout, ``BEGIN IMMEDIATE`` writes). ``readonly=True`` opens the file without
-    ever taking the write lock, as the server does for reads.
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        readonly: bool = False,
-        artifact_root: str | os.PathLike[str] | None = None,
-    ):
-        self.path = Path(path).absolute()
-        self.db = Database(self.path, readonly=readonly)
-        self.artifact_root = (
-            Path(artifact_root).absolute() if artifact_root else artifact_root_for(self.path)
-        )
-        self._run_pks: dict[str, int] = {}
-
-    @property
-    def uri(self) -> str:
-        return f"sqlite:///{self.path}"
-
-    @property
-    def schema_version(self) -> int:
-        return SCHEMA_VERSION
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __repr__(self) -> str:
-        return f"SQLiteStore({str(self.path)!r})"
-
-
-_stores: dict[tuple[str, bool], SQLiteStore] = {}
+_stores: dict[tuple[str, bool], Store] = {}
 _stores_lock = threading.Lock()
 
 
-def open_store(uri: str | os.PathLike[str] | None = None, *, readonly: bool = False) -> SQLiteStore:
+def connect_store(uri: str | os.PathLike[str] | None = None, *, readonly: bool = False) -> Store:
+    """A new store object for ``uri`` (not shared, unlike :func:`open_store`): what a server
+    that owns its connections uses."""
+    resolved = resolve_uri(uri)
+    kind = store_kind(resolved)
+    if kind == "http":
+        from ..client import HttpStore
+
+        return HttpStore(resolved)
+    if kind == "postgresql":
+        try:
+            from .postgres import PostgresStore
+        except ImportError as exc:
+            raise StoreUnavailable(
+                f"{redact_uri(resolved)}: PostgreSQL stores need psycopg 3 "
+                "(pip install 'jupyter-track[postgresql]')"
+            ) from exc
+
+        return PostgresStore(resolved, readonly=readonly)
+    return SQLiteStore(resolved[len("sqlite:///") :], readonly=readonly)
+
+
+def open_store(uri: str | os.PathLike[str] | None = None, *, readonly: bool = False) -> Store:
     """The store for ``uri`` (None: ``JUPYTER_TRACK_URI`` / ``JUPYTER_TRACK_DB`` / default).
 
-    ``jupyterhub``, ``jupyterhub://<service>`` and ``http(s)://.../services/<name>/`` select the
-    team service's HTTP client store (:mod:`jupyter_track.client`). Stores are cached per path
-    or URI, so repeated calls are cheap.
+    Stores are cached per URI (one HTTP client per team service), so repeated calls are cheap.
+    An unknown scheme is a ``ValueError`` that lists the supported ones.
     """
-    from ..paths import team_uri
-
-    team = team_uri(uri)
-    if team is not None:
-        with _stores_lock:
-            store = _stores.get((team, False))
-            if store is None:
-                from ..client import HttpStore
-
-                store = _stores[(team, False)] = HttpStore(team)
-            return store
-    path = resolve_db_path(uri)
-    key = (str(path), readonly)
+    resolved = resolve_uri(uri)
+    key = (resolved, readonly and store_kind(resolved) != "http")
     with _stores_lock:
         store = _stores.get(key)
         if store is None:
-            store = _stores[key] = SQLiteStore(path, readonly=readonly)
+            store = _stores[key] = connect_store(resolved, readonly=readonly)
         return store
+
+
+def _forget_stores() -> None:  # a forked child opens its own connections
+    _stores.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_stores)

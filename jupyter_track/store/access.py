@@ -301,8 +301,8 @@ class AccessMixin:
         with self.db.write() as conn:
             if self.batch_seen(conn, batch_id):
                 return False
-            run_pk = self.run_pk  # type: ignore[attr-defined]
-            rows = [(run_pk(r), key, step, ts, value) for r, key, step, ts, value in metric_rows]
+            handle = self.run_handle  # type: ignore[attr-defined]
+            rows = [(handle(r), key, step, ts, value) for r, key, step, ts, value in metric_rows]
             if rows:
                 self.write_metric_rows(rows)  # type: ignore[attr-defined]
             if cell_rows:
@@ -312,14 +312,11 @@ class AccessMixin:
         return True
 
     def batch_seen(self, conn: Any, batch_id: str) -> bool:
-        """Inside a write transaction: True if ``batch_id`` was written before, else record it."""
+        """Inside a write transaction: True if ``batch_id`` was written before, else record it
+        (one statement: two writers delivering the same batch at once cannot both miss it)."""
         row = conn.execute(
-            "SELECT 1 FROM ingested_batches WHERE batch_id = ?", (batch_id,)
-        ).fetchone()
-        if row is not None:
-            return True
-        conn.execute(
-            "INSERT INTO ingested_batches (batch_id, received_time) VALUES (?, ?)",
+            "INSERT INTO ingested_batches (batch_id, received_time) VALUES (?, ?) "
+            "ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id",
             (batch_id, now_ms()),
-        )
-        return False
+        ).fetchone()
+        return row is None

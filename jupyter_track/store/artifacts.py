@@ -93,7 +93,7 @@ class ArtifactsMixin:
 
     if TYPE_CHECKING:  # provided by another part of the store
 
-        def run_pk(self, run_id: str) -> int: ...
+        def _run_pk(self, run_id: str) -> int: ...
 
     def artifact_dir(self, run_id: str) -> Path:
         """The folder holding ``run_id``'s artifacts (not created)."""
@@ -106,7 +106,7 @@ class ArtifactsMixin:
 
     def artifact_path(self, run_id: str, path: str | None) -> Path:
         """Resolve ``path`` inside the run's artifacts; never returns a path outside them."""
-        self.run_pk(run_id)
+        self._run_pk(run_id)
         base = self.artifact_dir(run_id).resolve()
         try:
             target = (base / safe_relative_path(path)).resolve()
@@ -118,10 +118,12 @@ class ArtifactsMixin:
 
     def record_artifacts(self, run_id: str, files: list[tuple[str, int]]) -> None:
         """Index files already copied into the run's folder: (relative path, size)."""
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         with self.db.write() as conn:
             conn.executemany(
-                "INSERT OR REPLACE INTO artifacts (run, path, size, created) VALUES (?, ?, ?, ?)",
+                "INSERT INTO artifacts (run, path, size, created) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (run, path) DO UPDATE SET size = excluded.size, "
+                "created = excluded.created",
                 [(pk, p, size, now_ms()) for p, size in files],
             )
 

@@ -46,7 +46,7 @@ class CellsMixin:
         limit: int = 1000,
     ) -> list[CellExecution]:
         """Logged cell executions, newest first, filtered by notebook, cell or kernel session."""
-        where, params = ["1"], []
+        where, params = ["1 = 1"], []
         for column, value in (("notebook", notebook), ("cell_id", cell_id), ("session", session)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -67,20 +67,30 @@ class CellsMixin:
     def put_environment(
         self, env_hash: str, python: str, platform: str, packages: Mapping[str, str]
     ) -> None:
-        """Store an environment once; later runs refer to it by hash."""
+        """Store an environment once; later runs refer to it by hash (this store object
+        remembers the hashes it has seen, so a kernel asks the database once)."""
+        known: set[str] = self.__dict__.setdefault("_known_environments", set())
+        if env_hash in known:
+            return
         row = (
             self.db.conn()
             .execute("SELECT 1 FROM environments WHERE hash = ?", (env_hash,))
             .fetchone()
         )
-        if row:
-            return
-        with self.db.write() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO environments (hash, python, platform, packages, created) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (env_hash, python, platform, json.dumps(dict(sorted(packages.items()))), now_ms()),
-            )
+        if not row:
+            with self.db.write() as conn:
+                conn.execute(
+                    "INSERT INTO environments (hash, python, platform, packages, created) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+                    (
+                        env_hash,
+                        python,
+                        platform,
+                        json.dumps(dict(sorted(packages.items()))),
+                        now_ms(),
+                    ),
+                )
+        known.add(env_hash)
 
     def get_environment(self, env_hash: str) -> dict[str, Any]:
         row = (

@@ -1,8 +1,15 @@
-"""The SQLite plumbing shared by the store's parts: per-thread connections and write transactions.
+"""The connection layer every part of the store goes through.
 
-Every write transaction is opened with ``BEGIN IMMEDIATE`` so a second writer waits on the busy
-timeout instead of failing half-way with "database is locked" (which is what a deferred
-transaction, and therefore sqlite-utils' ``atomic()``, does under a concurrent writer).
+:class:`Database` is what a store's parts (the mixins) use: ``conn()`` for reads,
+``write()`` for a write transaction (nested use joins the outer one), ``read()`` for several
+reads from one snapshot, and ``dialect`` for the SQL that differs between engines. Two
+implementations: :class:`SQLiteDatabase` here, ``PostgresDatabase`` in :mod:`.pgdb`.
+
+SQLite: every write transaction is opened with ``BEGIN IMMEDIATE`` so a second writer waits on
+the busy timeout instead of failing half-way with "database is locked" (which is what a deferred
+transaction, and therefore sqlite-utils' ``atomic()``, does under a concurrent writer). Files
+migrate themselves when first opened (one ``BEGIN IMMEDIATE`` transaction that re-reads the
+version first, so several processes opening a new file at once create the schema once).
 """
 
 from __future__ import annotations
@@ -10,12 +17,18 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 from . import schema
-from .errors import StoreUnavailable
+from .dialects.base import Dialect
+from .dialects.sqlite import SQLITE
+from .errors import SchemaMismatch, StoreUnavailable
+
+BUSY_TIMEOUT_MS = 30_000
 
 _UNAVAILABLE_HINTS = (
     "disk is full",
@@ -25,6 +38,53 @@ _UNAVAILABLE_HINTS = (
     "disk i/o error",
     "locked",
 )
+
+
+class Database:
+    """What the store's parts use to run SQL (see the module's docstring)."""
+
+    dialect: Dialect
+    #: where the data lives, for messages (a path, or a URI without its password)
+    location: str
+    #: True when a commit can fail without saying whether it happened (a network engine): batch
+    #: writes then record their batch id, so a retried batch is written once
+    remote: bool = False
+
+    def conn(self) -> Any:
+        """This thread's connection (``execute``, ``executemany``; rows as tuples)."""
+        raise NotImplementedError
+
+    def write(self) -> AbstractContextManager[Any]:
+        """A write transaction; nested use joins the outer transaction."""
+        raise NotImplementedError
+
+    def write_metrics(self) -> AbstractContextManager[Any]:
+        """The write transaction of a metric batch: besides :meth:`write`, batches commit one
+        at a time, so ``metrics.rowid`` grows in commit order (live charts follow it)."""
+        return self.write()
+
+    def read(self) -> AbstractContextManager[Any]:
+        """Several reads from one consistent snapshot (joins a transaction already open)."""
+        raise NotImplementedError
+
+    def schema_version(self) -> int:
+        """The migration number the store is at (0 for an empty one)."""
+        raise NotImplementedError
+
+    def migrate(self) -> tuple[int, int]:
+        """Apply missing migrations; (version before, version after). Safe across processes."""
+        raise NotImplementedError
+
+    def details(self) -> dict[str, Any]:
+        """Engine-specific facts for ``stats()`` (sizes, server version ...)."""
+        return {}
+
+    def vacuum(self) -> None:
+        """Give the space of deleted rows back to the disk."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
 
 
 def translate_error(exc: sqlite3.Error, path: Path) -> Exception:
@@ -67,7 +127,98 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_write_locks)
 
 
-class Database:
+def create_files(path: Path) -> None:
+    """Create the database and its ``-wal``/``-shm`` files as ``touch`` does, before SQLite.
+
+    SQLite creates them with mode 0644 whatever the umask (a umask only removes bits), so in a
+    group folder with ``umask 002`` only their creator could write. Created here first with
+    0666 masked by the umask (0664 under ``umask 002``), every member of the group can. Files
+    that exist are left alone.
+    """
+    for name in (str(path), f"{path}-wal", f"{path}-shm"):
+        try:
+            os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except OSError:  # exists already (or cannot be created: SQLite says why)
+            pass
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open ``path`` in autocommit mode (transactions are opened explicitly), WAL, busy timeout.
+
+    A read-only connection never creates the file and never takes the write lock.
+    """
+    try:
+        if readonly:
+            conn = sqlite3.connect(
+                f"file:{path}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            create_files(path)
+            conn = sqlite3.connect(
+                path,
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not readonly:
+            _enable_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA cache_size = -32000")
+    except (sqlite3.OperationalError, OSError) as exc:
+        raise StoreUnavailable(f"cannot open the jupyter-track store at {path}: {exc}") from exc
+    return conn
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    # Switching a fresh file to WAL needs a moment of exclusive access; retry while other
+    # processes that open the same new file hold it.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() == "wal" or time.monotonic() > deadline:
+                return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.005)
+
+
+def file_schema_version(conn: sqlite3.Connection) -> int:
+    """The migration number a SQLite file is at (0 for a new file)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> tuple[int, int]:
+    """Bring the file up to ``SCHEMA_VERSION``; idempotent and safe across processes."""
+    before = file_schema_version(conn)
+    if before >= schema.SCHEMA_VERSION:
+        return before, before
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = file_schema_version(conn)  # re-read under the write lock
+        for step in schema.steps_between(current):
+            if isinstance(step, schema.Python):
+                step.fn(conn, SQLITE)
+            for statement in SQLITE.render(step):
+                conn.execute(statement)
+        if current < schema.SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return before, schema.SCHEMA_VERSION
+
+
+class SQLiteDatabase(Database):
     """Thread-local connections to one SQLite file, and the write-transaction helper.
 
     Write transactions of one process on one file first take a process-wide lock, then
@@ -77,8 +228,11 @@ class Database:
     2, 5, 10 ... between tries). Other processes still wait through the busy timeout.
     """
 
+    dialect = SQLITE
+
     def __init__(self, path: Path, *, readonly: bool = False):
         self.path = path
+        self.location = str(path)
         self.readonly = readonly
         self._local = threading.local()
         self._migrated = False
@@ -88,18 +242,28 @@ class Database:
         """This thread's connection, opened (and the schema migrated) on first use."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = schema.connect(self.path, readonly=self.readonly)
+            conn = connect(self.path, readonly=self.readonly)
             if not self._migrated:
                 with self._lock:
                     if not self._migrated:
-                        if not self.readonly:
-                            try:
-                                schema.migrate(conn)
-                            except sqlite3.Error as exc:
-                                raise translate_error(exc, self.path) from exc
+                        self._check_or_migrate(conn)
                         self._migrated = True
             self._local.conn = conn
         return conn
+
+    def _check_or_migrate(self, conn: sqlite3.Connection) -> None:
+        version = file_schema_version(conn)
+        if version > schema.SCHEMA_VERSION:
+            raise SchemaMismatch(
+                f"the jupyter-track store {self.path} has schema version {version}, newer than "
+                f"this jupyter-track knows ({schema.SCHEMA_VERSION}): upgrade the package "
+                "(pip install -U jupyter-track)"
+            )
+        if not self.readonly:
+            try:
+                migrate(conn)
+            except sqlite3.Error as exc:
+                raise translate_error(exc, self.path) from exc
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -111,7 +275,7 @@ class Database:
         lock = _write_lock(self.path)
         # bounded: a thread that waits on something this process's writer holds falls back
         # to SQLite's own busy timeout (and its clear error) instead of hanging
-        locked = lock.acquire(timeout=schema.BUSY_TIMEOUT_MS / 1000)
+        locked = lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
         try:
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -131,6 +295,48 @@ class Database:
         finally:
             if locked:
                 lock.release()
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A deferred transaction: every read inside sees one snapshot of the file."""
+        conn = self.conn()
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        return file_schema_version(self.conn())
+
+    def migrate(self) -> tuple[int, int]:
+        if self.readonly:
+            raise StoreUnavailable(f"cannot migrate {self.path}: the store is opened read-only")
+        conn = getattr(self._local, "conn", None) or connect(self.path)
+        try:
+            return migrate(conn)
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.path) from exc
+
+    def details(self) -> dict[str, Any]:
+        conn = self.conn()
+        sizes = {}
+        for suffix in ("", "-wal"):
+            file = f"{self.path}{suffix}"
+            sizes["db" if not suffix else "wal"] = (
+                os.path.getsize(file) if os.path.exists(file) else 0
+            )
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        return {"path": str(self.path), "bytes": sizes, "journal_mode": mode}
+
+    def vacuum(self) -> None:
+        conn = self.conn()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
 
     def close(self) -> None:
         """Close this thread's connection (other threads close theirs when they end)."""

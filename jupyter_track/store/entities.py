@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -207,3 +208,92 @@ class RunTag:
 
     key: str
     value: str
+
+
+# ------------------------------------------------------------------------------ registry
+
+
+class _Unset:
+    """Marker for "no compare-and-set check" (distinct from None: "expected to be unset")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+@dataclass
+class ModelVersion:
+    """One version of a registered model (MLflow's ``ModelVersion``)."""
+
+    name: str
+    version: int
+    creation_timestamp: int
+    last_updated_timestamp: int
+    description: str | None
+    user_id: str | None
+    source: str
+    run_id: str | None
+    artifact_path: str | None
+    status: str = "READY"
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    current_stage: str = "None"  # MLflow's deprecated stages; always "None" here
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RegisteredModel:
+    """A registered model (MLflow's ``RegisteredModel``); ``aliases`` maps alias -> version."""
+
+    name: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    description: str | None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+    latest_versions: list[ModelVersion] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["latest_versions"] = [v.to_dict() for v in self.latest_versions]
+        return d
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the registry's append-only audit log.
+
+    ``action`` is one of ``create_registered_model``, ``update_registered_model``,
+    ``rename_registered_model`` (one row under the old name, one under the new),
+    ``delete_registered_model``, ``set_registered_model_tag``, ``delete_registered_model_tag``,
+    ``create_model_version``, ``update_model_version``, ``delete_model_version``,
+    ``set_model_version_tag``, ``delete_model_version_tag``, ``set_alias`` (``old_value`` None:
+    the alias was created, else moved), ``delete_alias`` and ``rollback_alias``.
+    """
+
+    id: int
+    timestamp: int
+    actor: str
+    actor_verified: bool
+    action: str
+    model: str
+    version: int | None
+    alias: str | None
+    key: str | None
+    old_value: str | None
+    new_value: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class PagedList(list[Any]):
+    """A page of search results; ``token`` fetches the next page (None: this was the last)."""
+
+    def __init__(self, items: Sequence[Any], token: str | None):
+        super().__init__(items)
+        self.token = token

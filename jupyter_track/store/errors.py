@@ -2,7 +2,7 @@
 
 The server maps them to HTTP codes in one place (``server/errors.py``):
 ``NotFound`` -> 404, ``Conflict`` -> 409, ``InvalidInput`` -> 400,
-``StoreUnavailable`` -> 503.
+``StoreUnavailable`` (and ``SchemaMismatch``) -> 503.
 """
 
 from __future__ import annotations
@@ -43,4 +43,24 @@ class FilterSyntaxError(InvalidInput):
 
 
 class StoreUnavailable(TrackError, OSError):
-    """The SQLite file cannot be written (read-only location, full disk, ...)."""
+    """The store cannot be reached or written: a read-only or full SQLite file, a PostgreSQL
+    server that is down or refuses the login (the message names host, port and database, never
+    a password). A kernel keeps logging in memory meanwhile."""
+
+
+class SchemaMismatch(StoreUnavailable):
+    """The store's schema is older than this code (run ``jupyter-track db upgrade``) or newer
+    (upgrade the package)."""
+
+
+class AliasConflict(Conflict):
+    """A compare-and-set alias change found the alias somewhere else; nothing was written.
+
+    ``current_version`` is the version the alias points to now (None: not set).
+    """
+
+    def __init__(self, message: str, *, name: str, alias: str, current_version: int | None):
+        super().__init__(message)
+        self.name = name
+        self.alias = alias
+        self.current_version = current_version

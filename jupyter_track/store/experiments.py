@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -11,6 +10,11 @@ from .db import Database
 from .entities import Experiment, LifecycleStage
 from .errors import Conflict, InvalidInput, NotFound
 from .validation import MAX_TAG_VALUE_LENGTH, check_id_number, check_key, check_name, text_value
+
+_UPSERT_TAG = (
+    "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
+    "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value"
+)
 
 
 def now_ms() -> int:
@@ -49,17 +53,15 @@ class ExperimentsMixin:
             try:
                 cur = conn.execute(
                     "INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
-                    "creation_time, last_update_time) VALUES (?, ?, 'active', ?, ?)",
+                    "creation_time, last_update_time) VALUES (?, ?, 'active', ?, ?) "
+                    "RETURNING experiment_id",
                     (name, artifact_location, now, now),
                 )
-            except sqlite3.IntegrityError as exc:
+            except self.db.dialect.integrity_errors as exc:
                 raise Conflict(f"experiment {name!r} already exists") from exc
-            experiment_id = int(cur.lastrowid or 0)
+            experiment_id = int(cur.fetchone()[0])
             for key, value in tag_rows:
-                conn.execute(
-                    "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)",
-                    (experiment_id, key, value),
-                )
+                conn.execute(_UPSERT_TAG, (experiment_id, key, value))
         return str(experiment_id)
 
     def get_or_create_experiment(self, name: str) -> Experiment:
@@ -105,13 +107,14 @@ class ExperimentsMixin:
     def search_experiments(
         self, *, include_deleted: bool = False, name_like: str | None = None
     ) -> list[Experiment]:
-        """Experiments by name; ``name_like`` is a SQL LIKE pattern on the name."""
-        where, params = ["1"], []
+        """Experiments by name; ``name_like`` is a LIKE pattern on the name (``%`` and ``_``,
+        ASCII letters in either case)."""
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
         if not include_deleted:
             where.append("lifecycle_stage = 'active'")
         if name_like:
-            where.append("name LIKE ?")
-            params.append(name_like)
+            where.append(self.db.dialect.like("name", "ILIKE", name_like, params))
         rows = (
             self.db.conn()
             .execute(
@@ -149,7 +152,7 @@ class ExperimentsMixin:
         row = (check_key(key, "tag"), text_value(key, value, "tag", MAX_TAG_VALUE_LENGTH))
         with self.db.write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)",
+                _UPSERT_TAG,
                 (int(experiment.experiment_id), *row),
             )
 
@@ -164,7 +167,7 @@ class ExperimentsMixin:
                     "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
                     (new_name, now_ms(), int(experiment_id)),
                 )
-            except sqlite3.IntegrityError as exc:
+            except self.db.dialect.integrity_errors as exc:
                 raise Conflict(f"experiment {new_name!r} already exists") from exc
 
     def delete_experiment_tag(self, experiment_id: str | int, key: str) -> None:
@@ -189,35 +192,33 @@ class ExperimentsMixin:
     ) -> tuple[list[Experiment], str | None]:
         """One page of experiments matching ``filter_string`` and the next page's token.
 
-        The filter is the registry's (``name``, ``creation_time``, ``last_update_time``,
-        ``tags.<key>``; =, !=, <, <=, >, >=, LIKE, ILIKE, IN, joined by AND); ``view_type`` is
+        The filter language of :mod:`.search` (``name``, ``experiment_id``, ``creation_time``,
+        ``last_update_time``, ``tags.<key>``; OR, NOT and parentheses too); ``view_type`` is
         MLflow's (1 active, 2 deleted, 3 all). Default order: newest first, as MLflow.
         """
-        from .registry import _clause_sql, _order_sql, parse_registry_filter
-        from .runs import decode_page_token, encode_page_token
+        from . import search as grammar
+        from .paging import decode_page_token, encode_page_token
 
         if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
             raise InvalidInput(f"max_results {max_results!r}: must be a positive integer")
         where, params = _view_condition(view_type)
-        for clause in parse_registry_filter(filter_string, _EXPERIMENT_FIELDS):
-            if clause.field == "tag":
-                sql, values = _clause_sql(clause, "t.value")
-                where.append(
-                    "EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = "
-                    f"e.experiment_id AND t.key = ? AND {sql})"
-                )
-                params += [clause.key, *values]
-            else:
-                sql, values = _clause_sql(clause, f"e.{clause.field}")
-                where.append(sql)
-                params += values
-        order = _order_sql(order_by, _EXPERIMENT_ORDER, "e.creation_time DESC, e.experiment_id ASC")
+        fields = grammar.EXPERIMENTS
+        tree = grammar.parse_filter(filter_string, fields)
+        compiled = grammar.compile_filter(tree, self.db.dialect, fields=fields)
+        order_params: list[Any] = []
+        joins, terms = grammar.compile_order_by(
+            grammar.parse_order_by(order_by, fields), order_params, fields
+        )
+        where.append(compiled.sql)
+        params = [*order_params, *params, *compiled.params]
+        order = ", ".join([*terms, "e.creation_time DESC", "e.experiment_id ASC"])
         offset = decode_page_token(page_token)
         columns = ", ".join(f"e.{c.strip()}" for c in self._EXPERIMENT_COLUMNS.split(","))
         rows = (
             self.db.conn()
             .execute(
-                f"SELECT {columns} FROM experiments e WHERE {' AND '.join(where)} "
+                f"SELECT {columns} FROM experiments e {' '.join(joins)} "
+                f"WHERE {' AND '.join(where)} "
                 f"ORDER BY {order} LIMIT ? OFFSET ?",
                 (*params, max_results + 1, offset),
             )
@@ -227,25 +228,11 @@ class ExperimentsMixin:
         return [self._experiment_from_row(r) for r in rows[:max_results]], token
 
 
-_EXPERIMENT_FIELDS = {
-    "name": "text",
-    "creation_time": "number",
-    "last_update_time": "number",
-    "experiment_id": "number",
-}
-_EXPERIMENT_ORDER = {
-    "name": "e.name",
-    "experiment_id": "e.experiment_id",
-    "creation_time": "e.creation_time",
-    "last_update_time": "e.last_update_time",
-}
-
-
 def _view_condition(view_type: int) -> tuple[list[str], list[Any]]:
     if view_type == 1:
         return ["e.lifecycle_stage = 'active'"], []
     if view_type == 2:
         return ["e.lifecycle_stage = 'deleted'"], []
     if view_type == 3:
-        return ["1"], []
+        return ["1 = 1"], []
     raise InvalidInput(f"view_type {view_type!r}: must be 1 (active), 2 (deleted) or 3 (all)")

@@ -17,7 +17,6 @@ series' count in ``metric_summaries`` (read in the same snapshot); otherwise the
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
@@ -34,17 +33,19 @@ RAW_LIMIT = 50_000
 
 MetricRow = tuple[int, str, int, int, float]
 
-_UPSERT_ROLLUP = """
-INSERT INTO metric_rollups (run, key, bucket, n, lo, lo_step, lo_ts, hi, hi_step, hi_ts)
+_LOWER = "t.lo IS NULL OR excluded.lo < t.lo"
+_HIGHER = "t.hi IS NULL OR excluded.hi > t.hi"
+_UPSERT_ROLLUP = f"""
+INSERT INTO metric_rollups AS t (run, key, bucket, n, lo, lo_step, lo_ts, hi, hi_step, hi_ts)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run, key, bucket) DO UPDATE SET
-    n = n + excluded.n,
-    lo_step = CASE WHEN lo IS NULL OR excluded.lo < lo THEN excluded.lo_step ELSE lo_step END,
-    lo_ts = CASE WHEN lo IS NULL OR excluded.lo < lo THEN excluded.lo_ts ELSE lo_ts END,
-    lo = CASE WHEN lo IS NULL OR excluded.lo < lo THEN excluded.lo ELSE lo END,
-    hi_step = CASE WHEN hi IS NULL OR excluded.hi > hi THEN excluded.hi_step ELSE hi_step END,
-    hi_ts = CASE WHEN hi IS NULL OR excluded.hi > hi THEN excluded.hi_ts ELSE hi_ts END,
-    hi = CASE WHEN hi IS NULL OR excluded.hi > hi THEN excluded.hi ELSE hi END
+    n = t.n + excluded.n,
+    lo_step = CASE WHEN {_LOWER} THEN excluded.lo_step ELSE t.lo_step END,
+    lo_ts = CASE WHEN {_LOWER} THEN excluded.lo_ts ELSE t.lo_ts END,
+    lo = CASE WHEN {_LOWER} THEN excluded.lo ELSE t.lo END,
+    hi_step = CASE WHEN {_HIGHER} THEN excluded.hi_step ELSE t.hi_step END,
+    hi_ts = CASE WHEN {_HIGHER} THEN excluded.hi_ts ELSE t.hi_ts END,
+    hi = CASE WHEN {_HIGHER} THEN excluded.hi ELSE t.hi END
 """
 
 
@@ -80,9 +81,7 @@ def _keys_by_run(pairs: Sequence[tuple[int, str]]) -> list[tuple[int, list[str]]
     ]
 
 
-def _series_counts(
-    conn: sqlite3.Connection, pairs: Sequence[tuple[int, str]]
-) -> dict[tuple[int, str], int]:
+def _series_counts(conn: Any, pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
     counts: dict[tuple[int, str], int] = {}
     for run, keys in _keys_by_run(pairs):
         for key, count in conn.execute(
@@ -94,7 +93,7 @@ def _series_counts(
     return counts
 
 
-def _delete_rollups(conn: sqlite3.Connection, pairs: Sequence[tuple[int, str]]) -> None:
+def _delete_rollups(conn: Any, pairs: Sequence[tuple[int, str]]) -> None:
     for run, keys in _keys_by_run(pairs):
         conn.execute(
             f"DELETE FROM metric_rollups WHERE run = ? AND key IN ({', '.join('?' * len(keys))})",
@@ -103,10 +102,11 @@ def _delete_rollups(conn: sqlite3.Connection, pairs: Sequence[tuple[int, str]]) 
 
 
 def update_rollups(
-    conn: sqlite3.Connection,
+    conn: Any,
     rows: Sequence[MetricRow],
     *,
     groups: Mapping[tuple[int, str], Sequence[MetricRow]] | None = None,
+    reuses_keys: bool = True,
 ) -> None:
     """Fold a batch of metric rows into ``metric_rollups``.
 
@@ -124,8 +124,8 @@ def update_rollups(
             members.append(row)
         groups = grouped
     counts = _series_counts(conn, list(groups))
-    # new series: drop leftovers of a purged run that had the same pk
-    _delete_rollups(conn, [k for k in groups if not counts.get(k)])
+    if reuses_keys:  # new series: drop leftovers of a purged run that had the same key
+        _delete_rollups(conn, [k for k in groups if not counts.get(k)])
     out = []
     for (run, key), group in groups.items():
         seq = counts.get((run, key), 0)
@@ -178,18 +178,11 @@ class HistoriesMixin:
             raise InvalidInput(f"max_points {max_points!r}: must be an integer >= 10")
         run_ids = list(dict.fromkeys(run_ids))
         keys = list(dict.fromkeys(keys))
-        conn = self.db.conn()
-        own = not conn.in_transaction
-        if own:
-            conn.execute("BEGIN")
-        try:
+        with self.db.read() as conn:
             return self._histories(conn, run_ids, keys, max_points)
-        finally:
-            if own and conn.in_transaction:
-                conn.execute("COMMIT")
 
     def _histories(
-        self, conn: sqlite3.Connection, run_ids: list[str], keys: list[str], max_points: int
+        self, conn: Any, run_ids: list[str], keys: list[str], max_points: int
     ) -> list[dict[str, Any]]:
         runs: dict[str, tuple[int, str | None, int]] = {}
         for start in range(0, len(run_ids), 500):
@@ -242,7 +235,7 @@ class HistoriesMixin:
 
     @staticmethod
     def _series_points(
-        conn: sqlite3.Connection,
+        conn: Any,
         pk: int,
         key: str,
         summary: tuple[int, float | None, int, int],

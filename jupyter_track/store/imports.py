@@ -8,7 +8,6 @@ half-way is picked up where it stopped: a run that exists is never written twice
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,7 @@ from .entities import LifecycleStage, RunStatus
 from .errors import Conflict, InvalidInput, NotFound
 from .experiments import now_ms
 from .metrics import MetricRow
-from .registry import RegistryMixin, _description, _tag, check_model_name, check_version
+from .registry import RegistryMixin, check_model_name, check_version
 from .validation import (
     MAX_PARAM_VALUE_LENGTH,
     check_key,
@@ -26,6 +25,8 @@ from .validation import (
     metric_value,
     text_value,
 )
+from .validation import description_text as _description
+from .validation import model_tag as _tag
 
 POINTS_PER_STATEMENT = 50_000
 
@@ -67,14 +68,15 @@ class ImportsMixin:
             try:
                 cur = conn.execute(
                     "INSERT INTO experiments (name, lifecycle_stage, creation_time, "
-                    "last_update_time) VALUES (?, ?, ?, ?)",
+                    "last_update_time) VALUES (?, ?, ?, ?) RETURNING experiment_id",
                     (name, lifecycle_stage, created, updated),
                 )
-            except sqlite3.IntegrityError as exc:
+            except self.db.dialect.integrity_errors as exc:
                 raise Conflict(f"experiment {name!r} already exists") from exc
-            experiment_id = int(cur.lastrowid or 0)
+            experiment_id = int(cur.fetchone()[0])
             conn.executemany(
-                "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)",
+                "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
                 [(experiment_id, k, v) for k, v in rows],
             )
         return str(experiment_id)
@@ -136,7 +138,7 @@ class ImportsMixin:
             cur = conn.execute(
                 "INSERT INTO runs (run_id, experiment_id, run_name, status, user_id, start_time, "
                 "end_time, lifecycle_stage, deleted_time, parent_run_id, artifact_uri) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     run_id,
                     int(experiment_id),
@@ -151,13 +153,15 @@ class ImportsMixin:
                     self.artifact_uri_for(run_id),
                 ),
             )
-            pk = int(cur.lastrowid or 0)
+            pk = int(cur.fetchone()[0])
             conn.executemany(
                 "INSERT INTO params (run, key, value, num) VALUES (?, ?, ?, ?)",
                 [(pk, k, v, n) for k, v, n in param_rows],
             )
             conn.executemany(
-                "INSERT OR REPLACE INTO tags (run, key, value, num) VALUES (?, ?, ?, ?)",
+                "INSERT INTO tags (run, key, value, num) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (run, key) "
+                "DO UPDATE SET value = excluded.value, num = excluded.num",
                 [(pk, k, v, grammar.param_number(v)) for k, v in tag_rows],
             )
             batch: list[MetricRow] = []
@@ -175,7 +179,9 @@ class ImportsMixin:
                 points += len(batch)
             now = now_ms()
             conn.executemany(
-                "INSERT OR REPLACE INTO artifacts (run, path, size, created) VALUES (?, ?, ?, ?)",
+                "INSERT INTO artifacts (run, path, size, created) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (run, path) DO UPDATE SET size = excluded.size, "
+                "created = excluded.created",
                 [(pk, path, size, now) for path, size in artifacts],
             )
         self._run_pks[run_id] = pk
@@ -204,12 +210,12 @@ class ImportsMixin:
             try:
                 cur = conn.execute(
                     "INSERT INTO registered_models (name, description, creation_time, "
-                    "last_updated_time) VALUES (?, ?, ?, ?)",
+                    "last_updated_time) VALUES (?, ?, ?, ?) RETURNING id",
                     (name, text, created, last_updated_time or created),
                 )
-            except sqlite3.IntegrityError as exc:
+            except self.db.dialect.integrity_errors as exc:
                 raise Conflict(f"registered model {name!r} already exists") from exc
-            pk = int(cur.lastrowid or 0)
+            pk = int(cur.fetchone()[0])
             RegistryMixin._audit(conn, who, "create_registered_model", name, new=name)
             conn.executemany(
                 "INSERT INTO registered_model_tags (model, key, value) VALUES (?, ?, ?)",
@@ -256,7 +262,7 @@ class ImportsMixin:
                 cur = conn.execute(
                     "INSERT INTO model_versions (model, version, source, run_id, artifact_path, "
                     "description, user_id, status, creation_time, last_updated_time) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         model_pk,
                         number,
@@ -270,9 +276,9 @@ class ImportsMixin:
                         last_updated_time or created,
                     ),
                 )
-            except sqlite3.IntegrityError as exc:
+            except self.db.dialect.integrity_errors as exc:
                 raise Conflict(f"registered model {name!r} already has version {number}") from exc
-            version_pk = int(cur.lastrowid or 0)
+            version_pk = int(cur.fetchone()[0])
             conn.execute(
                 "UPDATE registered_models SET next_version = ? WHERE id = ?",
                 (max(next_version, number + 1), model_pk),

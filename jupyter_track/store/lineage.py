@@ -32,13 +32,13 @@ class LineageMixin:
 
     if TYPE_CHECKING:  # provided by another part of the store
 
-        def run_pk(self, run_id: str) -> int: ...
+        def _run_pk(self, run_id: str) -> int: ...
 
     def put_run_lineage(self, run_id: str, record: Mapping[str, Any]) -> None:
         """Store (or replace) ``run_id``'s lineage record, a JSON object with at least
         ``stale`` and ``unseeded`` (see :class:`jupyter_track.lineage.Lineage`)."""
         text = lineage_json(run_id, record)
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO run_lineage (run, session, notebook, stale, unseeded, record, "
@@ -62,7 +62,7 @@ class LineageMixin:
 
         Raises ``NotFound`` for an unknown run.
         """
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         row = (
             self.db.conn().execute("SELECT record FROM run_lineage WHERE run = ?", (pk,)).fetchone()
         )

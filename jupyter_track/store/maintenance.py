@@ -1,48 +1,33 @@
-"""Maintenance and introspection of the SQLite file, through sqlite-utils.
-
-The hot paths (metric batches, run search) use ``sqlite3`` directly with hand-tuned statements;
-sqlite-utils imports pandas when it is installed (~0.4 s), which the kernel cannot afford on
-``import jupyter_track``. Here, off the hot path, its helpers are the clearer tool.
-"""
+"""Introspection and upkeep that every engine answers: counts, schema version, space."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from . import schema
 from .db import Database
 
 
 class MaintenanceMixin:
     db: Database
 
-    def _utils_db(self) -> Any:
-        import sqlite_utils
-
-        return sqlite_utils.Database(self.db.conn())
-
     def stats(self) -> dict[str, Any]:
-        """Rows per table, file sizes (database, WAL) and the schema version."""
-        db = self._utils_db()
-        tables = {name: db.table(name).count for name in sorted(db.table_names())}
-        path = self.db.path
-        sizes = {}
-        for suffix in ("", "-wal"):
-            file = f"{path}{suffix}"
-            sizes["db" if not suffix else "wal"] = (
-                os.path.getsize(file) if os.path.exists(file) else 0
-            )
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+        """Engine, where the data lives (no password), schema version, rows per table, and what
+        the engine adds (SQLite: file sizes and journal mode)."""
+        conn = self.db.conn()
+        tables = {
+            name: int(conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+            for name in sorted(schema.tables())
+        }
         return {
-            "path": str(path),
-            "schema_version": version,
+            "engine": self.db.dialect.name,
+            "location": self.db.location,
+            "schema_version": self.db.schema_version(),
+            "code_schema_version": schema.SCHEMA_VERSION,
             "tables": tables,
-            "bytes": sizes,
-            "journal_mode": db.journal_mode,
+            **self.db.details(),
         }
 
     def vacuum(self) -> None:
-        """Give the space of deleted rows back to the file system (after ``gc``)."""
-        db = self._utils_db()
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.vacuum()
+        """Give the space of deleted rows back (after ``gc``)."""
+        self.db.vacuum()

@@ -1,43 +1,48 @@
 """Metric history and per-run summaries.
 
 ``write_metric_rows`` is the hot path used by the kernel's background writer: rows arrive already
-validated in the table's own shape ``(run, key, step, timestamp, value)``; one transaction inserts
-them with ``executemany`` and folds them into ``metric_summaries`` (last, min, max, count).
+validated in the table's own shape ``(run handle, key, step, timestamp, value)``; one transaction
+inserts them (the engine's fastest way: :meth:`Dialect.insert_metric_points`) and folds them into
+``metric_summaries`` (last, min, max, count) and ``metric_rollups``.
 """
 
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from itertools import chain
 from operator import countOf, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from .db import Database
+from .dialects.base import Dialect
 from .entities import Metric
 from .errors import InvalidInput
 from .histories import INSERT_ROLLUP, new_series_rollups, update_rollups
 from .validation import check_key, metric_step, metric_timestamp, metric_value
 
 MetricRow = tuple[int, str, int, int, float]
-"""(run pk, key, step, timestamp ms, value) -- NaN is stored as NULL."""
+"""(run handle, key, step, timestamp ms, value) -- NaN is stored as NULL."""
 
-_UPSERT_SUMMARY = """
-INSERT INTO metric_summaries (run, key, last, step, timestamp, min, max, count)
+
+@lru_cache(maxsize=4)
+def upsert_summary_sql(dialect: Dialect) -> str:
+    """Fold a summary row into ``metric_summaries`` (last by (step, timestamp); NULL min/max
+    stand for "no finite value yet")."""
+    t = "metric_summaries"
+    newer = f"(excluded.step, excluded.timestamp) >= ({t}.step, {t}.timestamp)"
+    return f"""
+INSERT INTO {t} (run, key, last, step, timestamp, min, max, count)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run, key) DO UPDATE SET
-    last = CASE WHEN (excluded.step, excluded.timestamp) >= (step, timestamp)
-                THEN excluded.last ELSE last END,
-    timestamp = CASE WHEN (excluded.step, excluded.timestamp) >= (step, timestamp)
-                THEN excluded.timestamp ELSE timestamp END,
-    step = max(step, excluded.step),
-    min = CASE WHEN min IS NULL THEN excluded.min WHEN excluded.min IS NULL THEN min
-               ELSE min(min, excluded.min) END,
-    max = CASE WHEN max IS NULL THEN excluded.max WHEN excluded.max IS NULL THEN max
-               ELSE max(max, excluded.max) END,
-    count = count + excluded.count
+    last = CASE WHEN {newer} THEN excluded.last ELSE {t}.last END,
+    timestamp = CASE WHEN {newer} THEN excluded.timestamp ELSE {t}.timestamp END,
+    step = {dialect.greatest(f"{t}.step", "excluded.step")},
+    min = CASE WHEN {t}.min IS NULL THEN excluded.min WHEN excluded.min IS NULL THEN {t}.min
+               ELSE {dialect.least(f"{t}.min", "excluded.min")} END,
+    max = CASE WHEN {t}.max IS NULL THEN excluded.max WHEN excluded.max IS NULL THEN {t}.max
+               ELSE {dialect.greatest(f"{t}.max", "excluded.max")} END,
+    count = {t}.count + excluded.count
 """
 
 
@@ -136,72 +141,26 @@ def _summarize_slow(rows: Iterable[MetricRow]) -> list[tuple[Any, ...]]:
     return [(run, key, *s) for (run, key), s in acc.items()]
 
 
-_INSERT_POINTS = "INSERT INTO metrics (run, key, step, timestamp, value) VALUES "
-
-
-@lru_cache(maxsize=32)
-def _insert_sql(rows: int) -> str:
-    return _INSERT_POINTS + ", ".join(["(?, ?, ?, ?, ?)"] * rows)
-
-
-@lru_cache(maxsize=8)
-def _rows_per_statement(limit: int) -> int:
-    """The largest power of two of rows whose parameters fit in ``limit`` (at most 4096)."""
-    rows = 4096
-    while rows > 1 and rows * 5 > limit:
-        rows //= 2
-    return rows
-
-
-def _variable_limit(conn: sqlite3.Connection) -> int:
-    getlimit = getattr(conn, "getlimit", None)  # Python >= 3.11
-    which = getattr(sqlite3, "SQLITE_LIMIT_VARIABLE_NUMBER", None)
-    if getlimit is not None and which is not None:
-        return int(getlimit(which))
-    return 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
-
-
-def insert_points(conn: sqlite3.Connection, rows: Sequence[MetricRow]) -> None:
-    """Insert metric rows with multi-row ``INSERT ... VALUES (...), (...)`` statements.
-
-    Against ``executemany`` (one bind + step + reset per row, and the GIL given up and taken
-    back around every row) this binds up to 4,096 rows in one C call and inserts them in one
-    step without the GIL: about half the CPU per point, and a logging thread runs meanwhile
-    (it can hold the GIL up to the switch interval when the writer wants it back: once per
-    statement, not once per row). Statements have a power-of-two number of rows (4096, then
-    2048, 1024, ... for the rest), so their prepared forms stay in ``sqlite3``'s statement
-    cache. Values are bound exactly as
-    ``executemany`` binds them (a NaN becomes NULL).
-    """
-    n = len(rows)
-    size = _rows_per_statement(_variable_limit(conn))
-    flat = chain.from_iterable
-    i = 0
-    while i < n:
-        while size > n - i:
-            size //= 2
-        conn.execute(_insert_sql(size), list(flat(rows[i : i + size])))
-        i += size
-
-
 class MetricsMixin:
     db: Database
 
     if TYPE_CHECKING:  # provided by another part of the store
 
-        def run_pk(self, run_id: str) -> int: ...
+        def _run_pk(self, run_id: str) -> int: ...
 
-    @staticmethod
-    def _write_new_run_points(conn: sqlite3.Connection, rows: Sequence[MetricRow]) -> None:
+        def batch_seen(self, conn: Any, batch_id: str) -> bool: ...
+
+    def _write_new_run_points(self, conn: Any, rows: Sequence[MetricRow]) -> None:
         """The points of a run created in this transaction (:meth:`RunsMixin.write_run`): the
         same rows, summaries and rollups as :meth:`write_metric_rows`, without the reads and
         upserts that existing series need."""
         if set(map(len, rows)) != {5}:
             raise InvalidInput("metric rows must be (run, key, step, timestamp, value) tuples")
         groups = group_rows(rows)
-        insert_points(conn, rows)
-        # a purged run's leftovers under the same key (purge deletes them; older files may not)
-        conn.execute("DELETE FROM metric_rollups WHERE run = ?", (rows[0][0],))
+        dialect = self.db.dialect
+        dialect.insert_metric_points(conn, rows)
+        if dialect.reuses_keys:  # a purged run's leftovers under the same key
+            conn.execute("DELETE FROM metric_rollups WHERE run = ?", (rows[0][0],))
         conn.executemany(INSERT_ROLLUP, new_series_rollups(groups))
         conn.executemany(
             "INSERT INTO metric_summaries (run, key, last, step, timestamp, min, max, count) "
@@ -209,19 +168,27 @@ class MetricsMixin:
             [summarize_group(run, key, g) for (run, key), g in groups.items()],
         )
 
-    def write_metric_rows(self, rows: Sequence[MetricRow]) -> None:
-        """Insert validated rows and update the summaries, in one transaction."""
+    def write_metric_rows(self, rows: Sequence[MetricRow], *, batch_id: str | None = None) -> None:
+        """Insert validated rows and update the summaries, in one transaction.
+
+        ``batch_id``: the caller's name for this batch, the same on every retry. On a network
+        engine, where a commit can fail without saying whether it happened, a batch id already
+        written makes the call a no-op, so a retried batch is never written twice.
+        """
         if not rows:
             return
         if set(map(len, rows)) != {5}:  # flattened below: a short row would shift the rest
             raise InvalidInput("metric rows must be (run, key, step, timestamp, value) tuples")
         groups = group_rows(rows)  # grouped once, for the summaries and the rollups
         summaries = [summarize_group(run, key, g) for (run, key), g in groups.items()]
-        with self.db.write() as conn:
-            insert_points(conn, rows)
+        dialect = self.db.dialect
+        with self.db.write_metrics() as conn:
+            if batch_id is not None and self.db.remote and self.batch_seen(conn, batch_id):
+                return
+            dialect.insert_metric_points(conn, rows)
             # before the summaries: it reads their counts
-            update_rollups(conn, rows, groups=groups)
-            conn.executemany(_UPSERT_SUMMARY, summaries)
+            update_rollups(conn, rows, groups=groups, reuses_keys=dialect.reuses_keys)
+            conn.executemany(upsert_summary_sql(dialect), summaries)
 
     def log_metrics(self, run_id: str, metrics: Iterable[Metric | tuple[Any, ...]]) -> None:
         """Validate and store metric points synchronously.
@@ -229,7 +196,7 @@ class MetricsMixin:
         Accepts :class:`Metric` objects or ``(key, value, timestamp, step)`` tuples. Invalid
         points raise ``InvalidInput`` naming each bad key, after the valid ones are stored.
         """
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         rows: list[MetricRow] = []
         errors: list[str] = []
         for item in metrics:
@@ -265,9 +232,9 @@ class MetricsMixin:
     ) -> list[Metric]:
         """Every point of one metric, in step order (NaN comes back as NaN); a page of them
         with ``max_results`` and ``offset``."""
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         nan = math.nan
-        limit = -1 if max_results is None else max_results
+        limit = 2**62 if max_results is None else max_results  # no limit on every engine
         return [
             Metric(key, nan if v is None else v, ts, step)
             for step, ts, v in self.db.conn().execute(
@@ -284,7 +251,7 @@ class MetricsMixin:
 
         Live charts poll with the returned rowid to fetch only new points.
         """
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         rows = (
             self.db.conn()
             .execute(
@@ -299,7 +266,7 @@ class MetricsMixin:
         return [(s, t, nan if v is None else v) for _, s, t, v in rows], last
 
     def metric_keys(self, run_id: str) -> list[str]:
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         return [
             k
             for (k,) in self.db.conn().execute(

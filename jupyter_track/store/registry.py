@@ -8,473 +8,93 @@ version of one model. ``latest`` and ``v<N>`` are reserved, as in MLflow, becaus
 
 Every change appends one row per changed thing to ``registry_audit`` *in the same transaction*:
 who (``actor``, and whether the server authenticated them: ``actor_verified``), when, what
-(``action``), on which model / version / alias / tag key, the old and the new value. Triggers make
-the table append-only. A kernel passes the hub or OS user, unverified; the server passes the
-authenticated Jupyter user, verified.
+(``action``), on which model / version / alias / tag key, the old and the new value. The table is
+append-only. A kernel passes the hub or OS user, unverified; the server passes the authenticated
+Jupyter user, verified.
 
 Alias moves can be compare-and-set: ``expected_version`` is the version the caller believes the
 alias points to (None: "not set"); when it points elsewhere now, :class:`AliasConflict` names the
 version it points to, and nothing is written.
+
+Every change reads and writes inside one write transaction, and first locks the model's row
+(``SELECT ... FOR UPDATE`` on engines with row locks; SQLite's ``BEGIN IMMEDIATE`` already
+admits one writer): a compare-and-set, a rollback or a delete decides on what is stored at the
+moment it writes, never on an earlier read.
+
+The records live in :mod:`.entities`, the checks in :mod:`.validation`, the filter language in
+:mod:`.search` (``REGISTERED_MODELS`` and ``MODEL_VERSIONS`` field tables).
 """
 
 from __future__ import annotations
 
-import re
-import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from . import search as grammar
 from .db import Database
-from .errors import Conflict, InvalidInput, NotFound
+from .entities import UNSET, AuditEntry, ModelVersion, PagedList, RegisteredModel
+from .errors import AliasConflict, Conflict, InvalidInput, NotFound
 from .experiments import now_ms
-from .runs import decode_page_token, encode_page_token
-from .search import like_to_glob, unquote
+from .paging import decode_page_token, encode_page_token
 from .validation import (
-    INT64_MAX,
-    MAX_FILTER_LENGTH,
-    MAX_FILTER_TERMS,
-    MAX_TAG_VALUE_LENGTH,
-    check_key,
-    check_text,
-    text_problem,
-    text_value,
+    check_alias_name,
+    check_expected_version,
+    check_model_name,
+    check_version,
+    description_text,
+    model_tag,
 )
 
-MAX_MODEL_NAME_LENGTH = 256
-MAX_ALIAS_LENGTH = 255
-MAX_DESCRIPTION_LENGTH = 50_000
-_ALIAS_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
-_RESERVED_ALIAS_RE = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
-
-
-class _Unset:
-    """Marker for "no compare-and-set check" (distinct from None: "expected to be unset")."""
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Any = _Unset()
-
-
-class AliasConflict(Conflict):
-    """A compare-and-set alias change found the alias somewhere else; nothing was written.
-
-    ``current_version`` is the version the alias points to now (None: not set).
-    """
-
-    def __init__(self, message: str, *, name: str, alias: str, current_version: int | None):
-        super().__init__(message)
-        self.name = name
-        self.alias = alias
-        self.current_version = current_version
-
-
-# ------------------------------------------------------------------------------- entities
-
-
-@dataclass
-class ModelVersion:
-    """One version of a registered model (MLflow's ``ModelVersion``)."""
-
-    name: str
-    version: int
-    creation_timestamp: int
-    last_updated_timestamp: int
-    description: str | None
-    user_id: str | None
-    source: str
-    run_id: str | None
-    artifact_path: str | None
-    status: str = "READY"
-    tags: dict[str, str] = field(default_factory=dict)
-    aliases: list[str] = field(default_factory=list)
-    current_stage: str = "None"  # MLflow's deprecated stages; always "None" here
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class RegisteredModel:
-    """A registered model (MLflow's ``RegisteredModel``); ``aliases`` maps alias -> version."""
-
-    name: str
-    creation_timestamp: int
-    last_updated_timestamp: int
-    description: str | None
-    tags: dict[str, str] = field(default_factory=dict)
-    aliases: dict[str, int] = field(default_factory=dict)
-    latest_versions: list[ModelVersion] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["latest_versions"] = [v.to_dict() for v in self.latest_versions]
-        return d
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One row of the registry's append-only audit log.
-
-    ``action`` is one of ``create_registered_model``, ``update_registered_model``,
-    ``rename_registered_model`` (one row under the old name, one under the new),
-    ``delete_registered_model``, ``set_registered_model_tag``, ``delete_registered_model_tag``,
-    ``create_model_version``, ``update_model_version``, ``delete_model_version``,
-    ``set_model_version_tag``, ``delete_model_version_tag``, ``set_alias`` (``old_value`` None:
-    the alias was created, else moved), ``delete_alias`` and ``rollback_alias``.
-    """
-
-    id: int
-    timestamp: int
-    actor: str
-    actor_verified: bool
-    action: str
-    model: str
-    version: int | None
-    alias: str | None
-    key: str | None
-    old_value: str | None
-    new_value: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class PagedList(list[Any]):
-    """A page of search results; ``token`` fetches the next page (None: this was the last)."""
-
-    def __init__(self, items: Sequence[Any], token: str | None):
-        super().__init__(items)
-        self.token = token
-
-
-# ----------------------------------------------------------------------------- validation
-
-
-def check_model_name(name: Any) -> str:
-    """A registered model name: non-empty text without '/', '@', ':' or control characters."""
-    if not isinstance(name, str):
-        raise InvalidInput(f"model name {name!r}: must be a string, got {type(name).__name__}")
-    if not name.strip():
-        raise InvalidInput("model name: must not be empty")
-    if name != name.strip():
-        raise InvalidInput(f"model name {name!r}: must not start or end with spaces")
-    if len(name) > MAX_MODEL_NAME_LENGTH:
-        raise InvalidInput(
-            f"model name {name[:40]!r}...: is {len(name)} characters long, the limit is "
-            f"{MAX_MODEL_NAME_LENGTH}"
-        )
-    problem = text_problem(name)
-    if problem:
-        raise InvalidInput(f"model name {name[:40]!r}: {problem}")
-    bad = [c for c in ("/", "@", ":") if c in name]
-    if bad or any(ord(c) < 32 for c in name):
-        what = f"{bad[0]!r}" if bad else "control characters"
-        raise InvalidInput(
-            f"model name {name!r}: must not contain {what} (model URIs look like "
-            "models:/<name>/<version> and models:/<name>@<alias>)"
-        )
-    return name
-
-
-def check_alias_name(alias: Any) -> str:
-    """An alias: letters, digits, '_' and '-'; not ``latest`` and not ``v<N>`` (reserved)."""
-    if not isinstance(alias, str):
-        raise InvalidInput(f"alias {alias!r}: must be a string, got {type(alias).__name__}")
-    if not alias:
-        raise InvalidInput("alias: must not be empty")
-    if len(alias) > MAX_ALIAS_LENGTH:
-        raise InvalidInput(f"alias {alias[:40]!r}...: longer than {MAX_ALIAS_LENGTH} characters")
-    if not _ALIAS_RE.match(alias):
-        problem = "spaces" if any(c.isspace() for c in alias) else "other characters"
-        raise InvalidInput(
-            f"alias {alias!r}: must contain only letters, digits, '_' and '-' (found {problem})"
-        )
-    if _RESERVED_ALIAS_RE.match(alias):
-        raise InvalidInput(
-            f"alias {alias!r}: is reserved ('latest' and 'v<number>' already name versions)"
-        )
-    return alias
-
-
-def check_version(version: Any) -> int:
-    """A version number: a positive int, or text of one (``"3"``)."""
-    if isinstance(version, bool):
-        raise InvalidInput(f"version {version!r}: must be a positive integer")
-    if isinstance(version, int):
-        number = version
-    elif isinstance(version, str) and version.strip().isascii() and version.strip().isdigit():
-        number = int(version.strip())
-    else:
-        raise InvalidInput(f"version {version!r}: must be a positive integer")
-    if number < 1:
-        raise InvalidInput(f"version {version!r}: must be a positive integer")
-    if number > INT64_MAX:
-        raise InvalidInput(f"version {str(version)[:40]}: out of range (a signed 64-bit integer)")
-    return number
-
-
-def _check_expected(expected: Any) -> int | None:
-    if expected is None or expected is UNSET:
-        return None
-    return check_version(expected)
-
-
-def _description(text: Any) -> str | None:
-    if text is None:
-        return None
-    return check_text(text, "description", limit=MAX_DESCRIPTION_LENGTH)
-
-
-def _tag(key: Any, value: Any) -> tuple[str, str]:
-    check_key(key, "tag")
-    return key, text_value(key, value, "tag", MAX_TAG_VALUE_LENGTH)
-
-
-# ------------------------------------------------------------------------ search filters
-
-_FILTER_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<string>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")
-  | (?P<number>[-+]?\d+(?![A-Za-z_]))
-  | (?P<op><=|>=|!=|<>|==|=|<|>)
-  | (?P<punct>[(),])
-  | (?P<backtick>`[^`]*`)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_.\-]*)
-    """,
-    re.VERBOSE,
-)
-
-
-_FILTER_OPS = (
-    "=",
-    "!=",
-    "<",
-    "<=",
-    ">",
-    ">=",
-    "LIKE",
-    "ILIKE",
-    "NOT LIKE",
-    "NOT ILIKE",
-    "IN",
-    "NOT IN",
-)
-
-
-@dataclass(frozen=True)
-class _Clause:
-    field: str  # "name", "version", "run_id", "source", "alias", "description", "tag"
-    key: str | None  # tag key
-    op: str
-    value: Any
-
-
-# field -> kind ("text" or "number"), per search
-_MODEL_FIELDS = {"name": "text", "description": "text", "alias": "text"}
-_VERSION_FIELDS = {
-    "name": "text",
-    "version": "number",
-    "version_number": "number",
-    "run_id": "text",
-    "source": "text",
-    "source_path": "text",
-    "description": "text",
-    "user_id": "text",
-    "alias": "text",
-}
-
-
-def parse_registry_filter(text: str | None, fields: Mapping[str, str]) -> list[_Clause]:
-    """``name LIKE 'fraud%' AND tags.team = 'risk' AND version > 2`` -> clauses (AND only)."""
-    if not text or not text.strip():
-        return []
-    if len(text) > MAX_FILTER_LENGTH:
-        raise InvalidInput(
-            f"filter_string: is {len(text):,} characters long, the limit is {MAX_FILTER_LENGTH:,}"
-        )
-    tokens: list[tuple[str, str, int]] = []
-    pos = 0
-    while pos < len(text):
-        m = _FILTER_TOKEN.match(text, pos)
-        if m is None:
-            raise InvalidInput(f"filter_string {text!r}: cannot read {text[pos:]!r} at {pos}")
-        kind = m.lastgroup or ""
-        if kind != "ws":
-            tokens.append((kind, m.group(), pos))
-        pos = m.end()
-    clauses: list[_Clause] = []
-    i = 0
-
-    def fail(expected: str) -> InvalidInput:
-        where = tokens[i][2] if i < len(tokens) else len(text)
-        found = repr(tokens[i][1]) if i < len(tokens) else "the end"
-        return InvalidInput(
-            f"filter_string {text!r}: expected {expected} at position {where}, found {found}"
-        )
-
-    while True:
-        if i >= len(tokens) or tokens[i][0] not in ("word", "backtick"):
-            raise fail(f"a field ({', '.join(sorted(fields))} or tags.<key>)")
-        word = tokens[i][1]
-        i += 1
-        lowered = word.lower()
-        key: str | None = None
-        if lowered.startswith(("tags.", "tag.")):
-            fname, key = "tag", word.split(".", 1)[1]
-            if key.startswith("`") or not key:
-                if i < len(tokens) and tokens[i][0] in ("backtick", "string") and not key:
-                    key = unquote(tokens[i][1])
-                    i += 1
-                else:
-                    key = key.strip("`")
-        elif lowered in ("tags", "tag") and i < len(tokens) and tokens[i][0] == "backtick":
-            fname, key = "tag", tokens[i][1][1:-1]
-            i += 1
-        else:
-            fname = lowered.removeprefix("attributes.").removeprefix("attribute.")
-            if fname not in fields:
-                raise InvalidInput(
-                    f"filter_string {text!r}: unknown field {word!r} (use "
-                    f"{', '.join(sorted(fields))} or tags.<key>)"
-                )
-        if i >= len(tokens):
-            raise fail("an operator")
-        op_tok = tokens[i][1].upper()
-        i += 1
-        if op_tok == "NOT" and i < len(tokens) and tokens[i][1].upper() in ("LIKE", "ILIKE", "IN"):
-            op_tok = f"NOT {tokens[i][1].upper()}"
-            i += 1
-        op = {"==": "=", "<>": "!="}.get(op_tok, op_tok)
-        if op not in _FILTER_OPS:
-            i -= 1
-            raise fail("an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN)")
-        kind = "text" if fname == "tag" else fields[fname]
-
-        def literal(kind: str = kind, fname: str = fname) -> Any:
-            nonlocal i
-            if i >= len(tokens) or tokens[i][0] not in ("string", "number"):
-                raise fail("a quoted string or a number")
-            tok_kind, tok = tokens[i][0], tokens[i][1]
-            i += 1
-            value: Any = unquote(tok) if tok_kind == "string" else int(tok)
-            if kind == "number":
-                try:
-                    return int(value)
-                except ValueError as exc:
-                    raise InvalidInput(
-                        f"filter_string {text!r}: {fname} compares with a number, got {tok}"
-                    ) from exc
-            return str(value)
-
-        value: Any
-        if op in ("IN", "NOT IN"):
-            if i >= len(tokens) or tokens[i][1] != "(":
-                raise fail("'('")
-            i += 1
-            items = [literal()]
-            while i < len(tokens) and tokens[i][1] == ",":
-                i += 1
-                items.append(literal())
-            if i >= len(tokens) or tokens[i][1] != ")":
-                raise fail("')'")
-            i += 1
-            value = tuple(items)
-        else:
-            value = literal()
-            if kind == "text" and op in ("<", "<=", ">", ">="):
-                raise InvalidInput(f"filter_string {text!r}: {op} needs a numeric field")
-        clauses.append(_Clause(fname, key, op, value))
-        if len(clauses) > MAX_FILTER_TERMS:
-            raise InvalidInput(
-                f"filter_string: more than {MAX_FILTER_TERMS} comparisons (the limit)"
-            )
-        if i >= len(tokens):
-            return clauses
-        if tokens[i][1].upper() != "AND":
-            raise fail("AND or the end of the filter")
-        i += 1
-
-
-def _clause_sql(clause: _Clause, column: str) -> tuple[str, list[Any]]:
-    op = clause.op
-    if op in ("IN", "NOT IN"):
-        marks = ", ".join("?" * len(clause.value))
-        return f"{column} {op} ({marks})", list(clause.value)
-    if op in ("LIKE", "NOT LIKE"):
-        neg = "NOT " if op.startswith("NOT") else ""
-        # SQLite's LIKE folds ASCII case; GLOB does not, but has other wildcards: compare
-        # case-sensitively by checking LIKE and an exact-case match of the fixed parts.
-        return f"{neg}({column} LIKE ? AND {column} GLOB ?)", [
-            clause.value,
-            like_to_glob(clause.value),
-        ]
-    if op in ("ILIKE", "NOT ILIKE"):
-        neg = "NOT " if op.startswith("NOT") else ""
-        return f"{neg}({column} LIKE ?)", [clause.value]
-    return f"{column} {op} ?", [clause.value]
+__all__ = [
+    "UNSET",
+    "AliasConflict",
+    "AuditEntry",
+    "ModelVersion",
+    "PagedList",
+    "RegisteredModel",
+    "RegistryMixin",
+    "check_alias_name",
+    "check_model_name",
+    "check_version",
+]
 
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
-def _is_not_prompt(clause: _Clause) -> bool:
+def _prompts_left_out(node: grammar.Node | None) -> grammar.Node | None:
     """MLflow's clients search with ``tags.`mlflow.prompt.is_prompt` != 'true'`` to leave its
-    prompts out; models without the tag match it (MLflow's own special case)."""
-    if clause.key != PROMPT_TAG or not isinstance(clause.value, str):
-        return False
-    value = clause.value.lower()
-    return (clause.op == "!=" and value == "true") or (clause.op == "=" and value == "false")
+    prompts out; models without the tag match it (MLflow's own special case): the comparison
+    becomes ``NOT tags.`mlflow.prompt.is_prompt` = 'true'``."""
+    if node is None:
+        return None
+    if isinstance(node, (grammar.And, grammar.Or)):
+        return type(node)(tuple(_prompts_left_out(n) for n in node.items))  # type: ignore[misc]
+    if isinstance(node, grammar.Not):
+        return grammar.Not(_prompts_left_out(node.item))  # type: ignore[arg-type]
+    field, value = node.field, node.value
+    if field.entity == "tags" and field.key == PROMPT_TAG and isinstance(value, str):
+        lowered = value.lower()
+        if (node.op == "!=" and lowered == "true") or (node.op == "=" and lowered == "false"):
+            return grammar.Not(grammar.Compare(field, "=", "true"))
+    return node
 
 
-def _tag_clause_sql(clause: _Clause) -> tuple[str, list[Any]]:
-    if _is_not_prompt(clause):  # NOT EXISTS (the tag says it is a prompt)
-        return "t.value = ?", ["true"]
-    return _clause_sql(clause, "t.value")
-
-
-# ---------------------------------------------------------------------------------- store
-
-_MODEL_ORDER = {
-    "name": "m.name",
-    "creation_timestamp": "m.creation_time",
-    "creation_time": "m.creation_time",
-    "last_updated_timestamp": "m.last_updated_time",
-    "last_updated_time": "m.last_updated_time",
-}
-_VERSION_ORDER = {
-    "name": "m.name",
-    "version": "v.version",
-    "version_number": "v.version",
-    "creation_timestamp": "v.creation_time",
-    "creation_time": "v.creation_time",
-    "last_updated_timestamp": "v.last_updated_time",
-    "last_updated_time": "v.last_updated_time",
-    "run_id": "v.run_id",
-}
-
-
-def _order_sql(order_by: Sequence[str] | None, allowed: Mapping[str, str], default: str) -> str:
-    if not order_by:
-        return default
-    parts = []
-    for item in order_by:
-        words = str(item).split()
-        if not words or len(words) > 2:
-            raise InvalidInput(f"order_by {item!r}: use '<field> [ASC|DESC]'")
-        column = allowed.get(words[0].lower().removeprefix("attributes."))
-        if column is None:
-            raise InvalidInput(
-                f"order_by {item!r}: unknown field {words[0]!r} (use {', '.join(sorted(allowed))})"
-            )
-        direction = words[1].upper() if len(words) == 2 else "ASC"
-        if direction not in ("ASC", "DESC"):
-            raise InvalidInput(f"order_by {item!r}: direction must be ASC or DESC")
-        parts.append(f"{column} {direction}")
-    return ", ".join([*parts, default])
+def _search_sql(
+    fields: grammar.Fields,
+    dialect: Any,
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+    default_order: str,
+) -> tuple[str, str, str, list[Any]]:
+    """(JOIN clauses, WHERE fragment, ORDER BY terms, parameters) of a registry search."""
+    tree = _prompts_left_out(grammar.parse_filter(filter_string, fields))
+    where = grammar.compile_filter(tree, dialect, fields=fields)
+    params: list[Any] = []
+    joins, terms = grammar.compile_order_by(
+        grammar.parse_order_by(order_by, fields), params, fields
+    )
+    return " ".join(joins), where.sql, ", ".join([*terms, default_order]), [*params, *where.params]
 
 
 class RegistryMixin:
@@ -495,7 +115,7 @@ class RegistryMixin:
 
     @staticmethod
     def _audit(
-        conn: sqlite3.Connection,
+        conn: Any,
         who: tuple[str, int],
         action: str,
         model: str,
@@ -524,14 +144,24 @@ class RegistryMixin:
         )
 
     @staticmethod
-    def _model_pk(conn: sqlite3.Connection, name: str) -> int:
+    def _model_pk(conn: Any, name: str) -> int:
         row = conn.execute("SELECT id FROM registered_models WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NotFound(f"registered model {name!r} does not exist")
         return int(row[0])
 
+    def _lock_model(self, conn: Any, name: str) -> int:
+        """The model's key, its row locked until the write transaction ends (every registry
+        change starts here, so changes to one model apply one after the other)."""
+        row = conn.execute(
+            f"SELECT id FROM registered_models WHERE name = ?{self.db.dialect.for_update}", (name,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"registered model {name!r} does not exist")
+        return int(row[0])
+
     @staticmethod
-    def _version_pk(conn: sqlite3.Connection, model_pk: int, name: str, version: int) -> int:
+    def _version_pk(conn: Any, model_pk: int, name: str, version: int) -> int:
         row = conn.execute(
             "SELECT id FROM model_versions WHERE model = ? AND version = ?", (model_pk, version)
         ).fetchone()
@@ -540,14 +170,12 @@ class RegistryMixin:
         return int(row[0])
 
     @staticmethod
-    def _touch_model(conn: sqlite3.Connection, model_pk: int, now: int) -> None:
+    def _touch_model(conn: Any, model_pk: int, now: int) -> None:
         conn.execute(
             "UPDATE registered_models SET last_updated_time = ? WHERE id = ?", (now, model_pk)
         )
 
-    def _versions_from_rows(
-        self, conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
-    ) -> list[ModelVersion]:
+    def _versions_from_rows(self, conn: Any, rows: Sequence[Sequence[Any]]) -> list[ModelVersion]:
         # rows: v.id, m.id, m.name, v.version, v.creation_time, v.last_updated_time,
         #       v.description, v.user_id, v.source, v.run_id, v.artifact_path, v.status
         versions: dict[int, ModelVersion] = {}
@@ -597,7 +225,7 @@ class RegistryMixin:
         "FROM model_versions v JOIN registered_models m ON m.id = v.model"
     )
 
-    def _get_version(self, conn: sqlite3.Connection, name: str, version: int) -> ModelVersion:
+    def _get_version(self, conn: Any, name: str, version: int) -> ModelVersion:
         rows = conn.execute(
             f"{self._VERSION_SELECT} WHERE m.name = ? AND v.version = ?", (name, version)
         ).fetchall()
@@ -606,9 +234,7 @@ class RegistryMixin:
             raise NotFound(f"registered model {name!r} has no version {version}")
         return self._versions_from_rows(conn, rows)[0]
 
-    def _models_from_rows(
-        self, conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
-    ) -> list[RegisteredModel]:
+    def _models_from_rows(self, conn: Any, rows: Sequence[Sequence[Any]]) -> list[RegisteredModel]:
         # rows: id, name, description, creation_time, last_updated_time
         models: dict[int, RegisteredModel] = {
             r[0]: RegisteredModel(r[1], r[3], r[4], r[2]) for r in rows
@@ -651,8 +277,8 @@ class RegistryMixin:
     ) -> RegisteredModel:
         """Create a registered model; a name already taken is a ``Conflict``."""
         check_model_name(name)
-        tag_rows = [_tag(k, v) for k, v in (tags or {}).items()]
-        text = _description(description)
+        tag_rows = [model_tag(k, v) for k, v in (tags or {}).items()]
+        text = description_text(description)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
             self._insert_model(conn, name, tag_rows, text, who)
@@ -660,7 +286,7 @@ class RegistryMixin:
 
     def _insert_model(
         self,
-        conn: sqlite3.Connection,
+        conn: Any,
         name: str,
         tag_rows: Sequence[tuple[str, str]],
         description: str | None,
@@ -670,12 +296,12 @@ class RegistryMixin:
         try:
             cur = conn.execute(
                 "INSERT INTO registered_models (name, description, creation_time, "
-                "last_updated_time) VALUES (?, ?, ?, ?)",
+                "last_updated_time) VALUES (?, ?, ?, ?) RETURNING id",
                 (name, description, now, now),
             )
-        except sqlite3.IntegrityError as exc:
+        except self.db.dialect.integrity_errors as exc:
             raise Conflict(f"registered model {name!r} already exists") from exc
-        pk = int(cur.lastrowid or 0)
+        pk = int(cur.fetchone()[0])
         self._audit(conn, who, "create_registered_model", name, new=name)
         if description:
             self._audit(
@@ -710,10 +336,10 @@ class RegistryMixin:
         verified: bool = False,
     ) -> RegisteredModel:
         """Replace the model's description (audited with the old and new text)."""
-        text = _description(description)
+        text = description_text(description)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            pk = self._model_pk(conn, name)
+            pk = self._lock_model(conn, name)
             old = conn.execute(
                 "SELECT description FROM registered_models WHERE id = ?", (pk,)
             ).fetchone()[0]
@@ -737,14 +363,14 @@ class RegistryMixin:
         check_model_name(new_name)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            pk = self._model_pk(conn, name)
+            pk = self._lock_model(conn, name)
             if new_name != name:
                 try:
                     conn.execute(
                         "UPDATE registered_models SET name = ?, last_updated_time = ? WHERE id = ?",
                         (new_name, now_ms(), pk),
                     )
-                except sqlite3.IntegrityError as exc:
+                except self.db.dialect.integrity_errors as exc:
                     raise Conflict(f"registered model {new_name!r} already exists") from exc
                 for model in (name, new_name):
                     self._audit(conn, who, "rename_registered_model", model, old=name, new=new_name)
@@ -756,7 +382,7 @@ class RegistryMixin:
         """Delete the model, its versions, tags and aliases (the audit rows stay)."""
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            pk = self._model_pk(conn, name)
+            pk = self._lock_model(conn, name)
             for alias, version in conn.execute(
                 "SELECT alias, version FROM registered_model_aliases WHERE model = ? "
                 "ORDER BY alias",
@@ -782,17 +408,18 @@ class RegistryMixin:
         self, name: str, key: str, value: Any, *, actor: str | None = None, verified: bool = False
     ) -> None:
         """Set (or overwrite) a tag on the model."""
-        key, text = _tag(key, value)
+        key, text = model_tag(key, value)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            pk = self._model_pk(conn, name)
+            pk = self._lock_model(conn, name)
             row = conn.execute(
                 "SELECT value FROM registered_model_tags WHERE model = ? AND key = ?", (pk, key)
             ).fetchone()
             if row is not None and row[0] == text:
                 return
             conn.execute(
-                "INSERT OR REPLACE INTO registered_model_tags (model, key, value) VALUES (?, ?, ?)",
+                "INSERT INTO registered_model_tags (model, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (model, key) DO UPDATE SET value = excluded.value",
                 (pk, key, text),
             )
             self._touch_model(conn, pk, now_ms())
@@ -812,7 +439,7 @@ class RegistryMixin:
         """Remove a tag from the model; ``NotFound`` if it is not set."""
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            pk = self._model_pk(conn, name)
+            pk = self._lock_model(conn, name)
             row = conn.execute(
                 "SELECT value FROM registered_model_tags WHERE model = ? AND key = ?", (pk, key)
             ).fetchone()
@@ -822,6 +449,28 @@ class RegistryMixin:
             self._touch_model(conn, pk, now_ms())
             self._audit(conn, who, "delete_registered_model_tag", name, key=key, old=row[0])
 
+    def edit_registered_model(
+        self,
+        name: str,
+        *,
+        description: Any = UNSET,
+        set_tags: Mapping[str, Any] | None = None,
+        delete_tags: Sequence[str] = (),
+        actor: str | None = None,
+        verified: bool = False,
+    ) -> RegisteredModel:
+        """Change the description (unless ``UNSET``), set and delete tags: all of it in one
+        transaction, or nothing (a tag in ``delete_tags`` that is not set is a ``NotFound``)."""
+        with self.db.write() as conn:
+            self._lock_model(conn, name)
+            if description is not UNSET:
+                self.update_registered_model(name, description, actor=actor, verified=verified)
+            for key, value in (set_tags or {}).items():
+                self.set_registered_model_tag(name, key, value, actor=actor, verified=verified)
+            for key in delete_tags:
+                self.delete_registered_model_tag(name, key, actor=actor, verified=verified)
+        return self.get_registered_model(name)
+
     def search_registered_models(
         self,
         filter_string: str | None = None,
@@ -829,38 +478,19 @@ class RegistryMixin:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        """Models matching ``filter_string`` (``name``, ``description``, ``alias``,
-        ``tags.<key>``; =, !=, LIKE, ILIKE, IN, joined by AND); a :class:`PagedList`."""
+        """Models matching ``filter_string`` (the filter language of :mod:`.search` over
+        ``name``, ``description``, ``alias``, ``creation_timestamp``,
+        ``last_updated_timestamp`` and ``tags.<key>``); a :class:`PagedList`."""
         if not isinstance(max_results, int) or max_results < 1:
             raise InvalidInput(f"max_results {max_results!r}: must be a positive integer")
-        clauses = parse_registry_filter(filter_string, _MODEL_FIELDS)
-        where, params = [], []
-        for c in clauses:
-            if c.field == "tag":
-                sql, p = _tag_clause_sql(c)
-                where.append(
-                    f"{'NOT ' if _is_not_prompt(c) else ''}EXISTS (SELECT 1 FROM "
-                    f"registered_model_tags t WHERE t.model = m.id AND t.key = ? AND {sql})"
-                )
-                params += [c.key, *p]
-            elif c.field == "alias":
-                sql, p = _clause_sql(c, "a.alias")
-                where.append(
-                    f"EXISTS (SELECT 1 FROM registered_model_aliases a WHERE a.model = m.id "
-                    f"AND {sql})"
-                )
-                params += p
-            else:
-                sql, p = _clause_sql(c, f"m.{c.field}")
-                where.append(sql)
-                params += p
+        joins, where, order, params = _search_sql(
+            grammar.REGISTERED_MODELS, self.db.dialect, filter_string, order_by, "m.name ASC"
+        )
         offset = decode_page_token(page_token)
-        order = _order_sql(order_by, _MODEL_ORDER, "m.name ASC")
         conn = self.db.conn()
         rows = conn.execute(
             "SELECT m.id, m.name, m.description, m.creation_time, m.last_updated_time "
-            f"FROM registered_models m {'WHERE ' + ' AND '.join(where) if where else ''} "
-            f"ORDER BY {order} LIMIT ? OFFSET ?",
+            f"FROM registered_models m {joins} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             (*params, max_results + 1, offset),
         ).fetchall()
         token = encode_page_token(offset + max_results) if len(rows) > max_results else None
@@ -888,16 +518,21 @@ class RegistryMixin:
         check_model_name(name)
         if not isinstance(source, str) or not source.strip():
             raise InvalidInput(f"source {source!r}: must be a non-empty string")
-        tag_rows = [_tag(k, v) for k, v in (tags or {}).items()]
-        text = _description(description)
+        tag_rows = [model_tag(k, v) for k, v in (tags or {}).items()]
+        text = description_text(description)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            if run_id is not None and (
-                conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is None
+            if run_id is not None and (  # locked: gc cannot purge it before this commits
+                conn.execute(
+                    f"SELECT 1 FROM runs WHERE run_id = ?{self.db.dialect.for_update}", (run_id,)
+                ).fetchone()
+                is None
             ):
                 raise NotFound(f"run {run_id!r} does not exist")
             row = conn.execute(
-                "SELECT id, next_version FROM registered_models WHERE name = ?", (name,)
+                "SELECT id, next_version FROM registered_models WHERE name = ?"
+                f"{self.db.dialect.for_update}",
+                (name,),
             ).fetchone()
             if row is None:
                 if not create_model:
@@ -910,10 +545,10 @@ class RegistryMixin:
             cur = conn.execute(
                 "INSERT INTO model_versions (model, version, source, run_id, artifact_path, "
                 "description, user_id, status, creation_time, last_updated_time) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'READY', ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'READY', ?, ?) RETURNING id",
                 (model_pk, number, source, run_id, artifact_path, text, who[0], now, now),
             )
-            version_pk = int(cur.lastrowid or 0)
+            version_pk = int(cur.fetchone()[0])
             conn.execute(
                 "UPDATE registered_models SET next_version = ?, last_updated_time = ? WHERE id = ?",
                 (number + 1, now, model_pk),
@@ -974,10 +609,10 @@ class RegistryMixin:
     ) -> ModelVersion:
         """Replace a version's description (audited)."""
         number = check_version(version)
-        text = _description(description)
+        text = description_text(description)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            model_pk = self._model_pk(conn, name)
+            model_pk = self._lock_model(conn, name)
             vpk = self._version_pk(conn, model_pk, name, number)
             old = conn.execute(
                 "SELECT description FROM model_versions WHERE id = ?", (vpk,)
@@ -1007,7 +642,7 @@ class RegistryMixin:
         number = check_version(version)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            model_pk = self._model_pk(conn, name)
+            model_pk = self._lock_model(conn, name)
             vpk = self._version_pk(conn, model_pk, name, number)
             for (alias,) in conn.execute(
                 "SELECT alias FROM registered_model_aliases WHERE model = ? AND version = ? "
@@ -1036,10 +671,10 @@ class RegistryMixin:
     ) -> None:
         """Set (or overwrite) a tag on one version."""
         number = check_version(version)
-        key, text = _tag(key, value)
+        key, text = model_tag(key, value)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            model_pk = self._model_pk(conn, name)
+            model_pk = self._lock_model(conn, name)
             vpk = self._version_pk(conn, model_pk, name, number)
             row = conn.execute(
                 "SELECT value FROM model_version_tags WHERE model_version = ? AND key = ?",
@@ -1048,8 +683,8 @@ class RegistryMixin:
             if row is not None and row[0] == text:
                 return
             conn.execute(
-                "INSERT OR REPLACE INTO model_version_tags (model_version, key, value) "
-                "VALUES (?, ?, ?)",
+                "INSERT INTO model_version_tags (model_version, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (model_version, key) DO UPDATE SET value = excluded.value",
                 (vpk, key, text),
             )
             conn.execute(
@@ -1079,7 +714,7 @@ class RegistryMixin:
         number = check_version(version)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            model_pk = self._model_pk(conn, name)
+            model_pk = self._lock_model(conn, name)
             vpk = self._version_pk(conn, model_pk, name, number)
             row = conn.execute(
                 "SELECT value FROM model_version_tags WHERE model_version = ? AND key = ?",
@@ -1094,6 +729,30 @@ class RegistryMixin:
                 conn, who, "delete_model_version_tag", name, version=number, key=key, old=row[0]
             )
 
+    def edit_model_version(
+        self,
+        name: str,
+        version: int | str,
+        *,
+        description: Any = UNSET,
+        set_tags: Mapping[str, Any] | None = None,
+        delete_tags: Sequence[str] = (),
+        actor: str | None = None,
+        verified: bool = False,
+    ) -> ModelVersion:
+        """Like :meth:`edit_registered_model`, for one version."""
+        number = check_version(version)
+        with self.db.write() as conn:
+            model_pk = self._lock_model(conn, name)
+            self._version_pk(conn, model_pk, name, number)
+            if description is not UNSET:
+                self.update_model_version(name, number, description, actor=actor, verified=verified)
+            for key, value in (set_tags or {}).items():
+                self.set_model_version_tag(name, number, key, value, actor=actor, verified=verified)
+            for key in delete_tags:
+                self.delete_model_version_tag(name, number, key, actor=actor, verified=verified)
+            return self._get_version(conn, name, number)
+
     def search_model_versions(
         self,
         filter_string: str | None = None,
@@ -1101,48 +760,23 @@ class RegistryMixin:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        """Versions matching ``filter_string`` (``name``, ``version``, ``run_id``, ``source``,
-        ``description``, ``user_id``, ``alias``, ``tags.<key>``; =, !=, <, <=, >, >=, LIKE,
-        ILIKE, IN, joined by AND), newest first by default; a :class:`PagedList`."""
+        """Versions matching ``filter_string`` (the filter language of :mod:`.search` over
+        ``name``, ``version``, ``run_id``, ``source``, ``description``, ``user_id``,
+        ``status``, ``alias``, the timestamps and ``tags.<key>``), by name then newest first
+        by default; a :class:`PagedList`."""
         if not isinstance(max_results, int) or max_results < 1:
             raise InvalidInput(f"max_results {max_results!r}: must be a positive integer")
-        clauses = parse_registry_filter(filter_string, _VERSION_FIELDS)
-        where, params = [], []
-        columns = {
-            "name": "m.name",
-            "version": "v.version",
-            "version_number": "v.version",
-            "run_id": "v.run_id",
-            "source": "v.source",
-            "source_path": "v.source",
-            "description": "v.description",
-            "user_id": "v.user_id",
-        }
-        for c in clauses:
-            if c.field == "tag":
-                sql, p = _tag_clause_sql(c)
-                where.append(
-                    f"{'NOT ' if _is_not_prompt(c) else ''}EXISTS (SELECT 1 FROM "
-                    f"model_version_tags t WHERE t.model_version = v.id AND t.key = ? AND {sql})"
-                )
-                params += [c.key, *p]
-            elif c.field == "alias":
-                sql, p = _clause_sql(c, "a.alias")
-                where.append(
-                    "EXISTS (SELECT 1 FROM registered_model_aliases a WHERE a.model = v.model "
-                    f"AND a.version = v.version AND {sql})"
-                )
-                params += p
-            else:
-                sql, p = _clause_sql(c, columns[c.field])
-                where.append(sql)
-                params += p
+        joins, where, order, params = _search_sql(
+            grammar.MODEL_VERSIONS,
+            self.db.dialect,
+            filter_string,
+            order_by,
+            "m.name ASC, v.version DESC",
+        )
         offset = decode_page_token(page_token)
-        order = _order_sql(order_by, _VERSION_ORDER, "m.name ASC, v.version DESC")
         conn = self.db.conn()
         rows = conn.execute(
-            f"{self._VERSION_SELECT} {'WHERE ' + ' AND '.join(where) if where else ''} "
-            f"ORDER BY {order} LIMIT ? OFFSET ?",
+            f"{self._VERSION_SELECT} {joins} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             (*params, max_results + 1, offset),
         ).fetchall()
         token = encode_page_token(offset + max_results) if len(rows) > max_results else None
@@ -1160,7 +794,7 @@ class RegistryMixin:
     # -------------------------------------------------------------------------- aliases
 
     @staticmethod
-    def _current_alias(conn: sqlite3.Connection, model_pk: int, alias: str) -> int | None:
+    def _current_alias(conn: Any, model_pk: int, alias: str) -> int | None:
         row = conn.execute(
             "SELECT version FROM registered_model_aliases WHERE model = ? AND alias = ?",
             (model_pk, alias),
@@ -1171,7 +805,7 @@ class RegistryMixin:
     def _check_expected_alias(name: str, alias: str, current: int | None, expected: Any) -> None:
         if expected is UNSET:
             return
-        want = _check_expected(expected)
+        want = check_expected_version(expected)
         if want == current:
             return
         now = f"now points to version {current}" if current is not None else "is not set now"
@@ -1205,7 +839,7 @@ class RegistryMixin:
         number = check_version(version)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            model_pk = self._model_pk(conn, name)
+            model_pk = self._lock_model(conn, name)
             self._version_pk(conn, model_pk, name, number)
             current = self._current_alias(conn, model_pk, alias)
             self._check_expected_alias(name, alias, current, expected_version)
@@ -1228,7 +862,7 @@ class RegistryMixin:
         check_alias_name(alias)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            model_pk = self._model_pk(conn, name)
+            model_pk = self._lock_model(conn, name)
             current = self._current_alias(conn, model_pk, alias)
             self._check_expected_alias(name, alias, current, expected_version)
             if current is None:
@@ -1262,7 +896,7 @@ class RegistryMixin:
             self._model_pk(conn, name)
         return {alias: int(version) for alias, version in rows}
 
-    def _alias_stack(self, conn: sqlite3.Connection, name: str, alias: str) -> list[int | None]:
+    def _alias_stack(self, conn: Any, name: str, alias: str) -> list[int | None]:
         """Replay the audit log into the alias's stack of values (None: unset)."""
         stack: list[int | None] = []
         for action, new in conn.execute(
@@ -1304,7 +938,7 @@ class RegistryMixin:
         check_alias_name(alias)
         who = self._actor(actor, verified)
         with self.db.write() as conn:
-            model_pk = self._model_pk(conn, name)
+            model_pk = self._lock_model(conn, name)
             current = self._current_alias(conn, model_pk, alias)
             self._check_expected_alias(name, alias, current, expected_version)
             existing = {
@@ -1330,7 +964,7 @@ class RegistryMixin:
 
     def _point_alias(
         self,
-        conn: sqlite3.Connection,
+        conn: Any,
         who: tuple[str, int],
         action: str,
         model_pk: int,
@@ -1342,8 +976,8 @@ class RegistryMixin:
         """Point ``alias`` at version ``new`` and append the audit row, in ``conn``'s
         transaction."""
         conn.execute(
-            "INSERT OR REPLACE INTO registered_model_aliases (model, alias, version) "
-            "VALUES (?, ?, ?)",
+            "INSERT INTO registered_model_aliases (model, alias, version) VALUES (?, ?, ?) "
+            "ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version",
             (model_pk, alias, new),
         )
         self._touch_model(conn, model_pk, now_ms())

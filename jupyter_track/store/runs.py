@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-import sqlite3
-import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import search as grammar
 from .db import Database
+from .dialects.base import TimeLimitExceeded
 from .entities import (
     LifecycleStage,
     MetricSummary,
@@ -27,6 +23,7 @@ from .entities import (
 from .errors import Conflict, InvalidInput, NotFound
 from .experiments import now_ms
 from .names import random_run_name
+from .paging import decode_page_token, encode_page_token
 from .validation import (
     MAX_PARAM_VALUE_LENGTH,
     MAX_TAG_VALUE_LENGTH,
@@ -45,23 +42,25 @@ RUN_COLUMNS = (
     "r.execution_count, r.environment, r.error"
 )
 DEFAULT_ORDER = [grammar.OrderBy(grammar.Field("attributes", "start_time"), True)]
+ATTRIBUTION_TAGS = ("jt.edited_by", "jt.edited_time")
+"""Tags a change made ``actor=`` someone sets on the run: who, and when (ms)."""
 
-
-@contextmanager
-def _time_limit(conn: sqlite3.Connection, seconds: float) -> Iterator[None]:
-    """Interrupt the statements run inside after ``seconds`` (SQLite's progress handler, as
-    Datasette uses for its time limit); the statement then fails with "interrupted"."""
-    deadline = time.perf_counter() + seconds
-    clock = time.perf_counter
-    conn.set_progress_handler(lambda: clock() > deadline, 1000)
-    try:
-        yield
-    finally:
-        conn.set_progress_handler(None, 1000)
+RunHandle = int
+"""What :meth:`RunsMixin.run_handle` returns: opaque to callers (an integer key here)."""
 
 
 class ParamConflict(Conflict, InvalidInput):
     """A param logged again with a different value (params are immutable, as in MLflow)."""
+
+
+@dataclass
+class GcReport:
+    """What :meth:`RunsMixin.gc` purged (or would purge, ``dry_run``) and the deleted runs it
+    kept because they hold registered model versions."""
+
+    purged: list[str]
+    kept: list[str]
+    dry_run: bool = False
 
 
 @dataclass
@@ -71,22 +70,6 @@ class RunPage:
     runs: list[Run]
     next_page_token: str | None
     total: int | None = None
-
-
-def encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def decode_page_token(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 2**62:
-            raise ValueError
-        return offset
-    except Exception as exc:
-        raise InvalidInput(f"page_token {token!r}: not a token returned by a search") from exc
 
 
 def _info_from_row(row: Sequence[Any]) -> RunInfo:
@@ -169,15 +152,35 @@ class RunsMixin:
 
         def artifact_uri_for(self, run_id: str) -> str: ...
 
-        def write_metric_rows(self, rows: Sequence[tuple[int, str, int, int, float]]) -> None: ...
-        @staticmethod
-        def _write_new_run_points(conn: Any, rows: Sequence[Any]) -> None: ...
+        def write_metric_rows(
+            self, rows: Sequence[tuple[int, str, int, int, float]], *, batch_id: str | None = None
+        ) -> None: ...
+        def registered_run_ids(self) -> set[str]: ...
+
+        def remove_artifact_folder(self, run_id: str) -> None: ...
+
+        def _write_new_run_points(self, conn: Any, rows: Sequence[Any]) -> None: ...
 
         def put_environment(
             self, env_hash: str, python: str, platform: str, packages: Mapping[str, str]
         ) -> None: ...
 
         def put_run_lineage(self, run_id: str, record: Mapping[str, Any]) -> None: ...
+
+        @staticmethod
+        def _service_audit(
+            conn: Any,
+            actor: str,
+            verified: bool,
+            action: str,
+            object_type: str,
+            object_id: str,
+            *,
+            principal_type: str | None = None,
+            principal: str | None = None,
+            old: str | None = None,
+            new: str | None = None,
+        ) -> None: ...
 
     # ----------------------------------------------------------------------------- identity
 
@@ -186,7 +189,7 @@ class RunsMixin:
     "written now, look again". The kernel session sets it: a run it buffered
     (:mod:`jupyter_track.tracking.pending`) is written the moment anything asks for it."""
 
-    def run_pk(self, run_id: str) -> int:
+    def _run_pk(self, run_id: str) -> int:
         """The internal integer key of ``run_id``; raises ``NotFound``."""
         pk = self._run_pks.get(run_id)
         if pk is None:
@@ -198,8 +201,45 @@ class RunsMixin:
             pk = self._run_pks[run_id] = row[0]
         return pk
 
+    run_pk = _run_pk  # the name code written against the SQLite store used
+
     def _find_run(self, run_id: str) -> Any:
         return self.db.conn().execute("SELECT id FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+
+    def run_handle(self, run_id: str) -> RunHandle:
+        """An opaque handle of ``run_id`` for :meth:`write_metric_rows` (the kernel's metric
+        buffer keeps it instead of looking the run up per point); raises ``NotFound``."""
+        return self._run_pk(run_id)
+
+    def _lock_run(self, conn: Any, run_id: str) -> int:
+        """The run's key, its row locked until the write transaction ends (on engines with row
+        locks; SQLite's write transactions already exclude each other); ``NotFound`` if the run
+        is gone (purged meanwhile)."""
+        for_update = self.db.dialect.for_update
+        if not for_update:
+            return self._run_pk(run_id)
+        row = conn.execute(
+            f"SELECT id FROM runs WHERE run_id = ?{for_update}", (run_id,)
+        ).fetchone()
+        if row is None:
+            self._run_pks.pop(run_id, None)
+            raise NotFound(f"run {run_id!r} does not exist")
+        return int(row[0])
+
+    def resolve_run_id(self, prefix: str) -> str:
+        """A full run id, or the one run whose id starts with ``prefix`` (the CLI accepts the
+        short ids it prints); ``NotFound``, or ``InvalidInput`` when several runs match."""
+        try:
+            self._run_pk(prefix)
+            return prefix
+        except NotFound:
+            pass
+        matches = self.run_ids_with_prefix(prefix)
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise NotFound(f"run {prefix!r} does not exist")
+        raise InvalidInput(f"run id prefix {prefix!r} is ambiguous ({len(matches)} runs)")
 
     # ------------------------------------------------------------------------------ create
 
@@ -237,7 +277,6 @@ class RunsMixin:
         tag_rows = [self._tag_row(k, v) for k, v in (tags or {}).items()]
         if parent_run_id:
             tag_rows.append(("mlflow.parentRunId", parent_run_id))
-        artifact_uri = self.artifact_uri_for(run_id)
         with self.db.write() as conn:
             exists = conn.execute(
                 "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?",
@@ -255,7 +294,7 @@ class RunsMixin:
                 "INSERT INTO runs (run_id, experiment_id, run_name, status, user_id, start_time, "
                 "lifecycle_stage, parent_run_id, artifact_uri, notebook, cell_id, "
                 "execution_count, source, environment) "
-                "VALUES (?, ?, ?, 'RUNNING', ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, 'RUNNING', ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     run_id,
                     experiment_key,
@@ -263,7 +302,7 @@ class RunsMixin:
                     user_id,
                     start,
                     parent_run_id,
-                    artifact_uri,
+                    self.artifact_uri_for(run_id),
                     notebook,
                     cell_id,
                     execution_count,
@@ -271,7 +310,7 @@ class RunsMixin:
                     environment,
                 ),
             )
-            pk = int(cur.lastrowid or 0)
+            pk = int(cur.fetchone()[0])
             if tag_rows:
                 self._insert_tags(conn, pk, tag_rows)
         self._run_pks[run_id] = pk
@@ -284,7 +323,7 @@ class RunsMixin:
             end_time=None,
             lifecycle_stage=LifecycleStage.ACTIVE,
             user_id=user_id,
-            artifact_uri=artifact_uri,
+            artifact_uri=self.artifact_uri_for(run_id),
             parent_run_id=parent_run_id,
             notebook=notebook,
             cell_id=cell_id,
@@ -317,7 +356,7 @@ class RunsMixin:
                 environment=run.environment,
                 run_id=run.run_id,
             )
-            handle = self.run_pk(run.run_id)
+            handle = self._run_pk(run.run_id)
             if run.params:  # a new run has none yet: no read, no conflicts
                 conn.executemany(
                     "INSERT INTO params (run, key, value, num) VALUES (?, ?, ?, ?)",
@@ -363,7 +402,7 @@ class RunsMixin:
             check_name(run_name, "run_name")
         if error is not None and text_problem(error):  # a traceback: stored, never refused
             error = error.encode("utf-8", "replace").decode("utf-8")
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         sets, params = [], []
         for column, value in (
             ("status", status),
@@ -381,54 +420,208 @@ class RunsMixin:
         with self.db.write() as conn:
             conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*params, pk))
 
-    def delete_run(self, run_id: str) -> None:
-        """Soft-delete: the run disappears from searches until restored or purged by ``gc``."""
-        pk = self.run_pk(run_id)
+    def _attribution(
+        self,
+        conn: Any,
+        pk: int,
+        actor: str | None,
+        verified: bool,
+        source: str | None,
+        *,
+        audit: tuple[str, str] | None = None,
+    ) -> None:
+        """The tags that say who changed a run (``jt.edited_by``, ``jt.edited_by.verified``,
+        ``jt.edited_by.source``, ``jt.edited_time``); ``audit``: (action, run id) also appends
+        the change to the service audit log, in the same transaction."""
+        if actor is None:
+            return
+        rows = [
+            (ATTRIBUTION_TAGS[0], str(actor)),
+            ("jt.edited_by.verified", "true" if verified else "false"),
+            (ATTRIBUTION_TAGS[1], str(now_ms())),
+        ]
+        if source:
+            rows.append(("jt.edited_by.source", str(source)))
+        self._insert_tags(conn, pk, rows)
+        if audit is not None:
+            action, run_id = audit
+            self._service_audit(conn, str(actor), verified, action, "run", run_id)
+
+    def edit_run(
+        self,
+        run_id: str,
+        *,
+        run_name: str | None = None,
+        set_tags: Mapping[str, Any] | None = None,
+        delete_tags: Sequence[str] = (),
+        actor: str | None = None,
+        verified: bool = False,
+        actor_source: str | None = None,
+    ) -> None:
+        """Rename, set tags and delete tags in one transaction: all of it or nothing.
+
+        Deleting a tag that is not set is not an error. With ``actor`` the change is attributed
+        (tags ``jt.edited_by``, ``jt.edited_by.verified``: whether the server authenticated
+        the actor, ``jt.edited_by.source``: how it knows, ``jt.edited_time``).
+        """
+        rows = [self._tag_row(k, v) for k, v in (set_tags or {}).items()]
+        if run_name is not None:
+            run_name = check_name(
+                run_name.strip() if isinstance(run_name, str) else run_name, "run_name"
+            )
         with self.db.write() as conn:
+            pk = self._lock_run(conn, run_id)
+            if run_name is not None:
+                conn.execute("UPDATE runs SET run_name = ? WHERE id = ?", (run_name, pk))
+            if rows:
+                self._insert_tags(conn, pk, rows)
+            for key in delete_tags:
+                conn.execute("DELETE FROM tags WHERE run = ? AND key = ?", (pk, key))
+            self._attribution(conn, pk, actor, verified, actor_source)
+
+    def delete_run(
+        self,
+        run_id: str,
+        *,
+        actor: str | None = None,
+        verified: bool = False,
+        actor_source: str | None = None,
+    ) -> None:
+        """Soft-delete: the run disappears from searches until restored or purged by ``gc``.
+
+        With ``actor`` the change is attributed (as in :meth:`edit_run`) and appended to the
+        service audit log, in the same transaction."""
+        with self.db.write() as conn:
+            pk = self._lock_run(conn, run_id)
             conn.execute(
                 "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE id = ?",
                 (now_ms(), pk),
             )
+            self._attribution(conn, pk, actor, verified, actor_source, audit=("delete_run", run_id))
 
-    def restore_run(self, run_id: str) -> None:
-        pk = self.run_pk(run_id)
+    def restore_run(
+        self,
+        run_id: str,
+        *,
+        actor: str | None = None,
+        verified: bool = False,
+        actor_source: str | None = None,
+    ) -> None:
+        """Undo :meth:`delete_run` (attributed and audited the same way); ``NotFound`` once
+        ``gc`` has purged the run."""
         with self.db.write() as conn:
-            conn.execute(
+            pk = self._lock_run(conn, run_id)
+            cur = conn.execute(
                 "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE id = ?",
                 (pk,),
             )
+            if cur.rowcount == 0:  # purged since this process looked the run up
+                self._run_pks.pop(run_id, None)
+                raise NotFound(f"run {run_id!r} does not exist")
+            self._attribution(
+                conn, pk, actor, verified, actor_source, audit=("restore_run", run_id)
+            )
 
-    def purge_runs(self, run_ids: Iterable[str]) -> int:
-        """Remove runs and everything logged to them from the database (not their files)."""
-        pks = []
-        for run_id in run_ids:
-            try:
-                pks.append(self.run_pk(run_id))
-            except NotFound:
-                continue
+    _RUN_TABLES = (
+        "params",
+        "tags",
+        "metrics",
+        "metric_summaries",
+        "metric_rollups",
+        "artifacts",
+        "run_lineage",
+    )
+
+    def purge_runs(self, run_ids: Iterable[str], *, deleted_before: int | None = None) -> list[str]:
+        """Remove deleted runs and everything logged to them; returns the ids purged.
+
+        Decided inside the deleting transaction, on what is stored at that moment: a run that
+        is no longer deleted (restored meanwhile), was deleted after ``deleted_before`` (ms) or
+        holds a registered model version is left alone. The purged runs' artifact folders are
+        queued (``purged_runs``) in the same transaction and removed by :meth:`gc`, so a
+        process killed in between leaves nothing half-done.
+        """
+        wanted = list(dict.fromkeys(run_ids))
+        purged: list[str] = []
         with self.db.write() as conn:
-            for pk in pks:
-                for table in (
-                    "params",
-                    "tags",
-                    "metrics",
-                    "metric_summaries",
-                    "metric_rollups",
-                    "artifacts",
-                    "run_lineage",
-                ):
-                    conn.execute(f"DELETE FROM {table} WHERE run = ?", (pk,))
-                conn.execute("DELETE FROM runs WHERE id = ?", (pk,))
-        self._run_pks.clear()
-        return len(pks)
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                cutoff, cutoff_params = "", []
+                if deleted_before is not None:
+                    cutoff, cutoff_params = " AND deleted_time <= ?", [deleted_before]
+                rows = conn.execute(
+                    f"SELECT id, run_id FROM runs WHERE run_id IN ({marks}) "
+                    f"AND lifecycle_stage = 'deleted'{cutoff}{self.db.dialect.for_update}",
+                    [*chunk, *cutoff_params],
+                ).fetchall()
+                if not rows:
+                    continue
+                # a fresh read after the locks: a version registered meanwhile has committed
+                registered = {
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT DISTINCT run_id FROM model_versions WHERE run_id IN "
+                        f"({', '.join('?' * len(rows))})",
+                        [r[1] for r in rows],
+                    )
+                }
+                rows = [r for r in rows if r[1] not in registered]
+                if not rows:
+                    continue
+                pks = [r[0] for r in rows]
+                pk_marks = ", ".join("?" * len(pks))
+                for table in self._RUN_TABLES:
+                    conn.execute(f"DELETE FROM {table} WHERE run IN ({pk_marks})", pks)
+                conn.execute(f"DELETE FROM runs WHERE id IN ({pk_marks})", pks)
+                now = now_ms()
+                conn.executemany(
+                    "INSERT INTO purged_runs (run_id, purged_time) VALUES (?, ?) "
+                    "ON CONFLICT (run_id) DO NOTHING",
+                    [(r[1], now) for r in rows],
+                )
+                purged += [r[1] for r in rows]
+        for run_id in purged:
+            self._run_pks.pop(run_id, None)
+        return purged
 
     def deleted_run_ids(self, older_than_ms: int | None = None) -> list[str]:
+        """Runs deleted (at or before ``older_than_ms``, when given)."""
         sql = "SELECT run_id FROM runs WHERE lifecycle_stage = 'deleted'"
         params: list[Any] = []
         if older_than_ms is not None:
             sql += " AND deleted_time <= ?"
             params.append(older_than_ms)
         return [r[0] for r in self.db.conn().execute(sql, params)]
+
+    def gc(self, *, deleted_before: int | None = None, dry_run: bool = False) -> GcReport:
+        """Purge deleted runs (deleted at or before ``deleted_before`` ms, when given) and their
+        artifact folders. Runs holding a registered model version are kept (a version loads its
+        files from them). ``dry_run``: report what would be purged, change nothing."""
+        if not dry_run:
+            self._remove_purged_folders()
+        candidates = self.deleted_run_ids(deleted_before)
+        registered = self.registered_run_ids()
+        kept = [r for r in candidates if r in registered]
+        todo = [r for r in candidates if r not in registered]
+        if dry_run:
+            return GcReport(todo, kept, dry_run=True)
+        purged = self.purge_runs(todo, deleted_before=deleted_before)
+        self._remove_purged_folders()
+        return GcReport(purged, kept)
+
+    def _remove_purged_folders(self) -> None:
+        """Remove the artifact folders of purged runs, then forget them (safe to repeat)."""
+        queued = [r[0] for r in self.db.conn().execute("SELECT run_id FROM purged_runs")]
+        for run_id in queued:
+            self.remove_artifact_folder(run_id)
+        for start in range(0, len(queued), 500):
+            chunk = queued[start : start + 500]
+            with self.db.write() as conn:
+                conn.execute(
+                    f"DELETE FROM purged_runs WHERE run_id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
 
     # ---------------------------------------------------------------------- params and tags
 
@@ -444,10 +637,11 @@ class RunsMixin:
                 rows.append((key, text_value(key, value, "param", MAX_PARAM_VALUE_LENGTH)))
             except InvalidInput as exc:
                 errors.append(exc)
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         conflicts = []
         if rows:
             with self.db.write() as conn:
+                pk = self._lock_run(conn, run_id)  # read-then-insert: one writer per run
                 existing = dict(
                     conn.execute(
                         f"SELECT key, value FROM params WHERE run = ? AND key IN "
@@ -474,9 +668,10 @@ class RunsMixin:
         return check_key(key, "tag"), text_value(key, value, "tag", MAX_TAG_VALUE_LENGTH)
 
     @staticmethod
-    def _insert_tags(conn: sqlite3.Connection, pk: int, rows: list[tuple[str, str]]) -> None:
+    def _insert_tags(conn: Any, pk: int, rows: list[tuple[str, str]]) -> None:
         conn.executemany(
-            "INSERT OR REPLACE INTO tags (run, key, value, num) VALUES (?, ?, ?, ?)",
+            "INSERT INTO tags (run, key, value, num) VALUES (?, ?, ?, ?) ON CONFLICT (run, key) "
+            "DO UPDATE SET value = excluded.value, num = excluded.num",
             [(pk, k, v, grammar.param_number(v)) for k, v in rows],
         )
 
@@ -488,7 +683,7 @@ class RunsMixin:
                 rows.append(self._tag_row(key, value))
             except InvalidInput as exc:
                 errors.append(exc)
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         if rows:
             with self.db.write() as conn:
                 self._insert_tags(conn, pk, rows)
@@ -515,7 +710,7 @@ class RunsMixin:
         value raises and rolls the whole batch back (MLflow's ``log-batch``). With
         ``require_active`` a deleted run refuses the batch (``InvalidInput``).
         """
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         rows: list[tuple[int, str, int, int, float]] = []
         for key, value, timestamp, step in metrics:
             check_key(key, "metric")
@@ -561,7 +756,7 @@ class RunsMixin:
         ]
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         with self.db.write() as conn:
             cur = conn.execute("DELETE FROM tags WHERE run = ? AND key = ?", (pk, key))
             if cur.rowcount == 0:
@@ -671,15 +866,12 @@ class RunsMixin:
         scope = (" AND ".join(conditions), condition_params)
         start = offset if offset is not None else decode_page_token(page_token)
         conn = self.db.conn()
-        try:
-            ids = self._ordered_ids(conn, tree, order, scope, start, max_results + 1)
-        except sqlite3.OperationalError as exc:  # pragma: no cover - a compiler bug
-            raise InvalidInput(f"filter {filter_string!r} could not be run: {exc}") from exc
+        ids = self._ordered_ids(conn, tree, order, scope, start, max_results + 1)
         more = len(ids) > max_results
         ids = ids[:max_results]
         total = None
         if with_total:
-            where = grammar.compile_filter(tree)
+            where = grammar.compile_filter(tree, self.db.dialect)
             total = conn.execute(
                 f"SELECT count(*) FROM runs r WHERE {scope[0]} AND {where.sql}",
                 [*scope[1], *where.params],
@@ -701,27 +893,27 @@ class RunsMixin:
 
     def _ordered_ids(
         self,
-        conn: sqlite3.Connection,
+        conn: Any,
         tree: grammar.Node | None,
         order: list[grammar.OrderBy],
         scope: tuple[str, list[Any]],
         start: int,
         limit: int,
     ) -> list[int]:
-        if self.FAST_PATH_SECONDS > 0:
+        time_limit = self.db.dialect.time_limit(conn, self.FAST_PATH_SECONDS)
+        if self.FAST_PATH_SECONDS > 0 and time_limit is not None:
             try:
-                with _time_limit(conn, self.FAST_PATH_SECONDS):
+                with time_limit:
                     if order[0].field.entity == "metrics":
                         return self._page_by_metric(conn, tree, order, scope, start, limit)
                     return self._page_ids(conn, tree, order, scope, start, limit, True)
-            except sqlite3.OperationalError as exc:
-                if "interrupted" not in str(exc):
-                    raise
+            except TimeLimitExceeded:
+                pass
         return self._page_ids(conn, tree, order, scope, start, limit, False)
 
-    @staticmethod
     def _page_ids(
-        conn: sqlite3.Connection,
+        self,
+        conn: Any,
         tree: grammar.Node | None,
         order: list[grammar.OrderBy],
         scope: tuple[str, list[Any]],
@@ -729,7 +921,7 @@ class RunsMixin:
         limit: int,
         correlated: bool,
     ) -> list[int]:
-        where = grammar.compile_filter(tree, correlated=correlated)
+        where = grammar.compile_filter(tree, self.db.dialect, correlated=correlated)
         params: list[Any] = []
         joins, terms = grammar.compile_order_by(order, params)
         sql = (
@@ -740,9 +932,9 @@ class RunsMixin:
             pk for (pk,) in conn.execute(sql, [*params, *scope[1], *where.params, limit, start])
         ]
 
-    @staticmethod
     def _page_by_metric(
-        conn: sqlite3.Connection,
+        self,
+        conn: Any,
         tree: grammar.Node | None,
         order: list[grammar.OrderBy],
         scope: tuple[str, list[Any]],
@@ -753,7 +945,7 @@ class RunsMixin:
         runs without it (missing or NaN values sort last in either direction)."""
         first, rest = order[0], order[1:]
         direction = "DESC" if first.descending else "ASC"
-        where = grammar.compile_filter(tree, correlated=True)
+        where = grammar.compile_filter(tree, self.db.dialect, correlated=True)
         params: list[Any] = []
         joins, terms = grammar.compile_order_by(rest, params)
         tail = ", ".join([*terms, "r.id DESC"])
@@ -808,7 +1000,7 @@ class RunsMixin:
         return ids
 
     @staticmethod
-    def _rows_by_pk(conn: sqlite3.Connection, pks: list[int]) -> list[Any]:
+    def _rows_by_pk(conn: Any, pks: list[int]) -> list[Any]:
         """Run rows for ``pks``, in that order."""
         found: dict[int, Any] = {}
         for chunk_start in range(0, len(pks), 900):
@@ -838,7 +1030,7 @@ class RunsMixin:
             conditions.append("r.lifecycle_stage = 'deleted'")
         elif run_view_type != ViewType.ALL:
             raise InvalidInput(f"run_view_type {run_view_type!r}: must be 1, 2 or 3")
-        return conditions or ["1"], params
+        return conditions or ["1 = 1"], params
 
     def param_and_metric_keys(
         self, experiment_ids: Sequence[str | int] | None = None
@@ -876,7 +1068,7 @@ class RunsMixin:
 
     def previous_cell_run(self, cell_id: str, before_run_id: str) -> Run | None:
         """The run of ``cell_id`` just before ``before_run_id`` (for the change summary)."""
-        pk = self.run_pk(before_run_id)
+        pk = self._run_pk(before_run_id)
         row = (
             self.db.conn()
             .execute(
@@ -891,12 +1083,15 @@ class RunsMixin:
         return self._hydrate([row])[0] if row else None
 
     def run_ids_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
-        """Run ids starting with ``prefix`` (the CLI accepts short ids)."""
-        escaped = prefix.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+        """Run ids starting with ``prefix`` (a range on the unique index: no pattern syntax)."""
+        if not prefix:
+            return []
+        upper = prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF))
         return [
             r[0]
             for r in self.db.conn().execute(
-                "SELECT run_id FROM runs WHERE run_id GLOB ? LIMIT ?", (escaped + "*", limit)
+                "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?",
+                (prefix, upper, limit),
             )
         ]
 

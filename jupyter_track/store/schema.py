@@ -1,231 +1,338 @@
-"""Connections and versioned migrations.
+"""The schema and its migrations, written once for every engine.
 
-Migrations are lists of SQL statements, numbered by ``PRAGMA user_version``. They run inside
-one ``BEGIN IMMEDIATE`` transaction that re-reads the version first, so several processes opening
-a brand-new file at the same moment serialize on the write lock and exactly one of them creates
-the schema. ``PRAGMA journal_mode=WAL`` cannot run inside a transaction, so it is set before.
+A migration is a list of steps; each engine renders them in its dialect
+(:meth:`jupyter_track.store.dialects.base.Dialect.render`):
 
-Metric values are REAL and NULL stands for NaN (SQLite stores a bound NaN as NULL); +/-inf are
-stored as such.
+* :class:`Table` -- ``"name TYPE [constraints]"`` columns with the neutral types ``ID``,
+  ``COUNTER``, ``INTEGER``, ``REAL``, ``TEXT``, ``BLOB``; a composite ``primary_key``;
+  ``without_rowid`` (SQLite's compact form, ignored elsewhere); ``numbered`` (rows carry a
+  ``rowid`` that grows in commit order: SQLite's own, a real column on other engines);
+* :class:`Index` (``where``: a partial index);
+* :class:`AppendOnly` -- the engine refuses UPDATE and DELETE on the table (triggers);
+* :class:`Sql` -- statements in the SQL both engines share, or one text per engine (None: the
+  step does nothing on that engine, e.g. a backfill of data only old SQLite files have);
+* :class:`Python` -- ``fn(conn, dialect)`` for data changes.
+
+**Adding a table:** append a new migration at the end of :data:`MIGRATIONS` (never edit one
+that has shipped), with its ``Table`` and ``Index`` steps; :data:`SCHEMA_VERSION` follows.
+SQLite files migrate themselves when first opened; PostgreSQL databases are migrated by
+``jupyter-track db upgrade`` only (a kernel never migrates them). Then add the store methods in
+a mixin (``store/<topic>.py``), their signatures to :mod:`jupyter_track.store.interface`, and
+tests to the conformance suite (``tests/store/``), which runs on every engine.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import time
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from .errors import StoreUnavailable
 
-BUSY_TIMEOUT_MS = 30_000
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[str, ...]
+    primary_key: tuple[str, ...] = ()
+    unique: tuple[tuple[str, ...], ...] = ()
+    without_rowid: bool = False
+    numbered: bool = False
 
-MIGRATIONS: list[list[str]] = [
-    # 1: tracking
-    [
-        """CREATE TABLE IF NOT EXISTS experiments (
-            experiment_id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            artifact_location TEXT,
-            lifecycle_stage TEXT NOT NULL DEFAULT 'active',
-            creation_time INTEGER NOT NULL,
-            last_update_time INTEGER NOT NULL
-        )""",
-        """CREATE TABLE IF NOT EXISTS experiment_tags (
-            experiment_id INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            value TEXT,
-            PRIMARY KEY (experiment_id, key)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE IF NOT EXISTS runs (
-            id INTEGER PRIMARY KEY,
-            run_id TEXT NOT NULL UNIQUE,
-            experiment_id INTEGER NOT NULL,
-            run_name TEXT,
-            status TEXT NOT NULL,
-            user_id TEXT,
-            start_time INTEGER NOT NULL,
-            end_time INTEGER,
-            lifecycle_stage TEXT NOT NULL DEFAULT 'active',
-            deleted_time INTEGER,
-            parent_run_id TEXT,
-            artifact_uri TEXT,
-            notebook TEXT,
-            cell_id TEXT,
-            execution_count INTEGER,
-            source TEXT,
-            environment TEXT,
-            error TEXT
-        )""",
-        "CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs (experiment_id, start_time)",
-        "CREATE INDEX IF NOT EXISTS runs_by_cell ON runs (cell_id, start_time)",
-        "CREATE INDEX IF NOT EXISTS runs_by_parent ON runs (parent_run_id)",
-        "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (run_name)",
-        # params and tags: value as text; num is the value read as a number (NULL if not one),
-        # so `params.lr > 0.01` can use an index and sort numerically.
-        """CREATE TABLE IF NOT EXISTS params (
-            run INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            value TEXT NOT NULL,
-            num REAL,
-            PRIMARY KEY (run, key)
-        ) WITHOUT ROWID""",
-        "CREATE INDEX IF NOT EXISTS params_by_value ON params (key, value)",
-        "CREATE INDEX IF NOT EXISTS params_by_num ON params (key, num)",
-        """CREATE TABLE IF NOT EXISTS tags (
-            run INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            value TEXT NOT NULL,
-            num REAL,
-            PRIMARY KEY (run, key)
-        ) WITHOUT ROWID""",
-        "CREATE INDEX IF NOT EXISTS tags_by_value ON tags (key, value)",
-        """CREATE TABLE IF NOT EXISTS metrics (
-            run INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            step INTEGER NOT NULL,
-            timestamp INTEGER NOT NULL,
-            value REAL
-        )""",
-        "CREATE INDEX IF NOT EXISTS metrics_by_run_key ON metrics (run, key, step)",
-        """CREATE TABLE IF NOT EXISTS metric_summaries (
-            run INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            last REAL,
-            step INTEGER NOT NULL,
-            timestamp INTEGER NOT NULL,
-            min REAL,
-            max REAL,
-            count INTEGER NOT NULL,
-            PRIMARY KEY (run, key)
-        ) WITHOUT ROWID""",
-        "CREATE INDEX IF NOT EXISTS metric_summaries_by_last ON metric_summaries (key, last)",
-        """CREATE TABLE IF NOT EXISTS artifacts (
-            run INTEGER NOT NULL,
-            path TEXT NOT NULL,
-            size INTEGER NOT NULL,
-            created INTEGER NOT NULL,
-            PRIMARY KEY (run, path)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE IF NOT EXISTS cell_executions (
-            id INTEGER PRIMARY KEY,
-            session TEXT,
-            notebook TEXT,
-            cell_id TEXT,
-            execution_count INTEGER,
-            source TEXT NOT NULL,
-            start_time INTEGER NOT NULL,
-            duration_ms REAL NOT NULL,
-            status TEXT NOT NULL,
-            error_name TEXT,
-            run_id TEXT
-        )""",
-        "CREATE INDEX IF NOT EXISTS cell_executions_by_cell ON cell_executions "
-        "(cell_id, start_time)",
-        "CREATE INDEX IF NOT EXISTS cell_executions_by_notebook ON cell_executions "
-        "(notebook, start_time)",
-        """CREATE TABLE IF NOT EXISTS environments (
-            hash TEXT PRIMARY KEY,
-            python TEXT NOT NULL,
-            platform TEXT NOT NULL,
-            packages TEXT NOT NULL,
-            created INTEGER NOT NULL
-        )""",
-        "INSERT OR IGNORE INTO experiments "
-        "(experiment_id, name, lifecycle_stage, creation_time, last_update_time) "
-        "VALUES (0, 'Default', 'active', CAST(strftime('%s','now') AS INTEGER) * 1000, "
-        "CAST(strftime('%s','now') AS INTEGER) * 1000)",
-    ],
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    unique: bool = False
+    where: str | None = None  # a partial index: only the rows this SQL condition selects
+
+
+@dataclass(frozen=True)
+class AppendOnly:
+    table: str
+
+
+@dataclass(frozen=True)
+class Sql:
+    common: str | None = None
+    sqlite: str | None = None
+    postgresql: str | None = None
+
+    def text_for(self, engine: str) -> str | None:
+        own = getattr(self, engine, None)
+        return own if own is not None else self.common
+
+
+@dataclass(frozen=True)
+class Python:
+    fn: Callable[[Any, Any], None] = field(compare=False)
+
+
+Step = Table | Index | AppendOnly | Sql | Python
+
+
+@dataclass(frozen=True)
+class Migration:
+    title: str
+    steps: tuple[Step, ...]
+
+
+def _default_experiment(conn: Any, dialect: Any) -> None:
+    now = int(time.time() * 1000)
+    conn.execute(
+        "INSERT INTO experiments (experiment_id, name, lifecycle_stage, creation_time, "
+        "last_update_time) VALUES (0, 'Default', 'active', ?, ?) ON CONFLICT DO NOTHING",
+        (now, now),
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(
+        "tracking",
+        (
+            Table(
+                "experiments",
+                (
+                    "experiment_id ID",
+                    "name TEXT NOT NULL UNIQUE",
+                    "artifact_location TEXT",
+                    "lifecycle_stage TEXT NOT NULL DEFAULT 'active'",
+                    "creation_time INTEGER NOT NULL",
+                    "last_update_time INTEGER NOT NULL",
+                ),
+            ),
+            Table(
+                "experiment_tags",
+                ("experiment_id INTEGER NOT NULL", "key TEXT NOT NULL", "value TEXT"),
+                primary_key=("experiment_id", "key"),
+                without_rowid=True,
+            ),
+            Table(
+                "runs",
+                (
+                    "id ID",
+                    "run_id TEXT NOT NULL UNIQUE",
+                    "experiment_id INTEGER NOT NULL",
+                    "run_name TEXT",
+                    "status TEXT NOT NULL",
+                    "user_id TEXT",
+                    "start_time INTEGER NOT NULL",
+                    "end_time INTEGER",
+                    "lifecycle_stage TEXT NOT NULL DEFAULT 'active'",
+                    "deleted_time INTEGER",
+                    "parent_run_id TEXT",
+                    "artifact_uri TEXT",
+                    "notebook TEXT",
+                    "cell_id TEXT",
+                    "execution_count INTEGER",
+                    "source TEXT",
+                    "environment TEXT",
+                    "error TEXT",
+                ),
+            ),
+            Index("runs_by_experiment", "runs", ("experiment_id", "start_time")),
+            Index("runs_by_cell", "runs", ("cell_id", "start_time")),
+            Index("runs_by_parent", "runs", ("parent_run_id",)),
+            Index("runs_by_name", "runs", ("run_name",)),
+            # params and tags: value as text; num is the value read as a number (NULL if not
+            # one), so `params.lr > 0.01` can use an index and sort numerically.
+            Table(
+                "params",
+                (
+                    "run INTEGER NOT NULL",
+                    "key TEXT NOT NULL",
+                    "value TEXT NOT NULL",
+                    "num REAL",
+                ),
+                primary_key=("run", "key"),
+                without_rowid=True,
+            ),
+            Index("params_by_value", "params", ("key", "value")),
+            Index("params_by_num", "params", ("key", "num")),
+            Table(
+                "tags",
+                (
+                    "run INTEGER NOT NULL",
+                    "key TEXT NOT NULL",
+                    "value TEXT NOT NULL",
+                    "num REAL",
+                ),
+                primary_key=("run", "key"),
+                without_rowid=True,
+            ),
+            Index("tags_by_value", "tags", ("key", "value")),
+            # metric points; NULL stands for NaN, +/-inf are stored as such. ``rowid`` grows in
+            # commit order: live charts follow a store with it.
+            Table(
+                "metrics",
+                (
+                    "run INTEGER NOT NULL",
+                    "key TEXT NOT NULL",
+                    "step INTEGER NOT NULL",
+                    "timestamp INTEGER NOT NULL",
+                    "value REAL",
+                ),
+                numbered=True,
+            ),
+            Index("metrics_by_run_key", "metrics", ("run", "key", "step")),
+            Table(
+                "metric_summaries",
+                (
+                    "run INTEGER NOT NULL",
+                    "key TEXT NOT NULL",
+                    "last REAL",
+                    "step INTEGER NOT NULL",
+                    "timestamp INTEGER NOT NULL",
+                    "min REAL",
+                    "max REAL",
+                    "count INTEGER NOT NULL",
+                ),
+                primary_key=("run", "key"),
+                without_rowid=True,
+            ),
+            Index("metric_summaries_by_last", "metric_summaries", ("key", "last")),
+            Table(
+                "artifacts",
+                (
+                    "run INTEGER NOT NULL",
+                    "path TEXT NOT NULL",
+                    "size INTEGER NOT NULL",
+                    "created INTEGER NOT NULL",
+                ),
+                primary_key=("run", "path"),
+                without_rowid=True,
+            ),
+            Table(
+                "cell_executions",
+                (
+                    "id ID",
+                    "session TEXT",
+                    "notebook TEXT",
+                    "cell_id TEXT",
+                    "execution_count INTEGER",
+                    "source TEXT NOT NULL",
+                    "start_time INTEGER NOT NULL",
+                    "duration_ms REAL NOT NULL",
+                    "status TEXT NOT NULL",
+                    "error_name TEXT",
+                    "run_id TEXT",
+                ),
+            ),
+            Index("cell_executions_by_cell", "cell_executions", ("cell_id", "start_time")),
+            Index("cell_executions_by_notebook", "cell_executions", ("notebook", "start_time")),
+            Table(
+                "environments",
+                (
+                    "hash TEXT PRIMARY KEY",
+                    "python TEXT NOT NULL",
+                    "platform TEXT NOT NULL",
+                    "packages TEXT NOT NULL",
+                    "created INTEGER NOT NULL",
+                ),
+            ),
+            Python(_default_experiment),
+        ),
+    ),
     # 2: model registry (store/registry.py): models, versions, aliases and the audit log.
     # Version numbers are never reused (next_version only grows). The audit table is
-    # append-only: triggers reject UPDATE and DELETE, and rows are written in the same
-    # transaction as the change they describe.
-    [
-        """CREATE TABLE IF NOT EXISTS registered_models (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            description TEXT,
-            creation_time INTEGER NOT NULL,
-            last_updated_time INTEGER NOT NULL,
-            next_version INTEGER NOT NULL DEFAULT 1
-        )""",
-        """CREATE TABLE IF NOT EXISTS registered_model_tags (
-            model INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            value TEXT NOT NULL,
-            PRIMARY KEY (model, key)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE IF NOT EXISTS model_versions (
-            id INTEGER PRIMARY KEY,
-            model INTEGER NOT NULL,
-            version INTEGER NOT NULL,
-            source TEXT NOT NULL,
-            run_id TEXT,
-            artifact_path TEXT,
-            description TEXT,
-            user_id TEXT,
-            status TEXT NOT NULL DEFAULT 'READY',
-            creation_time INTEGER NOT NULL,
-            last_updated_time INTEGER NOT NULL,
-            UNIQUE (model, version)
-        )""",
-        "CREATE INDEX IF NOT EXISTS model_versions_by_run ON model_versions (run_id)",
-        """CREATE TABLE IF NOT EXISTS model_version_tags (
-            model_version INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            value TEXT NOT NULL,
-            PRIMARY KEY (model_version, key)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE IF NOT EXISTS registered_model_aliases (
-            model INTEGER NOT NULL,
-            alias TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            PRIMARY KEY (model, alias)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE IF NOT EXISTS registry_audit (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            timestamp INTEGER NOT NULL,
-            actor TEXT NOT NULL,
-            actor_verified INTEGER NOT NULL,
-            action TEXT NOT NULL,
-            model TEXT NOT NULL,
-            version INTEGER,
-            alias TEXT,
-            key TEXT,
-            old_value TEXT,
-            new_value TEXT
-        )""",
-        "CREATE INDEX IF NOT EXISTS registry_audit_by_model ON registry_audit (model, alias, id)",
-        """CREATE TRIGGER IF NOT EXISTS registry_audit_no_update
-            BEFORE UPDATE ON registry_audit
-            BEGIN
-                SELECT RAISE(ABORT, 'registry_audit is append-only: UPDATE is not allowed');
-            END""",
-        """CREATE TRIGGER IF NOT EXISTS registry_audit_no_delete
-            BEFORE DELETE ON registry_audit
-            BEGIN
-                SELECT RAISE(ABORT, 'registry_audit is append-only: DELETE is not allowed');
-            END""",
-    ],
+    # append-only, and rows are written in the same transaction as the change they describe.
+    Migration(
+        "model registry",
+        (
+            Table(
+                "registered_models",
+                (
+                    "id ID",
+                    "name TEXT NOT NULL UNIQUE",
+                    "description TEXT",
+                    "creation_time INTEGER NOT NULL",
+                    "last_updated_time INTEGER NOT NULL",
+                    "next_version INTEGER NOT NULL DEFAULT 1",
+                ),
+            ),
+            Table(
+                "registered_model_tags",
+                ("model INTEGER NOT NULL", "key TEXT NOT NULL", "value TEXT NOT NULL"),
+                primary_key=("model", "key"),
+                without_rowid=True,
+            ),
+            Table(
+                "model_versions",
+                (
+                    "id ID",
+                    "model INTEGER NOT NULL",
+                    "version INTEGER NOT NULL",
+                    "source TEXT NOT NULL",
+                    "run_id TEXT",
+                    "artifact_path TEXT",
+                    "description TEXT",
+                    "user_id TEXT",
+                    "status TEXT NOT NULL DEFAULT 'READY'",
+                    "creation_time INTEGER NOT NULL",
+                    "last_updated_time INTEGER NOT NULL",
+                ),
+                unique=(("model", "version"),),
+            ),
+            Index("model_versions_by_run", "model_versions", ("run_id",)),
+            Table(
+                "model_version_tags",
+                ("model_version INTEGER NOT NULL", "key TEXT NOT NULL", "value TEXT NOT NULL"),
+                primary_key=("model_version", "key"),
+                without_rowid=True,
+            ),
+            Table(
+                "registered_model_aliases",
+                ("model INTEGER NOT NULL", "alias TEXT NOT NULL", "version INTEGER NOT NULL"),
+                primary_key=("model", "alias"),
+                without_rowid=True,
+            ),
+            Table(
+                "registry_audit",
+                (
+                    "id COUNTER",
+                    "timestamp INTEGER NOT NULL",
+                    "actor TEXT NOT NULL",
+                    "actor_verified INTEGER NOT NULL",
+                    "action TEXT NOT NULL",
+                    "model TEXT NOT NULL",
+                    "version INTEGER",
+                    "alias TEXT",
+                    "key TEXT",
+                    "old_value TEXT",
+                    "new_value TEXT",
+                ),
+            ),
+            Index("registry_audit_by_model", "registry_audit", ("model", "alias", "id")),
+            AppendOnly("registry_audit"),
+        ),
+    ),
     # 3: metric rollups for charts (store/histories.py): per (run, key) series, every 1024
     # consecutive points in arrival order form a bucket with its count, min point and max point,
-    # maintained by write_metric_rows. Existing points are folded in here (1024 must equal
-    # histories.ROLLUP_SIZE).
-    [
-        """CREATE TABLE IF NOT EXISTS metric_rollups (
-            run INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            bucket INTEGER NOT NULL,
-            n INTEGER NOT NULL,
-            lo REAL,
-            lo_step INTEGER,
-            lo_ts INTEGER,
-            hi REAL,
-            hi_step INTEGER,
-            hi_ts INTEGER,
-            PRIMARY KEY (run, key, bucket)
-        ) WITHOUT ROWID""",
-        """INSERT OR REPLACE INTO metric_rollups
+    # maintained by write_metric_rows. Points of files older than this are folded in (1024 must
+    # equal histories.ROLLUP_SIZE); other engines start with this table.
+    Migration(
+        "metric rollups",
+        (
+            Table(
+                "metric_rollups",
+                (
+                    "run INTEGER NOT NULL",
+                    "key TEXT NOT NULL",
+                    "bucket INTEGER NOT NULL",
+                    "n INTEGER NOT NULL",
+                    "lo REAL",
+                    "lo_step INTEGER",
+                    "lo_ts INTEGER",
+                    "hi REAL",
+                    "hi_step INTEGER",
+                    "hi_ts INTEGER",
+                ),
+                primary_key=("run", "key", "bucket"),
+                without_rowid=True,
+            ),
+            Sql(
+                sqlite="""INSERT OR REPLACE INTO metric_rollups
             (run, key, bucket, n, lo, lo_step, lo_ts, hi, hi_step, hi_ts)
         WITH numbered AS MATERIALIZED (
             SELECT run, key, step, timestamp, value,
@@ -242,250 +349,218 @@ MIGRATIONS: list[list[str]] = [
             FROM numbered GROUP BY run, key, bucket
         )
         SELECT l.run, l.key, l.bucket, l.n, l.lo, l.lo_step, l.lo_ts, h.hi, h.hi_step, h.hi_ts
-        FROM lows l JOIN highs h ON h.run = l.run AND h.key = l.key AND h.bucket = l.bucket""",
-    ],
+        FROM lows l JOIN highs h ON h.run = l.run AND h.key = l.key AND h.bucket = l.bucket"""
+            ),
+        ),
+    ),
     # 4: newest-first pages of all experiments read runs in start-time order
-    ["CREATE INDEX IF NOT EXISTS runs_by_start ON runs (start_time)"],
+    Migration("runs by start time", (Index("runs_by_start", "runs", ("start_time",)),)),
     # 5: the team service (store/access.py): permission grants, its audit log, batch ids
-    [
-        """CREATE TABLE IF NOT EXISTS permissions (
-            object_type TEXT NOT NULL,
-            object_id TEXT NOT NULL,
-            principal_type TEXT NOT NULL,
-            principal TEXT NOT NULL,
-            permission TEXT NOT NULL,
-            granted_by TEXT NOT NULL,
-            granted_time INTEGER NOT NULL,
-            PRIMARY KEY (object_type, object_id, principal_type, principal)
-        )""",
-        """CREATE INDEX IF NOT EXISTS permissions_by_principal
-            ON permissions (principal_type, principal, object_type)""",
-        """CREATE TABLE IF NOT EXISTS service_audit (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            timestamp INTEGER NOT NULL,
-            actor TEXT NOT NULL,
-            actor_verified INTEGER NOT NULL,
-            action TEXT NOT NULL,
-            object_type TEXT NOT NULL,
-            object_id TEXT NOT NULL,
-            principal_type TEXT,
-            principal TEXT,
-            old_value TEXT,
-            new_value TEXT
-        )""",
-        """CREATE INDEX IF NOT EXISTS service_audit_by_object
-            ON service_audit (object_type, object_id, id)""",
-        """CREATE TRIGGER IF NOT EXISTS service_audit_no_update
-            BEFORE UPDATE ON service_audit
-            BEGIN
-                SELECT RAISE(ABORT, 'service_audit is append-only: UPDATE is not allowed');
-            END""",
-        """CREATE TRIGGER IF NOT EXISTS service_audit_no_delete
-            BEFORE DELETE ON service_audit
-            BEGIN
-                SELECT RAISE(ABORT, 'service_audit is append-only: DELETE is not allowed');
-            END""",
-        """CREATE TABLE IF NOT EXISTS ingested_batches (
-            batch_id TEXT PRIMARY KEY,
-            received_time INTEGER NOT NULL
-        )""",
-    ],
+    Migration(
+        "team service",
+        (
+            Table(
+                "permissions",
+                (
+                    "object_type TEXT NOT NULL",
+                    "object_id TEXT NOT NULL",
+                    "principal_type TEXT NOT NULL",
+                    "principal TEXT NOT NULL",
+                    "permission TEXT NOT NULL",
+                    "granted_by TEXT NOT NULL",
+                    "granted_time INTEGER NOT NULL",
+                ),
+                primary_key=("object_type", "object_id", "principal_type", "principal"),
+            ),
+            Index(
+                "permissions_by_principal",
+                "permissions",
+                ("principal_type", "principal", "object_type"),
+            ),
+            Table(
+                "service_audit",
+                (
+                    "id COUNTER",
+                    "timestamp INTEGER NOT NULL",
+                    "actor TEXT NOT NULL",
+                    "actor_verified INTEGER NOT NULL",
+                    "action TEXT NOT NULL",
+                    "object_type TEXT NOT NULL",
+                    "object_id TEXT NOT NULL",
+                    "principal_type TEXT",
+                    "principal TEXT",
+                    "old_value TEXT",
+                    "new_value TEXT",
+                ),
+            ),
+            Index("service_audit_by_object", "service_audit", ("object_type", "object_id", "id")),
+            AppendOnly("service_audit"),
+            Table(
+                "ingested_batches",
+                ("batch_id TEXT PRIMARY KEY", "received_time INTEGER NOT NULL"),
+            ),
+        ),
+    ),
     # 6: run lineage (store/lineage.py): the executed cells a run depended on, its stale-state
     # flags and seeds, one JSON document per run (written when the run starts)
-    [
-        """CREATE TABLE IF NOT EXISTS run_lineage (
-            run INTEGER NOT NULL PRIMARY KEY,
-            session TEXT,
-            notebook TEXT,
-            stale INTEGER NOT NULL,
-            unseeded INTEGER NOT NULL,
-            record TEXT NOT NULL,
-            created INTEGER NOT NULL
-        )""",
-    ],
+    Migration(
+        "run lineage",
+        (
+            Table(
+                "run_lineage",
+                (
+                    "run INTEGER NOT NULL PRIMARY KEY",
+                    "session TEXT",
+                    "notebook TEXT",
+                    "stale INTEGER NOT NULL",
+                    "unseeded INTEGER NOT NULL",
+                    "record TEXT NOT NULL",
+                    "created INTEGER NOT NULL",
+                ),
+            ),
+        ),
+    ),
     # 7: traces (store/traces.py): one row per trace with its summary (the root span's name and
     # status, times in ms, token totals, previews of the request and the response), its spans
     # (times in ns since the epoch, as OpenTelemetry; inputs, outputs, attributes and events as
     # JSON text), tags, metadata and assessments (feedback and expectations; value as JSON).
-    [
-        """CREATE TABLE IF NOT EXISTS traces (
-            id INTEGER PRIMARY KEY,
-            trace_id TEXT NOT NULL UNIQUE,
-            experiment_id INTEGER NOT NULL,
-            run_id TEXT,
-            name TEXT,
-            status TEXT NOT NULL,
-            start_time INTEGER NOT NULL,
-            end_time INTEGER,
-            execution_time_ms INTEGER,
-            span_count INTEGER NOT NULL DEFAULT 0,
-            input_tokens INTEGER,
-            output_tokens INTEGER,
-            total_tokens INTEGER,
-            request_preview TEXT,
-            response_preview TEXT,
-            client_request_id TEXT,
-            notebook TEXT,
-            cell_id TEXT,
-            source TEXT
-        )""",
-        "CREATE INDEX IF NOT EXISTS traces_by_experiment ON traces (experiment_id, start_time)",
-        "CREATE INDEX IF NOT EXISTS traces_by_start ON traces (start_time)",
-        "CREATE INDEX IF NOT EXISTS traces_by_run ON traces (run_id, start_time)",
-        "CREATE INDEX IF NOT EXISTS traces_by_status ON traces (status, start_time)",
-        "CREATE INDEX IF NOT EXISTS traces_by_duration ON traces (execution_time_ms)",
-        "CREATE INDEX IF NOT EXISTS traces_by_name ON traces (name, start_time)",
-        """CREATE TABLE IF NOT EXISTS trace_tags (
-            trace INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            value TEXT NOT NULL,
-            num REAL,
-            PRIMARY KEY (trace, key)
-        )""",
-        "CREATE INDEX IF NOT EXISTS trace_tags_by_value ON trace_tags (key, value)",
-        """CREATE TABLE IF NOT EXISTS trace_metadata (
-            trace INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            value TEXT NOT NULL,
-            num REAL,
-            PRIMARY KEY (trace, key)
-        )""",
-        "CREATE INDEX IF NOT EXISTS trace_metadata_by_value ON trace_metadata (key, value)",
-        """CREATE TABLE IF NOT EXISTS spans (
-            trace INTEGER NOT NULL,
-            span_id TEXT NOT NULL,
-            parent_id TEXT,
-            name TEXT NOT NULL,
-            span_type TEXT NOT NULL,
-            status TEXT NOT NULL,
-            status_message TEXT,
-            start_ns INTEGER NOT NULL,
-            end_ns INTEGER,
-            inputs TEXT,
-            outputs TEXT,
-            attributes TEXT,
-            events TEXT,
-            PRIMARY KEY (trace, span_id)
-        )""",
-        "CREATE INDEX IF NOT EXISTS spans_by_name ON spans (name, trace)",
-        "CREATE INDEX IF NOT EXISTS spans_by_type ON spans (span_type, trace)",
-        """CREATE TABLE IF NOT EXISTS assessments (
-            id INTEGER PRIMARY KEY,
-            assessment_id TEXT NOT NULL UNIQUE,
-            trace INTEGER NOT NULL,
-            kind TEXT NOT NULL,
-            name TEXT NOT NULL,
-            value TEXT,
-            value_text TEXT,
-            num REAL,
-            rationale TEXT,
-            error TEXT,
-            source_type TEXT NOT NULL,
-            source_id TEXT,
-            span_id TEXT,
-            metadata TEXT,
-            run_id TEXT,
-            create_time INTEGER NOT NULL,
-            last_update_time INTEGER NOT NULL
-        )""",
-        "CREATE INDEX IF NOT EXISTS assessments_by_trace ON assessments (trace, create_time)",
-        "CREATE INDEX IF NOT EXISTS assessments_by_text ON assessments (kind, name, value_text)",
-        "CREATE INDEX IF NOT EXISTS assessments_by_num ON assessments (kind, name, num)",
-    ],
+    Migration(
+        "traces",
+        (
+            Table(
+                "traces",
+                (
+                    "id ID",
+                    "trace_id TEXT NOT NULL UNIQUE",
+                    "experiment_id INTEGER NOT NULL",
+                    "run_id TEXT",
+                    "name TEXT",
+                    "status TEXT NOT NULL",
+                    "start_time INTEGER NOT NULL",
+                    "end_time INTEGER",
+                    "execution_time_ms INTEGER",
+                    "span_count INTEGER NOT NULL DEFAULT 0",
+                    "input_tokens INTEGER",
+                    "output_tokens INTEGER",
+                    "total_tokens INTEGER",
+                    "request_preview TEXT",
+                    "response_preview TEXT",
+                    "client_request_id TEXT",
+                    "notebook TEXT",
+                    "cell_id TEXT",
+                    "source TEXT",
+                ),
+            ),
+            Index("traces_by_experiment", "traces", ("experiment_id", "start_time")),
+            Index("traces_by_start", "traces", ("start_time",)),
+            Index("traces_by_run", "traces", ("run_id", "start_time")),
+            Index("traces_by_status", "traces", ("status", "start_time")),
+            Index("traces_by_duration", "traces", ("execution_time_ms",)),
+            Index("traces_by_name", "traces", ("name", "start_time")),
+            Table(
+                "trace_tags",
+                (
+                    "trace INTEGER NOT NULL",
+                    "key TEXT NOT NULL",
+                    "value TEXT NOT NULL",
+                    "num REAL",
+                ),
+                primary_key=("trace", "key"),
+            ),
+            Index("trace_tags_by_value", "trace_tags", ("key", "value")),
+            Table(
+                "trace_metadata",
+                (
+                    "trace INTEGER NOT NULL",
+                    "key TEXT NOT NULL",
+                    "value TEXT NOT NULL",
+                    "num REAL",
+                ),
+                primary_key=("trace", "key"),
+            ),
+            Index("trace_metadata_by_value", "trace_metadata", ("key", "value")),
+            Table(
+                "spans",
+                (
+                    "trace INTEGER NOT NULL",
+                    "span_id TEXT NOT NULL",
+                    "parent_id TEXT",
+                    "name TEXT NOT NULL",
+                    "span_type TEXT NOT NULL",
+                    "status TEXT NOT NULL",
+                    "status_message TEXT",
+                    "start_ns INTEGER NOT NULL",
+                    "end_ns INTEGER",
+                    "inputs TEXT",
+                    "outputs TEXT",
+                    "attributes TEXT",
+                    "events TEXT",
+                ),
+                primary_key=("trace", "span_id"),
+            ),
+            Index("spans_by_name", "spans", ("name", "trace")),
+            Index("spans_by_type", "spans", ("span_type", "trace")),
+            Table(
+                "assessments",
+                (
+                    "id ID",
+                    "assessment_id TEXT NOT NULL UNIQUE",
+                    "trace INTEGER NOT NULL",
+                    "kind TEXT NOT NULL",
+                    "name TEXT NOT NULL",
+                    "value TEXT",
+                    "value_text TEXT",
+                    "num REAL",
+                    "rationale TEXT",
+                    "error TEXT",
+                    "source_type TEXT NOT NULL",
+                    "source_id TEXT",
+                    "span_id TEXT",
+                    "metadata TEXT",
+                    "run_id TEXT",
+                    "create_time INTEGER NOT NULL",
+                    "last_update_time INTEGER NOT NULL",
+                ),
+            ),
+            Index("assessments_by_trace", "assessments", ("trace", "create_time")),
+            Index("assessments_by_text", "assessments", ("kind", "name", "value_text")),
+            Index("assessments_by_num", "assessments", ("kind", "name", "num")),
+        ),
+    ),
     # 8: the dataset view (store/lineage.py) finds the runs that read a digest through the
     # input-digest tags only (a partial index: other tags do not pay for it)
-    [
-        "CREATE INDEX IF NOT EXISTS tags_input_digests ON tags (value) "
-        "WHERE key >= 'jt.input.' AND key < 'jt.input/'",
-    ],
+    Migration(
+        "input digests",
+        (
+            Index(
+                "tags_input_digests",
+                "tags",
+                ("value",),
+                where="key >= 'jt.input.' AND key < 'jt.input/'",
+            ),
+        ),
+    ),
+    # 9: gc queues the artifact folders of the runs it purges in the purging transaction and
+    # removes them after the commit; a gc killed in between finishes the job next time.
+    Migration(
+        "purged runs",
+        (
+            Table(
+                "purged_runs",
+                ("run_id TEXT NOT NULL PRIMARY KEY", "purged_time INTEGER NOT NULL"),
+            ),
+        ),
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def create_files(path: Path) -> None:
-    """Create the database and its ``-wal``/``-shm`` files as ``touch`` does, before SQLite.
-
-    SQLite creates them with mode 0644 whatever the umask (a umask only removes bits), so in a
-    group folder with ``umask 002`` only their creator could write. Created here first with
-    0666 masked by the umask (0664 under ``umask 002``), every member of the group can. Files
-    that exist are left alone.
-    """
-    for name in (str(path), f"{path}-wal", f"{path}-shm"):
-        try:
-            os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-        except OSError:  # exists already (or cannot be created: SQLite says why)
-            pass
+def tables() -> list[str]:
+    """Every table the migrations create, in creation order."""
+    return [step.name for m in MIGRATIONS for step in m.steps if isinstance(step, Table)]
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open ``path`` in autocommit mode (transactions are opened explicitly), WAL, busy timeout.
-
-    A read-only connection never creates the file and never takes the write lock.
-    """
-    try:
-        if readonly:
-            conn = sqlite3.connect(
-                f"file:{path}?mode=ro",
-                uri=True,
-                isolation_level=None,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                check_same_thread=False,
-            )
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            create_files(path)
-            conn = sqlite3.connect(
-                path,
-                isolation_level=None,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                check_same_thread=False,
-            )
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if not readonly:
-            _enable_wal(conn)
-            conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute("PRAGMA cache_size = -32000")
-    except (sqlite3.OperationalError, OSError) as exc:
-        raise StoreUnavailable(f"cannot open the jupyter-track store at {path}: {exc}") from exc
-    return conn
-
-
-def _enable_wal(conn: sqlite3.Connection) -> None:
-    # Switching a fresh file to WAL needs a moment of exclusive access; retry while other
-    # processes that open the same new file hold it.
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() == "wal" or time.monotonic() > deadline:
-                return
-        except sqlite3.OperationalError:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.005)
-
-
-def schema_version(conn: sqlite3.Connection) -> int:
-    """The migration number the file is at (0 for a new file)."""
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])
-
-
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the file up to ``SCHEMA_VERSION``; idempotent and safe across processes."""
-    if schema_version(conn) >= SCHEMA_VERSION:
-        return SCHEMA_VERSION
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        current = schema_version(conn)  # re-read under the write lock
-        for number in range(current, SCHEMA_VERSION):
-            for statement in MIGRATIONS[number]:
-                conn.execute(statement)
-        if current < SCHEMA_VERSION:
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return SCHEMA_VERSION
+def steps_between(current: int, target: int = SCHEMA_VERSION) -> list[Step]:
+    """The steps that bring a store from migration ``current`` to ``target``."""
+    return [step for m in MIGRATIONS[current:target] for step in m.steps]

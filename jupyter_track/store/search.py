@@ -1,4 +1,12 @@
-"""The run filter language: text -> parse tree -> parameterized SQL.
+"""The filter language of every search: text -> parse tree -> parameterized SQL per engine.
+
+One grammar for runs, registered models and model versions (traces later); what a filter may
+name is a field table per entity (:data:`RUNS`, :data:`REGISTERED_MODELS`,
+:data:`MODEL_VERSIONS`): its attributes (columns, or multi-valued fields such as a model's
+aliases) and its key/value collections (``metrics``, ``params``, ``tags``). Adding an entity is
+adding a :class:`Fields` table; the parser, the compiler and the plain-Python reference are
+shared. SQL that differs between engines (LIKE, ILIKE, NULL-aware inequality) comes from the
+engine's dialect.
 
 Grammar (MLflow's ``search_runs`` syntax, plus ``OR``, ``NOT`` and parentheses)::
 
@@ -10,14 +18,17 @@ Grammar (MLflow's ``search_runs`` syntax, plus ``OR``, ``NOT`` and parentheses):
                  | field ["NOT"] "IN" "(" value ("," value)* ")"
                  | field "IS" ["NOT"] "NULL"
     field       := [entity "."] key
-    entity      := metrics | params | tags | attributes   (singular forms and "attr" accepted)
+    entity      := a collection of the entity (runs: metrics | params | tags; models and
+                   versions: tags) | attributes      (singular forms and "attr" accepted)
     key         := name | `backticked key` | "double-quoted key"
     op          := "=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">=" | "LIKE" | "ILIKE"
                  | "NOT LIKE" | "NOT ILIKE"
     value       := 'string' | "string" | number
 
 Keywords are case-insensitive. A field without an entity must be an attribute
-(``status = 'FINISHED'``).
+(``status = 'FINISHED'``, ``name LIKE 'fraud%'``). Filters are limited in length, number of
+comparisons and nesting (``MAX_FILTER_*`` in :mod:`.validation`); an integer literal beyond 18
+digits compares as a float.
 
 Semantics (the same in SQL and in :func:`evaluate`, the plain-Python reference used by tests):
 
@@ -25,7 +36,9 @@ Semantics (the same in SQL and in :func:`evaluate`, the plain-Python reference u
 * metrics compare as numbers (their last value); NaN is a value: only ``!=`` and ``NOT IN`` are
   true for it;
 * params and tags compare as text against a string literal, and as numbers against a number
-  literal (a value that is not a number is then "missing");
+  literal (a value that is not a number is then "missing"); registry tags are text only;
+* a multi-valued attribute (``alias``) matches when any of its values does; ``IS NULL`` when
+  it has none;
 * ``LIKE`` is case-sensitive, ``ILIKE`` is not (ASCII case folding), with ``%`` and ``_``.
 """
 
@@ -33,132 +46,311 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from typing import Any, Union
 
+from .dialects.base import Dialect
 from .errors import FilterSyntaxError
 from .validation import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_TERMS
 
-ENTITY_ALIASES = {
-    "metric": "metrics",
-    "metrics": "metrics",
-    "param": "params",
-    "params": "params",
-    "parameter": "params",
-    "parameters": "params",
-    "tag": "tags",
-    "tags": "tags",
-    "attribute": "attributes",
-    "attributes": "attributes",
-    "attr": "attributes",
-    "run": "attributes",
-}
-
-# attribute name -> (runs column, kind); kind is "text" or "number".
-ATTRIBUTES: dict[str, tuple[str, str]] = {
-    "run_id": ("run_id", "text"),
-    "run_name": ("run_name", "text"),
-    "status": ("status", "text"),
-    "user_id": ("user_id", "text"),
-    "user": ("user_id", "text"),
-    "start_time": ("start_time", "number"),
-    "created": ("start_time", "number"),
-    "end_time": ("end_time", "number"),
-    "artifact_uri": ("artifact_uri", "text"),
-    "lifecycle_stage": ("lifecycle_stage", "text"),
-    "experiment_id": ("experiment_id", "number"),
-    "parent_run_id": ("parent_run_id", "text"),
-    "notebook": ("notebook", "text"),
-    "cell_id": ("cell_id", "text"),
-    "execution_count": ("execution_count", "number"),
-    "environment": ("environment", "text"),
-}
-NOT_NULL_ATTRIBUTES = {"run_id", "status", "start_time", "lifecycle_stage", "experiment_id"}
+# --------------------------------------------------------------------------- field tables
 
 
 @dataclass(frozen=True)
-class FieldTable:
-    """What one entity's filters may name: the parser, the type checks and the compilers read it.
+class Attribute:
+    """A field read from the entity's own row (``status``) or, with ``exists``, from rows of
+    another table (a model's aliases): the comparison holds when any of them matches."""
 
-    ``entities`` maps the prefixes a field may start with to entity names; ``attributes`` maps
-    attribute names to (column, kind) with kind "text" or "number"; ``numeric`` entities compare
-    as numbers only (run metrics); ``fixed`` entities have a fixed set of keys, each (column,
-    kind), and match when any of the entity's rows does (``span.name = 'x'``: some span is
-    named x); other entities take any key (``tags.team``).
-    """
+    column: str  # SQL expression, e.g. "r.status"
+    kind: str  # "text" or "number"
+    nullable: bool = True
+    #: multi-valued: "EXISTS (SELECT 1 FROM ... WHERE ... AND {predicate})"
+    exists: str | None = None
 
-    name: str
-    entities: Mapping[str, str]
-    attributes: Mapping[str, tuple[str, str]]
-    not_null: frozenset[str]
-    numeric: frozenset[str] = frozenset()
-    fixed: Mapping[str, Mapping[str, tuple[str, str]]] = dataclass_field(default_factory=dict)
-    orderable: frozenset[str] = frozenset()
+    @property
+    def record_key(self) -> str:
+        """The key of this attribute in a plain-Python record (see :func:`evaluate`)."""
+        return self.column.rsplit(".", 1)[-1]
 
-    def hint(self) -> str:
-        """What a field may be, for error messages."""
-        keyed = sorted(e for e in set(self.entities.values()) if e != "attributes")
-        parts: list[str] = []
-        for entity in keyed:
-            if entity in self.fixed:
-                parts.extend(f"{entity}.{key}" for key in self.fixed[entity])
+
+@dataclass(frozen=True)
+class FixedKey:
+    """A key of a fixed-key collection (``span.name``): a SQL expression over the collection's
+    rows, its kind, an optional guard (a condition the row must meet for the expression to mean
+    something) and the key of the value in a plain-Python record."""
+
+    expression: str
+    kind: str
+    record_key: str
+    guard: str | None = None
+
+
+@dataclass(frozen=True)
+class Collection:
+    """Rows attached to the entity: key/value pairs (``params.lr``, ``metrics.acc``,
+    ``tags.team``, ``feedback.relevance``) or, with ``fixed``, rows with a fixed set of fields
+    (``span.name``). A comparison holds when any of the entity's rows matches."""
+
+    table: str
+    owner: str  # the column of ``table`` that holds the entity's key
+    value: str  # the value column
+    kind: str  # "text" (compared as text, or as a number via ``num``) or "number"
+    num: str | None = None  # a text value read as a number (NULL when it is not one)
+    nan_is_null: bool = False  # NULL in ``value`` means NaN (metrics)
+    key: str = "key = ?"  # the condition that selects a key (one parameter: the key)
+    fixed: Mapping[str, FixedKey] | None = None  # a fixed-key collection's fields
+    orderable: bool = True
+    #: the plain-Python reference: a record holds a list of values per key (assessments), read
+    #: as numbers / text with these
+    multi: bool = False
+    as_number: Callable[[Any], float | None] | None = None
+    as_text: Callable[[Any], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class Fields:
+    """What a filter may name for one entity (runs, registered models, model versions ...)."""
+
+    entity: str  # for messages: "runs"
+    key: str  # the entity row's key, e.g. "r.id"
+    attributes: Mapping[str, Attribute]
+    collections: Mapping[str, Collection]
+    #: prefixes accepted before the dot: singular forms and synonyms -> a collection name or
+    #: "attributes"
+    prefixes: Mapping[str, str]
+
+    def describe(self) -> str:
+        kinds = []
+        for name, coll in self.collections.items():
+            if coll.fixed:
+                kinds += [f"{name}.{key}" for key in coll.fixed]
             else:
-                parts.append(f"{entity}.<key>")
-        known = ", ".join(sorted(self.attributes))
-        return f"{', '.join(parts)} or an attribute ({known})"
+                kinds.append(f"{name}.<key>")
+        attrs = ", ".join(sorted(self.attributes))
+        head = ", ".join(kinds)
+        return f"{head} or an attribute ({attrs})" if head else f"an attribute ({attrs})"
 
 
-RUNS = FieldTable(
-    name="runs",
-    entities=ENTITY_ALIASES,
-    attributes=ATTRIBUTES,
-    not_null=frozenset(NOT_NULL_ATTRIBUTES),
-    numeric=frozenset({"metrics"}),
-    orderable=frozenset({"attributes", "metrics", "params", "tags"}),
+_ATTRIBUTE_PREFIXES = {"attribute": "attributes", "attributes": "attributes", "attr": "attributes"}
+
+RUNS = Fields(
+    entity="runs",
+    key="r.id",
+    attributes={
+        "run_id": Attribute("r.run_id", "text", nullable=False),
+        "run_name": Attribute("r.run_name", "text"),
+        "status": Attribute("r.status", "text", nullable=False),
+        "user_id": Attribute("r.user_id", "text"),
+        "user": Attribute("r.user_id", "text"),
+        "start_time": Attribute("r.start_time", "number", nullable=False),
+        "created": Attribute("r.start_time", "number", nullable=False),
+        "end_time": Attribute("r.end_time", "number"),
+        "artifact_uri": Attribute("r.artifact_uri", "text"),
+        "lifecycle_stage": Attribute("r.lifecycle_stage", "text", nullable=False),
+        "experiment_id": Attribute("r.experiment_id", "number", nullable=False),
+        "parent_run_id": Attribute("r.parent_run_id", "text"),
+        "notebook": Attribute("r.notebook", "text"),
+        "cell_id": Attribute("r.cell_id", "text"),
+        "execution_count": Attribute("r.execution_count", "number"),
+        "environment": Attribute("r.environment", "text"),
+    },
+    collections={
+        "metrics": Collection("metric_summaries", "run", "last", "number", nan_is_null=True),
+        "params": Collection("params", "run", "value", "text", num="num"),
+        "tags": Collection("tags", "run", "value", "text", num="num"),
+    },
+    prefixes={
+        "metric": "metrics",
+        "metrics": "metrics",
+        "param": "params",
+        "params": "params",
+        "parameter": "params",
+        "parameters": "params",
+        "tag": "tags",
+        "tags": "tags",
+        "run": "attributes",
+        **_ATTRIBUTE_PREFIXES,
+    },
 )
 
-# trace attribute -> (traces column, kind); MLflow's names (timestamp_ms, execution_time_ms,
-# request_id, state) beside jupyter-track's own
-TRACE_ATTRIBUTES: dict[str, tuple[str, str]] = {
-    "trace_id": ("trace_id", "text"),
-    "request_id": ("trace_id", "text"),
-    "name": ("name", "text"),
-    "status": ("status", "text"),
-    "state": ("status", "text"),
-    "timestamp_ms": ("start_time", "number"),
-    "timestamp": ("start_time", "number"),
-    "start_time": ("start_time", "number"),
-    "request_time": ("start_time", "number"),
-    "end_time": ("end_time", "number"),
-    "execution_time_ms": ("execution_time_ms", "number"),
-    "execution_duration": ("execution_time_ms", "number"),
-    "run_id": ("run_id", "text"),
-    "experiment_id": ("experiment_id", "number"),
-    "span_count": ("span_count", "number"),
-    "input_tokens": ("input_tokens", "number"),
-    "output_tokens": ("output_tokens", "number"),
-    "total_tokens": ("total_tokens", "number"),
-    "client_request_id": ("client_request_id", "text"),
-    "request_preview": ("request_preview", "text"),
-    "response_preview": ("response_preview", "text"),
-    "notebook": ("notebook", "text"),
-    "cell_id": ("cell_id", "text"),
-    "source": ("source", "text"),
+REGISTERED_MODELS = Fields(
+    entity="registered models",
+    key="m.id",
+    attributes={
+        "name": Attribute("m.name", "text", nullable=False),
+        "description": Attribute("m.description", "text"),
+        "creation_timestamp": Attribute("m.creation_time", "number", nullable=False),
+        "creation_time": Attribute("m.creation_time", "number", nullable=False),
+        "last_updated_timestamp": Attribute("m.last_updated_time", "number", nullable=False),
+        "last_updated_time": Attribute("m.last_updated_time", "number", nullable=False),
+        "alias": Attribute(
+            "a.alias",
+            "text",
+            exists="EXISTS (SELECT 1 FROM registered_model_aliases a WHERE a.model = m.id "
+            "AND {predicate})",
+        ),
+    },
+    collections={"tags": Collection("registered_model_tags", "model", "value", "text")},
+    prefixes={"tag": "tags", "tags": "tags", **_ATTRIBUTE_PREFIXES},
+)
+
+MODEL_VERSIONS = Fields(
+    entity="model versions",
+    key="v.id",
+    attributes={
+        "name": Attribute("m.name", "text", nullable=False),
+        "version": Attribute("v.version", "number", nullable=False),
+        "version_number": Attribute("v.version", "number", nullable=False),
+        "run_id": Attribute("v.run_id", "text"),
+        "source": Attribute("v.source", "text", nullable=False),
+        "source_path": Attribute("v.source", "text", nullable=False),
+        "description": Attribute("v.description", "text"),
+        "user_id": Attribute("v.user_id", "text"),
+        "status": Attribute("v.status", "text", nullable=False),
+        "creation_timestamp": Attribute("v.creation_time", "number", nullable=False),
+        "creation_time": Attribute("v.creation_time", "number", nullable=False),
+        "last_updated_timestamp": Attribute("v.last_updated_time", "number", nullable=False),
+        "last_updated_time": Attribute("v.last_updated_time", "number", nullable=False),
+        "alias": Attribute(
+            "a.alias",
+            "text",
+            exists="EXISTS (SELECT 1 FROM registered_model_aliases a WHERE a.model = v.model "
+            "AND a.version = v.version AND {predicate})",
+        ),
+    },
+    collections={"tags": Collection("model_version_tags", "model_version", "value", "text")},
+    prefixes={"tag": "tags", "tags": "tags", **_ATTRIBUTE_PREFIXES},
+)
+
+
+EXPERIMENTS = Fields(
+    entity="experiments",
+    key="e.experiment_id",
+    attributes={
+        "name": Attribute("e.name", "text", nullable=False),
+        "experiment_id": Attribute("e.experiment_id", "number", nullable=False),
+        "creation_time": Attribute("e.creation_time", "number", nullable=False),
+        "last_update_time": Attribute("e.last_update_time", "number", nullable=False),
+    },
+    collections={"tags": Collection("experiment_tags", "experiment_id", "value", "text")},
+    prefixes={"tag": "tags", "tags": "tags", **_ATTRIBUTE_PREFIXES},
+)
+
+
+LOGGED_MODELS = Fields(
+    entity="logged models",
+    key="",  # evaluated in Python (MLflow 3 logged models live in run tags)
+    attributes={
+        name: Attribute(name, "text") for name in ("name", "source_run_id", "model_id", "status")
+    },
+    collections={},
+    prefixes=_ATTRIBUTE_PREFIXES,
+)
+
+
+def assessment_number(value: Any) -> float | None:
+    """The number a feedback or expectation value compares as (booleans are 1 and 0)."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        number = float(value)
+        return None if number != number else number
+    if isinstance(value, str):
+        return param_number(value)
+    return None
+
+
+def assessment_text(value: Any) -> str | None:
+    """The text a feedback or expectation value compares as: strings as they are, booleans
+    as ``true``/``false``, other values as JSON."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    import json
+
+    return json.dumps(value, default=str)
+
+
+# MLflow's trace names (timestamp_ms, execution_time_ms, request_id, state) beside
+# jupyter-track's own
+_TRACE_COLUMNS: dict[str, tuple[str, str, bool]] = {  # name -> (column, kind, nullable)
+    "trace_id": ("trace_id", "text", False),
+    "request_id": ("trace_id", "text", False),
+    "name": ("name", "text", True),
+    "status": ("status", "text", False),
+    "state": ("status", "text", False),
+    "timestamp_ms": ("start_time", "number", False),
+    "timestamp": ("start_time", "number", False),
+    "start_time": ("start_time", "number", False),
+    "request_time": ("start_time", "number", False),
+    "end_time": ("end_time", "number", True),
+    "execution_time_ms": ("execution_time_ms", "number", True),
+    "execution_duration": ("execution_time_ms", "number", True),
+    "run_id": ("run_id", "text", True),
+    "experiment_id": ("experiment_id", "number", False),
+    "span_count": ("span_count", "number", False),
+    "input_tokens": ("input_tokens", "number", True),
+    "output_tokens": ("output_tokens", "number", True),
+    "total_tokens": ("total_tokens", "number", True),
+    "client_request_id": ("client_request_id", "text", True),
+    "request_preview": ("request_preview", "text", True),
+    "response_preview": ("response_preview", "text", True),
+    "notebook": ("notebook", "text", True),
+    "cell_id": ("cell_id", "text", True),
+    "source": ("source", "text", True),
 }
 
-SPAN_FIELDS: dict[str, tuple[str, str]] = {
-    "name": ("name", "text"),
-    "type": ("span_type", "text"),
-    "span_type": ("span_type", "text"),
-    "status": ("status", "text"),
-    "duration_ms": ("duration_ms", "number"),
-}
 
-TRACES = FieldTable(
-    name="traces",
-    entities={
+def _assessments(kind: str) -> Collection:
+    """Feedback or expectations: several values per name, compared as numbers or as text."""
+    return Collection(
+        "assessments",
+        "trace",
+        "value_text",
+        "text",
+        num="num",
+        key=f"kind = '{kind}' AND name = ?",
+        orderable=False,
+        multi=True,
+        as_number=assessment_number,
+        as_text=assessment_text,
+    )
+
+
+TRACES = Fields(
+    entity="traces",
+    key="t.id",
+    attributes={
+        name: Attribute(f"t.{column}", kind, nullable=nullable)
+        for name, (column, kind, nullable) in _TRACE_COLUMNS.items()
+    },
+    collections={
+        "tags": Collection("trace_tags", "trace", "value", "text", num="num"),
+        "metadata": Collection("trace_metadata", "trace", "value", "text", num="num"),
+        "span": Collection(
+            "spans",
+            "trace",
+            "name",
+            "text",
+            orderable=False,
+            fixed={
+                "name": FixedKey("name", "text", "name"),
+                "type": FixedKey("span_type", "text", "span_type"),
+                "span_type": FixedKey("span_type", "text", "span_type"),
+                "status": FixedKey("status", "text", "status"),
+                "duration_ms": FixedKey(
+                    "(end_ns - start_ns) / 1e6", "number", "duration_ms", "end_ns IS NOT NULL"
+                ),
+            },
+        ),
+        "feedback": _assessments("feedback"),
+        "expectation": _assessments("expectation"),
+    },
+    prefixes={
         "attribute": "attributes",
         "attributes": "attributes",
         "attr": "attributes",
@@ -176,23 +368,6 @@ TRACES = FieldTable(
         "expectation": "expectation",
         "expectations": "expectation",
     },
-    attributes=TRACE_ATTRIBUTES,
-    not_null=frozenset(
-        {
-            "trace_id",
-            "request_id",
-            "status",
-            "state",
-            "timestamp_ms",
-            "timestamp",
-            "start_time",
-            "request_time",
-            "experiment_id",
-            "span_count",
-        }
-    ),
-    fixed={"span": SPAN_FIELDS},
-    orderable=frozenset({"attributes", "tags", "metadata"}),
 )
 
 COMPARISONS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE")
@@ -203,8 +378,7 @@ COMPARISONS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "NOT LIKE", "NO
 
 @dataclass(frozen=True)
 class Field:
-    """``entity.key``; entity is one of the field table's (metrics, params, tags, attributes
-    for runs)."""
+    """``entity.key``; entity is metrics, params, tags or attributes."""
 
     entity: str
     key: str
@@ -301,9 +475,11 @@ def unquote(text: str) -> str:
 
 # ------------------------------------------------------------------------------- parser
 
+_RESERVED = ("AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE")
+
 
 class _Parser:
-    def __init__(self, text: str, table: FieldTable = RUNS):
+    def __init__(self, text: str, fields: Fields):
         if len(text) > MAX_FILTER_LENGTH:
             raise FilterSyntaxError(
                 text[:80] + "...",
@@ -311,7 +487,7 @@ class _Parser:
                 f"a filter of at most {MAX_FILTER_LENGTH:,} characters (got {len(text):,})",
             )
         self.text = text
-        self.table = table
+        self.fields = fields
         self.tokens = tokenize(text)
         self.i = 0
         self.depth = 0  # parentheses and NOTs open around the current token
@@ -383,25 +559,12 @@ class _Parser:
             # a bare quoted key names an attribute, e.g. `run_name`
             self.advance()
             return self._attribute(unquote(tok.text), tok)
-        if tok.kind != "word" or tok.upper in (
-            "AND",
-            "OR",
-            "NOT",
-            "IN",
-            "IS",
-            "NULL",
-            "LIKE",
-            "ILIKE",
-        ):
-            raise self.fail(
-                "a field such as metrics.acc, params.lr, tags.team or status"
-                if self.table is RUNS
-                else f"a field: {self.table.hint()}"
-            )
+        if tok.kind != "word" or tok.upper in _RESERVED:
+            raise self.fail(f"a field such as {self._example()}")
         self.advance()
         word = tok.text
         head, dot, rest = word.partition(".")
-        entity = self.table.entities.get(head.lower()) if dot else None
+        entity = self.fields.prefixes.get(head.lower()) if dot else None
         if entity is None:
             return self._attribute(word, tok)
         if rest:
@@ -419,26 +582,25 @@ class _Parser:
             raise FilterSyntaxError(self.text, tok.pos + len(head) + 1, f"a key after '{head}.'")
         if entity == "attributes":
             return self._attribute(key, tok)
-        fixed = self.table.fixed.get(entity)
+        fixed = self.fields.collections[entity].fixed
         if fixed is not None:
             if key.lower() not in fixed:
                 raise FilterSyntaxError(
                     self.text,
                     tok.pos,
                     f"one of {', '.join(f'{entity}.{k}' for k in fixed)}",
-                    repr(word),
+                    repr(word if rest else f"{word}{key}"),
                 )
             key = key.lower()
         return Field(entity, key)
 
+    def _example(self) -> str:
+        names = [f"{c}.<key>" for c in self.fields.collections][:3]
+        return ", ".join([*names, next(iter(self.fields.attributes))])
+
     def _attribute(self, name: str, tok: Token) -> Field:
-        if name.lower() not in self.table.attributes:
-            if self.table is RUNS:
-                known = ", ".join(sorted(ATTRIBUTES))
-                expected = f"metrics.<key>, params.<key>, tags.<key> or an attribute ({known})"
-            else:
-                expected = self.table.hint()
-            raise FilterSyntaxError(self.text, tok.pos, expected, repr(name))
+        if name.lower() not in self.fields.attributes:
+            raise FilterSyntaxError(self.text, tok.pos, self.fields.describe(), repr(name))
         return Field("attributes", name.lower())
 
     def parse_value(self, field: Field) -> str | float:
@@ -449,8 +611,8 @@ class _Parser:
         if tok.kind == "number":
             self.advance()
             number = float(tok.text)
-            # an integer literal stays exact when SQLite can hold it; a larger one compares as
-            # the float it is closest to (inf beyond the float range)
+            # an integer literal stays exact when a 64-bit integer can hold it; a larger one
+            # compares as the float it is closest to (inf beyond the float range)
             return (
                 int(tok.text)
                 if re.fullmatch(r"[-+]?\d{1,18}", tok.text) and number.is_integer()
@@ -497,7 +659,7 @@ class _Parser:
             raise self.fail(
                 "a comparison operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL)"
             )
-        _check_types(self.text, field_tok.pos, node, self.table)
+        _check_types(self.text, field_tok.pos, node, self.fields)
         return node
 
     def _like_pattern(self, field: Field) -> str:
@@ -521,61 +683,62 @@ class _Parser:
         return tuple(values)
 
 
-def field_kind(field: Field, table: FieldTable = RUNS) -> str | None:
-    """ "text" or "number" for attributes and fixed keys; None for free keys (tags...)."""
+def _kind(field: Field, fields: Fields) -> str:
     if field.entity == "attributes":
-        return table.attributes[field.key][1]
-    fixed = table.fixed.get(field.entity)
-    if fixed is not None:
-        return fixed[field.key][1]
-    return None
+        return fields.attributes[field.key].kind
+    coll = fields.collections[field.entity]
+    return coll.fixed[field.key].kind if coll.fixed else coll.kind
 
 
-def _check_types(text: str, pos: int, node: Compare, table: FieldTable = RUNS) -> None:
+def _check_types(text: str, pos: int, node: Compare, fields: Fields) -> None:
     field, op, value = node.field, node.op, node.value
+    if op in ("IS NULL", "IS NOT NULL"):
+        return
     values = value if isinstance(value, tuple) else (value,)
-    if field.entity in table.numeric:
+    kind = _kind(field, fields)
+    numbers = [v for v in values if isinstance(v, (int, float))]
+    if kind == "number":
         if "LIKE" in op:
             raise FilterSyntaxError(
                 text, pos, f"a numeric comparison for {field} (LIKE needs text)"
             )
-        if op not in ("IS NULL", "IS NOT NULL") and any(isinstance(v, str) for v in values):
-            raise FilterSyntaxError(
-                text, pos, f"a number to compare metric {field} with", "a string"
-            )
-    kind = field_kind(field, table)
-    if kind is not None:
-        if kind == "number" and "LIKE" in op:
-            raise FilterSyntaxError(text, pos, f"a numeric comparison for {field}")
-        if kind == "number" and any(isinstance(v, str) for v in values) and value is not None:
+        if len(numbers) < len(values):
             raise FilterSyntaxError(text, pos, f"a number to compare {field} with", "a string")
-        if kind == "text" and any(isinstance(v, (int, float)) for v in values):
+    elif numbers:
+        numeric_text = (
+            field.entity != "attributes"
+            and not fields.collections[field.entity].fixed
+            and fields.collections[field.entity].num
+        )
+        if not numeric_text:
             raise FilterSyntaxError(
                 text, pos, f"a quoted string to compare {field} with", "a number"
             )
 
 
-def parse_filter(text: str | None, table: FieldTable = RUNS) -> Node | None:
+def parse_filter(text: str | None, fields: Fields = RUNS) -> Node | None:
     """Parse a filter string into a tree; ``None`` for an empty filter."""
     if text is None or not text.strip():
         return None
-    return _Parser(text, table).parse_filter()
+    return _Parser(text, fields).parse_filter()
 
 
-def parse_order_by(clauses: Sequence[str] | None, table: FieldTable = RUNS) -> list[OrderBy]:
-    """Parse ``["metrics.acc DESC", "start_time"]`` into :class:`OrderBy` items."""
+def parse_order_by(clauses: Sequence[str] | None, fields: Fields = RUNS) -> list[OrderBy]:
+    """Parse ``["metrics.acc DESC", "start_time"]`` (or one clause) into :class:`OrderBy`."""
     result: list[OrderBy] = []
     if isinstance(clauses, str):
         clauses = [clauses]
     for clause in clauses or []:
-        parser = _Parser(clause, table)
-        start = parser.tok
+        parser = _Parser(str(clause), fields)
         field = parser.parse_field()
-        if field.entity not in table.orderable:
+        if (field.entity == "attributes" and fields.attributes[field.key].exists) or (
+            field.entity != "attributes" and not fields.collections[field.entity].orderable
+        ):
+            orderable = [f"{n}.<key>" for n, c in fields.collections.items() if c.orderable]
             raise FilterSyntaxError(
-                clause,
-                start.pos,
-                f"a field to order by ({', '.join(sorted(table.orderable))})",
+                parser.text,
+                0,
+                f"a field to order by ({', '.join([*orderable, 'an attribute'])})",
                 repr(str(field)),
             )
         descending = False
@@ -599,122 +762,126 @@ def conjuncts(node: Node | None) -> list[Node]:
 # ----------------------------------------------------------------------------- compiler
 
 
-def like_to_glob(pattern: str) -> str:
-    """Translate a LIKE pattern to a GLOB pattern (GLOB is case-sensitive in SQLite)."""
-    out = []
-    for ch in pattern:
-        if ch == "%":
-            out.append("*")
-        elif ch == "_":
-            out.append("?")
-        elif ch in "*?[":
-            out.append(f"[{ch}]")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 _SQL_OP = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
 @dataclass
 class CompiledFilter:
-    """A WHERE fragment over the ``runs`` table aliased ``r``, and its parameters."""
+    """A WHERE fragment over the entity's table (runs aliased ``r``, models ``m``, versions
+    ``v`` joined to their model ``m``), and its parameters."""
 
     sql: str
     params: list[Any]
 
 
-def compile_filter(node: Node | None, *, correlated: bool = False) -> CompiledFilter:
-    """Compile a parse tree to SQL; every user value becomes a bound parameter.
+class _Compiler:
+    def __init__(self, fields: Fields, dialect: Dialect, correlated: bool):
+        self.fields = fields
+        self.dialect = dialect
+        self.correlated = correlated
+        self.params: list[Any] = []
 
-    Two equivalent shapes: set-based ``r.id IN (SELECT run ...)`` (the default; best when
-    SQLite visits every match, as a count does) and ``correlated=True``, ``EXISTS (...)`` probes
-    by primary key (best when rows are visited in an index's order and the page fills early).
-    """
-    params: list[Any] = []
-    if node is None:
-        return CompiledFilter("1", params)
-    return CompiledFilter(_compile(node, params, correlated), params)
+    def node(self, node: Node) -> str:
+        if isinstance(node, And):
+            return "(" + " AND ".join(self.node(n) for n in node.items) + ")"
+        if isinstance(node, Or):
+            return "(" + " OR ".join(self.node(n) for n in node.items) + ")"
+        if isinstance(node, Not):
+            return f"(NOT {self.node(node.item)})"
+        return self.compare(node)
 
+    def predicate(self, column: str, op: str, value: Any, *, nan_aware: bool = False) -> str:
+        """A predicate on one column; with ``nan_aware`` NULL in the column means NaN."""
+        params = self.params
+        if op in _SQL_OP:
+            params.append(value)
+            if op == "!=" and nan_aware:
+                return self.dialect.is_distinct(column)
+            return f"{column} {_SQL_OP[op]} ?"
+        if op in ("IN", "NOT IN"):
+            params.extend(value)
+            marks = ", ".join("?" * len(value))
+            if op == "NOT IN" and nan_aware:
+                return f"({column} IS NULL OR {column} NOT IN ({marks}))"
+            return f"{column} {op} ({marks})"
+        if "LIKE" in op:
+            return self.dialect.like(column, op, value, params)
+        raise AssertionError(op)
 
-def _compile(node: Node, params: list[Any], correlated: bool) -> str:
-    if isinstance(node, And):
-        return "(" + " AND ".join(_compile(n, params, correlated) for n in node.items) + ")"
-    if isinstance(node, Or):
-        return "(" + " OR ".join(_compile(n, params, correlated) for n in node.items) + ")"
-    if isinstance(node, Not):
-        return f"(NOT {_compile(node.item, params, correlated)})"
-    return _compile_compare(node, params, correlated)
-
-
-def _value_predicate(
-    column: str, op: str, value: Any, params: list[Any], *, nan_aware: bool = False
-) -> str:
-    """A predicate on one column; with ``nan_aware`` NULL in the column means NaN."""
-    if op in _SQL_OP:
-        params.append(value)
-        if op == "!=" and nan_aware:
-            return f"{column} IS NOT ?"
-        return f"{column} {_SQL_OP[op]} ?"
-    if op in ("IN", "NOT IN"):
-        params.extend(value)
-        marks = ", ".join("?" * len(value))
-        if op == "NOT IN" and nan_aware:
-            return f"({column} IS NULL OR {column} NOT IN ({marks}))"
-        return f"{column} {op} ({marks})"
-    if op in ("LIKE", "NOT LIKE"):
-        params.append(like_to_glob(value))
-        return f"{column} {'NOT ' if op.startswith('NOT') else ''}GLOB ?"
-    if op in ("ILIKE", "NOT ILIKE"):
-        params.append(value)
-        return f"{column} {'NOT ' if op.startswith('NOT') else ''}LIKE ?"
-    raise AssertionError(op)
-
-
-def _membership(table: str, condition: str, correlated: bool, negate: bool = False) -> str:
-    """ "The run has a row in ``table`` matching ``condition``" in one of the two shapes."""
-    if correlated:
+    def membership(self, coll: Collection, condition: str, negate: bool = False) -> str:
+        """ "The entity has a row in the collection matching ``condition``" in one of the two
+        shapes (see :func:`compile_filter`)."""
+        neg = "NOT " if negate else ""
+        if self.correlated:
+            return (
+                f"{neg}EXISTS (SELECT 1 FROM {coll.table} x WHERE x.{coll.owner} = "
+                f"{self.fields.key} AND {condition})"
+            )
         return (
-            f"{'NOT ' if negate else ''}EXISTS (SELECT 1 FROM {table} x WHERE x.run = r.id "
-            f"AND {condition})"
+            f"{self.fields.key} {neg}IN (SELECT {coll.owner} FROM {coll.table} WHERE {condition})"
         )
-    return f"r.id {'NOT ' if negate else ''}IN (SELECT run FROM {table} WHERE {condition})"
 
+    def compare(self, node: Compare) -> str:
+        field, op, value = node.field, node.op, node.value
+        if field.entity == "attributes":
+            attr = self.fields.attributes[field.key]
+            if attr.exists:
+                if op in ("IS NULL", "IS NOT NULL"):
+                    found = attr.exists.format(predicate="1 = 1")
+                    return f"NOT {found}" if op == "IS NULL" else found
+                return attr.exists.format(predicate=self.predicate(attr.column, op, value))
+            column = attr.column
+            if op == "IS NULL":
+                return f"{column} IS NULL"
+            if op == "IS NOT NULL":
+                return f"{column} IS NOT NULL"
+            predicate = self.predicate(column, op, value)
+            if not attr.nullable:
+                return predicate
+            return f"({column} IS NOT NULL AND {predicate})"
 
-def _compile_compare(node: Compare, params: list[Any], correlated: bool = False) -> str:
-    field, op, value = node.field, node.op, node.value
-    if field.entity == "attributes":
-        column = f"r.{ATTRIBUTES[field.key][0]}"
-        if op == "IS NULL":
-            return f"{column} IS NULL"
-        if op == "IS NOT NULL":
-            return f"{column} IS NOT NULL"
-        predicate = _value_predicate(column, op, value, params)
-        if field.key in NOT_NULL_ATTRIBUTES:
-            return predicate
-        return f"({column} IS NOT NULL AND {predicate})"
-
-    table = {"metrics": "metric_summaries", "params": "params", "tags": "tags"}[field.entity]
-    if op in ("IS NULL", "IS NOT NULL"):
-        params.append(field.key)
-        return _membership(table, "key = ?", correlated, negate=op == "IS NULL")
-
-    params.append(field.key)
-    if field.entity == "metrics":
-        predicate = _value_predicate("last", op, value, params, nan_aware=True)
-    else:
-        values = value if isinstance(value, tuple) else (value,)
-        numeric = any(isinstance(v, (int, float)) for v in values)
-        if numeric:
-            predicate = f"num IS NOT NULL AND {_value_predicate('num', op, value, params)}"
+        coll = self.fields.collections[field.entity]
+        if coll.fixed:  # some row of the collection matches
+            if op in ("IS NULL", "IS NOT NULL"):
+                return self.membership(coll, "1 = 1", negate=op == "IS NULL")
+            fixed = coll.fixed[field.key]
+            predicate = self.predicate(fixed.expression, op, value)
+            return self.membership(
+                coll, f"{fixed.guard} AND {predicate}" if fixed.guard else predicate
+            )
+        self.params.append(field.key)
+        if op in ("IS NULL", "IS NOT NULL"):
+            return self.membership(coll, coll.key, negate=op == "IS NULL")
+        if coll.kind == "number":
+            predicate = self.predicate(coll.value, op, value, nan_aware=coll.nan_is_null)
         else:
-            value = tuple(str(v) for v in value) if isinstance(value, tuple) else value
-            predicate = _value_predicate("value", op, value, params)
-    return _membership(table, f"key = ? AND {predicate}", correlated)
+            values = value if isinstance(value, tuple) else (value,)
+            if coll.num and any(isinstance(v, (int, float)) for v in values):
+                predicate = f"{coll.num} IS NOT NULL AND {self.predicate(coll.num, op, value)}"
+            else:
+                predicate = self.predicate(coll.value, op, value)
+        return self.membership(coll, f"{coll.key} AND {predicate}")
 
 
-def compile_order_by(order: Sequence[OrderBy], params: list[Any]) -> tuple[list[str], list[str]]:
+def compile_filter(
+    node: Node | None, dialect: Dialect, *, fields: Fields = RUNS, correlated: bool = False
+) -> CompiledFilter:
+    """Compile a parse tree to SQL for ``dialect``; every user value becomes a bound parameter.
+
+    Two equivalent shapes for fields held in other tables (params, metrics, tags):
+    set-based ``r.id IN (SELECT run ...)`` (the default; best when the engine visits every
+    match, as a count does) and ``correlated=True``, ``EXISTS (...)`` probes by key (best when
+    rows are visited in an index's order and the page fills early).
+    """
+    if node is None:
+        return CompiledFilter("1 = 1", [])
+    compiler = _Compiler(fields, dialect, correlated)
+    return CompiledFilter(compiler.node(node), compiler.params)
+
+
+def compile_order_by(
+    order: Sequence[OrderBy], params: list[Any], fields: Fields = RUNS
+) -> tuple[list[str], list[str]]:
     """Return (JOIN clauses, ORDER BY terms). Missing values sort last in either direction."""
     joins: list[str] = []
     terms: list[str] = []
@@ -722,122 +889,23 @@ def compile_order_by(order: Sequence[OrderBy], params: list[Any]) -> tuple[list[
         direction = "DESC" if item.descending else "ASC"
         f = item.field
         if f.entity == "attributes":
-            column = f"r.{ATTRIBUTES[f.key][0]}"
-            if f.key not in NOT_NULL_ATTRIBUTES:  # the term would stop SQLite using an index
-                terms.append(f"{column} IS NULL")
-            terms.append(f"{column} {direction}")
+            attr = fields.attributes[f.key]
+            if attr.nullable:  # the term would stop SQLite using an index
+                terms.append(f"{attr.column} IS NULL")
+            terms.append(f"{attr.column} {direction}")
             continue
+        coll = fields.collections[f.entity]
         alias = f"o{n}"
         params.append(f.key)
-        if f.entity == "metrics":
-            joins.append(
-                f"LEFT JOIN metric_summaries {alias} ON {alias}.run = r.id AND {alias}.key = ?"
-            )
-            terms.append(f"{alias}.last IS NULL")
-            terms.append(f"{alias}.last {direction}")
-        else:
-            table = f.entity  # params or tags
-            joins.append(f"LEFT JOIN {table} {alias} ON {alias}.run = r.id AND {alias}.key = ?")
-            terms.append(f"{alias}.value IS NULL")
-            terms.append(f"{alias}.num IS NULL")  # numbers first, in numeric order
-            terms.append(f"{alias}.num {direction}")
-            terms.append(f"{alias}.value {direction}")
-    return joins, terms
-
-
-# ------------------------------------------------------------------------ traces compiler
-
-# keyed trace entities -> (table, the key's condition); value columns: value_text/num or
-# value/num
-_TRACE_KEYED = {
-    "tags": ("trace_tags", "key = ?", "value"),
-    "metadata": ("trace_metadata", "key = ?", "value"),
-    "feedback": ("assessments", "kind = 'feedback' AND name = ?", "value_text"),
-    "expectation": ("assessments", "kind = 'expectation' AND name = ?", "value_text"),
-}
-
-
-def compile_trace_filter(node: Node | None) -> CompiledFilter:
-    """Compile a tree parsed with :data:`TRACES` to a WHERE fragment over ``traces t``."""
-    params: list[Any] = []
-    if node is None:
-        return CompiledFilter("1", params)
-    return CompiledFilter(_compile_trace(node, params), params)
-
-
-def _compile_trace(node: Node, params: list[Any]) -> str:
-    if isinstance(node, And):
-        return "(" + " AND ".join(_compile_trace(n, params) for n in node.items) + ")"
-    if isinstance(node, Or):
-        return "(" + " OR ".join(_compile_trace(n, params) for n in node.items) + ")"
-    if isinstance(node, Not):
-        return f"(NOT {_compile_trace(node.item, params)})"
-    return _compile_trace_compare(node, params)
-
-
-def _trace_membership(table: str, condition: str, negate: bool = False) -> str:
-    return f"t.id {'NOT ' if negate else ''}IN (SELECT trace FROM {table} WHERE {condition})"
-
-
-def _compile_trace_compare(node: Compare, params: list[Any]) -> str:
-    field, op, value = node.field, node.op, node.value
-    if field.entity == "attributes":
-        column = f"t.{TRACE_ATTRIBUTES[field.key][0]}"
-        if op == "IS NULL":
-            return f"{column} IS NULL"
-        if op == "IS NOT NULL":
-            return f"{column} IS NOT NULL"
-        predicate = _value_predicate(column, op, value, params)
-        if field.key in TRACES.not_null:
-            return predicate
-        return f"({column} IS NOT NULL AND {predicate})"
-    if field.entity == "span":
-        if op in ("IS NULL", "IS NOT NULL"):
-            return _trace_membership("spans", "1 = 1", negate=op == "IS NULL")
-        if field.key == "duration_ms":
-            column = "(end_ns - start_ns) / 1e6"
-            predicate = f"end_ns IS NOT NULL AND {_value_predicate(column, op, value, params)}"
-        else:
-            predicate = _value_predicate(SPAN_FIELDS[field.key][0], op, value, params)
-        return _trace_membership("spans", predicate)
-    table, key_condition, text_column = _TRACE_KEYED[field.entity]
-    params.append(field.key)
-    if op in ("IS NULL", "IS NOT NULL"):
-        return _trace_membership(table, key_condition, negate=op == "IS NULL")
-    values = value if isinstance(value, tuple) else (value,)
-    if any(isinstance(v, (int, float)) for v in values):
-        predicate = f"num IS NOT NULL AND {_value_predicate('num', op, value, params)}"
-    else:
-        value = tuple(str(v) for v in value) if isinstance(value, tuple) else value
-        predicate = (
-            f"{text_column} IS NOT NULL AND {_value_predicate(text_column, op, value, params)}"
+        joins.append(
+            f"LEFT JOIN {coll.table} {alias} ON {alias}.{coll.owner} = {fields.key} "
+            f"AND {alias}.key = ?"
         )
-    return _trace_membership(table, f"{key_condition} AND {predicate}")
-
-
-def compile_trace_order_by(
-    order: Sequence[OrderBy], params: list[Any]
-) -> tuple[list[str], list[str]]:
-    """(JOIN clauses, ORDER BY terms) over ``traces t``; missing values sort last."""
-    joins: list[str] = []
-    terms: list[str] = []
-    for n, item in enumerate(order):
-        direction = "DESC" if item.descending else "ASC"
-        f = item.field
-        if f.entity == "attributes":
-            column = f"t.{TRACE_ATTRIBUTES[f.key][0]}"
-            if f.key not in TRACES.not_null:
-                terms.append(f"{column} IS NULL")
-            terms.append(f"{column} {direction}")
-            continue
-        alias = f"o{n}"
-        table = {"tags": "trace_tags", "metadata": "trace_metadata"}[f.entity]
-        params.append(f.key)
-        joins.append(f"LEFT JOIN {table} {alias} ON {alias}.trace = t.id AND {alias}.key = ?")
-        terms.append(f"{alias}.value IS NULL")
-        terms.append(f"{alias}.num IS NULL")
-        terms.append(f"{alias}.num {direction}")
-        terms.append(f"{alias}.value {direction}")
+        terms.append(f"{alias}.{coll.value} IS NULL")
+        if coll.num:
+            terms.append(f"{alias}.{coll.num} IS NULL")  # numbers first, in numeric order
+            terms.append(f"{alias}.{coll.num} {direction}")
+        terms.append(f"{alias}.{coll.value} {direction}")
     return joins, terms
 
 
@@ -884,85 +952,73 @@ def _compare_python(actual: Any, op: str, value: Any) -> bool:
     raise AssertionError(op)
 
 
-def assessment_number(value: Any) -> float | None:
-    """The number a feedback or expectation value compares as (booleans are 1 and 0)."""
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, (int, float)):
-        number = float(value)
-        return None if number != number else number
-    if isinstance(value, str):
-        return param_number(value)
-    return None
+def evaluate(
+    node: Node | None, record: Mapping[str, Mapping[str, Any]], fields: Fields = RUNS
+) -> bool:
+    """Evaluate a parse tree on one record in plain Python.
 
-
-def assessment_text(value: Any) -> str | None:
-    """The text a feedback or expectation value compares as: strings as they are, booleans
-    as ``true``/``false``, other values as JSON."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    import json
-
-    return json.dumps(value, default=str)
-
-
-def evaluate(node: Node | None, run: Mapping[str, Any], table: FieldTable = RUNS) -> bool:
-    """Evaluate a parse tree on one item in plain Python.
-
-    For runs, ``run`` maps "metrics", "params", "tags", "attributes" to dicts (attributes by
-    column name). For traces: "attributes" (by column name), "tags", "metadata" (dicts),
-    "span" (a list of dicts with name, span_type, status, duration_ms) and "feedback" /
-    "expectation" (name -> list of values). This is the reference the property tests compare
-    the SQL against; it is not used to answer searches.
+    ``record`` maps each collection name ("metrics", "params", "tags") and "attributes" to a
+    dict; attributes are keyed by column name (``run_name``, ``user_id``), a multi-valued one
+    (a model's aliases) holds a list. A fixed-key collection (a trace's "span") holds a list of
+    dicts keyed by each field's ``record_key``; a multi-valued collection ("feedback") maps a
+    key to a list of values. This is the reference the property tests compare every
+    engine's SQL against; it is not used to answer searches.
     """
     if node is None:
         return True
     if isinstance(node, And):
-        return all(evaluate(n, run, table) for n in node.items)
+        return all(evaluate(n, record, fields) for n in node.items)
     if isinstance(node, Or):
-        return any(evaluate(n, run, table) for n in node.items)
+        return any(evaluate(n, record, fields) for n in node.items)
     if isinstance(node, Not):
-        return not evaluate(node.item, run, table)
+        return not evaluate(node.item, record, fields)
     field, op, value = node.field, node.op, node.value
-    values = value if isinstance(value, tuple) else (value,)
-    numeric = any(isinstance(v, (int, float)) for v in values)
-    if field.entity in table.fixed:  # true when any of the entity's rows matches
-        rows = run.get(field.entity) or []
-        if op in ("IS NULL", "IS NOT NULL"):
-            return (not rows) == (op == "IS NULL")
-        column = "span_type" if field.key == "type" else field.key
-        return any(
-            row.get(column) is not None and _compare_python(row[column], op, value) for row in rows
-        )
-    if field.entity in ("feedback", "expectation"):
-        found = (run.get(field.entity) or {}).get(field.key) or []
-        if op in ("IS NULL", "IS NOT NULL"):
-            return (not found) == (op == "IS NULL")
-        if not numeric:
-            value = tuple(str(v) for v in value) if isinstance(value, tuple) else value
-        for item in found:
-            actual = assessment_number(item) if numeric else assessment_text(item)
-            if actual is not None and _compare_python(actual, op, value):
-                return True
-        return False
-    key = table.attributes[field.key][0] if field.entity == "attributes" else field.key
-    present = key in run[field.entity] and run[field.entity][key] is not None
+    if field.entity == "attributes":
+        attr = fields.attributes[field.key]
+        actual = record["attributes"].get(attr.record_key)
+        if attr.exists:
+            items = list(actual or [])
+            if op == "IS NULL":
+                return not items
+            if op == "IS NOT NULL":
+                return bool(items)
+            return any(_compare_python(item, op, value) for item in items)
+    else:
+        coll = fields.collections[field.entity]
+        values = value if isinstance(value, tuple) else (value,)
+        numeric = any(isinstance(v, (int, float)) for v in values)
+        if coll.fixed:  # some row matches
+            rows: list[Any] = list(record.get(field.entity) or [])
+            if op in ("IS NULL", "IS NOT NULL"):
+                return (not rows) == (op == "IS NULL")
+            column = coll.fixed[field.key].record_key
+            return any(
+                row.get(column) is not None and _compare_python(row[column], op, value)
+                for row in rows
+            )
+        if coll.multi:  # several values per key: some value matches
+            found = (record.get(field.entity) or {}).get(field.key) or []
+            if op in ("IS NULL", "IS NOT NULL"):
+                return (not found) == (op == "IS NULL")
+            if not numeric:
+                value = tuple(str(v) for v in value) if isinstance(value, tuple) else value
+            read = (coll.as_number if numeric else coll.as_text) or (lambda v: v)
+            return any(
+                (actual := read(item)) is not None and _compare_python(actual, op, value)
+                for item in found
+            )
+        actual = record[field.entity].get(field.key)
+    present = actual is not None
     if op == "IS NULL":
         return not present
     if op == "IS NOT NULL":
         return present
     if not present:
         return False
-    actual = run[field.entity][key]
-    if field.entity in ("params", "tags", "metadata"):
-        if numeric:
-            actual = param_number(actual)
+    if field.entity != "attributes" and fields.collections[field.entity].kind == "text":
+        values = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(v, (int, float)) for v in values):
+            actual = param_number(str(actual))
             if actual is None:
                 return False
-        else:
-            value = tuple(str(v) for v in value) if isinstance(value, tuple) else value
     return _compare_python(actual, op, value)

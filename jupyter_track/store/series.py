@@ -12,7 +12,6 @@ passed.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -37,7 +36,7 @@ class SeriesMixin:
 
     if TYPE_CHECKING:  # provided by another part of the store
 
-        def run_pk(self, run_id: str) -> int: ...
+        def _run_pk(self, run_id: str) -> int: ...
 
     def metric_rows_since(
         self, run_ids: Sequence[str] | None, after_rowid: int, *, limit: int = 200_000
@@ -54,24 +53,12 @@ class SeriesMixin:
         if run_ids is None:
             where = ""
         else:
-            pks = {self.run_pk(run_id) for run_id in run_ids}
+            pks = {self._run_pk(run_id) for run_id in run_ids}
             if not pks:
                 return [], after_rowid
             where = f"AND run IN ({', '.join('?' * len(pks))})"
             params = tuple(pks)
-        # One step for the whole batch: json_group_array returns it as one text, so the reading
-        # thread takes the GIL back once (not once per row) from a busy training loop, and
-        # json.loads builds the rows in C. NOT INDEXED: walk the rowid range, not the index.
-        # JSON has no infinities: they travel as the strings "inf" / "-inf".
-        (packed,) = conn.execute(
-            "SELECT json_group_array(json_array(rowid, run, key, step, timestamp, "
-            "CASE WHEN value > 1.7976931348623157e308 THEN 'inf' "
-            "WHEN value < -1.7976931348623157e308 THEN '-inf' ELSE value END)) "
-            "FROM (SELECT rowid, run, key, step, timestamp, value FROM metrics NOT INDEXED "
-            f"WHERE rowid > ? {where} ORDER BY rowid LIMIT ?)",
-            (after_rowid, *params, limit),
-        ).fetchone()
-        rows = json.loads(packed)
+        rows = self.db.dialect.metric_rows_after(conn, after_rowid, where, params, limit)
         if not rows:
             return [], after_rowid
         ids = self._run_ids_of({r[1] for r in rows})
@@ -91,25 +78,16 @@ class SeriesMixin:
         params: tuple[int, ...] = ()
         where = ""
         if run_ids is not None:
-            pks = {self.run_pk(run_id) for run_id in run_ids}
+            pks = {self._run_pk(run_id) for run_id in run_ids}
             if not pks:
                 return [], after_rowid
             where = f"AND run IN ({', '.join('?' * len(pks))})"
             params = tuple(pks)
-        found = conn.execute(
-            "WITH batch AS MATERIALIZED (SELECT rowid AS id, run, key, step, timestamp, value "
-            f"FROM metrics NOT INDEXED WHERE rowid > ? {where} ORDER BY rowid LIMIT ?) "
-            "SELECT run, key, json_group_array(step), json_group_array(timestamp), "
-            "json_group_array(CASE WHEN value > 1.7976931348623157e308 THEN 'inf' "
-            "WHEN value < -1.7976931348623157e308 THEN '-inf' ELSE value END), "
-            "(SELECT max(id) FROM batch) FROM batch GROUP BY run, key",
-            (after_rowid, *params, limit),
-        ).fetchall()
+        found = self.db.dialect.metric_series_after(conn, after_rowid, where, params, limit)
         if not found:
             return [], after_rowid
         ids = self._run_ids_of({r[0] for r in found})
-        loads = json.loads
-        series = [(ids[r], k, loads(s), loads(t), loads(v)) for r, k, s, t, v, _ in found]
+        series = [(ids[r], k, s, t, v) for r, k, s, t, v, _ in found]
         return series, int(found[0][5])
 
     def _run_ids_of(self, pks: set[int]) -> dict[int, str]:
@@ -129,7 +107,7 @@ class SeriesMixin:
         value)`` in writing order. A live chart reads a run's past with this, then follows it
         with :meth:`metric_rows_since` from ``until_rowid`` on.
         """
-        pk = self.run_pk(run_id)
+        pk = self._run_pk(run_id)
         return [
             (k, s, t, _number(v))
             for k, s, t, v in self.db.conn().execute(

@@ -15,7 +15,6 @@ Span inputs, outputs, attributes and events are JSON text, written by the caller
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from . import search as grammar
 from .db import Database
 from .errors import InvalidInput, NotFound
-from .runs import decode_page_token, encode_page_token
+from .paging import decode_page_token, encode_page_token
 from .search import param_number
 from .validation import MAX_TAG_VALUE_LENGTH, check_key
 
@@ -304,7 +303,7 @@ class TracesMixin:
                 self._recompute_tokens(conn, pk)
 
     @staticmethod
-    def _trace_pks(conn: sqlite3.Connection, trace_ids: list[str]) -> dict[str, int]:
+    def _trace_pks(conn: Any, trace_ids: list[str]) -> dict[str, int]:
         out: dict[str, int] = {}
         for start in range(0, len(trace_ids), 500):
             chunk = trace_ids[start : start + 500]
@@ -339,7 +338,7 @@ class TracesMixin:
         return out
 
     @staticmethod
-    def _recompute_tokens(conn: sqlite3.Connection, pk: int) -> None:
+    def _recompute_tokens(conn: Any, pk: int) -> None:
         """Token totals of a trace that arrived in parts: the sum over its spans' usage."""
         inputs = outputs = totals = 0
         seen = False
@@ -362,7 +361,7 @@ class TracesMixin:
 
     # ------------------------------------------------------------------------------- read
 
-    def _trace_pk(self, conn: sqlite3.Connection, trace_id: str) -> int:
+    def _trace_pk(self, conn: Any, trace_id: str) -> int:
         if not isinstance(trace_id, str) or not trace_id:
             raise InvalidInput(f"trace_id {trace_id!r}: must be a non-empty string")
         row = conn.execute("SELECT id FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
@@ -385,7 +384,7 @@ class TracesMixin:
         return row is not None
 
     def _hydrate_traces(
-        self, conn: sqlite3.Connection, pks: list[int], *, include_spans: bool
+        self, conn: Any, pks: list[int], *, include_spans: bool
     ) -> list[StoredTrace]:
         rows: dict[int, Any] = {}
         tags: dict[int, dict[str, str]] = {pk: {} for pk in pks}
@@ -485,9 +484,9 @@ class TracesMixin:
             conditions.append("t.run_id = ?")
             params.append(run_id)
         start = decode_page_token(page_token)
-        where = grammar.compile_trace_filter(tree)
+        where = grammar.compile_filter(tree, self.db.dialect, fields=grammar.TRACES)
         order_params: list[Any] = []
-        joins, terms = grammar.compile_trace_order_by(order, order_params)
+        joins, terms = grammar.compile_order_by(order, order_params, grammar.TRACES)
         sql = (
             f"SELECT t.id FROM traces t {' '.join(joins)} WHERE "
             f"{' AND '.join([*conditions, where.sql])} ORDER BY {', '.join(terms)}, "

@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any
 
+from .entities import UNSET
 from .errors import InvalidInput
 
 MAX_KEY_LENGTH = 250
@@ -50,7 +51,11 @@ def check_id_number(value: Any, what: str) -> int:
 
 
 def text_problem(text: str) -> str | None:
-    """Why ``text`` cannot be stored as UTF-8 (a lone surrogate), or None when it can."""
+    """Why ``text`` cannot be stored (a NUL character, which PostgreSQL refuses in text; a lone
+    surrogate, which is not UTF-8), or None when it can."""
+    nul = text.find("\x00")
+    if nul >= 0:
+        return f"contains a NUL character (\\x00) at position {nul} (text cannot hold one)"
     if text.isascii():
         return None
     try:
@@ -86,6 +91,11 @@ _CONTROL = re.compile(r"[\x00-\x1f]")
 _good_keys: set[str] = set()
 """Keys already checked (the check is a pure function of the text): a run's params and tags
 are mostly the same keys run after run. Bounded: cleared when it reaches 10,000."""
+MAX_MODEL_NAME_LENGTH = 256
+MAX_ALIAS_LENGTH = 255
+MAX_DESCRIPTION_LENGTH = 50_000
+_ALIAS_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
+_RESERVED_ALIAS_RE = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
 
 
 def check_key(key: Any, what: str) -> str:
@@ -208,3 +218,86 @@ def text_value(key: str, value: Any, what: str, limit: int) -> str:
     if problem:
         raise InvalidInput(f"{what} {key!r}: value {problem}")
     return text
+
+
+# ------------------------------------------------------------------------------ registry
+
+
+def check_model_name(name: Any) -> str:
+    """A registered model name: non-empty text without '/', '@', ':' or control characters."""
+    if not isinstance(name, str):
+        raise InvalidInput(f"model name {name!r}: must be a string, got {type(name).__name__}")
+    if not name.strip():
+        raise InvalidInput("model name: must not be empty")
+    if name != name.strip():
+        raise InvalidInput(f"model name {name!r}: must not start or end with spaces")
+    if len(name) > MAX_MODEL_NAME_LENGTH:
+        raise InvalidInput(
+            f"model name {name[:40]!r}...: is {len(name)} characters long, the limit is "
+            f"{MAX_MODEL_NAME_LENGTH}"
+        )
+    problem = text_problem(name)
+    if problem:
+        raise InvalidInput(f"model name {name[:40]!r}: {problem}")
+    bad = [c for c in ("/", "@", ":") if c in name]
+    if bad or any(ord(c) < 32 for c in name):
+        what = f"{bad[0]!r}" if bad else "control characters"
+        raise InvalidInput(
+            f"model name {name!r}: must not contain {what} (model URIs look like "
+            "models:/<name>/<version> and models:/<name>@<alias>)"
+        )
+    return name
+
+
+def check_alias_name(alias: Any) -> str:
+    """An alias: letters, digits, '_' and '-'; not ``latest`` and not ``v<N>`` (reserved)."""
+    if not isinstance(alias, str):
+        raise InvalidInput(f"alias {alias!r}: must be a string, got {type(alias).__name__}")
+    if not alias:
+        raise InvalidInput("alias: must not be empty")
+    if len(alias) > MAX_ALIAS_LENGTH:
+        raise InvalidInput(f"alias {alias[:40]!r}...: longer than {MAX_ALIAS_LENGTH} characters")
+    if not _ALIAS_RE.match(alias):
+        problem = "spaces" if any(c.isspace() for c in alias) else "other characters"
+        raise InvalidInput(
+            f"alias {alias!r}: must contain only letters, digits, '_' and '-' (found {problem})"
+        )
+    if _RESERVED_ALIAS_RE.match(alias):
+        raise InvalidInput(
+            f"alias {alias!r}: is reserved ('latest' and 'v<number>' already name versions)"
+        )
+    return alias
+
+
+def check_version(version: Any) -> int:
+    """A version number: a positive int, or text of one (``"3"``)."""
+    if isinstance(version, bool):
+        raise InvalidInput(f"version {version!r}: must be a positive integer")
+    if isinstance(version, int):
+        number = version
+    elif isinstance(version, str) and version.strip().isascii() and version.strip().isdigit():
+        number = int(version.strip())
+    else:
+        raise InvalidInput(f"version {version!r}: must be a positive integer")
+    if number < 1:
+        raise InvalidInput(f"version {version!r}: must be a positive integer")
+    if number > INT64_MAX:
+        raise InvalidInput(f"version {str(version)[:40]}: out of range (a signed 64-bit integer)")
+    return number
+
+
+def check_expected_version(expected: Any) -> int | None:
+    if expected is None or expected is UNSET:
+        return None
+    return check_version(expected)
+
+
+def description_text(text: Any) -> str | None:
+    if text is None:
+        return None
+    return check_text(text, "description", limit=MAX_DESCRIPTION_LENGTH)
+
+
+def model_tag(key: Any, value: Any) -> tuple[str, str]:
+    check_key(key, "tag")
+    return key, text_value(key, value, "tag", MAX_TAG_VALUE_LENGTH)

@@ -47,7 +47,7 @@ class ViewsMixin:
         run_view_type: int = ViewType.ACTIVE_ONLY,
     ) -> int:
         """How many runs ``search_runs`` with the same arguments would find in all."""
-        where = grammar.compile_filter(grammar.parse_filter(filter_string))
+        where = grammar.compile_filter(grammar.parse_filter(filter_string), self.db.dialect)
         conditions, params = self._scope(experiment_ids, run_view_type)
         row = (
             self.db.conn()

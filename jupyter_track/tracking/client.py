@@ -22,10 +22,10 @@ from ..store import (
     RunInfo,
     RunStatus,
     RunTag,
-    SQLiteStore,
     ViewType,
     open_store,
 )
+from ..store.interface import Store
 from ..store.registry import PagedList  # one paged-results list (searches of runs and models)
 
 
@@ -45,10 +45,10 @@ class TrackClient(_RegistryBase):
     """Client for one store (``tracking_uri``: ``sqlite:///path``, a path, or the default)."""
 
     def __init__(self, tracking_uri: str | os.PathLike[str] | None = None):
-        self._store: SQLiteStore = open_store(tracking_uri)
+        self._store: Store = open_store(tracking_uri)
 
     @property
-    def store(self) -> SQLiteStore:  # type: ignore[override]
+    def store(self) -> Store:  # type: ignore[override]
         """The client's store; runs this process started and has not written yet are written
         first, so the client reads what the fluent API logged (read-your-writes)."""
         from . import session

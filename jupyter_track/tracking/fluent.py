@@ -34,9 +34,9 @@ from ..store import (
     RunData,
     RunInfo,
     RunStatus,
-    SQLiteStore,
     ViewType,
 )
+from ..store.interface import Store
 from ..store.names import random_run_name
 from ..store.runs import NewRun
 from ..store.validation import (
@@ -70,7 +70,7 @@ def _session() -> Session:
     return session.current()
 
 
-def _store() -> SQLiteStore:
+def _store() -> Store:
     return session.current().store
 
 
@@ -90,7 +90,8 @@ def _end_runs_at_exit() -> None:
 
 
 def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
-    """Point the API at another store (``sqlite:///path`` or a path); None: the default."""
+    """Point the API at another store (``sqlite:///path``, a path or ``postgresql://...``);
+    None: the default."""
     session.current().set_tracking_uri(None if uri is None else os.fspath(uri))
 
 
@@ -267,7 +268,7 @@ def start_run(
         info.status = RunStatus.RUNNING
         if tags:
             store.set_tags(run_id, tags)
-        active = ActiveRun(info, store.run_pk(run_id))
+        active = ActiveRun(info, store.run_handle(run_id))
         state.push(active)
         if info.parent_run_id is None and system_metrics.wanted(log_system_metrics):
             system_metrics.watch(run_id)
@@ -299,7 +300,7 @@ def start_run(
             source=cell.source,
             environment=env.hash,
         )
-        active = ActiveRun(info, store.run_pk(info.run_id))
+        active = ActiveRun(info, store.run_handle(info.run_id))
     if git is not None and git.dirty and git.diff:
         state.store.write_shared_artifact(
             active.info.run_id, "provenance/git.diff", git.diff.encode()
@@ -327,7 +328,7 @@ def _buffered_run(
     store = state.raw_store
     state.check_experiment(experiment_id)
     if parent_run_id is not None and state.find(parent_run_id) is None:
-        store.run_pk(parent_run_id)  # NotFound, as create_run would say
+        store.run_handle(parent_run_id)  # NotFound, as create_run would say
     run_id = uuid.uuid4().hex
     name = check_name(run_name, "run_name") if run_name else random_run_name()
     rows = [
@@ -416,7 +417,7 @@ def _pk_for(run_id: str | None) -> int:
     active = session.current().find(run_id)
     if active is not None:
         return active._pk
-    return _store().run_pk(run_id)
+    return _store().run_handle(run_id)
 
 
 # --------------------------------------------------------------------------------- metrics

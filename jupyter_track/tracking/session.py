@@ -23,8 +23,9 @@ import threading
 import time
 from typing import Any, Protocol
 
-from ..paths import resolve_db_path, team_uri
-from ..store import SQLiteStore, StoreUnavailable, open_store
+from ..paths import redact_uri, resolve_uri
+from ..store import StoreUnavailable, open_store
+from ..store.interface import Store
 from .pending import PendingRun
 from .writer import BackgroundWriter
 
@@ -50,7 +51,7 @@ class Session:
 
     def __init__(self, tracking_uri: str | None = None) -> None:
         self._tracking_uri = tracking_uri
-        self._store: SQLiteStore | None = None
+        self._store: Store | None = None
         self._writer: BackgroundWriter | None = None
         #: the experiment runs start in when none is named (None: the environment or default)
         self.experiment_id: str | None = None
@@ -75,11 +76,12 @@ class Session:
 
     @property
     def resolved_uri(self) -> str:
-        """``sqlite:///<absolute path>`` of the store in use (or the team service's URI)."""
-        return team_uri(self._tracking_uri) or f"sqlite:///{resolve_db_path(self._tracking_uri)}"
+        """The URI of the store in use (``sqlite:///<absolute path>``, a PostgreSQL URI with its
+        password shown as ``***``, or the team service's URI)."""
+        return redact_uri(resolve_uri(self._tracking_uri))
 
     @property
-    def store(self) -> SQLiteStore:
+    def store(self) -> Store:
         """The store (opened on first use), with every run this process started written:
         whoever reads it sees them (read-your-writes; see :mod:`.pending`)."""
         store = self.raw_store
@@ -94,7 +96,7 @@ class Session:
             writer.flush()
 
     @property
-    def raw_store(self) -> SQLiteStore:
+    def raw_store(self) -> Store:
         """The store, without writing the runs still buffered first: for the fluent API's own
         run bookkeeping, which knows about them (everyone else uses :attr:`store`)."""
         store = self._store

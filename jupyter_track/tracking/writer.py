@@ -20,10 +20,12 @@ the caller's thread; it only yields, and only while a flush is overdue.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import sys
 import threading
 import time
+import uuid
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -80,6 +82,10 @@ class BackgroundWriter:
         self.append_trace = self.traces.append
         self.trace_snapshots: Callable[[bool], list[Any]] | None = None
         self._pending_metrics: list[Any] = []
+        #: a metric batch whose commit may or may not have happened (the store became
+        #: unavailable while writing it): retried alone, under the same batch id, so a store
+        #: that records batch ids (PostgreSQL) writes it once
+        self._unknown_batch: tuple[str, list[Any]] | None = None
         self._pending_cells: list[Any] = []
         self._pending_traces: list[Any] = []
         self._flush_lock = threading.Lock()
@@ -140,7 +146,8 @@ class BackgroundWriter:
     @property
     def pending(self) -> int:
         """Points not yet on disk (buffered or waiting for a retry)."""
-        return len(self.metrics) + len(self._pending_metrics)
+        unknown = len(self._unknown_batch[1]) if self._unknown_batch else 0
+        return len(self.metrics) + len(self._pending_metrics) + unknown
 
     @property
     def has_pending_runs(self) -> bool:
@@ -219,23 +226,53 @@ class BackgroundWriter:
             if metrics_only
             else self._pending_traces + self._trace_records(closing)
         )
-        if not metrics and not cells and not traces and not runs and not self._late_ends:
+        if (
+            not metrics
+            and not cells
+            and not traces
+            and not runs
+            and not self._late_ends
+            and self._unknown_batch is None
+        ):
             return
         self._idle.clear()
         self.relief_deadline = time.time_ns() // 1_000_000 + int(self.stall_after * 1000)
         ends, self._late_ends = self._late_ends, []
+        with_ids = getattr(self.store, "wants_batch_ids", False)
         try:
             error = None
-            if runs:
+            if self._unknown_batch is not None:
+                unknown_id, unknown = self._unknown_batch
+                rest, error = self._write_isolated(
+                    self._write_metric_rows,
+                    unknown,
+                    _describe_metric,
+                    whole=functools.partial(self.store.write_metric_rows, batch_id=unknown_id),
+                )
+                if error is None:
+                    self._unknown_batch = None
+                elif rest is not unknown:
+                    self._unknown_batch = (uuid.uuid4().hex, rest)
+            if runs and error is None:
                 metrics, runs, late, error = self._write_runs(runs, metrics)
                 ends += late
             if metrics and self._stale_checks > 0:
                 self._stale_checks -= 1
                 metrics = self._resolve(metrics)
             if metrics and error is None:
-                metrics, error = self._write_isolated(
-                    self._write_metric_rows, metrics, _describe_metric
+                batch_id = uuid.uuid4().hex
+                whole = (
+                    functools.partial(self.store.write_metric_rows, batch_id=batch_id)
+                    if with_ids
+                    else None
                 )
+                rest, error = self._write_isolated(
+                    self._write_metric_rows, metrics, _describe_metric, whole=whole
+                )
+                if error is not None and with_ids and rest is metrics:
+                    self._unknown_batch = (batch_id, rest)  # perhaps committed: retried alone
+                    rest = []
+                metrics = rest
             if ends and error is None:
                 ends, error = self._write_ends(ends)
             if cells and error is None:
@@ -376,7 +413,12 @@ class BackgroundWriter:
         return [], None
 
     def _write_isolated(
-        self, write: Callable[[Any], None], rows: list[Any], describe: Callable[[Any], str]
+        self,
+        write: Callable[[Any], None],
+        rows: list[Any],
+        describe: Callable[[Any], str],
+        *,
+        whole: Callable[[Any], None] | None = None,
     ) -> tuple[list[Any], StoreUnavailable | None]:
         """Write ``rows``; a row the store refuses is left out alone, the others are written.
 
@@ -385,10 +427,11 @@ class BackgroundWriter:
         split in halves, and halves again, in arrival order, until every row is written or a
         single refused row is left: that row is dropped and reported (once per key and reason),
         so one bad point never costs the good ones. Returns the rows still to write (``[]``
-        unless the store became unavailable, then in their order) and that error.
+        unless the store became unavailable, then in their order) and that error. ``whole``
+        writes the first, whole-batch attempt (with the batch's id); the parts go to ``write``.
         """
         try:
-            write(rows)
+            (whole or write)(rows)
             return [], None
         except StoreUnavailable as exc:
             return rows, exc

@@ -170,7 +170,7 @@ class RunTable(TrackWidget):
 
     def _make_column(self, name: str, keys: dict[str, list[str]]) -> dict[str, Any]:
         entity, _, key = name.partition(".")
-        entity = grammar.ENTITY_ALIASES.get(entity, entity)
+        entity = grammar.RUNS.prefixes.get(entity, entity)
         if not key or entity not in ("params", "metrics", "tags", "attributes"):
             key = name
             if key in ATTRIBUTE_COLUMNS:

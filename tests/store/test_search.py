@@ -4,21 +4,26 @@ compares the SQL against the plain-Python reference evaluation on random runs an
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jupyter_track.store import FilterSyntaxError, SQLiteStore
+from jupyter_track.store import FilterSyntaxError
 from jupyter_track.store import search as grammar
+from jupyter_track.store.interface import Store
 
 
-def make_runs(store: SQLiteStore, specs: list[dict[str, Any]]) -> list[str]:
+def make_runs(store: Store, specs: list[dict[str, Any]], experiment_id: str = "0") -> list[str]:
     ids = []
     for spec in specs:
         info = store.create_run(
-            "0", run_name=spec.get("name"), tags=spec.get("tags"), start_time=spec.get("start_time")
+            experiment_id,
+            run_name=spec.get("name"),
+            tags=spec.get("tags"),
+            start_time=spec.get("start_time"),
         )
         if spec.get("params"):
             store.log_params(info.run_id, spec["params"])
@@ -31,7 +36,7 @@ def make_runs(store: SQLiteStore, specs: list[dict[str, Any]]) -> list[str]:
 
 
 @pytest.fixture
-def runs(store: SQLiteStore) -> dict[str, str]:
+def runs(store: Store) -> dict[str, str]:
     ids = make_runs(
         store,
         [
@@ -63,7 +68,7 @@ def runs(store: SQLiteStore) -> dict[str, str]:
     return dict(zip("abc", ids))
 
 
-def names(store: SQLiteStore, text: str, order_by: list[str] | None = None) -> list[str]:
+def names(store: Store, text: str, order_by: list[str] | None = None) -> list[str]:
     return [r.info.run_name for r in store.search_runs(None, text, order_by=order_by).runs]
 
 
@@ -98,11 +103,11 @@ def names(store: SQLiteStore, text: str, order_by: list[str] | None = None) -> l
         ("status != 'RUNNING'", ["b", "a"]),
     ],
 )
-def test_filters(store: SQLiteStore, runs: dict[str, str], text: str, expected: list[str]) -> None:
+def test_filters(store: Store, runs: dict[str, str], text: str, expected: list[str]) -> None:
     assert names(store, text) == expected
 
 
-def test_order_by_and_pagination(store: SQLiteStore, runs: dict[str, str]) -> None:
+def test_order_by_and_pagination(store: Store, runs: dict[str, str]) -> None:
     assert names(store, "", ["metrics.acc DESC"]) == ["a", "b", "c"]  # NaN/missing last
     assert names(store, "", ["metrics.acc ASC"]) == ["b", "a", "c"]
     assert names(store, "", ["params.lr"]) == ["c", "a", "b"]  # numeric order: 1e-3 < 0.01
@@ -145,11 +150,12 @@ def test_errors_name_the_position_and_what_was_expected(
     assert isinstance(err.value, ValueError)
 
 
-def test_user_values_are_parameters_never_sql(store: SQLiteStore, runs: dict[str, str]) -> None:
+def test_user_values_are_parameters_never_sql(store: Store, runs: dict[str, str]) -> None:
     compiled = grammar.compile_filter(
         grammar.parse_filter(
             "params.opt = 'x'' OR 1=1 --' and tags.`a'; DROP TABLE runs; --` = 'y'"
-        )
+        ),
+        store.db.dialect,
     )
     assert "DROP" not in compiled.sql and "1=1" not in compiled.sql
     assert "x' OR 1=1 --" in compiled.params
@@ -157,19 +163,22 @@ def test_user_values_are_parameters_never_sql(store: SQLiteStore, runs: dict[str
     assert len(names(store, "")) == 3  # the table is still there
 
 
-def test_search_uses_indexes(store: SQLiteStore, runs: dict[str, str]) -> None:
+def test_search_uses_indexes(store: Store, runs: dict[str, str]) -> None:
     tree = grammar.parse_filter("metrics.acc > 0.9 and params.lr = '0.01'")
-    compiled = grammar.compile_filter(tree)
-    plan = (
-        store.db.conn()
-        .execute(
-            f"EXPLAIN QUERY PLAN SELECT r.id FROM runs r WHERE {compiled.sql}", compiled.params
-        )
-        .fetchall()
-    )
-    detail = " ".join(row[-1] for row in plan)
-    assert "metric_summaries_by_last" in detail
-    assert "params_by_value" in detail or "sqlite_autoindex_params" in detail
+    compiled = grammar.compile_filter(tree, store.db.dialect)
+    query = f"SELECT r.id FROM runs r WHERE {compiled.sql}"
+    if store.engine == "sqlite":
+        plan = store.db.conn().execute(f"EXPLAIN QUERY PLAN {query}", compiled.params).fetchall()
+        detail = " ".join(row[-1] for row in plan)
+        assert "metric_summaries_by_last" in detail
+        assert "params_by_value" in detail or "sqlite_autoindex_params" in detail
+    else:
+        with store.db.read() as conn:  # a tiny table: tell the planner to use what it can
+            conn.execute("SET LOCAL enable_seqscan = off")
+            plan = conn.execute(f"EXPLAIN {query}", compiled.params).fetchall()
+        detail = " ".join(row[0] for row in plan)
+        assert "metric_summaries_by_last" in detail
+        assert "params_by_value" in detail or "params_pkey" in detail
 
 
 # ----------------------------------------------------------------------- property test
@@ -250,11 +259,9 @@ filters = st.recursive(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(specs=st.lists(run_strategy, min_size=1, max_size=8), text=filters)
-def test_sql_matches_python_reference(
-    tmp_path_factory: pytest.TempPathFactory, specs: list[dict[str, Any]], text: str
-) -> None:
-    store = SQLiteStore(tmp_path_factory.mktemp("prop") / "p.db")
-    ids = make_runs(store, specs)
+def test_sql_matches_python_reference(store: Store, specs: list[dict[str, Any]], text: str) -> None:
+    experiment = store.create_experiment(uuid.uuid4().hex)  # a fresh scope per example
+    ids = make_runs(store, specs, experiment)
     tree = grammar.parse_filter(text)
     expected = set()
     for run_id, spec in zip(ids, specs):
@@ -266,12 +273,8 @@ def test_sql_matches_python_reference(
         }
         if grammar.evaluate(tree, record):
             expected.add(run_id)
-    got = {r.info.run_id for r in store.search_runs(None, text, max_results=100).runs}
+    got = {r.info.run_id for r in store.search_runs([experiment], text, max_results=100).runs}
     assert got == expected, text
-
-
-def test_like_patterns_translate_to_glob() -> None:
-    assert grammar.like_to_glob("a%b_c*[") == "a*b?c[*][[]"
 
 
 @settings(
@@ -295,18 +298,18 @@ def test_like_patterns_translate_to_glob() -> None:
     page=st.integers(1, 4),
 )
 def test_pages_concatenate_to_the_full_ordered_result(
-    tmp_path_factory: pytest.TempPathFactory,
+    store: Store,
     specs: list[dict[str, Any]],
     order: list[str],
     text: str,
     page: int,
 ) -> None:
-    store = SQLiteStore(tmp_path_factory.mktemp("pages") / "p.db")
-    make_runs(store, [{**s, "start_time": 1000 + i % 3} for i, s in enumerate(specs)])
-    full = store.search_runs(None, text, order_by=order, max_results=1000).runs
+    scope = [store.create_experiment(uuid.uuid4().hex)]  # a fresh scope per example
+    make_runs(store, [{**s, "start_time": 1000 + i % 3} for i, s in enumerate(specs)], scope[0])
+    full = store.search_runs(scope, text, order_by=order, max_results=1000).runs
     paged, token = [], None
     while True:
-        result = store.search_runs(None, text, order_by=order, max_results=page, page_token=token)
+        result = store.search_runs(scope, text, order_by=order, max_results=page, page_token=token)
         paged.extend(result.runs)
         token = result.next_page_token
         if token is None:
@@ -314,15 +317,16 @@ def test_pages_concatenate_to_the_full_ordered_result(
     assert [r.info.run_id for r in paged] == [r.info.run_id for r in full]
     offset = [
         r.info.run_id
-        for r in store.search_runs(None, text, order_by=order, max_results=page, offset=1).runs
+        for r in store.search_runs(scope, text, order_by=order, max_results=page, offset=1).runs
     ]
     assert offset == [r.info.run_id for r in full[1 : 1 + page]]
     # both plans give the same pages: the index walk (no time limit) and the set-based plan
     # (no fast path, or a fast path interrupted at once)
     for budget in (0, 1e-9, 60):
         store.FAST_PATH_SECONDS = budget
-        again = store.search_runs(None, text, order_by=order, max_results=page, offset=1).runs
+        again = store.search_runs(scope, text, order_by=order, max_results=page, offset=1).runs
         assert [r.info.run_id for r in again] == offset, budget
+    del store.FAST_PATH_SECONDS  # the store serves the next example
     if order and order[0].startswith("metrics."):
         key, _, direction = order[0][len("metrics.") :].partition(" ")
         values = [r.data.metrics.get(key, math.nan) for r in full]

@@ -5,14 +5,16 @@ reference evaluation), pagination, deletion, tags and assessments."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jupyter_track.store import FilterSyntaxError, InvalidInput, NotFound, SQLiteStore
+from jupyter_track.store import FilterSyntaxError, InvalidInput, NotFound
 from jupyter_track.store import search as grammar
+from jupyter_track.store.interface import Store
 from jupyter_track.store.traces import TraceRecord
 
 NS = 1_000_000
@@ -59,7 +61,7 @@ def record(trace_id: str, **kw: Any) -> TraceRecord:
     return TraceRecord(trace_id=trace_id, spans=spans, **defaults)
 
 
-def test_write_read_and_upsert_snapshot_then_final(store: SQLiteStore) -> None:
+def test_write_read_and_upsert_snapshot_then_final(store: Store) -> None:
     store.write_traces(
         [
             record(
@@ -93,7 +95,7 @@ def test_write_read_and_upsert_snapshot_then_final(store: SQLiteStore) -> None:
         store.get_trace("tr-missing")
 
 
-def test_partial_batches_merge_and_recompute(store: SQLiteStore) -> None:
+def test_partial_batches_merge_and_recompute(store: Store) -> None:
     usage = {"mlflow.chat.tokenUsage": {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}}
     # a child arrives first (no root yet): the trace is IN_PROGRESS
     store.write_traces(
@@ -134,7 +136,7 @@ def test_partial_batches_merge_and_recompute(store: SQLiteStore) -> None:
     assert full.start_time == 1000 and full.execution_time_ms == 10
 
 
-def test_experiment_names_are_created(store: SQLiteStore) -> None:
+def test_experiment_names_are_created(store: Store) -> None:
     store.write_traces([record("tr-e", experiment_id=None, experiment_name="agents")])
     experiment = store.get_experiment_by_name("agents")
     assert experiment is not None
@@ -142,7 +144,7 @@ def test_experiment_names_are_created(store: SQLiteStore) -> None:
 
 
 @pytest.fixture
-def traces(store: SQLiteStore) -> SQLiteStore:
+def traces(store: Store) -> Store:
     store.write_traces(
         [
             record(
@@ -184,7 +186,7 @@ def traces(store: SQLiteStore) -> SQLiteStore:
     return store
 
 
-def ids(store: SQLiteStore, text: str | None, order_by: list[str] | None = None) -> list[str]:
+def ids(store: Store, text: str | None, order_by: list[str] | None = None) -> list[str]:
     return [t.trace_id for t in store.search_traces(None, text, order_by=order_by).traces]
 
 
@@ -213,11 +215,11 @@ def ids(store: SQLiteStore, text: str | None, order_by: list[str] | None = None)
         ("request_id IN ('tr-a', 'tr-c')", ["tr-c", "tr-a"]),
     ],
 )
-def test_filters(traces: SQLiteStore, text: str, expected: list[str]) -> None:
+def test_filters(traces: Store, text: str, expected: list[str]) -> None:
     assert ids(traces, text) == expected
 
 
-def test_order_by_and_pages(traces: SQLiteStore) -> None:
+def test_order_by_and_pages(traces: Store) -> None:
     assert ids(traces, None, ["execution_time_ms DESC"]) == ["tr-b", "tr-a", "tr-c"]
     assert ids(traces, None, ["timestamp_ms ASC"]) == ["tr-a", "tr-b", "tr-c"]
     assert ids(traces, None, ["tags.n DESC"]) == ["tr-b", "tr-a", "tr-c"]
@@ -242,28 +244,26 @@ def test_order_by_and_pages(traces: SQLiteStore) -> None:
         ("status = 'OK' AND", 17, "a field"),
     ],
 )
-def test_errors_name_the_position(
-    traces: SQLiteStore, text: str, position: int, expected: str
-) -> None:
+def test_errors_name_the_position(traces: Store, text: str, position: int, expected: str) -> None:
     with pytest.raises(FilterSyntaxError) as err:
         traces.search_traces(None, text)
     assert err.value.position == position
     assert expected in str(err.value)
 
 
-def test_order_by_errors(traces: SQLiteStore) -> None:
+def test_order_by_errors(traces: Store) -> None:
     with pytest.raises(FilterSyntaxError, match="a field to order by"):
         traces.search_traces(None, None, order_by=["span.name"])
     with pytest.raises(InvalidInput, match="max_results"):
         traces.search_traces(None, None, max_results=-1)
 
 
-def test_values_are_parameters_never_sql(traces: SQLiteStore) -> None:
+def test_values_are_parameters_never_sql(traces: Store) -> None:
     assert ids(traces, "tags.user = 'x'' OR 1=1 --'") == []
     assert len(ids(traces, None)) == 3
 
 
-def test_delete_traces(traces: SQLiteStore) -> None:
+def test_delete_traces(traces: Store) -> None:
     with pytest.raises(InvalidInput):
         traces.delete_traces("0")
     with pytest.raises(InvalidInput):
@@ -280,7 +280,7 @@ def test_delete_traces(traces: SQLiteStore) -> None:
         assert count == 0, table
 
 
-def test_tags_and_assessments(traces: SQLiteStore) -> None:
+def test_tags_and_assessments(traces: Store) -> None:
     traces.set_trace_tag("tr-c", "note", {"a": 1})
     assert traces.get_trace("tr-c").summary.tags == {"note": '{"a": 1}'}
     traces.delete_trace_tag("tr-c", "note")
@@ -305,25 +305,28 @@ def test_tags_and_assessments(traces: SQLiteStore) -> None:
     assert sorted(grouped) == ["tr-a", "tr-b"]
 
 
-def test_search_uses_indexes(traces: SQLiteStore) -> None:
-    conn = traces.db.conn()
-    where = grammar.compile_trace_filter(grammar.parse_filter("status = 'ERROR'", grammar.TRACES))
-    plan = " ".join(
-        row[-1]
-        for row in conn.execute(
-            f"EXPLAIN QUERY PLAN SELECT t.id FROM traces t WHERE {where.sql} "
-            "ORDER BY t.start_time DESC LIMIT 100",
-            where.params,
-        )
+def _plan(store: Store, query: str, params: list[Any]) -> str:
+    """The engine's query plan as text (PostgreSQL: told to prefer indexes on tiny tables)."""
+    if store.engine == "sqlite":
+        rows = store.db.conn().execute(f"EXPLAIN QUERY PLAN {query}", params)  # type: ignore[attr-defined]
+        return " ".join(row[-1] for row in rows)
+    with store.db.read() as conn:  # type: ignore[attr-defined]
+        conn.execute("SET LOCAL enable_seqscan = off")
+        return " ".join(row[0] for row in conn.execute(f"EXPLAIN {query}", params).fetchall())
+
+
+def test_search_uses_indexes(traces: Store) -> None:
+    tree = grammar.parse_filter("status = 'ERROR'", grammar.TRACES)
+    where = grammar.compile_filter(tree, traces.db.dialect, fields=grammar.TRACES)  # type: ignore[attr-defined]
+    plan = _plan(
+        traces,
+        f"SELECT t.id FROM traces t WHERE {where.sql} ORDER BY t.start_time DESC LIMIT 100",
+        where.params,
     )
     assert "traces_by_status" in plan, plan
-    where = grammar.compile_trace_filter(grammar.parse_filter("span.name = 'x'", grammar.TRACES))
-    plan = " ".join(
-        row[-1]
-        for row in conn.execute(
-            f"EXPLAIN QUERY PLAN SELECT t.id FROM traces t WHERE {where.sql}", where.params
-        )
-    )
+    tree = grammar.parse_filter("span.name = 'x'", grammar.TRACES)
+    where = grammar.compile_filter(tree, traces.db.dialect, fields=grammar.TRACES)  # type: ignore[attr-defined]
+    plan = _plan(traces, f"SELECT t.id FROM traces t WHERE {where.sql}", where.params)
     assert "spans_by_name" in plan, plan
 
 
@@ -454,10 +457,9 @@ def _reference_item(spec: dict[str, Any]) -> dict[str, Any]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(specs=st.lists(trace_strategy, min_size=1, max_size=6), text=trace_filters)
-def test_sql_matches_the_reference(
-    tmp_path_factory: pytest.TempPathFactory, specs: list[dict[str, Any]], text: str
-) -> None:
-    store = SQLiteStore(tmp_path_factory.mktemp("prop") / "t.db")
+def test_sql_matches_the_reference(store: Store, specs: list[dict[str, Any]], text: str) -> None:
+    experiment = store.create_experiment(uuid.uuid4().hex)  # a fresh scope per example
+    prefix = uuid.uuid4().hex[:8]
     records = []
     for n, spec in enumerate(specs):
         spans = [
@@ -474,7 +476,8 @@ def test_sql_matches_the_reference(
         ]
         records.append(
             record(
-                f"tr-{n}",
+                f"{prefix}-{n}",
+                experiment_id=experiment,
                 name=spec["name"],
                 status=spec["status"],
                 start_time=1000 + n,
@@ -489,13 +492,12 @@ def test_sql_matches_the_reference(
     for n, spec in enumerate(specs):
         for name, values in spec["feedback"].items():
             for value in values:
-                store.log_assessment(f"tr-{n}", "feedback", name, value)
+                store.log_assessment(f"{prefix}-{n}", "feedback", name, value)
     tree = grammar.parse_filter(text, grammar.TRACES)
     expected = {
-        f"tr-{n}"
+        f"{prefix}-{n}"
         for n, spec in enumerate(specs)
         if grammar.evaluate(tree, _reference_item(spec), grammar.TRACES)
     }
-    got = {t.trace_id for t in store.search_traces(None, text, include_spans=False).traces}
-    assert got == expected, text
-    store.close()
+    found = store.search_traces([experiment], text, include_spans=False, max_results=100)
+    assert {t.trace_id for t in found.traces} == expected, text

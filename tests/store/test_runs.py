@@ -12,12 +12,12 @@ from jupyter_track.store import (
     NotFound,
     ParamConflict,
     RunStatus,
-    SQLiteStore,
     ViewType,
 )
+from jupyter_track.store.interface import Store
 
 
-def test_run_lifecycle(store: SQLiteStore) -> None:
+def test_run_lifecycle(store: Store) -> None:
     info = store.create_run("0", run_name="first", tags={"team": "vision"})
     assert info.status == RunStatus.RUNNING
     store.update_run(info.run_id, status=RunStatus.FINISHED, end_time=info.start_time + 1500)
@@ -32,14 +32,14 @@ def test_run_lifecycle(store: SQLiteStore) -> None:
     assert [r.info.run_id for r in store.search_runs(["0"]).runs] == [info.run_id]
 
 
-def test_unknown_run_and_experiment(store: SQLiteStore) -> None:
+def test_unknown_run_and_experiment(store: Store) -> None:
     with pytest.raises(NotFound, match="nope"):
         store.get_run("nope")
     with pytest.raises(NotFound, match="42"):
         store.create_run("42")
 
 
-def test_params_are_immutable_but_relogging_same_value_is_fine(store: SQLiteStore) -> None:
+def test_params_are_immutable_but_relogging_same_value_is_fine(store: Store) -> None:
     run_id = store.create_run("0").run_id
     store.log_params(run_id, {"lr": 0.01, "opt": "adam"})
     store.log_params(run_id, {"lr": 0.01})
@@ -56,16 +56,14 @@ def test_params_are_immutable_but_relogging_same_value_is_fine(store: SQLiteStor
     ("key", "reason"),
     [("", "must not be empty"), ("x" * 251, "limit is 250"), (3, "must be a string")],
 )
-def test_bad_param_keys_name_the_key_and_reason(
-    store: SQLiteStore, key: object, reason: str
-) -> None:
+def test_bad_param_keys_name_the_key_and_reason(store: Store, key: object, reason: str) -> None:
     run_id = store.create_run("0").run_id
     with pytest.raises(ValueError, match=reason):
         store.log_params(run_id, {key: 1, "ok": 2})  # type: ignore[dict-item]
     assert store.get_run(run_id).data.params == {"ok": "2"}
 
 
-def test_param_that_cannot_become_text(store: SQLiteStore) -> None:
+def test_param_that_cannot_become_text(store: Store) -> None:
     class Broken:
         def __str__(self) -> str:
             raise RuntimeError("no")
@@ -76,7 +74,7 @@ def test_param_that_cannot_become_text(store: SQLiteStore) -> None:
     assert store.get_run(run_id).data.params == {"fine": "1"}
 
 
-def test_metrics_keep_nan_and_infinities(store: SQLiteStore) -> None:
+def test_metrics_keep_nan_and_infinities(store: Store) -> None:
     run_id = store.create_run("0").run_id
     values = [0.5, math.nan, math.inf, -math.inf, 0.25]
     store.log_metrics(run_id, [Metric("m", v, 1000 + i, i) for i, v in enumerate(values)])
@@ -89,7 +87,7 @@ def test_metrics_keep_nan_and_infinities(store: SQLiteStore) -> None:
     assert (summary.last, summary.min, summary.max, summary.count) == (0.25, -math.inf, math.inf, 5)
 
 
-def test_metric_summary_last_is_by_step_then_time(store: SQLiteStore) -> None:
+def test_metric_summary_last_is_by_step_then_time(store: Store) -> None:
     run_id = store.create_run("0").run_id
     store.log_metrics(run_id, [("loss", 0.1, 2000, 5), ("loss", 0.9, 3000, 1)])
     store.log_metrics(run_id, [("loss", 0.3, 1000, 5)])  # same step, older timestamp
@@ -97,7 +95,7 @@ def test_metric_summary_last_is_by_step_then_time(store: SQLiteStore) -> None:
     assert (s.last, s.step, s.min, s.max, s.count) == (0.1, 5, 0.1, 0.9, 3)
 
 
-def test_bad_metrics_are_reported_and_good_ones_kept(store: SQLiteStore) -> None:
+def test_bad_metrics_are_reported_and_good_ones_kept(store: Store) -> None:
     run_id = store.create_run("0").run_id
     with pytest.raises(ValueError) as err:
         store.log_metrics(
@@ -109,7 +107,7 @@ def test_bad_metrics_are_reported_and_good_ones_kept(store: SQLiteStore) -> None
     assert set(store.get_run(run_id).data.metrics) == {"acc", "loss"}
 
 
-def test_tags_overwrite_and_delete(store: SQLiteStore) -> None:
+def test_tags_overwrite_and_delete(store: Store) -> None:
     run_id = store.create_run("0").run_id
     store.set_tags(run_id, {"stage": "dev"})
     store.set_tags(run_id, {"stage": "prod", "mlflow.runName": "renamed"})
@@ -122,7 +120,7 @@ def test_tags_overwrite_and_delete(store: SQLiteStore) -> None:
         store.delete_tag(run_id, "stage")
 
 
-def test_experiments(store: SQLiteStore) -> None:
+def test_experiments(store: Store) -> None:
     experiment_id = store.create_experiment("vision", tags={"owner": "ana"})
     assert store.get_experiment(experiment_id).tags == {"owner": "ana"}
     assert store.get_or_create_experiment("vision").experiment_id == experiment_id
@@ -134,7 +132,7 @@ def test_experiments(store: SQLiteStore) -> None:
         store.create_experiment("  ")
 
 
-def test_artifacts_are_confined(store: SQLiteStore, tmp_path) -> None:
+def test_artifacts_are_confined(store: Store, tmp_path) -> None:
     run_id = store.create_run("0").run_id
     store.write_artifact_bytes(run_id, "reports/a.txt", b"hello")
     assert [a.path for a in store.list_artifacts(run_id)] == ["reports"]
