@@ -47,6 +47,7 @@ from .entities import (
     RunInfo,
 )
 from .runs import GcReport, RunPage
+from .traces import StoredAssessment, StoredTrace, TracePage, TraceRecord
 
 RunHandle = Any
 """An opaque handle of a run (:meth:`Store.run_handle`): the first item of the rows given to
@@ -652,6 +653,81 @@ class Store(Protocol):
         *,
         limit: int = 1000,
     ) -> list[ServiceAuditEntry]: ...
+
+    # ------------------------------------------------------------------------------ traces
+
+    def assessments_for(self, trace_ids: Iterable[str]) -> dict[str, list[StoredAssessment]]:
+        """Assessments of several traces, by trace id (traces without any are left out)."""
+        ...
+
+    def count_traces(self, run_ids: Sequence[str]) -> dict[str, int]:
+        """How many traces each run has (runs without traces are left out)."""
+        ...
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None: ...
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        """Remove one tag from a trace; raises ``NotFound`` when it is not set."""
+        ...
+
+    def delete_traces(
+        self,
+        experiment_id: str | int | None = None,
+        *,
+        max_timestamp_millis: int | None = None,
+        max_traces: int | None = None,
+        trace_ids: Sequence[str] | None = None,
+    ) -> int:
+        """Delete traces (with their spans, tags, metadata and assessments); return how many."""
+        ...
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> StoredAssessment: ...
+
+    def get_trace(self, trace_id: str, *, include_spans: bool = True) -> StoredTrace:
+        """One trace with its spans and assessments; raises ``NotFound``."""
+        ...
+
+    def log_assessment(
+        self,
+        trace_id: str,
+        kind: str,
+        name: str,
+        value: Any,
+        *,
+        rationale: str | None = None,
+        error: str | None = None,
+        source_type: str = "CODE",
+        source_id: str | None = None,
+        span_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> StoredAssessment:
+        """Attach a feedback or an expectation to a trace and return it."""
+        ...
+
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str | int] | None = None,
+        filter_string: str | None = None,
+        *,
+        order_by: Sequence[str] | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+        run_id: str | None = None,
+        include_spans: bool = True,
+    ) -> TracePage:
+        """Traces matching ``filter_string`` (the filter grammar with the traces' fields),"""
+        ...
+
+    def set_trace_tag(self, trace_id: str, key: str, value: Any) -> None:
+        """Set one tag on a trace (a non-string value is stored as JSON)."""
+        ...
+
+    def trace_exists(self, trace_id: str) -> bool: ...
+
+    def write_traces(self, records: Sequence[TraceRecord]) -> None:
+        """Upsert ``records`` (see :class:`TraceRecord`) in one transaction."""
+        ...
 
 
 __all__ = ["CellRow", "KeySelection", "MetricRow", "RunHandle", "Store"]
