@@ -2,8 +2,8 @@
 
 The same rule as ``src/format.ts``, which the sidebar and the widgets' browser code share, so a
 value reads the same in the sidebar, a widget, its static HTML fallback, the ``%%track``
-summary, a chart label and the CLI (``tests/test_formatting.py`` runs both implementations over
-the same values):
+summary, a chart label and the CLI (``tests/project/test_frontend_unit.py`` runs both
+implementations over the same values):
 
 * missing (None) is ``—``; NaN is ``NaN``, infinities ``∞`` and ``-∞``;
 * integers below 1e15 in full (``42``, ``1000000``);

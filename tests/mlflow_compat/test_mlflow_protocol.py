@@ -25,7 +25,7 @@ from jupyter_track.mlflow_protocol.messages import INT64_MAX, Fields
 from jupyter_track.store import SQLiteStore
 
 MLFLOW = ("jupyter-track", "mlflow", "api", "2.0", "mlflow")
-SPEC = yaml.safe_load((Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml").read_text())
+SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml").read_text())
 REGISTRY: Registry[Any] = Registry().with_resource(
     "urn:openapi", Resource.from_contents(SPEC, default_specification=DRAFT202012)
 )

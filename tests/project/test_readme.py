@@ -19,7 +19,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import jupyter_track as jt
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = re.compile(r"<!-- section: (\S+) \(owner: [^)]*\) -->\n(.*?)<!-- end: \1 -->", re.S)
 BLOCK = re.compile(r"^```([^\n]*)\n(.*?)^```", re.S | re.M)
 

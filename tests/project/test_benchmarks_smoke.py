@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.mark.slow
@@ -56,7 +56,7 @@ def test_run_all_quick_prints_every_row(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_bench_hub_quick_stores_every_point(tmp_path: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).parent))
+    sys.path.insert(0, str(Path(__file__).parents[1]))
     import hubtools
 
     if hubtools.proxy_command() is None:

@@ -11,7 +11,7 @@ import pytest
 
 from jupyter_track.store import SQLiteStore
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_readme import BLOCK, README, SECTION
+from project.test_readme import BLOCK, README, SECTION
 
 from jupyter_track.store import SQLiteStore, connect_store
 

@@ -539,7 +539,7 @@ def test_routes_and_openapi_agree() -> None:
     from jupyter_track.mlflow_protocol import ARTIFACTS, ENDPOINTS
     from jupyter_track.server.routes import ROUTES, methods
 
-    spec_file = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
+    spec_file = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
     spec = yaml.safe_load(spec_file.read_text())
     mlflow_server = "{base_url}jupyter-track/mlflow"
 

@@ -25,7 +25,7 @@ from jupyter_track import formatting
 from jupyter_track.payloads import filter_field
 from jupyter_track.store.search import parse_filter
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"
 pytestmark = pytest.mark.skipif(
     not (NODE_MODULES / "vitest").exists() or shutil.which("node") is None,

@@ -25,7 +25,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
-OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 TOKEN = "schemathesis-token"
 EXAMPLES = int(os.environ.get("JT_SCHEMATHESIS_EXAMPLES", "12"))
 

@@ -1,0 +1,1 @@
+"""Tests of MLflow compatibility (module layout, REST protocol, import)."""
