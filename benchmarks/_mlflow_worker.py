@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from _mlflow_tracing import COMMANDS as TRACING_COMMANDS
 from _search_data import FILTER, METRIC_KEYS, ORDER_BY, synthetic_runs
 from mlflow import MlflowClient
 from mlflow.entities import Metric
@@ -89,9 +90,7 @@ def log_batch(folder: str, points: int, batch: int, uri: str | None = None) -> d
     return {"seconds": seconds, "points": points}
 
 
-def runs(
-    folder: str, n: int, params: int, metrics: int, uri: str | None = None
-) -> dict[str, Any]:
+def runs(folder: str, n: int, params: int, metrics: int, uri: str | None = None) -> dict[str, Any]:
     """``n`` runs, each with ``params`` params (log_params) and ``metrics`` metrics (log_metrics).
 
     One warm-up run first (store creation and first-run costs are not timed).
@@ -224,6 +223,7 @@ COMMANDS = {
     "empty_runs": empty_runs,
     "rest_run": rest_run,
     "ping": lambda: {"mlflow": mlflow.__version__},
+    **TRACING_COMMANDS,
 }
 
 

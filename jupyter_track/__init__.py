@@ -53,7 +53,7 @@ _TRACING_NAMES = (
 _WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison", "registry": "registry"}
 
 # Subpackages reachable as attributes (``jt.models.infer_signature``), imported on first use.
-_SUBMODULES = ("charts", "genai", "models", "openai", "tracing")
+_SUBMODULES = ("charts", "entities", "genai", "models", "openai", "tracing")
 
 __all__ = [
     *_FLUENT_NAMES,
@@ -61,7 +61,9 @@ __all__ = [
     *_LINEAGE_NAMES,
     *_TRACING_NAMES,
     *_WIDGET_NAMES,
+    "autolog",
     "charts",
+    "entities",
     "models",
     "TrackClient",
     "__version__",
@@ -101,6 +103,10 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
+    if name == "autolog":
+        from .autologging import autolog
+
+        return autolog
     if name == "TrackClient":
         from .tracking.client import TrackClient
 

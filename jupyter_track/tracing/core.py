@@ -15,6 +15,7 @@ once and the function runs untraced.
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import functools
 import inspect
@@ -611,7 +612,9 @@ class _Boot:
     early: deque[ActiveTrace] = deque()
     lock = threading.Lock()
     ready = threading.Event()
-    thread: threading.Thread | None = None
+    #: the boot thread's id once started (a bare ``_thread`` thread: ``threading.Thread.start``
+    #: waits until the new thread runs, a scheduler round trip the traced call would pay)
+    thread: int | None = None
     error: BaseException | None = None
 
 
@@ -627,15 +630,18 @@ def _hand_over(trace: ActiveTrace) -> None:
         if not _Boot.ready.is_set():
             _Boot.early.append(trace)
             if _Boot.thread is None:
-                _Boot.thread = threading.Thread(
-                    target=_boot, name="jupyter-track-tracing-boot", daemon=True
-                )
-                _Boot.thread.start()
+                _Boot.thread = _thread.start_new_thread(_boot, ())
             return
     _hand_over(trace)
 
 
+BOOT_DELAY_S = 0.005
+"""The boot thread lets the caller run this long before it imports the store (imports hold
+the interpreter lock: started at once they would slow the traced call that started them)."""
+
+
 def _boot() -> None:
+    time.sleep(BOOT_DELAY_S)
     try:
         writer = _writer()
     except BaseException as exc:  # reported by wait_ready()
@@ -650,8 +656,10 @@ def _boot() -> None:
 
 
 def wait_ready(timeout: float = 30.0) -> None:
-    """Wait until traces that ended early are in the writer's queue (readers call this)."""
-    if _Boot.thread is not None and not _Boot.ready.is_set():
+    """Wait until traces that ended early are in the writer's queue (readers and flushes call
+    this)."""
+    thread = _Boot.thread
+    if thread is not None and not _Boot.ready.is_set() and thread != threading.get_ident():
         _Boot.ready.wait(timeout)
     if _Boot.error is not None:
         error, _Boot.error = _Boot.error, None
@@ -670,10 +678,16 @@ def flush_pending() -> None:
 
 
 @atexit.register
-def _keep_running_traces_at_exit() -> None:
-    """Traces still running at exit are written as IN_PROGRESS (the writer's own exit flush
-    does this when it exists; this covers a trace that started no writer)."""
-    if not _active:
+def _keep_traces_at_exit() -> None:
+    """At exit, traces that ended while the writer was still being set up are written, and
+    traces still running are written as IN_PROGRESS (the writer's own exit flush, which runs
+    before this one, covers the rest)."""
+    booting = _Boot.thread is not None
+    if not _active and not booting:
+        return
+    try:
+        wait_ready()
+    except Exception:
         return
     try:
         from ..tracking import session

@@ -19,6 +19,7 @@ the session only through the names documented here.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from typing import Any, Protocol
@@ -161,7 +162,9 @@ class Session:
             self._experiments_seen.clear()
 
     def flush(self, raise_errors: bool = True) -> None:
-        """Write buffered metric points and cell-log rows now (no-op without a writer)."""
+        """Write buffered metric points, cell-log rows and finished traces now (no-op without
+        a writer)."""
+        _traces_handed_over(raise_errors)
         if self._writer is not None:
             self._writer.flush(raise_errors=raise_errors)
 
@@ -172,6 +175,7 @@ class Session:
 
     def close(self) -> None:
         """Flush and stop the writer (tests and interpreter exit)."""
+        _traces_handed_over(False)
         if self._writer is not None:
             self._writer.close()
 
@@ -293,6 +297,20 @@ class Session:
     def is_cell_run(self, run_id: str) -> bool:
         """Whether ``run_id`` belongs to a running ``%%track`` cell."""
         return run_id in self._cell_runs
+
+
+def _traces_handed_over(raise_errors: bool) -> None:
+    """Wait until traces that ended before the writer existed are in its queue (the tracing
+    module hands them over from a thread of its own, so the first traced call does not load
+    the store): a flush then writes them too."""
+    tracing = sys.modules.get("jupyter_track.tracing.core")
+    if tracing is None:
+        return
+    try:
+        tracing.wait_ready()
+    except Exception:
+        if raise_errors:
+            raise
 
 
 _session = Session()

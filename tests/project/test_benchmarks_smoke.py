@@ -88,3 +88,40 @@ def test_bench_mlflow_rest_quick_logs_through_both_servers(tmp_path: Path) -> No
     assert rows[0]["name"].startswith("MLflow client over REST")
     assert all(row["ours"] > 0 and row["mlflow"] > 0 for row in rows)
     assert any("server CPU per request" in note for note in rows[0]["notes"])
+
+
+@pytest.mark.slow
+def test_bench_tracing_quick_prints_every_row(tmp_path: Path) -> None:
+    """bench_tracing.py runs (quick: tiny sizes); it checks itself that every trace and span
+    reached the store and that the view drew every span. The browser row needs chromium."""
+    import shutil
+
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from _common import mlflow_python
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    with_mlflow = mlflow_python(create=False) is not None
+    out = tmp_path / "rows.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_TRACK_")}
+    cmd = [sys.executable, str(BENCHMARKS / "bench_tracing.py"), "--quick", "--json", str(out)]
+    if not with_mlflow:
+        cmd.append("--no-mlflow")
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {row["name"]: row for row in json.loads(out.read_text())}
+    names = list(rows)
+    assert names[0] == "@trace caller overhead" and "first traced call, fresh process" in rows
+    assert any(n.endswith("traces x 5 spans, durable") for n in names)
+    assert any(n.startswith("search_traces, ") for n in names)
+    view = [n for n in names if n.startswith("trace view, ")]
+    assert len(view) == 1
+    measured = [n for n in names if not n.startswith("trace view, ")]
+    if shutil.which("chromium"):
+        measured += view
+    for name in measured:
+        ours = rows[name]["ours"]
+        assert isinstance(ours, (int, float)) and math.isfinite(ours) and ours > 0, (name, ours)
+    if with_mlflow:
+        assert rows["@trace caller overhead"]["mlflow"] is not None
+    assert all(row["ok"] is None for row in rows.values())

@@ -305,6 +305,50 @@ def test_tags_and_assessments(traces: Store) -> None:
     assert sorted(grouped) == ["tr-a", "tr-b"]
 
 
+def test_exists_counts_per_run_and_another_process_sees_them(store: Store, reopen: Any) -> None:
+    """``trace_exists``, ``count_traces`` (runs without traces left out) and a second store
+    object on the same data (another process) reading what the first wrote."""
+    experiment = store.create_experiment("traced-runs")
+    run_a = store.create_run(experiment).run_id
+    run_b = store.create_run(experiment).run_id
+    run_c = store.create_run(experiment).run_id
+    store.write_traces(
+        [
+            record("tr-1", experiment_id=experiment, run_id=run_a),
+            record("tr-2", experiment_id=experiment, run_id=run_a, start_time=2000),
+            record("tr-3", experiment_id=experiment, run_id=run_b, start_time=3000),
+            record("tr-4", experiment_id=experiment),
+        ]
+    )
+    assert store.trace_exists("tr-1") and not store.trace_exists("tr-missing")
+    assert store.count_traces([run_a, run_b, run_c]) == {run_a: 2, run_b: 1}
+    assert store.count_traces([]) == {}
+    other = reopen(store)
+    assert other.trace_exists("tr-3")
+    assert other.count_traces([run_a]) == {run_a: 2}
+    page = other.search_traces([experiment], None, run_id=run_a, include_spans=False)
+    assert [t.trace_id for t in page.traces] == ["tr-2", "tr-1"]
+    assert all(t.spans == [] for t in page.traces)
+    store.delete_traces(trace_ids=["tr-1"])
+    assert not other.trace_exists("tr-1")
+    assert other.count_traces([run_a]) == {run_a: 1}
+
+
+def test_pages_cover_every_trace_once(store: Store) -> None:
+    store.write_traces([record(f"tr-{i:03d}", start_time=1000 + i) for i in range(23)])
+    seen: list[str] = []
+    token = None
+    while True:
+        page = store.search_traces(None, None, max_results=5, page_token=token)
+        seen.extend(t.trace_id for t in page.traces)
+        token = page.next_page_token
+        if token is None:
+            break
+    assert seen == [f"tr-{i:03d}" for i in reversed(range(23))]
+    with pytest.raises(InvalidInput):
+        store.search_traces(None, None, page_token="not a token")
+
+
 def _plan(store: Store, query: str, params: list[Any]) -> str:
     """The engine's query plan as text (PostgreSQL: told to prefer indexes on tiny tables)."""
     if store.engine == "sqlite":

@@ -546,6 +546,25 @@ def test_a_trace_left_open_at_exit_is_kept_as_in_progress(tmp_path: Path) -> Non
     assert [s.name for s in trace.spans] == ["never-ends", "child"]
 
 
+@pytest.mark.parametrize("ending", ["exit", "flush"])
+def test_a_script_that_ends_right_after_its_first_trace_keeps_it(
+    tmp_path: Path, ending: str
+) -> None:
+    """The first trace ends before the store and the writer are loaded (a thread of their
+    own does that): the interpreter's exit and ``jt.flush()`` still wait for it, and another
+    process then finds it."""
+    db = tmp_path / "quick.db"
+    tail = {
+        "exit": "",
+        "flush": "jt.flush()\nimport os; os._exit(0)",
+    }[ending]
+    script = "import jupyter_track as jt\n" + "@jt.trace\ndef f(x):\n    return x\nf(1)\n" + tail
+    env = {"JUPYTER_TRACK_DB": str(db), "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
+    (trace,) = SQLiteStore(db).search_traces(None, None).traces
+    assert trace.summary.status == "OK" and [s.name for s in trace.spans] == ["f"]
+
+
 def test_the_first_call_does_not_load_the_store(tmp_path: Path) -> None:
     """Decorating loads only the recording side; the store loads on a background thread."""
     script = textwrap.dedent(

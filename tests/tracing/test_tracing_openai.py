@@ -293,3 +293,39 @@ def test_disable_restores_the_client(server: OpenAIServer) -> None:
     client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
     client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
     assert jt.get_last_active_trace_id() is None or len(jt.search_traces()) == 0
+
+
+def test_jt_autolog_turns_on_every_installed_integration(server: OpenAIServer) -> None:
+    """``jt.autolog()`` (MLflow's ``mlflow.autolog``) traces the installed ``openai`` client;
+    ``exclude_flavors`` leaves it alone; ``disable=True`` undoes it; MLflow's other arguments
+    are accepted."""
+    from openai.resources.chat.completions import Completions
+
+    original = Completions.create
+    assert jt.autolog(exclude_flavors=["openai", "sklearn"]) == []
+    assert Completions.create is original
+    try:
+        assert jt.autolog(log_models=False, log_input_examples=True, silent=True) == ["openai"]
+        assert openai_autolog.enabled()
+        client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": "autolog"}])
+        span = only_span(last())
+        assert (
+            span.span_type == "CHAT_MODEL"
+            and span.outputs["choices"][0]["message"]["content"] == "echo: autolog"
+        )
+    finally:
+        assert jt.autolog(disable=True) == ["openai"]
+    assert Completions.create is original and not openai_autolog.enabled()
+    with pytest.raises(jt.store.InvalidInput, match="exclude_flavors"):
+        jt.autolog(exclude_flavors=[3])  # type: ignore[list-item]
+
+
+def test_mlflow_entities_path() -> None:
+    """``import jupyter_track as mlflow; mlflow.entities.SpanType`` as in MLflow code."""
+    import jupyter_track as mlflow
+    from jupyter_track.entities import Feedback, SpanType, Trace
+
+    assert mlflow.entities.SpanType is SpanType and SpanType.CHAT_MODEL == "CHAT_MODEL"
+    assert mlflow.entities.Trace is Trace and mlflow.entities.Feedback is Feedback
+    assert mlflow.entities.Run is jt.Run
