@@ -208,15 +208,20 @@ def default_metric(comparison_: Mapping[str, Any], preferred: str | None = None)
 MAX_METRICS_PER_VERSION = 50
 
 
-def versions_with_runs(store: Any, versions: Sequence[Any]) -> list[dict[str, Any]]:
+def versions_with_runs(
+    store: Any, versions: Sequence[Any], readable: set[str] | None = None
+) -> list[dict[str, Any]]:
     """Model versions (``ModelVersion.to_dict()``) with their source run's name, status and
-    last metric values (``run`` is None when the run was purged)."""
+    last metric values (``run`` is None when the run was purged, or when its experiment is not
+    in ``readable``: the experiment ids the reader may read, None for all)."""
     runs = {}
     for run_id in {v.run_id for v in versions if v.run_id}:
         try:
-            runs[run_id] = store.get_run(run_id)
+            run = store.get_run(run_id)
         except NotFound:
             continue  # purged run: the version still lists its source
+        if readable is None or run.info.experiment_id in readable:
+            runs[run_id] = run
     out = []
     for mv in versions:
         item = mv.to_dict()
@@ -237,13 +242,14 @@ def versions_with_runs(store: Any, versions: Sequence[Any]) -> list[dict[str, An
     return out
 
 
-def model_detail(store: Any, name: str) -> dict[str, Any]:
-    """A ``ModelDetail``: the model, every version (newest first) with its run."""
+def model_detail(store: Any, name: str, readable: set[str] | None = None) -> dict[str, Any]:
+    """A ``ModelDetail``: the model, every version (newest first) with its run (runs of
+    experiments outside ``readable`` left out, as in :func:`versions_with_runs`)."""
     model = store.get_registered_model(name)
     versions = store.get_model_versions(name)
     body = model.to_dict()
     body.pop("latest_versions", None)
-    return {"model": body, "versions": versions_with_runs(store, versions)}
+    return {"model": body, "versions": versions_with_runs(store, versions, readable)}
 
 
 def audit_entry(entry: Any) -> dict[str, Any]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__, payloads
+from ..store import NotFound
 from ..store.interface import Store
 from ..store.schema import SCHEMA_VERSION
 from .base import TrackHandler
+from .policy import visible_experiments
 from .query import bool_arg, int_arg, list_arg
+from .uploads import max_artifact_bytes
 
 
 class InfoHandler(TrackHandler):
@@ -26,6 +29,7 @@ class InfoHandler(TrackHandler):
                 "user": self.principal.name,
                 "user_verified": self.principal.verified,
                 "user_source": self.principal.source,
+                "max_artifact_bytes": max_artifact_bytes(self.settings),
             }
         )
 
@@ -57,7 +61,14 @@ class KeysHandler(TrackHandler):
 
     async def get(self) -> None:
         experiment_ids = list_arg(self, "experiment_ids") or None
-        await self.read_json(lambda s: s.param_and_metric_keys(experiment_ids))
+        who = self.principal
+
+        def work(store: Store) -> dict[str, list[str]]:
+            # only the runs of experiments the user may read (private ones left out)
+            visible = visible_experiments(self.policy, store, who, experiment_ids)
+            return store.param_and_metric_keys(visible)
+
+        await self.read_json(work)
 
 
 class CellRunsHandler(TrackHandler):
@@ -65,15 +76,33 @@ class CellRunsHandler(TrackHandler):
 
     async def get(self, cell_id: str) -> None:
         limit = int_arg(self, "limit", 100, lo=1, hi=1000) or 100
+        who = self.principal
 
         def work(store: Store) -> dict[str, Any]:
+            readable = self.policy.readable_experiments(store, who)
+            runs = store.cell_runs(cell_id, limit=limit)
+            executions = store.cell_executions(cell_id=cell_id, limit=limit)
+            if readable is not None:  # runs (and their executions) private to others left out
+                hidden = {r.info.run_id for r in runs if r.info.experiment_id not in readable}
+                runs = [r for r in runs if r.info.run_id not in hidden]
+                executions = [
+                    e
+                    for e in executions
+                    if not e.run_id or _run_readable(store, e.run_id, readable, hidden)
+                ]
             return {
                 "cell_id": cell_id,
-                "runs": [payloads.full_row(r) for r in store.cell_runs(cell_id, limit=limit)],
-                "executions": [
-                    payloads.cell_execution(e)
-                    for e in store.cell_executions(cell_id=cell_id, limit=limit)
-                ],
+                "runs": [payloads.full_row(r) for r in runs],
+                "executions": [payloads.cell_execution(e) for e in executions],
             }
 
         await self.read_json(work)
+
+
+def _run_readable(store: Store, run_id: str, readable: set[str], hidden: set[str]) -> bool:
+    if run_id in hidden:
+        return False
+    try:
+        return store.get_run(run_id).info.experiment_id in readable
+    except NotFound:
+        return False

@@ -59,6 +59,10 @@ class Policy(Protocol):
         """The experiment ids ``who`` may read, or None for all of them."""
         ...
 
+    def readable_models(self, store: Any, who: Principal) -> set[str] | None:
+        """The registered-model names ``who`` may read, or None for all of them."""
+        ...
+
     def created(self, store: Any, who: Principal, object_type: str, object_id: str) -> None:
         """``who`` just created the object (the team service grants them MANAGE)."""
         ...
@@ -78,6 +82,19 @@ class Policy(Protocol):
         narrowing ``bound.arguments`` (a search limited to readable experiments)."""
         ...
 
+    def filter_call(
+        self,
+        store: Any,
+        who: Principal,
+        method: str,
+        rule: tuple[Any, ...],
+        bound: Any,
+        result: Any,
+    ) -> Any:
+        """A store call's result as ``who`` may see it: what they may not read left out (a
+        model list), or a 403 (an experiment found by name that is private to others)."""
+        ...
+
 
 class OpenPolicy:
     """Everything is allowed: the personal server's user owns the store."""
@@ -94,6 +111,9 @@ class OpenPolicy:
     def readable_experiments(self, store: Any, who: Principal) -> set[str] | None:
         return None
 
+    def readable_models(self, store: Any, who: Principal) -> set[str] | None:
+        return None
+
     def created(self, store: Any, who: Principal, object_type: str, object_id: str) -> None:
         return None
 
@@ -107,6 +127,30 @@ class OpenPolicy:
         self, store: Any, who: Principal, method: str, rule: tuple[Any, ...], bound: Any
     ) -> None:
         return None
+
+    def filter_call(
+        self,
+        store: Any,
+        who: Principal,
+        method: str,
+        rule: tuple[Any, ...],
+        bound: Any,
+        result: Any,
+    ) -> Any:
+        return result
+
+
+def visible_experiments(
+    policy: Policy, store: Any, who: Principal, asked: list[str] | None
+) -> list[str] | None:
+    """The experiments a search may look in: the asked ones (None: all) that ``who`` may read.
+    ``["-1"]`` (no experiment has that id) when none is left, so a search finds nothing
+    rather than everything."""
+    readable = policy.readable_experiments(store, who)
+    if readable is None:
+        return asked
+    chosen = asked if asked is not None else sorted(readable)
+    return [str(i) for i in chosen if str(i) in readable] or ["-1"]
 
 
 OPEN = OpenPolicy()

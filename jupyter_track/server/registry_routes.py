@@ -36,6 +36,15 @@ class RegistryHandler(TrackHandler):
             )
         return TrackHandler._mapped(exc, filter_text)
 
+    def _detail(self, store: Store, name: str) -> dict[str, Any]:
+        """The model's detail as the principal may see it (runs of experiments private to
+        others left out)."""
+        return model_detail(store, name, self.policy.readable_experiments(store, self.principal))
+
+    def _versions(self, store: Store, versions: list[Any]) -> list[dict[str, Any]]:
+        readable = self.policy.readable_experiments(store, self.principal)
+        return _versions_with_runs(store, versions, readable)
+
 
 # The payloads (model detail, versions with their runs) are shared with the registry widget.
 model_detail = payloads.model_detail
@@ -100,9 +109,13 @@ class RegisteredModelsHandler(RegistryHandler):
         limit = int_arg(self, "limit", 100, lo=1, hi=10_000)
         page_token = str_arg(self, "page_token")
 
+        who = self.principal
+
         def work(store: Store) -> dict[str, Any]:
             page = store.search_registered_models(filter_text, limit or 100, order_by, page_token)
-            return {"models": [m.to_dict() for m in page], "next_page_token": page.token}
+            readable = self.policy.readable_models(store, who)  # private ones left out
+            models = [m for m in page if readable is None or m.name in readable]
+            return {"models": [m.to_dict() for m in models], "next_page_token": page.token}
 
         await self.read_json(work)
 
@@ -121,7 +134,7 @@ class RegisteredModelsHandler(RegistryHandler):
                 name, tags, description, actor=who.name, verified=who.verified
             )
             self.policy.created(store, who, "registered_model", name)  # MANAGE for the creator
-            return model_detail(store, name)
+            return self._detail(store, name)
 
         self.send_json(await self.write_store(work), 201)
 
@@ -130,7 +143,7 @@ class RegisteredModelHandler(RegistryHandler):
     """``GET/PATCH/DELETE registry/models/{name}``."""
 
     async def get(self, name: str) -> None:
-        await self.read_json(model_detail, name)
+        await self.read_json(self._detail, name)
 
     async def patch(self, name: str) -> None:
         body = self.json_body()
@@ -150,7 +163,7 @@ class RegisteredModelHandler(RegistryHandler):
                 actor=who.name,
                 verified=who.verified,
             )
-            return model_detail(store, name)
+            return self._detail(store, name)
 
         self.send_json(await self.write_store(work))
 
@@ -169,7 +182,7 @@ class ModelVersionsHandler(RegistryHandler):
 
     async def get(self, name: str) -> None:
         def work(store: Store) -> dict[str, Any]:
-            return {"versions": _versions_with_runs(store, store.get_model_versions(name))}
+            return {"versions": self._versions(store, store.get_model_versions(name))}
 
         await self.read_json(work)
 
@@ -195,7 +208,7 @@ class ModelVersionsHandler(RegistryHandler):
                 actor=who.name,
                 verified=who.verified,
             )
-            return _versions_with_runs(store, [mv])[0]
+            return self._versions(store, [mv])[0]
 
         self.send_json(await self.write_store(work), 201)
 
@@ -207,7 +220,7 @@ class ModelVersionHandler(RegistryHandler):
         number = _version_arg(version)
 
         def work(store: Store) -> dict[str, Any]:
-            return _versions_with_runs(store, [store.get_model_version(name, number)])[0]
+            return self._versions(store, [store.get_model_version(name, number)])[0]
 
         await self.read_json(work)
 
@@ -231,7 +244,7 @@ class ModelVersionHandler(RegistryHandler):
                 actor=who.name,
                 verified=who.verified,
             )
-            return _versions_with_runs(store, [mv])[0]
+            return self._versions(store, [mv])[0]
 
         self.send_json(await self.write_store(work))
 
@@ -241,7 +254,7 @@ class ModelVersionHandler(RegistryHandler):
 
         def work(store: Store) -> dict[str, Any]:
             store.delete_model_version(name, number, actor=who.name, verified=who.verified)
-            return model_detail(store, name)
+            return self._detail(store, name)
 
         self.send_json(await self.write_store(work))
 
@@ -268,7 +281,7 @@ class AliasHandler(RegistryHandler):
                 actor=who.name,
                 verified=who.verified,
             )
-            return model_detail(store, name)
+            return self._detail(store, name)
 
         self.send_json(await self.write_store(work))
 
@@ -281,7 +294,7 @@ class AliasHandler(RegistryHandler):
             store.delete_registered_model_alias(
                 name, alias, expected_version=expected, actor=who.name, verified=who.verified
             )
-            return model_detail(store, name)
+            return self._detail(store, name)
 
         self.send_json(await self.write_store(work))
 
@@ -299,7 +312,7 @@ class AliasRollbackHandler(RegistryHandler):
             store.rollback_alias(
                 name, alias, expected_version=expected, actor=who.name, verified=who.verified
             )
-            return model_detail(store, name)
+            return self._detail(store, name)
 
         self.send_json(await self.write_store(work))
 

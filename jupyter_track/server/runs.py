@@ -13,6 +13,7 @@ from ..store.interface import Store
 from ..store.paging import decode_page_token
 from .base import TrackHandler
 from .errors import ApiError
+from .policy import visible_experiments
 from .query import bool_arg, choice_arg, column_selection, int_arg, list_arg, str_arg
 
 VIEWS = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY, "all": ViewType.ALL}
@@ -47,11 +48,7 @@ class RunsHandler(TrackHandler):
         def visible(store: Store) -> list[str] | None:
             """The experiments to search: the asked ones the user may read (a team service
             with private experiments; everything elsewhere)."""
-            readable = self.policy.readable_experiments(store, who)
-            if readable is None:
-                return experiment_ids
-            asked = experiment_ids if experiment_ids is not None else sorted(readable)
-            return [i for i in asked if i in readable] or ["-1"]  # "-1": no experiment
+            return visible_experiments(self.policy, store, who, experiment_ids)
 
         def page(store: Store) -> dict[str, Any]:
             found = store.search_runs(

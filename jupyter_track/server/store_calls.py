@@ -11,7 +11,14 @@ called, and each says what it needs:
 ``("experiment", need, arg)``  on the experiment named by ``arg``;
 ``("model", need, arg)``       on the registered model named by ``arg``;
 ``("search",)``                a search: limited to the experiments the user may read;
+``("prefix",)``                a run-id prefix: resolved among the runs the user may read;
+``("model_optional", need, arg)``  ``need`` on the model ``arg`` when given;
+``("new_model", arg)``         creating a model: open, but not over one private to others;
 ``("admin",)``                 hub admins and the admin scope only (maintenance).
+
+A call whose answer may hold objects of several experiments or models also names what its
+answer holds in :data:`RESULT_FILTERS`: the policy leaves out what the user may not read (the
+team service; a personal server leaves everything), so nothing private to others comes back.
 
 Writes run in the store's write thread, reads in its read pool. Arguments named ``actor``,
 ``verified`` and ``user_id`` are set from the authenticated user (never from the client), and
@@ -46,8 +53,8 @@ CALLS: dict[str, tuple[Rule, bool]] = {
     "get_or_create_experiment": (OPEN, True),
     "get_experiment": (("experiment", READ, "experiment_id"), False),
     "get_experiment_by_name": (OPEN, False),
-    "search_experiments": (SEARCH, False),
-    "experiment_run_counts": (SEARCH, False),
+    "search_experiments": (OPEN, False),  # filtered: the experiments the user may read
+    "experiment_run_counts": (OPEN, False),
     "set_experiment_lifecycle": (("experiment", MANAGE, "experiment_id"), True),
     "set_experiment_tag": (("experiment", EDIT, "experiment_id"), True),
     # runs
@@ -63,13 +70,13 @@ CALLS: dict[str, tuple[Rule, bool]] = {
     "get_run": (("run", READ, "run_id"), False),
     "get_runs": (("runs", READ, "run_ids"), False),
     "get_source": (("run", READ, "run_id"), False),
-    "resolve_run_id": (OPEN, False),
+    "resolve_run_id": (("prefix",), False),
     "run_ids_with_prefix": (OPEN, False),
     "search_runs": (SEARCH, False),
     "count_runs": (SEARCH, False),
     "run_columns": (("runs", READ, "run_ids"), False),
     "param_and_metric_keys": (SEARCH, False),
-    "cell_runs": (SEARCH, False),
+    "cell_runs": (OPEN, False),
     "previous_cell_run": (("run", READ, "before_run_id"), False),
     "child_run_ids": (("run", READ, "run_id"), False),
     "get_metric_history": (("run", READ, "run_id"), False),
@@ -78,7 +85,7 @@ CALLS: dict[str, tuple[Rule, bool]] = {
     "metric_histories": (("runs", READ, "run_ids"), False),
     "metric_rows_until": (("run", READ, "run_id"), False),
     "last_metric_rowid": (OPEN, False),
-    "cell_executions": (SEARCH, False),
+    "cell_executions": (OPEN, False),
     "put_environment": (OPEN, True),
     "get_environment": (OPEN, False),
     "list_artifacts": (("run", READ, "run_id"), False),
@@ -90,7 +97,7 @@ CALLS: dict[str, tuple[Rule, bool]] = {
     "model_versions_of_runs": (("runs", READ, "run_ids"), False),
     "dataset_usage": (ADMIN, False),  # spans every experiment (not filtered by permission)
     # registry
-    "create_registered_model": (OPEN, True),
+    "create_registered_model": (("new_model", "name"), True),
     "get_registered_model": (("model", READ, "name"), False),
     "update_registered_model": (("model", EDIT, "name"), True),
     "edit_registered_model": (("model", EDIT, "name"), True),
@@ -108,13 +115,13 @@ CALLS: dict[str, tuple[Rule, bool]] = {
     "set_model_version_tag": (("model", EDIT, "name"), True),
     "delete_model_version_tag": (("model", EDIT, "name"), True),
     "search_model_versions": (OPEN, False),
-    "registered_run_ids": (OPEN, False),
+    "registered_run_ids": (ADMIN, False),  # for purging; spans every model
     "set_registered_model_alias": (("model", EDIT, "name"), True),
     "delete_registered_model_alias": (("model", EDIT, "name"), True),
     "get_model_version_by_alias": (("model", READ, "name"), False),
     "get_aliases": (("model", READ, "name"), False),
     "rollback_alias": (("model", EDIT, "name"), True),
-    "registry_audit": (OPEN, False),
+    "registry_audit": (("model_optional", READ, "name"), False),
     "alias_history": (("model", READ, "name"), False),
     # permissions and audit (the team service)
     "list_permissions": (OPEN, False),
@@ -124,6 +131,24 @@ CALLS: dict[str, tuple[Rule, bool]] = {
     "deleted_run_ids": (ADMIN, False),
     "purge_runs": (ADMIN, True),
     "gc": (ADMIN, True),
+}
+
+#: method -> what its answer holds, for :meth:`Policy.filter_call` (see the module docstring)
+RESULT_FILTERS: dict[str, str] = {
+    "search_experiments": "experiments",
+    "get_experiment_by_name": "experiment",
+    "get_or_create_experiment": "experiment",
+    "experiment_run_counts": "experiment_counts",
+    "run_ids_with_prefix": "run_ids",
+    "cell_runs": "runs",
+    "previous_cell_run": "run",
+    "cell_executions": "cell_executions",
+    "search_registered_models": "models",
+    "search_model_versions": "models",
+    "model_versions_of_runs": "model_dicts",
+    "registry_audit": "model_audit",
+    "list_permissions": "grants",
+    "service_audit": "service_audit",
 }
 
 #: filled from the authenticated user, whatever the client sent
@@ -217,7 +242,7 @@ def prepared_call(
             else:
                 object_id = bound.arguments[source]
             policy.created(store, who, object_type, str(object_id))
-        return result
+        return policy.filter_call(store, who, method, rule, bound, result)
 
     return call
 

@@ -12,7 +12,7 @@ from ..store import SQLiteStore
 from ..store.errors import InvalidInput
 from .base import TrackHandler
 from .errors import ApiError
-from .policy import EDIT, READ
+from .policy import EDIT, READ, visible_experiments
 from .query import bool_arg, int_arg, list_arg, str_arg
 
 MAX_TRACES_PAGE = 1000
@@ -33,10 +33,8 @@ class TracesHandler(TrackHandler):
         who = self.principal
 
         def page(store: SQLiteStore) -> dict[str, Any]:
-            ids = experiment_ids
-            readable = self.policy.readable_experiments(store, who)
-            if readable is not None:
-                ids = [e for e in (ids or sorted(readable)) if e in readable]
+            # the asked experiments the user may read (["-1"], none, when that leaves nothing)
+            ids = visible_experiments(self.policy, store, who, experiment_ids)
             found = store.search_traces(
                 ids,
                 filter_text,

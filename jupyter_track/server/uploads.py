@@ -26,6 +26,12 @@ from .query import str_arg
 DEFAULT_MAX_BYTES = 1 << 30
 
 
+def max_artifact_bytes(settings: dict[str, Any]) -> int:
+    """The largest artifact upload the application accepts (its ``max_artifact_bytes``
+    setting, else 1 GiB); ``GET info`` tells clients."""
+    return int(settings.get("max_artifact_bytes") or DEFAULT_MAX_BYTES)
+
+
 @stream_request_body
 class ArtifactUploadHandler(TrackHandler):
     """Streams the body into the run's artifact folder (see the module docstring)."""
@@ -37,7 +43,7 @@ class ArtifactUploadHandler(TrackHandler):
 
     @property
     def max_bytes(self) -> int:
-        return int(self.settings.get("max_artifact_bytes") or DEFAULT_MAX_BYTES)
+        return max_artifact_bytes(self.settings)
 
     async def prepare(self) -> None:
         await super().prepare()  # authenticated and authorized before a byte is read

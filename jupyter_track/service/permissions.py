@@ -25,7 +25,7 @@ from typing import Any
 
 from ..server.errors import ApiError
 from ..server.policy import EDIT, MANAGE, NO_PERMISSIONS, READ, Principal, rank
-from ..store import NotFound
+from ..store import InvalidInput, NotFound, PagedList
 
 EXPERIMENT = "experiment"
 MODEL = "registered_model"
@@ -78,7 +78,8 @@ class HubPolicy:
     def check_experiment(self, store: Any, who: Principal, experiment_id: str, need: str) -> None:
         held = self.effective(store, who, EXPERIMENT, experiment_id)
         if rank(held) < rank(need):
-            label = _experiment_label(store, experiment_id)
+            # the name of an experiment private to others is not told to them: its id only
+            label = _experiment_label(store, experiment_id, named=rank(held) >= rank(READ))
             raise denied(who, need, EXPERIMENT, experiment_id, label)
 
     def check_run(self, store: Any, who: Principal, run_id: str, need: str) -> None:
@@ -92,7 +93,7 @@ class HubPolicy:
             return
         held = self.effective(store, who, EXPERIMENT, info.experiment_id)
         if rank(held) < rank(MANAGE):
-            label = _experiment_label(store, info.experiment_id)
+            label = _experiment_label(store, info.experiment_id, named=rank(held) >= rank(READ))
             error = denied(who, MANAGE, EXPERIMENT, info.experiment_id, label)
             error.body["message"] = (
                 f"{who.name} needs MANAGE on experiment {label} to change run {run_id} "
@@ -127,6 +128,50 @@ class HubPolicy:
                 readable.add(experiment.experiment_id)
         return readable
 
+    def check_new_model(self, store: Any, who: Principal, name: str) -> None:
+        """Creating a model is open to everyone, but a name taken by a model private to others
+        is a 403 (not a 409 that would tell them it exists)."""
+        try:
+            store.get_registered_model(name)
+        except NotFound:
+            return
+        self.check_model(store, who, name, READ)
+
+    def readable_models(self, store: Any, who: Principal) -> set[str] | None:
+        if who.admin:
+            return None
+        restricted = {
+            g.object_id
+            for g in store.list_permissions(MODEL)
+            if g.principal_type == "everyone" and rank(g.permission) < rank(READ)
+        }
+        if not restricted and rank(self.defaults[MODEL]) >= rank(READ):
+            return None
+        grants = store.permissions_of(who.name, who.groups, MODEL, None)
+        by_object: dict[str, list[Any]] = {}
+        for grant in grants:
+            by_object.setdefault(grant.object_id, []).append(grant)
+        return {
+            name
+            for name in _model_names(store)
+            if rank(self._combine(MODEL, by_object.get(name, []))) >= rank(READ)
+        }
+
+    def can_read(self, store: Any, who: Principal, object_type: str, object_id: str) -> bool:
+        """May ``who`` read the experiment, registered model or run (a deleted or purged run
+        counts as its experiment's, or as unreadable when it is gone)?"""
+        if who.admin:
+            return True
+        if object_type == "run":
+            try:
+                info = store.get_run(object_id).info
+            except NotFound:
+                return False
+            object_type, object_id = EXPERIMENT, info.experiment_id
+        if object_type not in (EXPERIMENT, MODEL):
+            return False
+        return rank(self.effective(store, who, object_type, str(object_id))) >= rank(READ)
+
     def created(self, store: Any, who: Principal, object_type: str, object_id: str) -> None:
         store.set_permission(
             object_type, str(object_id), "user", who.name, MANAGE, actor=who.name, verified=True
@@ -160,8 +205,92 @@ class HubPolicy:
             self.check_model(store, who, str(args[rule[2]]), rule[1])
         elif kind == "search":
             self._limit_search(store, who, method, args)
+        elif kind == "new_model":
+            self.check_new_model(store, who, str(args[rule[1]]))
+        elif kind == "prefix":
+            self._resolve_readable_prefix(store, who, args)
+        elif kind == "model_optional":
+            if args.get(rule[2]) is not None:
+                self.check_model(store, who, str(args[rule[2]]), rule[1])
         else:  # pragma: no cover - a rule kind this policy does not know
             raise ApiError(403, "forbidden", f"{method}: no permission rule")
+
+    def filter_call(
+        self,
+        store: Any,
+        who: Principal,
+        method: str,
+        rule: tuple[Any, ...],
+        bound: Any,
+        result: Any,
+    ) -> Any:
+        """Leave out of a call's result what ``who`` may not read (:data:`RESULT_FILTERS` of
+        ``server/store_calls.py`` says what the result holds), and refuse an experiment found
+        by name that they may not read."""
+        from ..server.store_calls import RESULT_FILTERS
+
+        what = RESULT_FILTERS.get(method)
+        if what is None or who.admin or result is None:
+            return result
+        readable = self.can_read
+        if what == "experiment":
+            self.check_experiment(store, who, str(result.experiment_id), READ)
+            return result
+        if what == "experiments":
+            experiments = self.readable_experiments(store, who)
+            if experiments is None:
+                return result
+            kept = [e for e in result if e.experiment_id in experiments]
+            return PagedList(kept, result.token) if isinstance(result, PagedList) else kept
+        if what == "experiment_counts":
+            experiments = self.readable_experiments(store, who)
+            if experiments is None:
+                return result
+            return {k: v for k, v in result.items() if str(k) in experiments}
+        if what == "models":  # registered models or model versions: by model name
+            models = self.readable_models(store, who)
+            if models is None:
+                return result
+            kept = [item for item in result if item.name in models]
+            return PagedList(kept, result.token) if isinstance(result, PagedList) else kept
+        if what == "model_audit":
+            models = self.readable_models(store, who)
+            return result if models is None else [e for e in result if e.model in models]
+        if what == "model_dicts":  # [{"name", "version", "run_id"}]
+            models = self.readable_models(store, who)
+            return result if models is None else [d for d in result if d["name"] in models]
+        if what == "run_ids":
+            return [r for r in result if readable(store, who, "run", str(r))]
+        if what == "runs":
+            return [r for r in result if readable(store, who, "run", r.info.run_id)]
+        if what == "run":
+            return result if readable(store, who, "run", result.info.run_id) else None
+        if what == "cell_executions":  # rows of runs they may not read are left out
+            return [e for e in result if not e.run_id or readable(store, who, "run", e.run_id)]
+        if what == "grants":
+            return [g for g in result if readable(store, who, g.object_type, g.object_id)]
+        if what == "service_audit":
+            return [e for e in result if readable(store, who, e.object_type, e.object_id)]
+        raise ApiError(403, "forbidden", f"{method}: no result filter {what!r}")  # pragma: no cover
+
+    def _resolve_readable_prefix(self, store: Any, who: Principal, args: dict[str, Any]) -> None:
+        """``resolve_run_id(prefix)`` among the runs ``who`` may read: the prefix becomes the
+        one readable run's full id (runs of experiments private to others are not counted)."""
+        if who.admin:
+            return
+        prefix = str(args.get("prefix") or "")
+        matches = [
+            r
+            for r in store.run_ids_with_prefix(prefix, limit=50)
+            if self.can_read(store, who, "run", r)
+        ]
+        if not matches:
+            raise NotFound(f"no run id starts with {prefix!r}")
+        if len(matches) > 1:
+            raise InvalidInput(
+                f"run id prefix {prefix!r} is ambiguous: {', '.join(sorted(matches)[:5])}"
+            )
+        args["prefix"] = matches[0]
 
     def _limit_search(self, store: Any, who: Principal, method: str, args: dict[str, Any]) -> None:
         readable = self.readable_experiments(store, who)
@@ -218,11 +347,24 @@ def _parameters(store: Any, method: str) -> set[str]:
     return set(inspect.signature(getattr(store, method)).parameters)
 
 
-def _experiment_label(store: Any, experiment_id: str) -> str:
+def _experiment_label(store: Any, experiment_id: str, *, named: bool = True) -> str:
+    if not named:
+        return f"id {experiment_id}"
     try:
         return f"{store.get_experiment(experiment_id).name!r} (id {experiment_id})"
     except NotFound:
         return f"id {experiment_id}"
+
+
+def _model_names(store: Any) -> list[str]:
+    names: list[str] = []
+    token = None
+    while True:
+        page = store.search_registered_models(None, 1000, None, token)
+        names.extend(m.name for m in page)
+        token = page.token
+        if not token:
+            return names
 
 
 def _path(handler: Any, name: str) -> str:
@@ -262,6 +404,42 @@ def model_rule(need: str) -> Rule:
         return check
 
     return rule
+
+
+def version_lineage_rule(handler: Any) -> Check:
+    """A version's lineage shows its source run's cells: READ on the model and on that run."""
+    name = _path(handler, "name")
+    version = _path(handler, "version")
+
+    def check(policy: HubPolicy, store: Any, who: Principal) -> None:
+        policy.check_model(store, who, name, READ)
+        try:
+            number = int(version[1:] if version[:1] in "vV" else version)
+            run_id = store.get_model_version(name, number).run_id
+        except (ValueError, NotFound):
+            return  # the route answers 400 or 404 itself
+        if run_id:
+            try:
+                policy.check_run(store, who, run_id, READ)
+            except NotFound:
+                pass  # a purged run: nothing of it to show
+
+    return check
+
+
+def new_model_rule(handler: Any) -> Check | None:
+    """``POST registry/models``: open to everyone; a name taken by a private model is 403."""
+    try:
+        name = handler.json_body().get("name")
+    except ApiError:
+        return None  # the route answers 400 itself
+    if not isinstance(name, str):
+        return None
+
+    def check(policy: HubPolicy, store: Any, who: Principal) -> None:
+        policy.check_new_model(store, who, name)
+
+    return check
 
 
 def open_rule(handler: Any) -> None:
@@ -359,7 +537,7 @@ def _rules() -> dict[tuple[str, str], Rule]:
         ("/charts/param-importance", "get"): runs_in_query,
         ("/charts/run-metrics", "get"): run_in_query,
         ("/registry/models", "get"): open_rule,
-        ("/registry/models", "post"): open_rule,
+        ("/registry/models", "post"): new_model_rule,
         ("/registry/models/{name}", "get"): model_rule(READ),
         ("/registry/models/{name}", "patch"): model_rule(EDIT),
         ("/registry/models/{name}", "delete"): model_rule(MANAGE),
@@ -381,7 +559,7 @@ def _rules() -> dict[tuple[str, str], Rule]:
         ("/runs/{run_id}/artifacts/upload", "put"): run_rule(EDIT),
         ("/runs/{run_id}/lineage", "get"): run_rule(READ),
         ("/runs/{run_id}/reproduce", "post"): run_rule(READ),
-        ("/registry/models/{name}/versions/{version}/lineage", "get"): model_rule(READ),
+        ("/registry/models/{name}/versions/{version}/lineage", "get"): version_lineage_rule,
         ("/env-diff", "get"): runs_a_and_b,
         ("/datasets", "get"): admins_only,
         # traces: the routes ask the policy themselves (server/traces.py): a listing is limited
