@@ -37,11 +37,11 @@ class TokenHost(RequestHandler):
 class ServedStore:
     """A route-table server on a loopback port (stop with :meth:`stop`)."""
 
-    def __init__(self, db: Path):
+    def __init__(self, db: Path, **settings: Any):
         self.token = secrets.token_hex(16)
         self.access = StoreAccess(db)
         host = type("Host", (TokenHost,), {"token": self.token})
-        app = Application(handlers(PREFIX + "api", host, {"access": self.access}))
+        app = Application(handlers(PREFIX + "api", host, {"access": self.access}), **settings)
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.port = 0

@@ -48,6 +48,8 @@ DEFERRABLE = frozenset(
     }
 )
 RETRY_EVERY = 2.0
+#: the service's artifact limit when its ``info`` does not say (older services)
+DEFAULT_MAX_ARTIFACT = 1 << 30
 
 
 class ServiceDown(StoreUnavailable):
@@ -81,6 +83,7 @@ class HttpStore:
         self._warned = False
         self._retry: threading.Thread | None = None
         self._closed = False
+        self._max_artifact_bytes: int | None = None
         self.cache_root = self.spool_folder.parent.parent / "cache" / self.endpoint.key
         self._deliver_orphans_later()
 
@@ -120,10 +123,11 @@ class HttpStore:
                 f"{type(exc).__name__}: {exc}"
             ) from None
         if response.status_code >= 500:
-            raise ServiceDown(
-                f"the team service at {self.endpoint.base_url} failed: HTTP "
-                f"{response.status_code} {response.text[:200]}"
-            )
+            try:
+                detail = f"HTTP {response.status_code} {response.json().get('message', '')}"
+            except (ValueError, AttributeError):
+                detail = _page_error(response)
+            raise ServiceDown(f"the team service at {self.endpoint.base_url} failed: {detail}")
         if response.status_code >= 400:
             raise self._error(response)
         return response
@@ -131,8 +135,8 @@ class HttpStore:
     def _error(self, response: httpx.Response) -> Exception:
         try:
             body = response.json()
-        except ValueError:
-            body = {"message": response.text[:500]}
+        except ValueError:  # not the service's JSON: a proxy's or the hub's error page
+            body = {"message": _page_error(response)}
         if not isinstance(body, dict):
             body = {"message": str(body)}
         found = wire.decode_error(body)
@@ -302,17 +306,35 @@ class HttpStore:
 
     # --------------------------------------------------------------------------- artifacts
 
-    def _upload(self, run_id: str, path: str, data: Any) -> None:
+    @property
+    def max_artifact_bytes(self) -> int:
+        """The largest artifact the service accepts (its ``GET info``, asked once)."""
+        if self._max_artifact_bytes is None:
+            advertised = self.info().get("max_artifact_bytes")
+            self._max_artifact_bytes = int(advertised) if advertised else DEFAULT_MAX_ARTIFACT
+        return self._max_artifact_bytes
+
+    def _check_size(self, path: str, size: int) -> None:
+        """Refuse, before sending a byte, a file larger than the service accepts."""
+        limit = self.max_artifact_bytes
+        if size > limit:
+            raise InvalidInput(
+                f"artifact {path!r}: {size:,} bytes, larger than the {limit:,}-byte limit of "
+                f"the team service at {self.endpoint.base_url} (its --max-artifact-bytes)"
+            )
+
+    def _upload(self, run_id: str, path: str, data: Any, size: int) -> None:
+        self._check_size(path, size)
         self._request(
             "PUT",
             f"runs/{quote(run_id, safe='')}/artifacts/upload",
             params={"path": path},
             content=data,
-            headers={"Content-Type": "application/octet-stream"},
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
         )
 
     def write_artifact_bytes(self, run_id: str, artifact_file: str, data: bytes) -> str:
-        self._upload(run_id, artifact_file, data)
+        self._upload(run_id, artifact_file, data, len(data))
         return artifact_file
 
     write_shared_artifact = write_artifact_bytes
@@ -338,7 +360,7 @@ class HttpStore:
         for file, rel in files:
             target = f"{prefix}/{rel}" if prefix else rel
             with file.open("rb") as handle:
-                self._upload(run_id, target, _chunks(handle))
+                self._upload(run_id, target, _chunks(handle), os.fstat(handle.fileno()).st_size)
             sent.append(target)
         return sent
 
@@ -394,7 +416,7 @@ class HttpStore:
         for rel, _size in files:
             local = self._cache_path(run_id, rel)
             with local.open("rb") as handle:
-                self._upload(run_id, rel, _chunks(handle))
+                self._upload(run_id, rel, _chunks(handle), os.fstat(handle.fileno()).st_size)
 
     def artifact_dir(self, run_id: str) -> Path:
         return self.artifact_path(run_id, None)
@@ -424,6 +446,29 @@ class PermissionDenied(TrackError):
         body = body or {}
         self.permission = body.get("permission")
         self.object = body.get("object")
+
+
+def _page_error(response: httpx.Response) -> str:
+    """What an error answer that is not the service's JSON says (a proxy's or the hub's HTML
+    error page), in one line: status, who answered, the page's title."""
+    import html
+    import re
+
+    text = response.text
+    found = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+    summary = found.group(1) if found else re.sub(r"<[^>]+>", " ", text)
+    summary = " ".join(html.unescape(summary).split())[:200]
+    kind = response.headers.get("content-type", "").split(";")[0] or "no content type"
+    reason = (
+        "the request is larger than the service accepts (see GET info: max_artifact_bytes)"
+        if response.status_code == 413
+        else "a proxy between this client and the service answered"
+    )
+    return (
+        f"HTTP {response.status_code} from {response.request.url.copy_with(query=None)} "
+        f"with a {kind} page, not the service's JSON: {reason}"
+        + (f" ({summary})" if summary else "")
+    )
 
 
 def _chunks(handle: Any, size: int = 1 << 20) -> Iterable[bytes]:

@@ -2,10 +2,16 @@
 
 The body is the file's bytes, received in chunks and written to a temporary file inside the
 run's artifact folder, renamed into place when complete and then indexed (a failed or cut
-upload leaves nothing behind). Larger than the size limit (counted while streaming): 413 and
-nothing kept; a ``Content-Length`` over twice the limit is refused before reading. The limit
-is the application setting ``max_artifact_bytes`` (``jupyter-track service
---max-artifact-bytes``; 1 GiB by default).
+upload leaves nothing behind). Larger than the size limit (declared or counted while
+streaming): 413 and nothing kept. The limit is the application setting ``max_artifact_bytes``
+(``jupyter-track service --max-artifact-bytes``; 1 GiB by default), told to clients by
+``GET info`` so they refuse a larger file before sending it (the HTTP client store does).
+
+A refused upload's body is still read to its end and thrown away (nothing is written past the
+limit): tornado closes a connection whose body it stops reading, and a proxy in between
+(JupyterHub's configurable-http-proxy) that is still sending then answers with its own error
+page instead of the 413. Reading costs the sender's bandwidth only; a client that checks the
+limit first never sends it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from .errors import ApiError
 from .query import str_arg
 
 DEFAULT_MAX_BYTES = 1 << 30
+#: tornado's own cap on a body this route reads (to its end, also when refused)
+DRAIN_LIMIT = 1 << 62
 
 
 def max_artifact_bytes(settings: dict[str, Any]) -> int:
@@ -40,6 +48,7 @@ class ArtifactUploadHandler(TrackHandler):
     _target: Path | None = None
     _received = 0
     _too_large = False
+    _refusal: ApiError | None = None
 
     @property
     def max_bytes(self) -> int:
@@ -49,14 +58,14 @@ class ArtifactUploadHandler(TrackHandler):
         await super().prepare()  # authenticated and authorized before a byte is read
         if self.request.method != "PUT":
             return
-        limit = self.max_bytes
-        declared = self.request.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > 2 * limit:
-            # far too large: refuse at once (the connection is closed without reading it)
-            raise ApiError(413, "too_large", f"the artifact is larger than the {limit}-byte limit")
-        # a body up to twice the limit is read to its end and discarded past the limit, so the
-        # 413 reaches the client (and a proxy) on a connection still in order
-        self.request.connection.set_max_body_size(2 * limit)  # type: ignore[union-attr]
+        # every body is read to its end (see the module docstring): refusals wait for put()
+        self.request.connection.set_max_body_size(DRAIN_LIMIT)  # type: ignore[union-attr]
+        try:
+            await self._open_target()
+        except ApiError as exc:
+            self._refusal = exc
+
+    async def _open_target(self) -> None:
         run_id = self.path_kwargs["run_id"]
         path = str_arg(self, "path", required=True) or ""
         try:
@@ -65,6 +74,10 @@ class ArtifactUploadHandler(TrackHandler):
             raise ApiError(400, "invalid_input", str(exc)) from None
         if not rel.parts:
             raise ApiError(400, "invalid_input", "path: must name a file")
+        declared = self.request.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            self._too_large = True  # refused without opening anything
+            return
         target: Path = await self.write_store(lambda s: s.artifact_path(run_id, str(rel)))
         await self.access.blocking(lambda: target.parent.mkdir(parents=True, exist_ok=True))
         self._target = target
@@ -76,23 +89,30 @@ class ArtifactUploadHandler(TrackHandler):
         )
 
     async def data_received(self, chunk: bytes) -> None:
-        if self._tmp is None or self._too_large:
-            return
         self._received += len(chunk)
+        if self._tmp is None or self._too_large:
+            return  # refused: read and thrown away
         if self._received > self.max_bytes:
             self._too_large = True
+            tmp, self._tmp = self._tmp, None
+            await self.access.blocking(_discard, tmp)
             return
         await self.access.blocking(self._tmp.write, chunk)
 
     async def put(self, run_id: str) -> None:
+        if self._refusal is not None:
+            raise self._refusal
+        if self._too_large:
+            raise ApiError(
+                413,
+                "too_large",
+                f"the artifact is larger than the {self.max_bytes:,}-byte limit "
+                f"({self._received:,} bytes received)",
+                limit=self.max_bytes,
+            )
         assert self._tmp is not None and self._target is not None
         tmp, target = self._tmp, self._target
         self._tmp = None
-        if self._too_large:
-            await self.access.blocking(_discard, tmp)
-            raise ApiError(
-                413, "too_large", f"the artifact is larger than the {self.max_bytes}-byte limit"
-            )
         size = self._received
 
         def finish() -> None:

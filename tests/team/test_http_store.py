@@ -158,3 +158,98 @@ def test_artifacts_round_trip(any_store: Any, tmp_path: Path) -> None:
         s.artifact_file(run_id, "nope.txt")
     with pytest.raises(InvalidInput):
         s.write_artifact_bytes(run_id, "../escape.txt", b"x")
+
+
+# ------------------------------------------------------------------ limits and error pages
+
+
+def test_an_artifact_over_the_advertised_limit_is_refused_before_sending(
+    track_db: Path, tmp_path: Path
+) -> None:
+    import httpserve
+    import httpx
+
+    served = httpserve.ServedStore(track_db, max_artifact_bytes=1000)
+    client = served.client(tmp_path / "client")
+    try:
+        assert client.info()["max_artifact_bytes"] == 1000
+        run = client.create_run(client.create_experiment("limits")).run_id
+        client.write_artifact_bytes(run, "fits.bin", b"x" * 1000)
+        big = tmp_path / "big.bin"
+        big.write_bytes(b"y" * 1001)
+        with pytest.raises(InvalidInput, match=r"1,001 bytes, larger than the 1,000-byte limit"):
+            client.add_artifact(run, big)
+        with pytest.raises(InvalidInput, match=r"big\.bin"):
+            client.write_artifact_bytes(run, "big.bin", b"y" * 1001)
+        # a client that sends it anyway gets the 413 in the error shape after its body is read
+        # (any size: the body is read to its end and thrown away, so a proxy sees an answer)
+        for size in (1001, 2001, 50_000):
+            r = httpx.put(
+                served.url + f"api/runs/{run}/artifacts/upload",
+                params={"path": "big.bin"},
+                content=b"z" * size,
+                headers={"Authorization": f"token {served.token}"},
+            )
+            assert r.status_code == 413 and r.json()["limit"] == 1000, r.text
+        names = [a.path for a in client.list_artifacts(run)]
+        assert names == ["fits.bin"]
+        folder = SQLiteStore(track_db).artifact_dir(run)
+        assert not list(folder.rglob(".upload-*"))
+    finally:
+        client.close()
+        served.stop()
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "words"),
+    [
+        (502, "ServiceDown", "a proxy between this client and the service answered"),
+        (413, "InvalidInput", "larger than the service accepts"),
+        (403, "PermissionDenied", "a proxy between this client and the service answered"),
+    ],
+)
+def test_an_error_page_that_is_not_json_is_reported_in_one_clear_line(
+    tmp_path: Path, status: int, error: str, words: str
+) -> None:
+    """A proxy's or the hub's HTML error page (configurable-http-proxy answers with the hub's
+    page when the service cuts a connection): the error says so, with the page's title."""
+    import http.server
+    import threading
+
+    from jupyter_track.client.endpoint import Endpoint
+    from jupyter_track.client.store import HttpStore
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def _page(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            body = f"<html><head><title>{status} Proxy &amp; hub</title></head><body><p>x</p>"
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        do_GET = do_POST = do_PUT = _page
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/services/jupyter-track/"
+    store = HttpStore(url, endpoint=Endpoint(url, url, "token"))
+    store.spool_folder = tmp_path / "spool"
+    store.spool.folder = store.spool_folder
+    store.spool.path = store.spool_folder / store.spool.path.name
+    try:
+        with pytest.raises(Exception) as raised:
+            store.get_run("0" * 32)
+        assert type(raised.value).__name__ == error
+        message = str(raised.value)
+        assert f"HTTP {status} from {url}api/store/get_run" in message
+        assert "text/html page, not the service's JSON" in message and words in message
+        assert f"({status} Proxy & hub)" in message and "<" not in message
+    finally:
+        store._closed = True
+        server.shutdown()
