@@ -53,7 +53,20 @@ _TRACING_NAMES = (
 _WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison", "registry": "registry"}
 
 # Subpackages reachable as attributes (``jt.models.infer_signature``), imported on first use.
-_SUBMODULES = ("charts", "entities", "genai", "models", "openai", "tracing")
+_SUBMODULES = (
+    "charts",
+    "entities",
+    "genai",
+    "models",
+    "openai",
+    "tracing",
+    # MLflow's flavor modules (``jt.sklearn.log_model``, ``jt.pyfunc.PythonModel``, ...)
+    "sklearn",
+    "xgboost",
+    "lightgbm",
+    "pytorch",
+    "pyfunc",
+)
 
 __all__ = [
     *_FLUENT_NAMES,

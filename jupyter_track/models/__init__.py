@@ -23,6 +23,7 @@ _FLUENT = (
 _OTHER = {
     "ModelSignature": "signature",
     "infer_signature": "signature",
+    "Model": "mlmodel",
     "SignatureError": "signature",
     "PyFuncModel": "model",
     "save_model": "model",

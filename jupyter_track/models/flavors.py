@@ -5,10 +5,15 @@
 * ``xgboost`` -- ``xgboost.Booster`` and the scikit-learn API (``XGBClassifier``, ...), saved in
   XGBoost's own JSON format;
 * ``pytorch`` -- ``torch.nn.Module`` (the whole module, pickled by value with cloudpickle);
+* ``lightgbm`` -- ``lightgbm.Booster`` (LightGBM's text format) and the scikit-learn API
+  (``LGBMClassifier``, ..., pickled);
+* ``python_function`` -- MLflow's ``pyfunc.PythonModel`` subclasses, with their artifacts
+  (:mod:`jupyter_track.pyfunc`);
 * ``python`` -- any other object with a ``predict`` method.
 
-XGBoost and PyTorch are optional: their modules are imported only when such a model is logged or
-loaded, and a model is recognised as one only when its library is already imported.
+XGBoost, LightGBM and PyTorch are optional: their modules are imported only when such a model
+is logged or loaded, and a model is recognised as one only when its library is already
+imported.
 """
 
 from __future__ import annotations
@@ -35,8 +40,20 @@ def _pickle_module() -> tuple[Any, str]:
         return pickle, "pickle"
 
 
-def _dump(obj: Any, path: Path) -> str:
-    module, name = _pickle_module()
+SERIALIZATION_FORMATS = ("cloudpickle", "pickle")
+"""MLflow's ``serialization_format`` values for pickled models."""
+
+
+def _dump(obj: Any, path: Path, serialization_format: str | None = None) -> str:
+    if serialization_format is None or serialization_format == "cloudpickle":
+        module, name = _pickle_module()
+    elif serialization_format == "pickle":
+        module, name = pickle, "pickle"
+    else:
+        raise InvalidInput(
+            f"serialization_format {serialization_format!r}: must be one of "
+            f"{', '.join(SERIALIZATION_FORMATS)}"
+        )
     with path.open("wb") as f:
         module.dump(obj, f)
     return name
@@ -68,15 +85,28 @@ class Flavor:
     def matches(self, model: Any) -> bool:
         raise NotImplementedError
 
-    def save(self, model: Any, folder: Path) -> dict[str, Any]:
-        """Write the model into ``folder``; return details for the manifest."""
-        return {"serialization": _dump(model, folder / self.model_file), "class": _qualname(model)}
+    def save(
+        self, model: Any, folder: Path, *, serialization_format: str | None = None
+    ) -> dict[str, Any]:
+        """Write the model into ``folder``; return details for the manifest.
+
+        ``serialization_format`` (MLflow's keyword) picks ``cloudpickle`` (the default) or
+        ``pickle`` for flavors that pickle the model."""
+        serializer = _dump(model, folder / self.model_file, serialization_format)
+        return {"serialization": serializer, "class": _qualname(model)}
 
     def load(self, folder: Path, details: dict[str, Any]) -> Any:
         return _load(folder / self.model_file)
 
-    def predict(self, model: Any, data: pd.DataFrame | np.ndarray) -> Any:
+    def predict(
+        self, model: Any, data: pd.DataFrame | np.ndarray, params: dict[str, Any] | None = None
+    ) -> Any:
         return model.predict(data)
+
+    def raw_input(self) -> bool:
+        """Whether the model takes its input as given when there is no signature (MLflow's
+        ``PythonModel``); otherwise inputs become a DataFrame or an array."""
+        return False
 
 
 def _tabular_for(model: Any, data: pd.DataFrame | np.ndarray) -> pd.DataFrame | np.ndarray:
@@ -103,7 +133,9 @@ class SklearnFlavor(Flavor):
 
         return isinstance(model, BaseEstimator) and hasattr(model, "predict")
 
-    def predict(self, model: Any, data: pd.DataFrame | np.ndarray) -> Any:
+    def predict(
+        self, model: Any, data: pd.DataFrame | np.ndarray, params: dict[str, Any] | None = None
+    ) -> Any:
         return model.predict(_tabular_for(model, data))
 
 
@@ -119,7 +151,9 @@ class XGBoostFlavor(Flavor):
 
         return isinstance(model, (xgboost.Booster, xgboost.XGBModel))
 
-    def save(self, model: Any, folder: Path) -> dict[str, Any]:
+    def save(
+        self, model: Any, folder: Path, *, serialization_format: str | None = None
+    ) -> dict[str, Any]:
         import xgboost
 
         model.save_model(str(folder / self.model_file))
@@ -138,7 +172,9 @@ class XGBoostFlavor(Flavor):
         model.load_model(str(folder / self.model_file))
         return model
 
-    def predict(self, model: Any, data: pd.DataFrame | np.ndarray) -> Any:
+    def predict(
+        self, model: Any, data: pd.DataFrame | np.ndarray, params: dict[str, Any] | None = None
+    ) -> Any:
         import xgboost
 
         if isinstance(model, xgboost.Booster):
@@ -167,10 +203,14 @@ class PyTorchFlavor(Flavor):
 
         return isinstance(model, torch.nn.Module)
 
-    def save(self, model: Any, folder: Path) -> dict[str, Any]:
+    def save(
+        self, model: Any, folder: Path, *, serialization_format: str | None = None
+    ) -> dict[str, Any]:
         import torch
 
         module, name = _pickle_module()
+        if serialization_format == "pickle":
+            module, name = pickle, "pickle"
         torch.save(model, folder / self.model_file, pickle_module=module)
         return {"serialization": f"torch.save+{name}", "class": _qualname(model)}
 
@@ -181,7 +221,9 @@ class PyTorchFlavor(Flavor):
         model.eval()
         return model
 
-    def predict(self, model: Any, data: pd.DataFrame | np.ndarray) -> Any:
+    def predict(
+        self, model: Any, data: pd.DataFrame | np.ndarray, params: dict[str, Any] | None = None
+    ) -> Any:
         import torch
 
         array = data.to_numpy() if isinstance(data, pd.DataFrame) else np.asarray(data)
@@ -204,6 +246,90 @@ class PyTorchFlavor(Flavor):
         return out.detach().cpu().numpy()
 
 
+class LightGBMFlavor(Flavor):
+    """LightGBM: a ``Booster`` in LightGBM's own text format, the scikit-learn API pickled (as
+    MLflow's lightgbm flavor does)."""
+
+    name = "lightgbm"
+    libraries = ("lightgbm", "scikit-learn")
+
+    def matches(self, model: Any) -> bool:
+        if "lightgbm" not in sys.modules:
+            return False
+        import lightgbm
+
+        return isinstance(model, (lightgbm.Booster, lightgbm.LGBMModel))
+
+    def save(
+        self, model: Any, folder: Path, *, serialization_format: str | None = None
+    ) -> dict[str, Any]:
+        import lightgbm
+
+        if isinstance(model, lightgbm.Booster):
+            model.save_model(str(folder / "model.lgb"))
+            return {"serialization": "lightgbm-text", "api": "booster", "file": "model.lgb"}
+        serializer = _dump(model, folder / self.model_file, serialization_format)
+        return {"serialization": serializer, "api": "sklearn", "class": _qualname(model)}
+
+    def load(self, folder: Path, details: dict[str, Any]) -> Any:
+        import lightgbm
+
+        if details.get("api") == "booster":
+            return lightgbm.Booster(model_file=str(folder / details.get("file", "model.lgb")))
+        return _load(folder / self.model_file)
+
+    def predict(
+        self, model: Any, data: pd.DataFrame | np.ndarray, params: dict[str, Any] | None = None
+    ) -> Any:
+        import lightgbm
+
+        if isinstance(model, lightgbm.Booster):
+            names = model.feature_name()
+            if isinstance(data, pd.DataFrame) and set(names) <= set(map(str, data.columns)):
+                data = data[names]
+            return model.predict(data)
+        return model.predict(_tabular_for(model, data))
+
+
+class PythonModelFlavor(Flavor):
+    """MLflow's ``pyfunc.PythonModel`` (see :mod:`jupyter_track.pyfunc`): the instance pickled
+    with cloudpickle, its artifacts copied under ``artifacts/``; on load its ``load_context``
+    runs with the artifacts' local paths, and ``predict(context, model_input, params)`` is
+    called with the input as given when the model has no signature."""
+
+    name = "python_function"
+    model_file = "python_model.pkl"
+
+    def matches(self, model: Any) -> bool:
+        from ..pyfunc import PythonModel, _Bundle
+
+        return isinstance(model, (PythonModel, _Bundle))
+
+    def save(
+        self, model: Any, folder: Path, *, serialization_format: str | None = None
+    ) -> dict[str, Any]:
+        from ..pyfunc import _Bundle
+
+        bundle = model if isinstance(model, _Bundle) else _Bundle(model)
+        return bundle.save(folder, _pickle_module()[0])
+
+    def load(self, folder: Path, details: dict[str, Any]) -> Any:
+        from ..pyfunc import _Bundle
+
+        return _Bundle.load(folder, details)
+
+    def predict(
+        self, model: Any, data: pd.DataFrame | np.ndarray, params: dict[str, Any] | None = None
+    ) -> Any:
+        from ..pyfunc import _Bundle
+
+        bundle = model if isinstance(model, _Bundle) else _Bundle(model)
+        return bundle.predict(data, params)
+
+    def raw_input(self) -> bool:
+        return True
+
+
 class PythonFlavor(Flavor):
     """Any object with a ``predict`` method; it receives a DataFrame (columns signature) or an
     array (tensor signature)."""
@@ -215,7 +341,15 @@ class PythonFlavor(Flavor):
 
 
 FLAVORS: dict[str, Flavor] = {
-    f.name: f for f in (XGBoostFlavor(), PyTorchFlavor(), SklearnFlavor(), PythonFlavor())
+    f.name: f
+    for f in (
+        XGBoostFlavor(),
+        LightGBMFlavor(),
+        PyTorchFlavor(),
+        SklearnFlavor(),
+        PythonModelFlavor(),
+        PythonFlavor(),
+    )
 }
 
 
@@ -235,8 +369,8 @@ def flavor_for(model: Any, name: str | None = None) -> Flavor:
             return flavor
     raise InvalidInput(
         f"model: cannot log an object of type {type(model).__name__}; expected a scikit-learn "
-        "estimator or pipeline, an XGBoost model, a PyTorch nn.Module, or any object with a "
-        "predict method"
+        "estimator or pipeline, an XGBoost or LightGBM model, a PyTorch nn.Module, a "
+        "pyfunc.PythonModel, or any object with a predict method"
     )
 
 

@@ -40,6 +40,32 @@ class ModelInfo:
     def name(self) -> str:
         return self.artifact_path
 
+    @property
+    def flavors(self) -> dict[str, Any]:
+        """MLflow's flavor map: this model's flavor and ``python_function`` (every model
+        loads with ``pyfunc.load_model``)."""
+        from .mlmodel import flavors_of
+
+        return flavors_of(self.manifest)
+
+    @property
+    def model_uuid(self) -> str | None:
+        return self.manifest.get("model_uuid")
+
+    @property
+    def utc_time_created(self) -> str | None:
+        return self.manifest.get("utc_time_created")
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        """The ``metadata`` given to ``log_model``."""
+        return self.manifest.get("metadata")
+
+    @property
+    def saved_input_example_info(self) -> dict[str, Any] | None:
+        name = self.manifest.get("input_example")
+        return {"artifact_path": name, "type": "json"} if name else None
+
 
 def _store() -> Any:
     return session.current().store
@@ -49,20 +75,24 @@ def log_model(
     model: Any,
     name: str | None = None,
     input_example: Any = None,
-    signature: ModelSignature | dict[str, Any] | None = None,
+    signature: ModelSignature | dict[str, Any] | bool | None = None,
     registered_model_name: str | None = None,
     *,
     artifact_path: str | None = None,
     flavor: str | None = None,
     extra_requirements: list[str] | None = None,
     run_id: str | None = None,
+    **options: Any,
 ) -> ModelInfo:
     """Save ``model`` in the active run (started if none) as ``name`` and return a ModelInfo.
 
     Works for scikit-learn estimators and pipelines, XGBoost (Booster and the scikit-learn API),
-    PyTorch ``nn.Module`` and any object with a ``predict`` method. The signature is inferred from
-    ``input_example`` when not given. With ``registered_model_name`` the model is also registered
-    (a new version; the registered model is created if needed).
+    LightGBM, PyTorch ``nn.Module``, ``pyfunc.PythonModel`` and any object with a ``predict``
+    method. The signature is inferred from ``input_example`` when not given. With
+    ``registered_model_name`` the model is also registered (a new version; the registered model
+    is created if needed). ``options`` are MLflow's (``pip_requirements``, ``conda_env``,
+    ``metadata``, ``serialization_format``, ...: see
+    :func:`jupyter_track.models.model.write_model_files`).
     """
     name = name or artifact_path or "model"
     if not isinstance(name, str) or not name.strip("/ "):
@@ -87,6 +117,9 @@ def log_model(
             signature=signature,
             flavor=flavor,
             extra_requirements=extra_requirements,
+            run_id=rid,
+            artifact_path=name,
+            **options,
         )
         files = [(f"{name}/{rel}", meta["size"]) for rel, meta in manifest["files"].items()]
         files.append((f"{name}/{MANIFEST}", (partial / MANIFEST).stat().st_size))
