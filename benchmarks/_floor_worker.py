@@ -344,7 +344,11 @@ def first_search(
     from _search_data import FILTER, ORDER_BY
 
     if pandas_first:
-        import pandas  # noqa: F401
+        try:
+            import pandas  # noqa: F401
+        except ImportError:  # Trackio's venv: its run listing returns no DataFrame
+            if system in ("jt", "mlflow"):
+                raise
     if system == "jt":
         import jupyter_track as jt
 

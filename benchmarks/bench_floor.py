@@ -109,7 +109,7 @@ class Bench:
             text=True,
             cwd=self.workdir,
             env={**self.env, "TRACKIO_DIR": str(self.scratch(f"trackio-{workload}"))}
-            if system == "trackio" and workload != "first_search"
+            if system == "trackio" and workload not in ("first_search", "trackio_search_build")
             else self.env,
             check=False,
             timeout=1800,

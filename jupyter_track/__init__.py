@@ -90,7 +90,10 @@ def __getattr__(name: str) -> Any:
     if name in _FLUENT_NAMES:
         from .tracking import fluent
 
-        return getattr(fluent, name)
+        # kept as a module attribute: the next ``jt.log_metric`` is a plain attribute read,
+        # not a call of this function (and of the import machinery)
+        value = globals()[name] = getattr(fluent, name)
+        return value
     if name in _MODEL_NAMES:
         from . import models
 

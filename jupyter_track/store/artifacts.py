@@ -102,7 +102,19 @@ class ArtifactsMixin:
         return self.artifact_root / run_id / "artifacts"
 
     def artifact_uri_for(self, run_id: str) -> str:
-        return self.artifact_dir(run_id).as_uri()
+        """``file://`` URI of ``run_id``'s artifact folder (as ``artifact_dir(run_id).as_uri()``;
+        the root's URI is computed once per root)."""
+        if not (isinstance(run_id, str) and run_id.isascii() and run_id.isalnum()):
+            return self.artifact_dir(run_id).as_uri()  # checks it; quotes non-ASCII letters
+        root = self.artifact_root
+        cached = self.__dict__.get("_artifact_root_uri")
+        if cached is None or cached[0] is not root:
+            prefix = root.as_uri()
+            if not prefix.endswith("/"):
+                prefix += "/"
+            cached = self.__dict__["_artifact_root_uri"] = (root, prefix)
+        # an alphanumeric run id needs no quoting: the same text pathlib would give
+        return f"{cached[1]}{run_id}/artifacts"
 
     def artifact_path(self, run_id: str, path: str | None) -> Path:
         """Resolve ``path`` inside the run's artifacts; never returns a path outside them."""

@@ -264,6 +264,40 @@ class RunsMixin:
         ``run_id``: the id the caller chose (32 lowercase hex digits, as ``uuid4().hex``: the
         kernel names a run before it is written, :meth:`write_run`); a new one by default.
         """
+        return self._insert_run(
+            experiment_id,
+            run_name=run_name,
+            user_id=user_id,
+            start_time=start_time,
+            tags=tags,
+            parent_run_id=parent_run_id,
+            notebook=notebook,
+            cell_id=cell_id,
+            execution_count=execution_count,
+            source=source,
+            environment=environment,
+            run_id=run_id,
+        )
+
+    def _insert_run(
+        self,
+        experiment_id: str | int,
+        *,
+        run_name: str | None,
+        user_id: str | None,
+        start_time: int | None,
+        tags: Mapping[str, Any] | None,
+        parent_run_id: str | None,
+        notebook: str | None,
+        cell_id: str | None,
+        execution_count: int | None,
+        source: str | None,
+        environment: str | None,
+        run_id: str | None,
+        end: tuple[str, int, str | None] | None = None,
+    ) -> RunInfo:
+        """:meth:`create_run`; with ``end`` (``(status, end time, error)``) the run is inserted
+        already ended (:meth:`write_run`: one statement instead of an insert and an update)."""
         try:
             experiment_key = check_id_number(experiment_id, "experiment_id")
         except InvalidInput as exc:
@@ -274,9 +308,16 @@ class RunsMixin:
             raise InvalidInput(f"run_id {run_id!r}: must be 32 lowercase hexadecimal digits")
         name = check_name(run_name, "run_name") if run_name else random_run_name()
         start = start_time if start_time is not None else now_ms()
-        tag_rows = [self._tag_row(k, v) for k, v in (tags or {}).items()]
+        status, end_time, error = RunStatus.RUNNING, None, None
+        if end is not None:
+            status, end_time, error = end
+            if status not in RunStatus.ALL:
+                raise InvalidInput(f"status {status!r}: must be one of {', '.join(RunStatus.ALL)}")
+            if error is not None and text_problem(error):  # as update_run stores it
+                error = error.encode("utf-8", "replace").decode("utf-8")
+        tag_values = dict(self._tag_row(k, v) for k, v in (tags or {}).items())
         if parent_run_id:
-            tag_rows.append(("mlflow.parentRunId", parent_run_id))
+            tag_values["mlflow.parentRunId"] = parent_run_id
         with self.db.write() as conn:
             exists = conn.execute(
                 "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?",
@@ -292,15 +333,18 @@ class RunsMixin:
                 raise NotFound(f"parent run {parent_run_id!r} does not exist")
             cur = conn.execute(
                 "INSERT INTO runs (run_id, experiment_id, run_name, status, user_id, start_time, "
-                "lifecycle_stage, parent_run_id, artifact_uri, notebook, cell_id, "
-                "execution_count, source, environment) "
-                "VALUES (?, ?, ?, 'RUNNING', ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "end_time, error, lifecycle_stage, parent_run_id, artifact_uri, notebook, "
+                "cell_id, execution_count, source, environment) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     run_id,
                     experiment_key,
                     name,
+                    status,
                     user_id,
                     start,
+                    end_time,
+                    error,
                     parent_run_id,
                     self.artifact_uri_for(run_id),
                     notebook,
@@ -311,16 +355,19 @@ class RunsMixin:
                 ),
             )
             pk = int(cur.fetchone()[0])
-            if tag_rows:
-                self._insert_tags(conn, pk, tag_rows)
+            if tag_values:  # a new run: plain inserts, one row per key
+                conn.executemany(
+                    "INSERT INTO tags (run, key, value, num) VALUES (?, ?, ?, ?)",
+                    [(pk, k, v, grammar.param_number(v)) for k, v in tag_values.items()],
+                )
         self._run_pks[run_id] = pk
         return RunInfo(
             run_id=run_id,
             experiment_id=str(experiment_key),
             run_name=name,
-            status=RunStatus.RUNNING,
+            status=status,
             start_time=start,
-            end_time=None,
+            end_time=end_time,
             lifecycle_stage=LifecycleStage.ACTIVE,
             user_id=user_id,
             artifact_uri=self.artifact_uri_for(run_id),
@@ -342,7 +389,7 @@ class RunsMixin:
         with self.db.write() as conn:
             if run.environment_record is not None:
                 self.put_environment(*run.environment_record)
-            self.create_run(
+            self._insert_run(
                 run.experiment_id,
                 run_name=run.run_name,
                 user_id=run.user_id,
@@ -355,6 +402,7 @@ class RunsMixin:
                 source=run.source,
                 environment=run.environment,
                 run_id=run.run_id,
+                end=run.end,  # an ended run is inserted ended: no UPDATE
             )
             handle = self._run_pk(run.run_id)
             if run.params:  # a new run has none yet: no read, no conflicts
@@ -370,16 +418,6 @@ class RunsMixin:
                 self._write_new_run_points(conn, [(handle, k, s, t, v) for k, s, t, v in points])
             if run.lineage is not None:
                 self.put_run_lineage(run.run_id, run.lineage)
-            if run.end is not None:
-                status, end_time, error = run.end
-                if status not in RunStatus.ALL:
-                    raise InvalidInput(
-                        f"status {status!r}: must be one of {', '.join(RunStatus.ALL)}"
-                    )
-                conn.execute(
-                    "UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ?",
-                    (status, end_time, error, handle),
-                )
         return handle
 
     # ------------------------------------------------------------------------------ update

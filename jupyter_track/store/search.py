@@ -912,8 +912,17 @@ def compile_order_by(
 # --------------------------------------------------------------- Python reference semantics
 
 
+_NUMBER_STARTS = frozenset("0123456789+-.iInN")
+
+
 def param_number(text: str) -> float | None:
     """A param's numeric reading, or None when it is not a number (stored in ``params.num``)."""
+    # float() refuses any text whose first character is not a digit, a sign, a point, the
+    # start of inf/nan or white space: most tag values (names, paths, hashes) are answered
+    # here without raising and catching an exception
+    first = text[:1]
+    if first not in _NUMBER_STARTS and not first.isdecimal() and not first.isspace():
+        return None
     try:
         number = float(text)
     except (TypeError, ValueError):

@@ -411,3 +411,69 @@ def test_threads_of_one_process_queue_for_writes_without_the_busy_handler(
     assert store.get_run(run_id).data.metrics == {"m": 1.0}
     with store.db.write() as conn, store.db.write() as inner:  # nested use joins
         assert inner is conn
+
+
+def test_a_large_batch_makes_logging_threads_wait_for_its_flush_at_once() -> None:
+    """A loop logging faster than the writer can write while sharing the GIL with it waits for
+    a large batch's flush at once (not only once it is overdue); a small batch publishes a
+    deadline in the future, as before."""
+    from jupyter_track.tracking.writer import IDLE, BackgroundWriter
+
+    store = _SlowStore()
+    writer = BackgroundWriter(store, interval=0.05)
+    writer.yield_batch = 3
+    for i in range(2):  # small: the usual deadline, in the future
+        writer.append_metric((1, "m", i, 0, 1.0))
+    flusher = threading.Thread(target=writer.flush)
+    flusher.start()
+    assert store.entered.wait(10)
+    assert writer.relief_deadline not in (IDLE, 0)
+    store.release.set()
+    flusher.join(10)
+    assert writer.relief_deadline == IDLE
+
+    store.entered.clear()
+    store.release.clear()
+    for i in range(3):  # large: due at once
+        writer.append_metric((1, "m", i, 0, 2.0))
+    flusher = threading.Thread(target=writer.flush)
+    flusher.start()
+    assert store.entered.wait(10)
+    assert writer.relief_deadline == 0
+    relieved = threading.Event()
+
+    def log_thread() -> None:
+        jt_now = 1  # any clock reading is past a deadline of 0
+        if jt_now > writer.relief_deadline:
+            writer.relieve()
+        relieved.set()
+
+    waiter = threading.Thread(target=log_thread)
+    waiter.start()
+    assert not relieved.wait(0.2)  # waits for the flush
+    store.release.set()
+    assert relieved.wait(10) and len(store.rows) == 5
+    flusher.join(10)
+    waiter.join(10)
+    assert writer.relief_deadline == IDLE
+
+
+def test_a_million_points_from_a_tight_loop_are_all_stored(tmp_path: Path) -> None:
+    """The adaptive flush under a loop that never gives up the GIL: every point stored, in
+    order, and the summary exact (the throughput benchmark's workload, smaller)."""
+    import sqlite3
+
+    jt.set_tracking_uri(tmp_path / "t.db")
+    n = 200_000
+    with jt.start_run() as run:
+        log_metric = jt.log_metric
+        for i in range(n):
+            log_metric("loss", i * 0.5, step=i)
+    conn = sqlite3.connect(tmp_path / "t.db")
+    count, lo, hi, ordered = conn.execute(
+        "SELECT count(*), min(step), max(step), "
+        "sum(value = step * 0.5) FROM metrics WHERE key = 'loss'"
+    ).fetchone()
+    assert (count, lo, hi, ordered) == (n, 0, n - 1, n)
+    got = jt.get_run(run.info.run_id)
+    assert got.data.metrics["loss"] == (n - 1) * 0.5

@@ -11,6 +11,7 @@ transaction, and nothing a user can observe changes.
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 import time
@@ -278,3 +279,37 @@ def _file(folder: Path) -> Path:
     path = folder / "a.txt"
     path.write_text("a")
     return path
+
+
+def test_numpy_values_are_logged_without_numpy_imported_by_the_logging_path(
+    tmp_path: Path,
+) -> None:
+    """A script that never imports numpy never pays for it; one that does logs numpy values
+    (recognised by what they are, not by importing numpy) exactly as Python numbers."""
+    code = """
+import json, sys, jupyter_track as jt
+jt.set_tracking_uri(sys.argv[1])
+with jt.start_run() as run:
+    jt.log_metric("plain", 1.0)
+assert "numpy" not in sys.modules, "the logging path imported numpy"
+import numpy as np
+with jt.start_run() as run:
+    jt.log_metric("f32", np.float32(0.5), step=np.int64(3))
+    jt.log_metrics({"f64": np.float64(0.25), "i": np.int32(7), "b": np.bool_(True)},
+                   step=np.int16(4))
+    jt.log_param("p", np.float64(0.1))
+    jt.log_metric("zero_d", np.array(2.5))
+got = jt.get_run(run.info.run_id)
+hist = jt.get_metric_history(run.info.run_id, "f32")
+print(json.dumps([got.data.metrics, got.data.params, [[m.step, m.value] for m in hist]]))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "t.db")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    metrics, params, history = json.loads(out.stdout)
+    assert metrics == {"f32": 0.5, "f64": 0.25, "i": 7.0, "b": 1.0, "zero_d": 2.5}
+    assert params == {"p": "0.1"}
+    assert history == [[3, 0.5]]

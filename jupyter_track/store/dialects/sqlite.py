@@ -38,6 +38,10 @@ def _insert_sql(rows: int) -> str:
     return _INSERT_POINTS + ", ".join(["(?, ?, ?, ?, ?)"] * rows)
 
 
+_FEW_ROWS = 16
+"""Fewer rows than this go in one ``executemany`` instead of power-of-two statements."""
+
+
 @lru_cache(maxsize=8)
 def _rows_per_statement(limit: int) -> int:
     """The largest power of two of rows whose parameters fit in ``limit`` (at most 4096)."""
@@ -155,11 +159,13 @@ class SQLiteDialect(Dialect):
         size = _rows_per_statement(_variable_limit(conn))
         flat = chain.from_iterable
         i = 0
-        while i < n:
+        while n - i >= _FEW_ROWS:
             while size > n - i:
                 size //= 2
             conn.execute(_insert_sql(size), list(flat(rows[i : i + size])))
             i += size
+        if i < n:  # a few rows (a short run's points, the tail): one call
+            conn.executemany(_insert_sql(1), rows[i:] if i else rows)
 
     # Live charts: one step for the whole batch. json_group_array returns it as one text, so
     # the reading thread takes the GIL back once (not once per row) from a busy training loop,

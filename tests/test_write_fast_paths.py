@@ -1,0 +1,136 @@
+"""The shortcuts on the run bookkeeping path give exactly what the general code gives.
+
+Each fast path (a param's numeric reading, a param or tag value's text, an artifact URI, a new
+run inserted already ended) is compared with the plain computation it short-cuts, on random
+input for the parsers.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import jupyter_track as jt
+from jupyter_track.store import InvalidInput, SQLiteStore
+from jupyter_track.store.runs import NewRun
+from jupyter_track.store.search import param_number
+from jupyter_track.store.validation import text_problem, text_value
+from jupyter_track.tracking import fluent
+
+
+def _reference_number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+number_like = st.one_of(
+    st.text(),
+    st.text(alphabet="0123456789+-._eEinfINFatyAT \t\u00a0\u0663\uff11", max_size=12),
+    st.floats(allow_nan=True).map(repr),
+    st.integers().map(str),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(number_like)
+def test_param_number_is_floats_reading(text: str) -> None:
+    got, want = param_number(text), _reference_number(text)
+    assert got == want or (got is not None and want is not None and got != got and want != want)
+
+
+def _reference_text(key: str, value: object, limit: int) -> str | Exception:
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception as exc:
+        return exc
+    if len(text) > limit:
+        return InvalidInput("long")
+    if text_problem(text):
+        return InvalidInput("problem")
+    return text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.one_of(st.text(), st.integers(), st.floats(), st.text(alphabet="ab\x00é\ud800", max_size=8)),
+    st.integers(min_value=0, max_value=10),
+)
+def test_text_value_keeps_or_refuses_as_the_general_path(value: object, limit: int) -> None:
+    want = _reference_text("k", value, limit)
+    if isinstance(want, Exception):
+        with pytest.raises(InvalidInput):
+            text_value("k", value, "param", limit)
+    else:
+        assert text_value("k", value, "param", limit) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12),
+    st.sampled_from(["/tmp/a b", "/tmp/ü/%20", "/", "/tmp/x/"]),
+)
+def test_artifact_uri_is_pathlibs(run_id: str, root: str) -> None:
+    store = SQLiteStore("/tmp/never-opened.db", artifact_root=root)
+    try:
+        want = store.artifact_dir(run_id).as_uri()
+    except InvalidInput:
+        with pytest.raises(InvalidInput):
+            store.artifact_uri_for(run_id)
+        return
+    assert store.artifact_uri_for(run_id) == want
+    assert store.artifact_uri_for(run_id) == want  # cached root
+
+
+def test_an_ended_run_is_inserted_ended_with_its_error_stored_as_update_run_stores_it(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "t.db")
+    parent = store.create_run("0")
+    record = NewRun(
+        run_id=uuid.uuid4().hex,
+        experiment_id="0",
+        run_name="ended",
+        start_time=1000,
+        tags={"mlflow.parentRunId": "a stale value", "team": "x"},
+        parent_run_id=parent.run_id,
+        params={"lr": "0.1"},
+        end=("FAILED", 2000, "Traceback: bad \ud800 text"),
+    )
+    store.write_run(record, [("loss", 0, 1500, 0.5)])
+    got = store.get_run(record.run_id)
+    assert (got.info.status, got.info.start_time, got.info.end_time) == ("FAILED", 1000, 2000)
+    assert got.info.parent_run_id == parent.run_id
+    assert got.data.tags["mlflow.parentRunId"] == parent.run_id  # one row, the real parent
+    assert got.data.params == {"lr": "0.1"} and got.data.metrics == {"loss": 0.5}
+    error = (
+        sqlite3.connect(tmp_path / "t.db")
+        .execute("SELECT error FROM runs WHERE run_id = ?", (record.run_id,))
+        .fetchone()[0]
+    )
+    assert error.startswith("Traceback: bad ") and "\ud800" not in error
+    with pytest.raises(InvalidInput, match="status 'DONE'"):
+        store.write_run(
+            NewRun(
+                run_id=uuid.uuid4().hex,
+                experiment_id="0",
+                run_name="x",
+                start_time=1,
+                end=("DONE", 2, None),
+            )
+        )
+    assert len(store.search_runs(["0"]).runs) == 2  # the refused run left nothing
+
+
+def test_fluent_names_are_kept_on_the_module_after_first_use() -> None:
+    assert jt.log_metric is fluent.log_metric
+    assert "log_metric" in vars(jt)  # the next access is a plain attribute read
+    assert jt.start_run is fluent.start_run
