@@ -119,7 +119,7 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
-    if name == "autolog":
+    if name == "autolog":  # MLflow's mlflow.autolog(): every installed integration
         from .autologging import autolog
 
         return autolog

@@ -3,7 +3,8 @@
 ``jt.sklearn.log_model(sk_model, name="model", input_example=X[:5])`` saves the estimator or
 pipeline in the active run (pickled with cloudpickle, or ``serialization_format="pickle"``);
 ``jt.sklearn.load_model(uri)`` returns the estimator itself, ``jt.pyfunc.load_model(uri)`` the
-predict wrapper.
+predict wrapper. ``jt.sklearn.autolog()`` logs every ``fit``: params, training metrics, the
+model, parameter searches as child runs (:mod:`jupyter_track.autologging.sklearn`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .autologging.sklearn import autolog
 from .models.flavor_api import flavor_load_model, flavor_log_model, flavor_save_model
 
 FLAVOR_NAME = "sklearn"
@@ -18,7 +20,7 @@ SERIALIZATION_FORMAT_PICKLE = "pickle"
 SERIALIZATION_FORMAT_CLOUDPICKLE = "cloudpickle"
 SUPPORTED_SERIALIZATION_FORMATS = [SERIALIZATION_FORMAT_PICKLE, SERIALIZATION_FORMAT_CLOUDPICKLE]
 
-__all__ = ["load_model", "log_model", "save_model"]
+__all__ = ["autolog", "load_model", "log_model", "save_model"]
 
 
 def log_model(

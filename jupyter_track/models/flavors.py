@@ -131,7 +131,8 @@ class SklearnFlavor(Flavor):
             return False
         from sklearn.base import BaseEstimator
 
-        return isinstance(model, BaseEstimator) and hasattr(model, "predict")
+        # transformers (PCA, scalers) too, as MLflow logs them; predicting needs ``predict``
+        return isinstance(model, BaseEstimator)
 
     def predict(
         self, model: Any, data: pd.DataFrame | np.ndarray, params: dict[str, Any] | None = None
