@@ -22,9 +22,9 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -50,6 +50,8 @@ DEFERRABLE = frozenset(
 RETRY_EVERY = 2.0
 #: the service's artifact limit when its ``info`` does not say (older services)
 DEFAULT_MAX_ARTIFACT = 1 << 30
+
+T = TypeVar("T")
 
 
 class ServiceDown(StoreUnavailable):
@@ -429,6 +431,11 @@ class HttpStore:
         return self.cache_root / run_id / safe_relative_path(path)
 
     # ------------------------------------------------------------------------------- end
+
+    def atomically(self, fn: Callable[[Any], T]) -> T:
+        """``fn(self)``: over HTTP the calls go one by one (each answered by the service from
+        its own transaction); see ``Store.atomically``."""
+        return fn(self)
 
     def close(self) -> None:
         self._closed = True

@@ -10,6 +10,7 @@ the answer is 409 with ``current_version`` and a message naming it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import payloads
@@ -44,6 +45,12 @@ class RegistryHandler(TrackHandler):
     def _versions(self, store: Store, versions: list[Any]) -> list[dict[str, Any]]:
         readable = self.policy.readable_experiments(store, self.principal)
         return _versions_with_runs(store, versions, readable)
+
+    async def change(self, work: Callable[[Store], Any]) -> Any:
+        """Run ``work(store)`` -- a registry change and the answer read back after it -- as
+        one unit (``Store.atomically``): the answer shows the state the change produced, not
+        a later one mixed in by another writer between the change and the reads."""
+        return await self.write_store(lambda store: store.atomically(work))
 
 
 # The payloads (model detail, versions with their runs) are shared with the registry widget.
@@ -136,7 +143,7 @@ class RegisteredModelsHandler(RegistryHandler):
             self.policy.created(store, who, "registered_model", name)  # MANAGE for the creator
             return self._detail(store, name)
 
-        self.send_json(await self.write_store(work), 201)
+        self.send_json(await self.change(work), 201)
 
 
 class RegisteredModelHandler(RegistryHandler):
@@ -165,7 +172,7 @@ class RegisteredModelHandler(RegistryHandler):
             )
             return self._detail(store, name)
 
-        self.send_json(await self.write_store(work))
+        self.send_json(await self.change(work))
 
     async def delete(self, name: str) -> None:
         who = self.principal
@@ -174,7 +181,7 @@ class RegisteredModelHandler(RegistryHandler):
             store.delete_registered_model(name, actor=who.name, verified=who.verified)
             return {"name": name, "deleted": True}
 
-        self.send_json(await self.write_store(work))
+        self.send_json(await self.change(work))
 
 
 class ModelVersionsHandler(RegistryHandler):
@@ -210,7 +217,7 @@ class ModelVersionsHandler(RegistryHandler):
             )
             return self._versions(store, [mv])[0]
 
-        self.send_json(await self.write_store(work), 201)
+        self.send_json(await self.change(work), 201)
 
 
 class ModelVersionHandler(RegistryHandler):
@@ -246,7 +253,7 @@ class ModelVersionHandler(RegistryHandler):
             )
             return self._versions(store, [mv])[0]
 
-        self.send_json(await self.write_store(work))
+        self.send_json(await self.change(work))
 
     async def delete(self, name: str, version: str) -> None:
         number = _version_arg(version)
@@ -256,7 +263,7 @@ class ModelVersionHandler(RegistryHandler):
             store.delete_model_version(name, number, actor=who.name, verified=who.verified)
             return self._detail(store, name)
 
-        self.send_json(await self.write_store(work))
+        self.send_json(await self.change(work))
 
 
 class AliasHandler(RegistryHandler):
@@ -283,7 +290,7 @@ class AliasHandler(RegistryHandler):
             )
             return self._detail(store, name)
 
-        self.send_json(await self.write_store(work))
+        self.send_json(await self.change(work))
 
     async def delete(self, name: str, alias: str) -> None:
         raw = str_arg(self, "expected_version")
@@ -296,7 +303,7 @@ class AliasHandler(RegistryHandler):
             )
             return self._detail(store, name)
 
-        self.send_json(await self.write_store(work))
+        self.send_json(await self.change(work))
 
 
 class AliasRollbackHandler(RegistryHandler):
@@ -314,7 +321,7 @@ class AliasRollbackHandler(RegistryHandler):
             )
             return self._detail(store, name)
 
-        self.send_json(await self.write_store(work))
+        self.send_json(await self.change(work))
 
 
 class AliasHistoryHandler(RegistryHandler):

@@ -180,7 +180,8 @@ class RunHandler(TrackHandler):
                 ),
             )
 
-        self.send_json(await self.write_store(work))
+        # the edit and the detail read after it in one unit: the answer is this edit's result
+        self.send_json(await self.write_store(lambda store: store.atomically(work)))
 
     async def delete(self, run_id: str) -> None:
         who = self.principal

@@ -59,8 +59,17 @@ class Database:
         raise NotImplementedError
 
     def write_metrics(self) -> AbstractContextManager[Any]:
-        """The write transaction of a metric batch: besides :meth:`write`, batches commit one
-        at a time, so ``metrics.rowid`` grows in commit order (live charts follow it)."""
+        """The write transaction of a metric batch: besides :meth:`write_batch`, batches
+        commit one at a time, so ``metrics.rowid`` grows in commit order (live charts follow
+        it)."""
+        return self.write()
+
+    def write_batch(self) -> AbstractContextManager[Any]:
+        """A write transaction made of many statements whose results are mostly not read (a
+        whole run, a metric batch). On a network engine the statements go out together (one
+        round trip until a result is read, and one for the commit), so an error can surface
+        at a later statement or at the commit, never silently; nested use joins the outer
+        transaction. On SQLite it is :meth:`write`."""
         return self.write()
 
     def read(self) -> AbstractContextManager[Any]:

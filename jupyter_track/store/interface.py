@@ -28,9 +28,9 @@ Conventions shared by every method:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from .access import AuditEntry as ServiceAuditEntry
 from .access import Grant
@@ -62,6 +62,8 @@ CellRow = tuple[
 ]
 """``(session, notebook, cell_id, execution_count, source, start ms, duration ms, status,
 error name, run id)`` -- one executed cell."""
+
+T = TypeVar("T")
 
 KeySelection = Sequence[str] | str | None
 """None: no key of this kind; ``"*"``: every key; a sequence: these keys."""
@@ -121,6 +123,15 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release this thread's connection (the store stays usable; it reconnects)."""
+        ...
+
+    def atomically(self, fn: Callable[[Store], T]) -> T:
+        """``fn(self)`` as one unit of work: on a SQL engine one write transaction that every
+        store call ``fn`` makes joins, so a change and the answer read back after it are
+        consistent (nothing committed by others in between shows in that answer; the
+        registry's row locks are held until the end). Raising in ``fn`` undoes all of it. The
+        HTTP client sends the calls one by one (the service answers each from its own
+        transaction)."""
         ...
 
     # ------------------------------------------------------------------------- experiments

@@ -21,6 +21,11 @@ from .errors import InvalidInput
 from .histories import INSERT_ROLLUP, new_series_rollups, update_rollups
 from .validation import check_key, metric_step, metric_timestamp, metric_value
 
+REMOTE_CHUNK = 50_000
+"""On a network engine, a batch larger than this is written as several transactions: the
+metric lock is held for a bounded time (other writers, live charts) and each chunk is encoded
+before its transaction."""
+
 MetricRow = tuple[int, str, int, int, float]
 """(run handle, key, step, timestamp ms, value) -- NaN is stored as NULL."""
 
@@ -158,7 +163,7 @@ class MetricsMixin:
             raise InvalidInput("metric rows must be (run, key, step, timestamp, value) tuples")
         groups = group_rows(rows)
         dialect = self.db.dialect
-        dialect.insert_metric_points(conn, rows)
+        dialect.insert_metric_points(conn, rows, dialect.prepare_metric_points(rows))
         if dialect.reuses_keys:  # a purged run's leftovers under the same key
             conn.execute("DELETE FROM metric_rollups WHERE run = ?", (rows[0][0],))
         conn.executemany(INSERT_ROLLUP, new_series_rollups(groups))
@@ -173,19 +178,28 @@ class MetricsMixin:
 
         ``batch_id``: the caller's name for this batch, the same on every retry. On a network
         engine, where a commit can fail without saying whether it happened, a batch id already
-        written makes the call a no-op, so a retried batch is never written twice.
+        written makes the call a no-op, so a retried batch is never written twice. There a
+        batch of more than ``REMOTE_CHUNK`` rows is written in chunks, one transaction each.
         """
         if not rows:
             return
         if set(map(len, rows)) != {5}:  # flattened below: a short row would shift the rest
             raise InvalidInput("metric rows must be (run, key, step, timestamp, value) tuples")
+        if self.db.remote and len(rows) > REMOTE_CHUNK:
+            # one transaction per chunk, each under its own id derived from the batch's (the
+            # same rows split the same way on a retry: chunks already committed are skipped)
+            for n, start in enumerate(range(0, len(rows), REMOTE_CHUNK)):
+                chunk_id = None if batch_id is None else f"{batch_id}.{n}"
+                self.write_metric_rows(rows[start : start + REMOTE_CHUNK], batch_id=chunk_id)
+            return
         groups = group_rows(rows)  # grouped once, for the summaries and the rollups
         summaries = [summarize_group(run, key, g) for (run, key), g in groups.items()]
         dialect = self.db.dialect
+        prepared = dialect.prepare_metric_points(rows)  # outside the transaction: keep it short
         with self.db.write_metrics() as conn:
             if batch_id is not None and self.db.remote and self.batch_seen(conn, batch_id):
                 return
-            dialect.insert_metric_points(conn, rows)
+            dialect.insert_metric_points(conn, rows, prepared)
             # before the summaries: it reads their counts
             update_rollups(conn, rows, groups=groups, reuses_keys=dialect.reuses_keys)
             conn.executemany(upsert_summary_sql(dialect), summaries)

@@ -112,6 +112,11 @@ class PgConnection:
 
     Inside a transaction, ``BEGIN`` is sent with the transaction's first statement (one round
     trip for both, in a pipeline): a transaction that runs no statement costs nothing.
+
+    In a batch transaction (:meth:`PostgresDatabase.write_batch`) the connection stays in
+    psycopg's pipeline mode: statements are queued and sent together, and the client waits
+    only when a result is read (``fetchone``/``fetchall`` sync the pipeline) and at the commit.
+    ``COPY`` cannot run in a pipeline: :meth:`copy_in` leaves it for the copy and comes back.
     """
 
     def __init__(self, raw: psycopg.Connection[Any], db: PostgresDatabase):
@@ -121,12 +126,18 @@ class PgConnection:
         self.begin: str | None = None
         #: whether this connection opened a transaction that must end
         self.began = False
+        #: the open pipeline of a batch transaction (None: statements run one at a time)
+        self._pipe: Any = None
 
     def _run(self, call: Any) -> Any:
         try:
             if self.begin is None:
                 return call()
             begin, self.begin = self.begin, None
+            if self._pipe is not None:  # queued with the statement, sent at the next sync
+                self.raw.execute(begin)
+                self.began = True
+                return call()
             with self.raw.pipeline():
                 self.raw.execute(begin)
                 self.began = True
@@ -134,6 +145,25 @@ class PgConnection:
             return result
         except psycopg.Error as exc:
             raise self._db.translate(exc) from exc
+
+    def enter_pipeline(self) -> None:
+        """Queue the statements that follow (see the class docstring)."""
+        if self._pipe is None:
+            pipe = self.raw.pipeline()
+            pipe.__enter__()
+            self._pipe = pipe
+
+    def leave_pipeline(self, exc: BaseException | None = None) -> None:
+        """Send what is queued and wait for it (raises the first error, translated); with
+        ``exc`` (leaving because of it), errors of the queued statements are not raised."""
+        pipe, self._pipe = self._pipe, None
+        if pipe is None:
+            return
+        try:
+            pipe.__exit__(None, None, None)
+        except psycopg.Error as error:
+            if exc is None:
+                raise self._db.translate(error) from error
 
     def ensure_begun(self) -> None:
         """Send a pending BEGIN now (before using :attr:`raw` directly, e.g. for COPY)."""
@@ -144,6 +174,20 @@ class PgConnection:
             except psycopg.Error as exc:
                 raise self._db.translate(exc) from exc
             self.began = True
+
+    def copy_in(self, statement: str, payload: bytes) -> None:
+        """``COPY ... FROM STDIN`` with a payload already encoded (in the transaction; a
+        pipeline is left for the copy and entered again after it)."""
+        piped = self._pipe is not None
+        self.leave_pipeline()
+        self.ensure_begun()
+        try:
+            with self.raw.cursor() as cur, cur.copy(statement) as copy:
+                copy.write(payload)
+        except psycopg.Error as exc:
+            raise self._db.translate(exc) from exc
+        if piped:
+            self.enter_pipeline()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         query = pg_sql(sql)
@@ -326,7 +370,9 @@ class PostgresDatabase(Database):
         )
 
     @contextmanager
-    def _transaction(self, *, read_only: bool, lock: int | None) -> Iterator[PgConnection]:
+    def _transaction(
+        self, *, read_only: bool, lock: int | None, pipelined: bool = False
+    ) -> Iterator[PgConnection]:
         current: PgConnection | None = getattr(self._local, "conn", None)
         if current is not None:
             if lock is not None:
@@ -342,11 +388,23 @@ class PostgresDatabase(Database):
             )
             conn.began = False
             try:
+                if pipelined:
+                    conn.enter_pipeline()
                 if lock is not None:  # BEGIN and the lock in one round trip
                     conn.execute("SELECT pg_advisory_xact_lock(?)", (lock,))
                 yield conn
-            except BaseException as exc:
                 if conn.began:
+                    try:
+                        conn.raw.execute("COMMIT")  # queued behind the batch when pipelined
+                    except psycopg.Error as exc:
+                        raise self.translate(exc) from exc
+                conn.leave_pipeline()  # raises the first error of the queued statements
+            except BaseException as exc:
+                try:
+                    conn.leave_pipeline(exc)
+                except Exception:
+                    pass  # the error that brought us here is the one to report
+                if conn.began and not conn.raw.closed:
                     try:
                         conn.raw.execute("ROLLBACK")
                     except psycopg.Error:
@@ -354,12 +412,6 @@ class PostgresDatabase(Database):
                 if isinstance(exc, psycopg.Error):  # raised by a raw call (COPY ...)
                     raise self.translate(exc) from exc
                 raise
-            else:
-                if conn.began:
-                    try:
-                        conn.raw.execute("COMMIT")
-                    except psycopg.Error as exc:
-                        raise self.translate(exc) from exc
             finally:
                 conn.begin = None
                 conn.began = False
@@ -368,10 +420,15 @@ class PostgresDatabase(Database):
     def write(self) -> Any:
         return self._transaction(read_only=False, lock=None)
 
+    def write_batch(self) -> Any:
+        """A write transaction in pipeline mode (see :meth:`Database.write_batch`)."""
+        return self._transaction(read_only=False, lock=None, pipelined=True)
+
     def write_metrics(self) -> Any:
         """Metric batches commit one at a time, so ``metrics.rowid`` grows in commit order
-        (a transaction-scoped advisory lock, released at commit)."""
-        return self._transaction(read_only=False, lock=METRICS_LOCK)
+        (a transaction-scoped advisory lock, released at commit); pipelined like
+        :meth:`write_batch`."""
+        return self._transaction(read_only=False, lock=METRICS_LOCK, pipelined=True)
 
     def read(self) -> Any:
         return self._transaction(read_only=True, lock=None)

@@ -8,8 +8,9 @@ them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import schema
 from .access import AccessMixin
@@ -27,6 +28,8 @@ from .runs import RunsMixin
 from .series import SeriesMixin
 from .traces import TracesMixin
 from .views import ViewsMixin
+
+T = TypeVar("T")
 
 
 class SQLStore(
@@ -100,6 +103,11 @@ class SQLStore(
 
     def close(self) -> None:
         self.db.close()
+
+    def atomically(self, fn: Callable[[Any], T]) -> T:
+        """``fn(self)`` in one write transaction (see :meth:`Store.atomically`)."""
+        with self.db.write():
+            return fn(self)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.uri!r})"

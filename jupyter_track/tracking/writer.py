@@ -22,6 +22,10 @@ every switch interval, so it waits for the batch (about 1 ms per 1,000 points) a
 take turns in large batches instead of fighting for the GIL around every statement. Under CPU
 contention (other processes on the cores) each GIL hand-over also waits for the scheduler,
 which is why few, large hand-overs matter most there. Slower loops never wait.
+
+A network store (PostgreSQL) needs none of this: its batches are encoded before the
+transaction starts and the flush then waits on the server without the GIL, so the loop never
+waits for it.
 """
 
 from __future__ import annotations
@@ -247,14 +251,16 @@ class BackgroundWriter:
         ):
             return
         self._idle.clear()
-        if len(metrics) >= self.yield_batch:
+        with_ids = getattr(self.store, "wants_batch_ids", False)
+        if with_ids:
+            pass  # a network store's flush waits on the server without the GIL: no relief
+        elif len(metrics) >= self.yield_batch:
             # the loop logs faster than a writer sharing the GIL with it can write: it waits
             # for this flush now (see the module docstring)
             self.relief_deadline = 0
         else:
             self.relief_deadline = time.time_ns() // 1_000_000 + int(self.stall_after * 1000)
         ends, self._late_ends = self._late_ends, []
-        with_ids = getattr(self.store, "wants_batch_ids", False)
         try:
             error = None
             if self._unknown_batch is not None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 
 from jupyter_track.store import Conflict, FilterSyntaxError, InvalidInput, NotFound
@@ -364,3 +367,52 @@ def test_search_model_versions(store: Store, run_id: str) -> None:
     assert pairs(store.search_model_versions("name = 'a' AND NOT tags.validated IS NULL")) == [
         ("a", 2)
     ]
+
+
+def test_atomically_a_change_and_its_answer_see_no_other_writer(
+    store: Store, reopen: Any, run_id: str
+) -> None:
+    """``Store.atomically``: another writer's move of the same alias, started between our
+    change and our read-back, waits for our commit -- the answer shows our version, and the
+    other move lands after it (the REST registry routes build their answers this way)."""
+    _versions(store, "m", run_id, 3)
+    store.set_registered_model_alias("m", "champion", 1)
+    other = reopen(store)
+    other.get_registered_model("m")  # connected before the race
+    moved = threading.Event()
+    errors: list[BaseException] = []
+
+    def move() -> None:
+        try:
+            other.set_registered_model_alias("m", "champion", 3)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+        moved.set()
+
+    def work(s: Store) -> dict[str, Any]:
+        s.set_registered_model_alias("m", "champion", 2, expected_version=1)
+        thread.start()
+        moved_meanwhile = moved.wait(0.5)  # it cannot: our change is not committed
+        return {"aliases": s.get_registered_model("m").aliases, "moved": moved_meanwhile}
+
+    thread = threading.Thread(target=move)
+    answer = store.atomically(work)
+    thread.join(30)
+    assert not errors
+    assert answer == {"aliases": {"champion": 2}, "moved": False}
+    assert store.get_registered_model("m").aliases == {"champion": 3}
+    moves = [e.new_value for e in store.alias_history("m", "champion")]
+    assert moves[-2:] == ["2", "3"]  # oldest first: ours, then the other writer's
+
+
+def test_atomically_undoes_everything_when_the_answer_fails(store: Store, run_id: str) -> None:
+    _versions(store, "m", run_id, 2)
+
+    def work(s: Store) -> None:
+        s.set_registered_model_alias("m", "champion", 2)
+        s.get_model_version("m", 9)  # NotFound after the change: nothing of it stays
+
+    with pytest.raises(NotFound):
+        store.atomically(work)
+    assert store.get_registered_model("m").aliases == {}
+    assert store.alias_history("m", "champion") == []

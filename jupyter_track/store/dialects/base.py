@@ -30,6 +30,10 @@ class Dialect:
     #: a deleted row's integer key can be handed out again (SQLite's rowid); identity columns
     #: never do
     reuses_keys: bool = True
+    #: the engine's planner chooses between walking an index in the requested order and a
+    #: set-based plan from statistics (PostgreSQL); without one (SQLite) the store tries the
+    #: walk under :meth:`time_limit` and falls back
+    plans_by_cost: bool = False
 
     # ------------------------------------------------------------------------- schema
 
@@ -77,8 +81,17 @@ class Dialect:
         store skips plans that need one)."""
         return None
 
-    def insert_metric_points(self, conn: Any, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert ``(run, key, step, timestamp, value)`` rows into ``metrics`` (NaN as NULL)."""
+    def prepare_metric_points(self, rows: Sequence[tuple[Any, ...]]) -> Any:
+        """Work on a batch that can be done before its transaction starts (encoding it for
+        the wire, say), so that the transaction is short; what to pass to
+        :meth:`insert_metric_points` as ``prepared``."""
+        return None
+
+    def insert_metric_points(
+        self, conn: Any, rows: Sequence[tuple[Any, ...]], prepared: Any = None
+    ) -> None:
+        """Insert ``(run, key, step, timestamp, value)`` rows into ``metrics`` (NaN as NULL);
+        ``prepared``: what :meth:`prepare_metric_points` returned for the same rows."""
         raise NotImplementedError
 
     def metric_rows_after(

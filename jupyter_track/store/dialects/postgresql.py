@@ -20,6 +20,7 @@ Differences from SQLite, each in one method here:
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,6 +45,42 @@ SMALL_BATCH = 256
 """Metric batches up to this many rows go in one multi-row INSERT; larger ones with COPY."""
 
 
+COPY_POINTS = "COPY metrics (run, key, step, timestamp, value) FROM STDIN (FORMAT BINARY)"
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no extension
+_COPY_TRAILER = b"\xff\xff"
+
+
+def encode_copy_points(rows: Sequence[tuple[Any, ...]]) -> bytes:
+    """``(run, key, step, timestamp, value)`` rows as a binary ``COPY`` payload (header,
+    rows, trailer) for ``metrics``; NaN and None as NULL.
+
+    One ``struct`` call per row, with the row's (run, key) part encoded once per series:
+    about three times cheaper than ``Copy.write_row``, which matters because the writer
+    thread shares the GIL with the training loop. Raises ``struct.error`` (or ``TypeError``)
+    on a value that is not a 64-bit integer or a float where one is expected.
+    """
+    packers: dict[tuple[Any, Any], tuple[bytes, Any, Any]] = {}
+    out = [_COPY_HEADER]
+    append = out.append
+    for run, key, step, ts, value in rows:
+        found = packers.get((run, key))
+        if found is None:
+            text = key.encode("utf-8")
+            prefix = struct.pack(">hiqi", 5, 8, run, len(text)) + text
+            width = len(prefix)
+            found = packers[(run, key)] = (
+                prefix,
+                struct.Struct(f">{width}siqiqid").pack,
+                struct.Struct(f">{width}siqiqi").pack,
+            )
+        if value is not None and value == value:
+            append(found[1](found[0], 8, step, 8, ts, 8, value))
+        else:
+            append(found[2](found[0], 8, step, 8, ts, -1))
+    append(_COPY_TRAILER)
+    return b"".join(out)
+
+
 def _json_value(value: float | None) -> float | str | None:
     if value is None or value != value:
         return None
@@ -65,6 +102,7 @@ class PostgresDialect(Dialect):
     integrity_errors = (psycopg.IntegrityError,)
     for_update = " FOR UPDATE"
     reuses_keys = False
+    plans_by_cost = True
 
     def render(self, step: Any) -> list[str]:
         if isinstance(step, str):
@@ -121,9 +159,22 @@ class PostgresDialect(Dialect):
     def least(self, a: str, b: str) -> str:
         return f"LEAST({a}, {b})"
 
-    def insert_metric_points(self, conn: Any, rows: Sequence[tuple[Any, ...]]) -> None:
-        """A multi-row ``INSERT`` for a small batch (one round trip), ``COPY ... FROM STDIN``
-        (binary) for a large one."""
+    def prepare_metric_points(self, rows: Sequence[tuple[Any, ...]]) -> bytes | None:
+        """A large batch as one binary ``COPY`` payload (None for a small one or rows it
+        cannot encode; :meth:`insert_metric_points` then binds them itself)."""
+        if len(rows) <= SMALL_BATCH:
+            return None
+        try:
+            return encode_copy_points(rows)
+        except (struct.error, TypeError, AttributeError, ValueError):
+            return None
+
+    def insert_metric_points(
+        self, conn: Any, rows: Sequence[tuple[Any, ...]], prepared: Any = None
+    ) -> None:
+        """A multi-row ``INSERT`` for a small batch (queued in the transaction's pipeline),
+        ``COPY ... FROM STDIN`` (binary, encoded by :func:`encode_copy_points`, before the
+        transaction when :meth:`prepare_metric_points` was called) for a large one."""
         if len(rows) <= SMALL_BATCH:
             marks = ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
             conn.execute(
@@ -131,13 +182,13 @@ class PostgresDialect(Dialect):
                 [value for row in rows for value in row],
             )
             return
+        payload = prepared if prepared is not None else self.prepare_metric_points(rows)
+        if payload is not None:
+            conn.copy_in(COPY_POINTS, payload)
+            return
+        conn.leave_pipeline()  # rows the encoder refused: psycopg's own row dumping
         conn.ensure_begun()
-        with (
-            conn.raw.cursor() as cur,
-            cur.copy(
-                "COPY metrics (run, key, step, timestamp, value) FROM STDIN (FORMAT BINARY)"
-            ) as copy,
-        ):
+        with conn.raw.cursor() as cur, cur.copy(COPY_POINTS) as copy:
             copy.set_types(["int8", "text", "int8", "int8", "float8"])
             write = copy.write_row
             for row in rows:
