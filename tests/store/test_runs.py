@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jupyter_track.store import (
     InvalidInput,
@@ -142,3 +144,70 @@ def test_artifacts_are_confined(store: Store, tmp_path) -> None:
             store.artifact_path(run_id, bad)
     with pytest.raises(NotFound):
         store.artifact_file(run_id, "reports")
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    points=st.lists(
+        st.tuples(
+            st.sampled_from(["loss", "acc", "é/ü 数", "a" * 200]),
+            st.integers(-(2**63), 2**63 - 1),
+            st.integers(0, 2**62),
+            st.floats(allow_nan=True, allow_infinity=True),
+        ),
+        min_size=300,  # past the small-batch INSERT: PostgreSQL's binary COPY
+        max_size=700,
+    )
+)
+def test_large_batches_keep_every_point_as_logged(
+    store: Store, points: list[tuple[str, int, int, float]]
+) -> None:
+    """A batch as the kernel's writer sends it (two runs interleaved, any key text, 64-bit
+    steps and timestamps, NaN and infinities) comes back point for point, in writing order."""
+    first, second = store.create_run("0").run_id, store.create_run("0").run_id
+    handles = [store.run_handle(first), store.run_handle(second)]
+    after = store.last_metric_rowid()
+    rows = [(handles[i % 2], k, s, t, v) for i, (k, s, t, v) in enumerate(points)]
+    store.write_metric_rows(rows, batch_id=f"b{after}" if store.wants_batch_ids else None)
+    got, _ = store.metric_rows_since([first, second], after)
+    ids = {handles[0]: first, handles[1]: second}
+    expected = [(ids[h], k, s, t, v) for h, k, s, t, v in rows]
+    # live charts' reading: every point, in writing order (values: see the histories below)
+    assert [g[:4] for g in got] == [e[:4] for e in expected]
+    for run_id in (first, second):
+        mine = [e for e in expected if e[0] == run_id]
+        for key in {e[1] for e in mine}:
+            logged = sorted(
+                ((e[2], e[3], n, e[4]) for n, e in enumerate(mine) if e[1] == key),
+                key=lambda p: p[:3],
+            )
+            history = store.get_metric_history(run_id, key)
+            assert [(m.step, m.timestamp) for m in history] == [p[:2] for p in logged]
+            for m, p in zip(history, logged):  # bit for bit, NaN and infinities included
+                assert (math.isnan(m.value) and math.isnan(p[3])) or m.value == p[3]
+            assert store.get_run(run_id).summaries[key].count == len(logged)
+
+
+def test_a_large_batch_retried_under_its_id_is_written_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a network engine a batch past ``REMOTE_CHUNK`` goes in several transactions, each
+    under an id derived from the batch's: sending it again (its commit answer was lost, or a
+    chunk failed half-way) writes only what is missing."""
+    from jupyter_track.store import metrics
+
+    monkeypatch.setattr(metrics, "REMOTE_CHUNK", 400)
+    run_id = store.create_run("0").run_id
+    handle = store.run_handle(run_id)
+    rows = [(handle, "loss", i, 1000 + i, 1.0 / (i + 1)) for i in range(1000)]
+    if store.wants_batch_ids:
+        store.write_metric_rows(rows[:400], batch_id="batch-1.0")  # the first chunk landed
+        store.write_metric_rows(rows, batch_id="batch-1")
+        store.write_metric_rows(rows, batch_id="batch-1")
+    else:  # SQLite: one transaction, never retried blindly
+        store.write_metric_rows(rows)
+    history = store.get_metric_history(run_id, "loss")
+    assert [m.step for m in history] == list(range(1000))
+    assert store.get_run(run_id).summaries["loss"].count == 1000
