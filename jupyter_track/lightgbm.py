@@ -3,7 +3,8 @@
 ``jt.lightgbm.log_model(lgb_model, name="model")`` saves a ``Booster`` (LightGBM's text format)
 or a scikit-learn API model (``LGBMClassifier``, ..., pickled) in the active run;
 ``jt.lightgbm.load_model(uri)`` returns the model itself, ``jt.pyfunc.load_model(uri)`` the
-predict wrapper.
+predict wrapper. ``jt.lightgbm.autolog()`` logs training: params, per-iteration metrics, feature
+importances, the model (:mod:`jupyter_track.autologging.lightgbm`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .autologging.lightgbm import autolog
 from .models.flavor_api import flavor_load_model, flavor_log_model, flavor_save_model
 
 FLAVOR_NAME = "lightgbm"
 
-__all__ = ["load_model", "log_model", "save_model"]
+__all__ = ["autolog", "load_model", "log_model", "save_model"]
 
 
 def log_model(

@@ -3,7 +3,8 @@
 ``jt.xgboost.log_model(xgb_model, name="model")`` saves a ``Booster`` or a scikit-learn API
 model (``XGBClassifier``, ...) in the active run, in XGBoost's JSON format;
 ``jt.xgboost.load_model(uri)`` returns the model itself, ``jt.pyfunc.load_model(uri)`` the
-predict wrapper.
+predict wrapper. ``jt.xgboost.autolog()`` logs training: params, per-iteration metrics, feature
+importances, the model (:mod:`jupyter_track.autologging.xgboost`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .autologging.xgboost import autolog
 from .models.flavor_api import flavor_load_model, flavor_log_model, flavor_save_model
 
 FLAVOR_NAME = "xgboost"
 
-__all__ = ["load_model", "log_model", "save_model"]
+__all__ = ["autolog", "load_model", "log_model", "save_model"]
 
 
 def log_model(

@@ -38,6 +38,8 @@ log = logging.getLogger("jupyter_track.autolog")
 
 INTEGRATIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "sklearn": (("sklearn",), "sklearn"),
+    "xgboost": (("xgboost",), "xgboost"),
+    "lightgbm": (("lightgbm",), "lightgbm"),
 }
 """integration -> (the modules it patches, its module in this package)."""
 

@@ -214,3 +214,46 @@ def set_tags(run_id: str, tags: dict[str, Any]) -> None:
     target, pending = fluent._target(run_id)
     if pending is None or not pending.set_tags(tags):
         fluent._store().set_tags(target, tags)
+
+
+def log_history(run_id: str, history: dict[str, dict[str, list[Any]]]) -> None:
+    """Log ``{dataset: {metric: [value per iteration]}}`` (XGBoost's ``evals_result()``,
+    LightGBM's ``evals_result_``) as ``<dataset>-<metric>`` at each iteration's step."""
+    steps = max((len(v) for metrics in history.values() for v in metrics.values()), default=0)
+    for step in range(steps):
+        point = {
+            f"{data}-{metric}": values[step]
+            for data, metrics in history.items()
+            for metric, values in metrics.items()
+            if step < len(values)
+        }
+        log_metrics(run_id, point, step=step)
+
+
+def train_params(params: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    """The params a ``train(params, ..., num_boost_round=...)`` call logs: the params dict and
+    the call's other plain arguments."""
+    out = dict(params or {}) if isinstance(params, dict) else {}
+    for key, value in extra.items():
+        if value is None or isinstance(value, (str, int, float, bool)):
+            out[key] = value
+    return out
+
+
+def log_model_safely(
+    integration: str, run_id: str, model: Any, flavor: str, name: str = "model"
+) -> None:
+    """Log ``model`` as ``name`` when the integration's ``log_models`` is on."""
+    if not (config(integration) or {}).get("log_models", True):
+        return
+    from ..models import fluent as model_fluent
+
+    safely(
+        integration,
+        "log the model",
+        model_fluent.log_model,
+        model,
+        name=name,
+        run_id=run_id,
+        flavor=flavor,
+    )
