@@ -40,8 +40,10 @@ def test_run_all_quick_prints_every_row(tmp_path: Path) -> None:
     ]
     for name in expected:
         ours = rows[name]["ours"] if name in rows else None
-        # a measured time: a finite positive number (not missing, not NaN, not zero)
-        assert isinstance(ours, (int, float)) and math.isfinite(ours) and ours > 0, (name, ours)
+        assert isinstance(ours, (int, float)) and math.isfinite(ours), (name, ours)
+        # a measured time is positive; an overhead is a median of paired differences, which
+        # the quick mode's few turns on a loaded machine can put slightly below zero
+        assert ours > 0 or ("overhead" in name and ours > -50), (name, ours)
     assert any(name.endswith("points into one run, sustained") for name in rows)
     assert any(name.startswith("search_runs over") for name in rows)
     assert any("runs x (10 params + 5 metrics)" in name for name in rows)
