@@ -222,6 +222,7 @@ def test_traces_tab_filter_view_compare_and_run_link(
     run = store.create_run("0", run_name="agent-run")
     store.update_run(run.run_id, status="FINISHED")
     ids = seed(store, "ui-traces", run.run_id)
+    store.set_trace_tag(ids["agent"], "user", "ana")
     page = lab_page
     page.set_viewport_size({"width": 1500, "height": 950})
     # a wide sidebar, so the tree and the detail sit side by side
@@ -239,6 +240,17 @@ def test_traces_tab_filter_view_compare_and_run_link(
     box.press("Enter")
     expect(rows).to_have_count(1, timeout=LONG)
     expect(rows.first).to_have_attribute("data-trace-id", ids["failed"])
+    # the examples: attributes., tags., span. fields
+    for text, trace in (
+        ("attributes.status = 'ERROR'", "failed"),
+        ("tags.user = 'ana'", "agent"),
+        ("span.name = 'get_weather'", "agent"),
+        ("execution_time_ms > 1000", "big"),
+    ):
+        box.fill(text)
+        box.press("Enter")
+        expect(rows).to_have_count(1, timeout=LONG)
+        expect(rows.first).to_have_attribute("data-trace-id", ids[trace])
     box.fill("span.type = 'TOOL' AND execution_time_ms < 1000")
     box.press("Enter")
     expect(rows).to_have_count(2, timeout=LONG)

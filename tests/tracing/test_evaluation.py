@@ -193,6 +193,34 @@ def test_failures_are_rows_not_crashes() -> None:
     assert jt.get_run(result.run_id).info.status == "FINISHED"
 
 
+def test_rows_run_in_a_thread_pool_each_traced_in_the_run() -> None:
+    """``max_workers=3``: three rows are inside ``predict_fn`` at once (a barrier that three
+    threads must reach together; run one after another, every row would time out), each on a
+    worker thread and each a trace linked to the evaluation run; ``max_workers=1`` runs them
+    in order on the calling thread."""
+    import threading
+
+    barrier = threading.Barrier(3, timeout=20)
+    threads: list[str] = []
+
+    def wait_for_the_others(q: str) -> str:
+        threads.append(threading.current_thread().name)
+        barrier.wait()
+        return q.upper()
+
+    data = [{"inputs": {"q": q}} for q in ("a", "b", "c")]
+    result = jt.evaluate(data, predict_fn=wait_for_the_others, scorers=[], max_workers=3)
+    assert list(result.result_df["error"]) == [None, None, None]
+    assert list(result.result_df["outputs"]) == ["A", "B", "C"]
+    assert len(set(threads)) == 3 and threading.current_thread().name not in threads
+    traced = jt.search_traces(run_id=result.run_id, return_type="list")
+    assert sorted(t.info.trace_id for t in traced) == sorted(result.result_df["trace_id"])
+    threads.clear()
+    order: list[str] = []
+    result = jt.evaluate(data, predict_fn=lambda q: order.append(q) or q, scorers=[], max_workers=1)
+    assert order == ["a", "b", "c"] and list(result.result_df["error"]) == [None] * 3
+
+
 def test_inside_an_active_run_it_logs_into_that_run() -> None:
     with jt.start_run(run_name="outer") as run:
         result = jt.evaluate([{"inputs": {"x": 1}}], predict_fn=lambda x: x, scorers=[])
