@@ -31,6 +31,7 @@ __all__ = [
     "parallel_coordinates",
     "param_importance",
     "param_importance_chart",
+    "param_importance_rows",
     "run_ids_of",
     "run_metrics",
     "scatter",
@@ -877,6 +878,9 @@ def _eta(categories: Sequence[str], ys: Sequence[float]) -> float | None:
     return math.sqrt(max(0.0, min(1.0, between / total)))
 
 
+_IMPORTANCE_COLUMNS = ["param", "kind", "method", "correlation", "strength", "n", "distinct"]
+
+
 def param_importance(
     runs: Any, *, metric: str, params: Sequence[str] | None = None, min_runs: int = 3
 ) -> Any:
@@ -889,7 +893,16 @@ def param_importance(
     or a constant metric gets ``strength`` None and sorts last.
     """
     pd = _pandas()
+    rows = param_importance_rows(runs, metric=metric, params=params, min_runs=min_runs)
+    frame = pd.DataFrame(rows, columns=_IMPORTANCE_COLUMNS)
+    return frame.astype({"n": "int64", "distinct": "int64"})
 
+
+def param_importance_rows(
+    runs: Any, *, metric: str, params: Sequence[str] | None = None, min_runs: int = 3
+) -> list[dict[str, Any]]:
+    """:func:`param_importance`'s rows as plain dicts (None where there is no correlation),
+    without pandas: what the widgets and the server use."""
     items = normalize_runs(runs)
     keys = list(params) if params is not None else _all_param_keys(items)
     rows = []
@@ -921,9 +934,7 @@ def param_importance(
             }
         )
     rows.sort(key=lambda r: (r["strength"] is None, -(r["strength"] or 0.0), r["param"]))
-    columns = ["param", "kind", "method", "correlation", "strength", "n", "distinct"]
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.astype({"n": "int64", "distinct": "int64"})
+    return rows
 
 
 def param_importance_chart(

@@ -7,19 +7,31 @@ run then costs microseconds.
 
 from __future__ import annotations
 
-import ast
-import getpass
-import hashlib
 import os
 import platform
 import re
-import socket
-import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ast
+    import hashlib
+else:  # data fingerprints only: not on a run's path
+    from .lazy import lazy_module
+
+    hashlib = lazy_module(globals(), "hashlib", "hashlib")
+
+try:  # CPython's own SHA-256 (the same digest as hashlib's): no OpenSSL load for the first run
+    from _sha256 import sha256 as _sha256
+except ImportError:  # pragma: no cover - other Pythons (3.12+ name it _sha2)
+    try:
+        from _sha2 import sha256 as _sha256  # type: ignore[no-redef]
+    except ImportError:
+        from hashlib import sha256 as _sha256  # type: ignore[no-redef]
 
 GIT_TTL_SECONDS = 5.0
 GIT_TIMEOUT_SECONDS = 3.0
@@ -53,7 +65,7 @@ def current_user() -> tuple[str, bool]:
     global _os_user
     if _os_user is None:  # the password database is read once per process
         try:
-            _os_user = getpass.getuser()
+            _os_user = _login_name()
         except Exception:
             _os_user = "unknown"
     return _os_user, False
@@ -62,13 +74,30 @@ def current_user() -> tuple[str, bool]:
 _os_user: str | None = None
 
 
+def _login_name() -> str:
+    """``getpass.getuser()`` (the same environment variables, then the password database),
+    without importing ``getpass`` and the terminal modules it brings."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        user = os.environ.get(name)
+        if user:
+            return user
+    import pwd
+
+    return pwd.getpwuid(os.getuid())[0]
+
+
 _hostname: str | None = None
 
 
 def hostname() -> str:
     global _hostname
     if _hostname is None:
-        _hostname = socket.gethostname()
+        if hasattr(os, "uname"):  # what gethostname() answers on POSIX, without the socket module
+            _hostname = os.uname().nodename
+        else:
+            import socket
+
+            _hostname = socket.gethostname()
     return _hostname
 
 
@@ -203,7 +232,7 @@ def environment() -> Environment:
         packages = installed_packages()
         python = platform.python_version()
         plat = platform_string()
-        digest = hashlib.sha256()
+        digest = _sha256()
         digest.update(f"{python}\n{plat}\n".encode())
         for name in sorted(packages):
             digest.update(f"{name}=={packages[name]}\n".encode())
@@ -220,6 +249,8 @@ _git_lock = threading.Lock()
 
 
 def _git(args: list[str], cwd: str) -> str | None:
+    import subprocess
+
     try:
         out = subprocess.run(
             ["git", *args],
@@ -527,6 +558,8 @@ def fingerprint(data: object, name: str | None = None) -> DatasetFingerprint:
 def referenced_files(source: str | ast.Module, limit: int = 20) -> list[str]:
     """String literals in ``source`` (code or its parse tree) that name existing files
     (``pd.read_csv("data.csv")``)."""
+    import ast
+
     if isinstance(source, ast.Module):
         tree = source
     else:

@@ -180,8 +180,10 @@ class ParamImportanceHandler(_ChartHandler):
         params = list_arg(self, "params") or None
 
         def work(store: Store) -> dict[str, Any]:
-            table = specs.param_importance(store.get_runs(run_ids), metric=metric, params=params)
-            rows = [{k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")]
+            table = specs.param_importance_rows(
+                store.get_runs(run_ids), metric=metric, params=params
+            )
+            rows = [{k: _clean(v) for k, v in row.items()} for row in table]
             chart = specs.param_importance_chart(table, metric=metric)
             call = (
                 f"param_importance_chart(charts.param_importance(data, metric={metric!r}), "

@@ -52,10 +52,10 @@ from .runs import GcReport, NewRun, ParamConflict, RunPage
 from .schema import SCHEMA_VERSION
 from .sqlite import SQLiteStore
 from .sqlstore import SQLStore
-from .traces import StoredTrace, TracePage, TraceRecord
 
 if TYPE_CHECKING:
     from .interface import Store
+    from .trace_records import StoredTrace, TracePage, TraceRecord
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -98,6 +98,15 @@ __all__ = [
     "open_store",
     "redact_uri",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # the trace records load with the first trace call, not with the store
+    if name in ("StoredTrace", "TracePage", "TraceRecord"):
+        from . import trace_records
+
+        return getattr(trace_records, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _stores: dict[tuple[str, bool], Store] = {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import search as grammar
 from .db import Database
 from .entities import LifecycleStage, RunStatus
 from .errors import Conflict, InvalidInput, NotFound
@@ -27,6 +26,13 @@ from .validation import (
 )
 from .validation import description_text as _description
 from .validation import model_tag as _tag
+
+if TYPE_CHECKING:
+    from . import search as grammar
+else:  # the filter grammar: imported by the first search, not by the first run
+    from ..lazy import lazy_module
+
+    grammar = lazy_module(globals(), "grammar", "jupyter_track.store.search")
 
 POINTS_PER_STATEMENT = 50_000
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from .access import AuditEntry as ServiceAuditEntry
 from .access import Grant
@@ -47,7 +47,9 @@ from .entities import (
     RunInfo,
 )
 from .runs import GcReport, RunPage
-from .traces import StoredAssessment, StoredTrace, TracePage, TraceRecord
+
+if TYPE_CHECKING:  # annotations only: the trace records load with the first trace call
+    from .traces import StoredAssessment, StoredTrace, TracePage, TraceRecord
 
 RunHandle = Any
 """An opaque handle of a run (:meth:`Store.run_handle`): the first item of the rows given to

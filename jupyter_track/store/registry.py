@@ -28,9 +28,8 @@ The records live in :mod:`.entities`, the checks in :mod:`.validation`, the filt
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import search as grammar
 from .db import Database
 from .entities import UNSET, AuditEntry, ModelVersion, PagedList, RegisteredModel
 from .errors import AliasConflict, Conflict, InvalidInput, NotFound
@@ -44,6 +43,13 @@ from .validation import (
     description_text,
     model_tag,
 )
+
+if TYPE_CHECKING:
+    from . import search as grammar
+else:  # the filter grammar: imported by the first search, not by the first run
+    from ..lazy import lazy_module
+
+    grammar = lazy_module(globals(), "grammar", "jupyter_track.store.search")
 
 __all__ = [
     "UNSET",

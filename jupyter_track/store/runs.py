@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import search as grammar
 from .db import Database
 from .dialects.base import TimeLimitExceeded
 from .entities import (
@@ -32,6 +31,7 @@ from .validation import (
     check_name,
     metric_step,
     metric_value,
+    param_number,
     text_problem,
     text_value,
 )
@@ -41,7 +41,19 @@ RUN_COLUMNS = (
     "r.lifecycle_stage, r.user_id, r.artifact_uri, r.parent_run_id, r.notebook, r.cell_id, "
     "r.execution_count, r.environment, r.error"
 )
-DEFAULT_ORDER = [grammar.OrderBy(grammar.Field("attributes", "start_time"), True)]
+if TYPE_CHECKING:
+    from . import search as grammar
+else:  # the filter grammar: imported by the first search, not by the first run
+    from ..lazy import lazy_module
+
+    grammar = lazy_module(globals(), "grammar", "jupyter_track.store.search")
+
+
+def _default_order() -> list[Any]:
+    """The order every search ends with (newest first), after the caller's."""
+    return [grammar.OrderBy(grammar.Field("attributes", "start_time"), True)]
+
+
 ATTRIBUTION_TAGS = ("jt.edited_by", "jt.edited_time")
 """Tags a change made ``actor=`` someone sets on the run: who, and when (ms)."""
 
@@ -357,7 +369,7 @@ class RunsMixin:
             if tag_values:  # a new run: plain inserts, one row per key
                 conn.executemany(
                     "INSERT INTO tags (run, key, value, num) VALUES (?, ?, ?, ?)",
-                    [(pk, k, v, grammar.param_number(v)) for k, v in tag_values.items()],
+                    [(pk, k, v, param_number(v)) for k, v in tag_values.items()],
                 )
         self._run_pks[run_id] = pk
         return RunInfo(
@@ -410,7 +422,7 @@ class RunsMixin:
                 conn.executemany(
                     "INSERT INTO params (run, key, value, num) VALUES (?, ?, ?, ?)",
                     [
-                        (handle, check_key(k, "param"), text, grammar.param_number(text))
+                        (handle, check_key(k, "param"), text, param_number(text))
                         for k, v in run.params.items()
                         for text in (text_value(k, v, "param", MAX_PARAM_VALUE_LENGTH),)
                     ],
@@ -692,7 +704,7 @@ class RunsMixin:
                 for key, text in rows:
                     old = existing.get(key)
                     if old is None:
-                        new_rows.append((pk, key, text, grammar.param_number(text)))
+                        new_rows.append((pk, key, text, param_number(text)))
                         existing[key] = text
                     elif old != text:
                         conflicts.append(param_conflict(key, old, text, run_id))
@@ -711,7 +723,7 @@ class RunsMixin:
         conn.executemany(
             "INSERT INTO tags (run, key, value, num) VALUES (?, ?, ?, ?) ON CONFLICT (run, key) "
             "DO UPDATE SET value = excluded.value, num = excluded.num",
-            [(pk, k, v, grammar.param_number(v)) for k, v in rows],
+            [(pk, k, v, param_number(v)) for k, v in rows],
         )
 
     def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
@@ -900,7 +912,7 @@ class RunsMixin:
         if not isinstance(max_results, int) or max_results < 0:
             raise InvalidInput(f"max_results {max_results!r}: must be a non-negative integer")
         tree = grammar.parse_filter(filter_string)
-        order = grammar.parse_order_by(order_by) + DEFAULT_ORDER
+        order = grammar.parse_order_by(order_by) + _default_order()
         conditions, condition_params = self._scope(experiment_ids, run_view_type)
         scope = (" AND ".join(conditions), condition_params)
         start = offset if offset is not None else decode_page_token(page_token)

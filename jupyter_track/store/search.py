@@ -44,7 +44,6 @@ Semantics (the same in SQL and in :func:`evaluate`, the plain-Python reference u
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,7 +51,7 @@ from typing import Any, Union
 
 from .dialects.base import Dialect
 from .errors import FilterSyntaxError
-from .validation import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_TERMS
+from .validation import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_TERMS, param_number
 
 # --------------------------------------------------------------------------- field tables
 
@@ -910,24 +909,6 @@ def compile_order_by(
 
 
 # --------------------------------------------------------------- Python reference semantics
-
-
-_NUMBER_STARTS = frozenset("0123456789+-.iInN")
-
-
-def param_number(text: str) -> float | None:
-    """A param's numeric reading, or None when it is not a number (stored in ``params.num``)."""
-    # float() refuses any text whose first character is not a digit, a sign, a point, the
-    # start of inf/nan or white space: most tag values (names, paths, hashes) are answered
-    # here without raising and catching an exception
-    first = text[:1]
-    if first not in _NUMBER_STARTS and not first.isdecimal() and not first.isspace():
-        return None
-    try:
-        number = float(text)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
 
 
 def _like(value: str, pattern: str, fold: bool) -> bool:

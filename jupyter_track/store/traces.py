@@ -18,26 +18,54 @@ import json
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import search as grammar
 from .db import Database
 from .errors import InvalidInput, NotFound
 from .paging import decode_page_token, encode_page_token
-from .search import param_number
-from .validation import MAX_TAG_VALUE_LENGTH, check_key
+from .validation import MAX_TAG_VALUE_LENGTH, check_key, param_number
 
 if TYPE_CHECKING:
+    from . import trace_records as _records
     from .entities import Experiment
+    from .trace_records import (
+        StoredAssessment,
+        StoredSpan,
+        StoredTrace,
+        TracePage,
+        TraceRecord,
+    )
+else:  # the record classes: loaded by the first trace call, not by the first run
+    from ..lazy import lazy_module
+
+    _records = lazy_module(globals(), "_records", "jupyter_track.store.trace_records")
+
+_RECORD_NAMES = frozenset(
+    (
+        "SpanRow",
+        "StoredAssessment",
+        "StoredSpan",
+        "StoredTrace",
+        "TracePage",
+        "TraceRecord",
+        "TraceSummary",
+    )
+)
+
+
+def __getattr__(name: str) -> Any:
+    # ``from jupyter_track.store.traces import TraceRecord`` keeps working
+    if name in _RECORD_NAMES:
+        from . import trace_records
+
+        return getattr(trace_records, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 TRACE_STATES = ("OK", "ERROR", "IN_PROGRESS")
 ASSESSMENT_KINDS = ("feedback", "expectation")
 SOURCE_TYPES = ("HUMAN", "LLM_JUDGE", "CODE")
 
-SpanRow = tuple[Any, ...]
-"""(span_id, parent_id, name, span_type, status, status_message, start_ns, end_ns, inputs,
-outputs, attributes, events): the ``spans`` columns after ``trace``, JSON as text."""
 
 _SPAN_COLUMNS = (
     "span_id, parent_id, name, span_type, status, status_message, start_ns, end_ns, inputs, "
@@ -100,126 +128,17 @@ def _tag_sql(table: str) -> str:
     )
 
 
-@dataclass(slots=True)
-class TraceRecord:
-    """A trace (or a part of one) to write; ``None`` fields keep what is stored.
+if TYPE_CHECKING:
+    from . import search as grammar
+else:  # the filter grammar: imported by the first search, not by the first run
+    from ..lazy import lazy_module
 
-    ``experiment_name`` is used (created when new) when ``experiment_id`` is None. ``spans``
-    are :data:`SpanRow` tuples. ``partial``: the spans are some of the trace's spans; its span
-    count and start time are recomputed from every stored span (OTLP batches).
-    """
-
-    trace_id: str
-    experiment_id: str | None = None
-    experiment_name: str | None = None
-    run_id: str | None = None
-    name: str | None = None
-    status: str | None = None
-    start_time: int = 0
-    end_time: int | None = None
-    execution_time_ms: int | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    total_tokens: int | None = None
-    request_preview: str | None = None
-    response_preview: str | None = None
-    client_request_id: str | None = None
-    notebook: str | None = None
-    cell_id: str | None = None
-    source: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-    metadata: Mapping[str, str] = field(default_factory=dict)
-    spans: Sequence[SpanRow] = ()
-    partial: bool = False
+    grammar = lazy_module(globals(), "grammar", "jupyter_track.store.search")
 
 
-@dataclass(frozen=True)
-class StoredSpan:
-    """One span as stored: JSON fields are text (None when absent)."""
-
-    span_id: str
-    parent_id: str | None
-    name: str
-    span_type: str
-    status: str
-    status_message: str | None
-    start_ns: int
-    end_ns: int | None
-    inputs: str | None
-    outputs: str | None
-    attributes: str | None
-    events: str | None
-
-
-@dataclass(frozen=True)
-class StoredAssessment:
-    """A feedback or an expectation attached to a trace (``value`` is decoded JSON)."""
-
-    assessment_id: str
-    trace_id: str
-    kind: str
-    name: str
-    value: Any
-    rationale: str | None
-    error: str | None
-    source_type: str
-    source_id: str | None
-    span_id: str | None
-    metadata: dict[str, str]
-    run_id: str | None
-    create_time: int
-    last_update_time: int
-
-
-@dataclass(frozen=True)
-class TraceSummary:
-    """A trace's row: what lists show, without its spans."""
-
-    trace_id: str
-    experiment_id: str
-    run_id: str | None
-    name: str | None
-    status: str
-    start_time: int
-    end_time: int | None
-    execution_time_ms: int | None
-    span_count: int
-    input_tokens: int | None
-    output_tokens: int | None
-    total_tokens: int | None
-    request_preview: str | None
-    response_preview: str | None
-    client_request_id: str | None
-    notebook: str | None
-    cell_id: str | None
-    source: str | None
-    tags: dict[str, str]
-    metadata: dict[str, str]
-
-
-@dataclass(frozen=True)
-class StoredTrace:
-    """A trace: its summary, its spans (in start order; empty when not asked for) and its
-    assessments."""
-
-    summary: TraceSummary
-    spans: list[StoredSpan]
-    assessments: list[StoredAssessment]
-
-    @property
-    def trace_id(self) -> str:
-        return self.summary.trace_id
-
-
-@dataclass
-class TracePage:
-    """One page of ``search_traces``: the traces and a token for the next page (or None)."""
-
-    traces: list[StoredTrace]
-    next_page_token: str | None
-
-
-DEFAULT_ORDER = [grammar.OrderBy(grammar.Field("attributes", "timestamp_ms"), True)]
+def _default_order() -> list[Any]:
+    """The order every trace search ends with (newest first), after the caller's."""
+    return [grammar.OrderBy(grammar.Field("attributes", "timestamp_ms"), True)]
 
 
 def _now_ms() -> int:
@@ -412,7 +331,7 @@ class TracesMixin:
                     "ORDER BY trace, start_ns, span_id",
                     chunk,
                 ):
-                    spans[pk].append(StoredSpan(*span))
+                    spans[pk].append(_records.StoredSpan(*span))
             for row in conn.execute(
                 "SELECT a.trace, a.assessment_id, t.trace_id, a.kind, a.name, a.value, "
                 "a.rationale, a.error, a.source_type, a.source_id, a.span_id, a.metadata, "
@@ -427,7 +346,7 @@ class TracesMixin:
             row = rows.get(pk)
             if row is None:
                 continue
-            summary = TraceSummary(
+            summary = _records.TraceSummary(
                 trace_id=row[1],
                 experiment_id=str(row[2]),
                 run_id=row[3],
@@ -449,7 +368,7 @@ class TracesMixin:
                 tags=tags[pk],
                 metadata=metadata[pk],
             )
-            out.append(StoredTrace(summary, spans[pk], assessments[pk]))
+            out.append(_records.StoredTrace(summary, spans[pk], assessments[pk]))
         return out
 
     # ----------------------------------------------------------------------------- search
@@ -470,7 +389,7 @@ class TracesMixin:
         if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0:
             raise InvalidInput(f"max_results {max_results!r}: must be a non-negative integer")
         tree = grammar.parse_filter(filter_string, grammar.TRACES)
-        order = grammar.parse_order_by(order_by, grammar.TRACES) + DEFAULT_ORDER
+        order = grammar.parse_order_by(order_by, grammar.TRACES) + _default_order()
         conditions: list[str] = []
         params: list[Any] = []
         if experiment_ids is not None:
@@ -503,7 +422,7 @@ class TracesMixin:
         more = len(pks) > max_results
         pks = pks[:max_results]
         traces = self._hydrate_traces(conn, pks, include_spans=include_spans)
-        return TracePage(traces, encode_page_token(start + len(pks)) if more else None)
+        return _records.TracePage(traces, encode_page_token(start + len(pks)) if more else None)
 
     def count_traces(self, run_ids: Sequence[str]) -> dict[str, int]:
         """How many traces each run has (runs without traces are left out)."""
@@ -663,7 +582,7 @@ class TracesMixin:
                     now,
                 ),
             )
-        return StoredAssessment(
+        return _records.StoredAssessment(
             assessment_id,
             trace_id,
             kind,
@@ -725,7 +644,7 @@ class TracesMixin:
 
 
 def _assessment_from_row(row: Sequence[Any]) -> StoredAssessment:
-    return StoredAssessment(
+    return _records.StoredAssessment(
         assessment_id=row[0],
         trace_id=row[1],
         kind=row[2],

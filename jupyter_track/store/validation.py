@@ -303,3 +303,23 @@ def description_text(text: Any) -> str | None:
 def model_tag(key: Any, value: Any) -> tuple[str, str]:
     check_key(key, "tag")
     return key, text_value(key, value, "tag", MAX_TAG_VALUE_LENGTH)
+
+
+# ------------------------------------------------------------------------ numbers in text
+
+_NUMBER_STARTS = frozenset("0123456789+-.iInN")
+
+
+def param_number(text: str) -> float | None:
+    """A param's numeric reading, or None when it is not a number (stored in ``params.num``)."""
+    # float() refuses any text whose first character is not a digit, a sign, a point, the
+    # start of inf/nan or white space: most tag values (names, paths, hashes) are answered
+    # here without raising and catching an exception
+    first = text[:1]
+    if first not in _NUMBER_STARTS and not first.isdecimal() and not first.isspace():
+        return None
+    try:
+        number = float(text)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number

@@ -12,7 +12,6 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import search as grammar
 from .artifacts import ArtifactInfo
 from .db import Database
 from .entities import ViewType
@@ -25,6 +24,13 @@ _TABLES = (
     ("metrics", "metric_summaries", "last"),
     ("tags", "tags", "value"),
 )
+
+if TYPE_CHECKING:
+    from . import search as grammar
+else:  # the filter grammar: imported by the first search, not by the first run
+    from ..lazy import lazy_module
+
+    grammar = lazy_module(globals(), "grammar", "jupyter_track.store.search")
 
 
 class ViewsMixin:

@@ -16,13 +16,12 @@ from __future__ import annotations
 import atexit
 import io
 import json
-import logging
 import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import provenance
 from ..store import (
@@ -36,7 +35,6 @@ from ..store import (
     RunStatus,
     ViewType,
 )
-from ..store.interface import Store
 from ..store.names import random_run_name
 from ..store.runs import NewRun
 from ..store.validation import (
@@ -59,7 +57,16 @@ from .system_metrics import (  # noqa: F401  (public names: jt.enable_system_met
     enable_system_metrics_logging,
 )
 
-log = logging.getLogger("jupyter_track")
+if TYPE_CHECKING:  # the store's protocol, for annotations only
+    from ..store.interface import Store
+
+
+def _log() -> Any:
+    """The package's logger (``logging`` is imported when something is logged)."""
+    import logging
+
+    return logging.getLogger("jupyter_track")
+
 
 _time_ns = time.time_ns
 
@@ -83,7 +90,9 @@ def _end_runs_at_exit() -> None:
         try:
             state.end_run(active.info.run_id, RunStatus.FINISHED)
         except Exception as exc:  # never raise at exit; say what was not recorded
-            log.warning("jupyter-track: could not end run %s at exit: %s", active.info.run_id, exc)
+            _log().warning(
+                "jupyter-track: could not end run %s at exit: %s", active.info.run_id, exc
+            )
 
 
 # ------------------------------------------------------------------------------ the store
@@ -251,7 +260,7 @@ def start_run(
             if state.is_cell_run(open_run.info.run_id):
                 nested = True  # inside a %%track cell: nest under the cell's run
                 break
-            log.info("jupyter-track: ending run %s left open", open_run.info.run_id)
+            _log().info("jupyter-track: ending run %s left open", open_run.info.run_id)
             state.end_run(open_run.info.run_id, RunStatus.FINISHED)
     if parent_run_id is None:
         if nested and stack:

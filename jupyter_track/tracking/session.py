@@ -22,13 +22,15 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..paths import redact_uri, resolve_uri
 from ..store import StoreUnavailable, open_store
-from ..store.interface import Store
 from .pending import PendingRun
 from .writer import BackgroundWriter
+
+if TYPE_CHECKING:  # the store's protocol, for annotations only
+    from ..store.interface import Store
 
 
 class RunHandle(Protocol):

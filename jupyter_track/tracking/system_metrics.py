@@ -174,16 +174,30 @@ class Sampler:
         self._wake.set()
 
     def _loop(self) -> None:
-        try:
-            if self._probe is None:
-                self._probe = Probe()  # sets the CPU baseline the first sample measures from
-        except Exception:
+        # The probe (psutil's import, the CPU baseline the first sample measures from) comes
+        # half an interval in: not while the run that started this thread is being set up, and
+        # never for a run shorter than that. The first sample stays one interval after start.
+        settle = min(self.every / 2, 0.5)
+        first = True
+        if self._probe is None:
+            self._wake.wait(settle)
+            self._wake.clear()
             with self._lock:
-                self._runs.clear()
-                self._thread = None
-            return
+                if not self._runs:
+                    self._thread = None
+                    return
+            try:
+                self._probe = Probe()
+            except Exception:  # no psutil: no system metrics
+                with self._lock:
+                    self._runs.clear()
+                    self._thread = None
+                return
+        else:
+            first = False
         while True:
-            self._wake.wait(self.every)
+            self._wake.wait(self.every - settle if first else self.every)
+            first = False
             self._wake.clear()
             with self._lock:
                 if not self._runs:
@@ -217,11 +231,9 @@ def sampler() -> Sampler:
 
 
 def watch(run_id: str) -> None:
-    """Start sampling for a run (called by ``start_run``)."""
-    try:
-        import psutil  # noqa: F401
-    except ImportError:
-        return
+    """Start sampling for a run (called by ``start_run``). ``psutil`` is imported by the
+    sampling thread, half an interval later (a run shorter than that never imports it); without
+    it the thread stops quietly."""
     sampler().watch(run_id)
 
 

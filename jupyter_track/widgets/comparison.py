@@ -163,7 +163,7 @@ class CompareView(ChartWidget):
         metric = self.metric
         if not metric:
             return {}
-        importance = charts.param_importance(self._runs, metric=metric)
+        importance = charts.param_importance_rows(self._runs, metric=metric)
         return {
             "curves": charts.learning_curves(self._history, metric=metric),
             "parallel": charts.parallel_coordinates(
@@ -175,8 +175,8 @@ class CompareView(ChartWidget):
             ),
         }
 
-    def _parallel_params(self, importance: Any) -> list[str]:
-        ranked = [r["param"] for r in importance.to_dict("records") if r["strength"] is not None]
+    def _parallel_params(self, importance: list[dict[str, Any]]) -> list[str]:
+        ranked = [r["param"] for r in importance if _ranked(r)]
         rest = [p for p in self.params if p not in ranked]
         return (ranked + rest)[:MAX_PARALLEL_PARAMS]
 
@@ -194,9 +194,9 @@ class CompareView(ChartWidget):
         )
         stored = sum(s["count"] for s in self._history)
         shown = sum(len(s["value"]) for s in self._history)
-        importance = charts.param_importance(self._runs, metric=metric)
-        records = importance.to_dict("records")
-        ranked = [r["param"] for r in records if r["strength"] is not None]
+        importance = charts.param_importance_rows(self._runs, metric=metric)
+        records = importance
+        ranked = [r["param"] for r in records if _ranked(r)]
         param = self._wanted_param or self.param
         if param not in self.params:
             param = ranked[0] if ranked else (self.params[0] if self.params else "")
@@ -320,3 +320,9 @@ def compare(
     charts as Altair objects.
     """
     return CompareView(runs_or_ids, metric=metric, param=param, max_points=max_points)
+
+
+def _ranked(row: dict[str, Any]) -> bool:
+    """Whether a param importance row has a strength (it can be ranked)."""
+    strength = row["strength"]
+    return strength is not None and strength == strength

@@ -313,3 +313,36 @@ print(json.dumps([got.data.metrics, got.data.params, [[m.step, m.value] for m in
     assert metrics == {"f32": 0.5, "f64": 0.25, "i": 7.0, "b": 1.0, "zero_d": 2.5}
     assert params == {"p": "0.1"}
     assert history == [[3, 0.5]]
+
+
+def test_a_first_run_loads_only_what_it_needs(tmp_path: Path) -> None:
+    """The first run of a fresh process (issue 15: first use <= 10 ms) loads neither the filter
+    grammar, the trace records, logging, subprocess, socket, getpass nor psutil (the system
+    metrics thread imports psutil half an interval later, never for a run shorter than that);
+    each still loads when asked for."""
+    code = """
+import json, sys, jupyter_track as jt
+jt.set_tracking_uri(sys.argv[1])
+with jt.start_run() as run:
+    jt.log_metric("x", 1.0)
+heavy = ("jupyter_track.store.search", "jupyter_track.store.trace_records", "logging",
+         "subprocess", "socket", "getpass", "psutil", "numpy", "pandas")
+first = sorted(m for m in heavy if m in sys.modules)
+found = jt.search_runs(filter_string="metrics.x = 1", output_format="list")
+from jupyter_track.store import TraceRecord
+from jupyter_track.store.traces import SpanRow, StoredTrace
+print(json.dumps({"first": first, "found": [r.info.run_id for r in found],
+                  "run": run.info.run_id, "grammar": "jupyter_track.store.search" in sys.modules,
+                  "records": TraceRecord.__module__, "span_row": str(SpanRow)}))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "t.db")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answer = json.loads(out.stdout)
+    assert answer["first"] == []
+    assert answer["found"] == [answer["run"]] and answer["grammar"]
+    assert answer["records"] == "jupyter_track.store.trace_records"
+    assert answer["span_row"] == "tuple[typing.Any, ...]"

@@ -134,3 +134,15 @@ def test_fluent_names_are_kept_on_the_module_after_first_use() -> None:
     assert jt.log_metric is fluent.log_metric
     assert "log_metric" in vars(jt)  # the next access is a plain attribute read
     assert jt.start_run is fluent.start_run
+
+
+def test_a_lazy_module_imports_on_first_use_and_takes_its_place() -> None:
+    import importlib
+
+    from jupyter_track.lazy import lazy_module
+
+    namespace: dict[str, object] = {}
+    namespace["mod"] = lazy_module(namespace, "mod", "json")
+    assert "imported on first use" in repr(namespace["mod"])
+    assert namespace["mod"].dumps([1]) == "[1]"  # type: ignore[attr-defined]
+    assert namespace["mod"] is importlib.import_module("json")
