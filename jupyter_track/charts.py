@@ -477,13 +477,26 @@ def _one_value_bars(
     )
 
 
+MESSAGE_LINE_CHARS = 40
+"""A message chart wraps its text at this many characters: it reads in a narrow sidebar."""
+
+
 def message_chart(text: str, *, width: int | str = "container", height: int = 80) -> Any:
-    """A chart that says in words why there is nothing to draw (no empty axes)."""
+    """A chart that says in words why there is nothing to draw (no empty axes).
+
+    The text (the ``text`` field of its one data row) is drawn wrapped at
+    :data:`MESSAGE_LINE_CHARS` characters (the ``lines`` field), so it is never cut off at the
+    sidebar's default width.
+    """
+    import textwrap
+
     alt = _alt()
+    lines = textwrap.wrap(text, MESSAGE_LINE_CHARS) or [""]
+    height = max(height, 16 * len(lines) + 24)
     return (
-        alt.Chart({"values": [{"text": text}]})
-        .mark_text(fontSize=12, color="gray", align="center", baseline="middle", limit=600)
-        .encode(text="text:N")
+        alt.Chart({"values": [{"text": text, "lines": "\n".join(lines)}]})
+        .mark_text(fontSize=12, color="gray", align="center", baseline="middle", lineBreak="\n")
+        .encode(text="lines:N")
         .properties(width=width, height=height)
     )
 
@@ -697,7 +710,17 @@ def parallel_coordinates(
                     "metric": per_axis[metric].get(rid),
                 }
             )
-    label_limit = 120 if isinstance(width, str) else max(40, int(width) // max(1, len(shown_axes)))
+    # Axis names and tick labels get at most their axis's share of the width, so they never
+    # overlap a neighbour's (a "container" width is only known when drawn: an expression).
+    n_axes = max(1, len(shown_axes))
+    label_limit: Any
+    text_limit: Any
+    if isinstance(width, str):
+        label_limit = alt.ExprRef(f"max(24, width / {n_axes} - 6)")
+        text_limit = alt.ExprRef(f"max(48, width / {n_axes} - 14)")  # "(missing)" fits
+    else:
+        label_limit = max(24, int(width) // n_axes - 6)
+        text_limit = max(48, int(width) // n_axes - 14)
     x_enc = alt.X(
         "axis:N",
         sort=shown_axes,
@@ -743,7 +766,7 @@ def parallel_coordinates(
     rules = alt.Chart(axis_data).mark_rule(color="gray", opacity=0.6).encode(x=x_enc)
     labels = (
         alt.Chart({"values": ticks})
-        .mark_text(align="left", dx=4, fontSize=10, color="gray", limit=label_limit - 8)
+        .mark_text(align="left", dx=4, fontSize=10, color="gray", limit=text_limit)
         .transform_calculate(label="datum.missing ? '(' + datum.label + ')' : datum.label")
         .encode(
             x=x_enc,

@@ -83,7 +83,11 @@ export function compactColumns(keyMetric: string | null): IColumn[] {
     if (id === 'status') {
       return { ...column, width: 18 };
     }
-    return id === 'name' ? { ...column, flex: true } : { ...column, width: 64 };
+    if (id === 'age') {
+      return { ...column, width: 46 }; // "34s", "5h", "Dec 5", "2025-11-02" (title: the time)
+    }
+    // the name gets the rest of the width: enough to tell "mlp-lr0.001" from "mlp-lr0.003"
+    return id === 'name' ? { ...column, flex: true } : { ...column, width: 56 };
   });
 }
 

@@ -10,7 +10,8 @@ import {
 import {
   ICommandPalette,
   IThemeManager,
-  Notification
+  Notification,
+  WidgetTracker
 } from '@jupyterlab/apputils';
 import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { PageConfig } from '@jupyterlab/coreutils';
@@ -24,7 +25,14 @@ import { modelsPlugin } from './components/models/plugin';
 import { tracesPlugin } from './components/traces/plugin';
 import type { Highlighter } from './components/Highlighted';
 import { ITrackSettings, MAX_COMPARE, MIN_COMPARE, TrackModel } from './model';
-import { TrackPanel } from './panel';
+import { TrackMainView, mainViewId } from './mainview';
+import {
+  IPanelServices,
+  isTrackViewKind,
+  ITrackViewNav,
+  TrackPanel,
+  TrackViewKind
+} from './panel';
 import { ITrackSidebar } from './tokens';
 
 export { ITrackSidebar } from './tokens';
@@ -38,7 +46,8 @@ export const CommandIDs = {
   refreshRuns: 'jupyter-track:refresh-runs',
   compareSelected: 'jupyter-track:compare-selected',
   openRun: 'jupyter-track:open-run',
-  goToCell: 'jupyter-track:go-to-cell'
+  goToCell: 'jupyter-track:go-to-cell',
+  openInMain: 'jupyter-track:open-in-main-area'
 } as const;
 
 const TRACK_ICON_SVG =
@@ -188,7 +197,35 @@ const sidebarPlugin: JupyterFrontEndPlugin<ITrackSidebar> = {
       }
     };
 
-    const panel = new TrackPanel(model, {
+    // "Open in main area": one full-width tab per view, on the same model as the panel.
+    const mainTracker = new WidgetTracker<TrackMainView>({
+      namespace: 'jupyter-track-main'
+    });
+    const mainNav: ITrackViewNav = {
+      openRun: runId => {
+        model.openRun(runId);
+        openInMain('run');
+      },
+      compare: () => {
+        if (model.compareSelected()) {
+          openInMain('compare');
+        }
+      },
+      showRuns: () => openInMain('runs')
+    };
+    const openInMain = (kind: TrackViewKind): TrackMainView => {
+      let view = mainTracker.find(w => w.kind === kind);
+      if (!view) {
+        view = new TrackMainView(kind, model, services, mainNav, trackIcon);
+        void mainTracker.add(view);
+        app.shell.add(view, 'main');
+      }
+      app.shell.activateById(view.id);
+      return view;
+    };
+
+    const services: IPanelServices = {
+      openInMain: kind => void openInMain(kind),
       goToCell: run => void runGoToCell(run),
       openFile: path => void docManager.openOrReveal(path),
       download: (run, path) => {
@@ -212,7 +249,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<ITrackSidebar> = {
           ? themeManager.isLight(themeManager.theme)
           : document.body.dataset.jpThemeLight !== 'false',
       themeChanged: themeManager ? themeManager.themeChanged : null
-    });
+    };
+    const panel = new TrackPanel(model, services);
     panel.title.icon = trackIcon;
     app.shell.add(panel, 'left', { rank: 900 });
     if (restorer) {
@@ -260,6 +298,30 @@ const sidebarPlugin: JupyterFrontEndPlugin<ITrackSidebar> = {
         }
       }
     });
+    commands.addCommand(CommandIDs.openInMain, {
+      label: args =>
+        isTrackViewKind(args.view)
+          ? `Track: Open ${args.view === 'run' ? 'Run' : args.view === 'compare' ? 'Compare' : 'Runs'} in Main Area`
+          : 'Track: Open in Main Area',
+      caption:
+        "A full-width tab of the Track panel's view (args: view = runs, run or compare; default: the panel's tab)",
+      execute: args => {
+        const current = panel.currentTab;
+        const kind: TrackViewKind = isTrackViewKind(args.view)
+          ? args.view
+          : isTrackViewKind(current)
+            ? current
+            : 'runs';
+        openInMain(kind);
+      }
+    });
+    if (restorer) {
+      void restorer.restore(mainTracker, {
+        command: CommandIDs.openInMain,
+        args: widget => ({ view: widget.kind }),
+        name: widget => mainViewId(widget.kind)
+      });
+    }
     commands.addCommand(CommandIDs.goToCell, {
       label: 'Track: Go to the Cell of a Run',
       caption:
@@ -310,7 +372,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<ITrackSidebar> = {
       for (const command of [
         CommandIDs.openPanel,
         CommandIDs.refreshRuns,
-        CommandIDs.compareSelected
+        CommandIDs.compareSelected,
+        CommandIDs.openInMain
       ]) {
         palette.addItem({ command, category });
       }

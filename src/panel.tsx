@@ -2,7 +2,7 @@
  * The Track panel in the left area: a header (server/version status) and tabs. The built-in tabs
  * are Runs, Run and Compare; other plugins add theirs through `addTab` (see `tokens.ts`).
  */
-import { ReactWidget } from '@jupyterlab/ui-components';
+import { launchIcon, ReactWidget } from '@jupyterlab/ui-components';
 import { ArrayExt } from '@lumino/algorithm';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { Message, MessageLoop } from '@lumino/messaging';
@@ -21,6 +21,25 @@ import { versionMismatch } from './version';
 
 export const PANEL_ID = 'jupyter-track-sidebar';
 
+/** The panel's views that also open as a full-width tab in the main area. */
+export type TrackViewKind = 'runs' | 'run' | 'compare';
+export const VIEW_LABELS: Record<TrackViewKind, string> = {
+  runs: 'Runs',
+  run: 'Run',
+  compare: 'Compare'
+};
+
+export function isTrackViewKind(value: unknown): value is TrackViewKind {
+  return value === 'runs' || value === 'run' || value === 'compare';
+}
+
+/** Where a view's links lead: the sidebar's tabs, or the main area's views. */
+export interface ITrackViewNav {
+  openRun(runId: string): void;
+  compare(): void;
+  showRuns(): void;
+}
+
 /** What the panel needs from JupyterLab (passed in by the plugin). */
 export interface IPanelServices {
   goToCell(run: IRunDetail): void;
@@ -31,6 +50,8 @@ export interface IPanelServices {
   highlight: Highlighter | null;
   isLight(): boolean;
   themeChanged: ISignal<unknown, unknown> | null;
+  /** Opens a view of the panel as a full-width tab in the main area. */
+  openInMain?(view: TrackViewKind): void;
 }
 
 /** Re-render when any of the signals fires. */
@@ -89,10 +110,41 @@ function StoreLine(props: { model: TrackModel }): JSX.Element | null {
   );
 }
 
-function Header(props: { model: TrackModel }): JSX.Element | null {
+/** "Open in main area": the current view (Runs, Run or Compare) as a full-width tab. */
+function OpenInMainButton(props: {
+  panel: TrackPanel;
+  openInMain?: (view: TrackViewKind) => void;
+}): JSX.Element | null {
+  const { panel, openInMain } = props;
+  useSignals([panel.tabChanged]);
+  const view = panel.currentTab;
+  if (!openInMain || !isTrackViewKind(view)) {
+    return null;
+  }
+  const text = `Open ${VIEW_LABELS[view]} in the main area`;
+  return (
+    <button
+      className="jp-Track-openMain jp-Track-iconButton"
+      aria-label={text}
+      title={`${text} (a full-width tab of the same view)`}
+      onClick={() => openInMain(view)}
+    >
+      <launchIcon.react tag="span" elementSize="small" />
+    </button>
+  );
+}
+
+function Header(props: {
+  model: TrackModel;
+  panel: TrackPanel;
+  openInMain?: (view: TrackViewKind) => void;
+}): JSX.Element | null {
   const { model } = props;
   useSignals([model.changed]);
   const info = model.info;
+  const open = (
+    <OpenInMainButton panel={props.panel} openInMain={props.openInMain} />
+  );
   if (model.infoError) {
     return (
       <>
@@ -119,7 +171,10 @@ function Header(props: { model: TrackModel }): JSX.Element | null {
           {mismatch}
         </div>
       ) : null}
-      <StoreLine model={model} />
+      <div className="jp-Track-headerRow">
+        <StoreLine model={model} />
+        {open}
+      </div>
     </>
   );
 }
@@ -233,6 +288,32 @@ function CompareTab(props: {
   );
 }
 
+/**
+ * One of the panel's views as a widget: the sidebar's tabs and the main area's full-width
+ * tabs are built here, on the same model, so both show the same state.
+ */
+export function createTrackView(
+  kind: TrackViewKind,
+  model: TrackModel,
+  services: IPanelServices,
+  nav: ITrackViewNav
+): ReactWidget {
+  switch (kind) {
+    case 'runs':
+      return ReactWidget.create(
+        <RunsTab model={model} onOpen={nav.openRun} onCompare={nav.compare} />
+      );
+    case 'run':
+      return ReactWidget.create(
+        <RunTab model={model} services={services} onBack={nav.showRuns} />
+      );
+    case 'compare':
+      return ReactWidget.create(
+        <CompareTab model={model} services={services} onOpen={nav.openRun} />
+      );
+  }
+}
+
 interface ITabEntry {
   tab: ITrackTab;
   widget: Widget;
@@ -251,7 +332,17 @@ export class TrackPanel extends Panel implements ITrackSidebar {
     this.addClass('jp-Track-panel');
     this.title.caption = 'Track: experiments and runs';
 
-    const header = ReactWidget.create(<Header model={model} />);
+    const header = ReactWidget.create(
+      <Header
+        model={model}
+        panel={this}
+        openInMain={
+          _services.openInMain
+            ? view => _services.openInMain?.(view)
+            : undefined
+        }
+      />
+    );
     header.addClass('jp-Track-header-area');
     this.addWidget(header);
 
@@ -269,47 +360,36 @@ export class TrackPanel extends Panel implements ITrackSidebar {
       }
     });
     this._resizeObserver.observe(this._tabs.node);
+    // The runs poll's phase on the panel's node (`data-poll`): `standby` while paused.
+    model.pollTicked.connect((_, state) => {
+      this.node.dataset.poll = state.phase;
+    });
 
-    const openRun = (runId: string): void => {
-      model.openRun(runId);
-      this.activateTab('run');
+    const nav: ITrackViewNav = {
+      openRun: runId => {
+        model.openRun(runId);
+        this.activateTab('run');
+      },
+      compare: () => {
+        if (model.compareSelected()) {
+          this.activateTab('compare');
+        }
+      },
+      showRuns: () => this.activateTab('runs')
     };
-    const compare = (): void => {
-      if (model.compareSelected()) {
-        this.activateTab('compare');
-      }
+    const ranks: Record<TrackViewKind, number> = {
+      runs: 100,
+      run: 200,
+      compare: 300
     };
-    this.addTab({
-      id: 'runs',
-      label: 'Runs',
-      rank: 100,
-      create: m =>
-        ReactWidget.create(
-          <RunsTab model={m} onOpen={openRun} onCompare={compare} />
-        )
-    });
-    this.addTab({
-      id: 'run',
-      label: 'Run',
-      rank: 200,
-      create: m =>
-        ReactWidget.create(
-          <RunTab
-            model={m}
-            services={this._services}
-            onBack={() => this.activateTab('runs')}
-          />
-        )
-    });
-    this.addTab({
-      id: 'compare',
-      label: 'Compare',
-      rank: 300,
-      create: m =>
-        ReactWidget.create(
-          <CompareTab model={m} services={this._services} onOpen={openRun} />
-        )
-    });
+    for (const kind of ['runs', 'run', 'compare'] as TrackViewKind[]) {
+      this.addTab({
+        id: kind,
+        label: VIEW_LABELS[kind],
+        rank: ranks[kind],
+        create: m => createTrackView(kind, m, this._services, nav)
+      });
+    }
     this.activateTab('runs');
   }
 

@@ -29,7 +29,8 @@ def run_all_cells(page: Page, timeout: float) -> None:
     """Run every cell once the kernel is idle (toolchain.md §6). An early click is sometimes
     lost: when no cell is queued a few seconds later, click again."""
     expect(page.get_by_text(KERNEL_IDLE)).to_be_visible(timeout=timeout)
-    first = page.locator(".jp-NotebookPanel:visible .jp-InputPrompt").first
+    # the first code cell (a markdown cell's prompt stays empty)
+    first = page.locator(".jp-NotebookPanel:visible .jp-CodeCell .jp-InputPrompt").first
     for _ in range(3):
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()

@@ -96,12 +96,27 @@ def test_run_page_charts_every_metric_and_system_metrics(lab_server: Any, lab_pa
     expect(detail.locator(".jp-Track-detail-experiment")).to_have_text("ui-daily", timeout=LONG)
     charts = detail.locator('[data-chart="run-metrics"] .vega-embed svg.marks')
     expect(charts).to_be_visible(timeout=LONG)
-    expect(charts.locator(".mark-line path")).to_have_count(2, timeout=LONG)  # loss, accuracy
+    # loss has a history; accuracy has one value, which is in the table, not a one-dot chart
+    expect(charts.locator(".mark-line path")).to_have_count(1, timeout=LONG)
+    expect(detail.locator('tr[data-metric="accuracy"]')).to_contain_text("0.8")
     system = detail.locator('[data-chart="system-metrics"] .vega-embed svg.marks')
     expect(system).to_be_visible(timeout=LONG)
     expect(system).to_contain_text("system/process_memory_rss_megabytes")
     # system metrics stay out of the metrics table
     expect(detail.locator('tr[data-metric^="system/"]')).to_have_count(0)
+    # at the default sidebar width no number of the metrics table is cut off
+    cells = detail.locator(".jp-Track-metrics td.jp-Track-cell-num")
+    expect(cells).to_have_count(6)  # loss and accuracy: last, min, max
+    clipped = cells.evaluate_all(
+        "cells => cells.filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)"
+    )
+    assert clipped == []
+    table_box, detail_box = (
+        detail.locator(".jp-Track-metrics").bounding_box(),
+        detail.bounding_box(),
+    )
+    assert table_box and detail_box
+    assert table_box["x"] + table_box["width"] <= detail_box["x"] + detail_box["width"] + 1
 
 
 def test_compare_draws_one_value_metrics_and_missing_params(
@@ -123,12 +138,67 @@ def test_compare_draws_one_value_metrics_and_missing_params(
     compare.get_by_label("Metric", exact=True).select_option("accuracy")
     bars = compare.locator('[data-chart="learning-curves"] .vega-embed svg.marks .mark-rect path')
     expect(bars).to_have_count(4, timeout=LONG)
+    # the kernel's system/ metrics come last in the metric choices, in a group of their own,
+    # and are folded in the side-by-side table until asked for
+    options = compare.get_by_label("Metric", exact=True).locator("option")
+    expect(options.last).to_have_attribute("value", "system/process_memory_rss_megabytes")
+    group = compare.get_by_label("Metric", exact=True).locator("optgroup")
+    expect(group).to_have_attribute("label", "System (kernel process)")
+    expect(group.locator("option")).to_have_count(1)
+    system_rows = compare.locator('tr[data-key^="system."]')
+    expect(system_rows).to_have_count(0)
+    compare.locator(".jp-Track-systemToggle").click()
+    expect(system_rows).to_have_count(1)
     # parallel coordinates: the run without depth crosses at the marked "missing" place
     parallel = compare.locator('[data-chart="parallel-coordinates"] .vega-embed svg.marks')
     expect(parallel).to_contain_text("(missing)", timeout=LONG)
     # param vs metric: lr spans 0.0003..0.1, so its axis is logarithmic by itself
     compare.get_by_label("Param", exact=True).select_option("lr")
     expect(compare.get_by_label("Log scale for the param")).to_be_checked(timeout=LONG)
+
+
+def test_open_in_main_area_shows_the_same_views_full_width(
+    lab_server: Any, lab_page: Page
+) -> None:
+    """The sidebar's Runs, Run and Compare views open as full-width main-area tabs on the same
+    state; links inside a main-area view open the other views in the main area."""
+    seed(lab_server.store())
+    panel = open_panel(lab_page)
+    choose(panel, "ui-daily")
+    expect(panel.locator(".jp-Track-row")).to_have_count(4, timeout=LONG)
+    panel.get_by_role("button", name="Open Runs in the main area").click()
+    runs = lab_page.locator("#jp-Track-main-runs")
+    expect(runs).to_be_visible(timeout=LONG)
+    # the same experiment and rows, now wide: params and metrics columns, not the compact three
+    table = runs.locator(".jp-Track-table")
+    expect(table).to_have_attribute("data-layout", "wide", timeout=LONG)
+    expect(runs.locator(".jp-Track-row")).to_have_count(4, timeout=LONG)
+    expect(runs.locator('.jp-Track-headcell[data-column="params.lr"]')).to_be_visible()
+    main_box, side_box = runs.bounding_box(), panel.bounding_box()
+    assert main_box and side_box and main_box["width"] > 2 * side_box["width"]
+    # a run opened from the main area opens in the main area, its tab named after it
+    runs.locator(".jp-Track-row .jp-Track-link", has_text="lr-0.001").click()
+    run = lab_page.locator("#jp-Track-main-run")
+    expect(run.locator(".jp-Track-detail-name")).to_have_text("lr-0.001", timeout=LONG)
+    expect(run.locator('[data-chart="run-metrics"] svg.marks')).to_be_visible(timeout=LONG)
+    tab = lab_page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="Track: Run lr-0.001")
+    expect(tab).to_be_visible()
+    # back to the main-area runs, select every run, compare: the comparison opens there
+    run.get_by_role("button", name="← Runs").click()
+    expect(runs).to_be_visible(timeout=LONG)
+    runs.get_by_label("Select all runs").check()
+    runs.locator(".jp-Track-compare-button").click()
+    compare = lab_page.locator("#jp-Track-main-compare")
+    lines = compare.locator('[data-chart="learning-curves"] svg.marks .mark-line path')
+    expect(lines).to_have_count(4, timeout=LONG)
+    # the sidebar shows the same state: its Run tab has the run the main area opened
+    panel.locator('.jp-Track-tabbar .lm-TabBar-tab[data-tracktab="run"]').click()
+    expect(panel.locator(".jp-Track-detail-name")).to_have_text("lr-0.001", timeout=LONG)
+    # and its Compare tab opens in the main area too (the button names the view)
+    panel.locator('.jp-Track-tabbar .lm-TabBar-tab[data-tracktab="compare"]').click()
+    panel.get_by_role("button", name="Open Compare in the main area").click()
+    expect(compare).to_be_visible(timeout=LONG)
+    expect(lines).to_have_count(4, timeout=LONG)
 
 
 # ------------------------------------------------------------- keyboard and screen readers

@@ -414,9 +414,10 @@ def test_polling_pauses_while_the_panel_is_hidden(lab_server: Any, lab_page: Pag
 
     page.locator(TAB).click()  # collapse the left area: the panel is hidden
     expect(page.locator(PANEL)).to_be_hidden()
-    page.wait_for_timeout(500)  # a request in flight at that moment may still finish
+    # the poll finished the tick it was in and went to standby (its phase on the panel)
+    expect(page.locator(PANEL)).to_have_attribute("data-poll", "standby", timeout=LONG)
     before = len(polls)
-    page.wait_for_timeout(3000)
+    page.wait_for_timeout(3000)  # an absence: watched over three poll intervals
     assert len(polls) == before, f"{len(polls) - before} polls while hidden"
 
     page.locator(TAB).click()
@@ -460,7 +461,12 @@ def switch_theme(page: Page, theme: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{theme}$")).click()
     light = "true" if "Light" in theme else "false"
     expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light, timeout=LONG)
-    page.wait_for_timeout(300)  # the theme's CSS transition
+    # the theme's CSS transitions have ended (a state, not a guessed duration)
+    page.wait_for_function(
+        "() => document.getAnimations().every("
+        "a => !(a instanceof CSSTransition) || a.playState !== 'running')",
+        timeout=LONG,
+    )
 
 
 def pixel_difference(a: Path, b: Path) -> float:
@@ -482,6 +488,18 @@ def theme_reset(lab_server: Any) -> Iterator[None]:
     lab_server.remove_settings("@jupyterlab/apputils-extension:themes")
 
 
+def rows_picture(page: Page, table: Any, path: Path) -> None:
+    """The table's header and rows, not the empty space under them (whose height is the
+    window's, not the table's)."""
+    box = table.bounding_box()
+    last = table.locator(".jp-Track-row").last.bounding_box()
+    assert box and last
+    height = last["y"] + last["height"] - box["y"]
+    page.screenshot(
+        path=str(path), clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": height}
+    )
+
+
 def test_screenshots_light_and_dark(
     lab_server: Any, lab_page: Page, artifacts_dir: Path, theme_reset: None
 ) -> None:
@@ -494,11 +512,11 @@ def test_screenshots_light_and_dark(
     table = panel.locator(".jp-Track-table")
 
     page.screenshot(path=str(artifacts_dir / "sidebar-light.png"))
-    table.screenshot(path=str(artifacts_dir / "runs-table-light.png"))
+    rows_picture(page, table, artifacts_dir / "runs-table-light.png")
     switch_theme(page, "JupyterLab Dark")
     expect(panel).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "sidebar-dark.png"))
-    table.screenshot(path=str(artifacts_dir / "runs-table-dark.png"))
+    rows_picture(page, table, artifacts_dir / "runs-table-dark.png")
     # Dark theme really is dark: the table background is not the light one.
     background = table.evaluate(
         "el => getComputedStyle(el.closest('.jp-Track-panel')).backgroundColor"

@@ -150,9 +150,20 @@ class RunMetricsHandler(TrackHandler):
         max_points = int_arg(self, "max_points", 500, lo=10, hi=100_000) or 500
 
         def work(store: Store) -> dict[str, Any]:
-            keys = sorted(store.get_run(run_id).summaries)
+            summaries = store.get_run(run_id).summaries
+            keys = sorted(summaries)
             system = [k for k in keys if k.startswith(SYSTEM_PREFIX)]
-            chosen = system if group == "system" else [k for k in keys if k not in system]
+            candidates = system if group == "system" else [k for k in keys if k not in system]
+            # A metric with one value is a number, not a curve: it is in the metrics table.
+            # Chart the histories; when there is none, say so in words.
+            chosen = [k for k in candidates if summaries[k].count > 1]
+            if not chosen and candidates:
+                names = ", ".join(candidates[:6]) + ("…" if len(candidates) > 6 else "")
+                chart = specs.message_chart(
+                    f"One value per metric ({names}): see the metrics table. "
+                    "Log a metric at several steps to chart its history."
+                )
+                return {"spec": _spec(chart), "code": ""}
             series = (
                 store.metric_histories([run_id], chosen[:60], max_points=max_points)
                 if chosen

@@ -15,6 +15,7 @@ import type {
 } from '../api';
 import { formatNumber, toNumber } from '../format';
 import type { CurveX, IAsync } from '../model';
+import { SYSTEM_METRIC_PREFIX } from '../model/common';
 import { CompareLineage } from './lineage/CompareLineage';
 import { VegaChart } from './VegaChart';
 import { EvaluationCompare } from './evaluation/EvaluationViews';
@@ -110,12 +111,69 @@ function cellValue(value: string | number | null | undefined): string {
   return typeof value === 'number' ? formatNumber(value) : value;
 }
 
+/** `system/` metrics (the kernel's CPU, memory, GPU) or the others. */
+function isSystemMetric(key: string): boolean {
+  return key.startsWith(SYSTEM_METRIC_PREFIX);
+}
+
+function metricRows(
+  comparison: IComparison,
+  system: boolean
+): { key: string; differs: boolean; values: (number | null)[] }[] {
+  return comparison.metrics
+    .filter(m => isSystemMetric(m.key) === system)
+    .map(m => ({
+      key: m.key,
+      differs: m.differs,
+      values: m.values.map(v => (v === null ? null : toNumber(v)))
+    }));
+}
+
+/**
+ * The metric drop-down: the runs' own metrics first, the `system/` ones after them in a group
+ * of their own (they would otherwise crowd the list, sorted among the others).
+ */
+function MetricSelect(props: {
+  keys: string[];
+  value: string;
+  onChange(metric: string): void;
+}): JSX.Element {
+  const user = props.keys.filter(k => !isSystemMetric(k));
+  const system = props.keys.filter(isSystemMetric);
+  const option = (key: string, text = key): JSX.Element => (
+    <option key={key} value={key}>
+      {text}
+    </option>
+  );
+  return (
+    <label>
+      Metric{' '}
+      <select
+        className="jp-mod-styled"
+        aria-label="Metric"
+        value={props.value}
+        onChange={event => props.onChange(event.target.value)}
+      >
+        {user.map(k => option(k))}
+        {system.length ? (
+          <optgroup label="System (kernel process)">
+            {system.map(k => option(k, k.slice(SYSTEM_METRIC_PREFIX.length)))}
+          </optgroup>
+        ) : null}
+      </select>
+    </label>
+  );
+}
+
 function SideBySide(props: {
   comparison: IComparison;
   differencesOnly: boolean;
   onOpenRun(runId: string): void;
 }): JSX.Element {
   const { comparison, differencesOnly } = props;
+  // The kernel's CPU/memory rows are folded until asked for: they would push the runs' own
+  // metrics and tags apart.
+  const [showSystem, setShowSystem] = React.useState(false);
   const groups: {
     title: string;
     rows: {
@@ -130,14 +188,15 @@ function SideBySide(props: {
     },
     {
       title: 'Metrics',
-      rows: comparison.metrics.map(m => ({
-        key: m.key,
-        differs: m.differs,
-        values: m.values.map(v => (v === null ? null : toNumber(v)))
-      }))
+      rows: metricRows(comparison, false)
     },
     { title: 'Tags', rows: comparison.tags.map(t => ({ ...t })) }
   ];
+  // The kernel's CPU/memory metrics come last, in their own group (only when there are some).
+  const system = metricRows(comparison, true);
+  if (system.length) {
+    groups.push({ title: 'System', rows: system });
+  }
   return (
     <div className="jp-Track-compare-tablewrap">
       <table className="jp-Track-compare-table">
@@ -157,18 +216,29 @@ function SideBySide(props: {
           </tr>
         </thead>
         {groups.map(group => {
-          const rows = differencesOnly
+          const system = group.title === 'System';
+          const shown = differencesOnly
             ? group.rows.filter(r => r.differs)
             : group.rows;
+          const rows = system && !showSystem ? [] : shown;
           return (
             <tbody key={group.title}>
               <tr className="jp-Track-compare-group">
                 <th colSpan={comparison.runs.length + 1}>
                   {group.title}{' '}
                   <span className="jp-Track-muted">
-                    ({rows.length}
+                    ({shown.length}
                     {differencesOnly ? ` of ${group.rows.length}` : ''})
                   </span>
+                  {system ? (
+                    <button
+                      className="jp-Track-link jp-Track-systemToggle"
+                      aria-expanded={showSystem}
+                      onClick={() => setShowSystem(!showSystem)}
+                    >
+                      {showSystem ? 'hide' : 'show'}
+                    </button>
+                  ) : null}
                 </th>
               </tr>
               {rows.map(row => (
@@ -345,10 +415,9 @@ export function CompareView(props: ICompareViewProps): JSX.Element {
   const metricKeys = value.metrics.map(m => m.key);
   const paramKeys = value.params.map(p => p.key);
   const metricSelect = (
-    <LabeledSelect
-      label="Metric"
+    <MetricSelect
+      keys={metricKeys}
       value={props.metric}
-      options={metricKeys.map(k => [k, k])}
       onChange={props.onMetric}
     />
   );

@@ -117,6 +117,19 @@ function useWidth(node: React.RefObject<HTMLElement>): number {
   return width;
 }
 
+/**
+ * A legend under a narrow chart: one column at the default sidebar width (run names with their
+ * id are long), two above; labels get the column's width, so none is cut off mid-word early.
+ */
+export function narrowLegend(available: number): Record<string, unknown> {
+  const columns = available < 320 ? 1 : 2;
+  return {
+    orient: 'bottom',
+    columns,
+    labelLimit: Math.max(60, Math.floor((available - 40) / columns) - 24)
+  };
+}
+
 export function VegaChart(props: IVegaChartProps): JSX.Element {
   const outer = React.useRef<HTMLDivElement>(null);
   const node = React.useRef<HTMLDivElement>(null);
@@ -150,7 +163,7 @@ export function VegaChart(props: IVegaChartProps): JSX.Element {
       legend: {
         ...(((spec.config as Record<string, unknown> | undefined)?.legend as
           Record<string, unknown> | undefined) ?? {}),
-        ...(available < 420 ? { orient: 'bottom', columns: 2 } : {})
+        ...(available < 420 ? narrowLegend(available) : {})
       },
       // the SVG is hidden from screen readers: the figure around it carries the name
       aria: false

@@ -9,7 +9,7 @@
  * a change of experiment, filter or columns, on "refresh", and once a minute.
  */
 import { IDisposable } from '@lumino/disposable';
-import { Poll } from '@lumino/polling';
+import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
@@ -276,19 +276,33 @@ export class TrackModel implements IDisposable {
     void this._poll.start();
   }
 
-  /** The panel is shown or hidden: polling pauses while hidden. */
-  setVisible(visible: boolean): void {
-    if (visible === this._visible) {
+  /**
+   * A view of the model (the sidebar, or a main-area tab named by `source`) is shown or
+   * hidden: polling pauses while no view is visible.
+   */
+  setVisible(visible: boolean, source = 'sidebar'): void {
+    if (visible) {
+      this._visibleViews.add(source);
+    } else {
+      this._visibleViews.delete(source);
+    }
+    const any = this._visibleViews.size > 0;
+    if (any === this._visible) {
       return;
     }
-    this._visible = visible;
-    if (visible) {
+    this._visible = any;
+    if (any) {
       void this._poll.refresh();
     }
   }
 
   get visible(): boolean {
     return this._visible;
+  }
+
+  /** Each tick of the runs poll; its phase is `standby` while no view is visible. */
+  get pollTicked(): ISignal<Poll, IPoll.State<unknown, unknown, 'standby'>> {
+    return this._poll.ticked;
   }
 
   async loadInfo(): Promise<void> {
@@ -880,6 +894,7 @@ export class TrackModel implements IDisposable {
   private _settings: ITrackSettings;
   private _poll: Poll;
   private _visible = false;
+  private _visibleViews = new Set<string>();
   private _isDisposed = false;
   private _ticks = 0;
   private _now = Date.now();

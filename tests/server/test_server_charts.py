@@ -394,7 +394,10 @@ async def test_grouped_learning_curves_and_run_metrics_routes(
     # runs 0 and 2 (model a): loss at step 0 is 1 + 0 and 1 + 2
     assert (first["lo"], first["mean"], first["hi"], first["n"]) == (1.0, 2.0, 3.0, 2)
     assert "grouped_curves(data, groups" in body["code"]
-    store.log_metrics(tracked[0], [("system/process_memory_rss_megabytes", 50.0, 1000, 0)])
+    store.log_metrics(
+        tracked[0],
+        [("system/process_memory_rss_megabytes", 50.0 + s, 1000 + s, s) for s in range(2)],
+    )
     metrics = await get(jp_fetch, "run-metrics", run_id=tracked[0])
     assert "facet" in metrics["spec"]
     keys = {r["key"] for r in resolve(metrics["spec"], metrics["spec"]["data"])}
@@ -403,6 +406,24 @@ async def test_grouped_learning_curves_and_run_metrics_routes(
     keys = {r["key"] for r in resolve(system["spec"], system["spec"]["data"])}
     assert keys == {"system/process_memory_rss_megabytes"}
     exec(compile(metrics["code"], "<code>", "exec"), {})  # the "Copy code" text runs
+
+
+async def test_run_metrics_chart_histories_and_say_why_for_one_value_metrics(
+    jp_fetch: Any, tracked: list[str], store: SQLiteStore
+) -> None:
+    """One-value metrics are numbers (the metrics table), not one-dot charts; a run with only
+    those gets a sentence that says so, wrapped for the sidebar."""
+    store.log_metrics(tracked[0], [("accuracy", 0.9, 1000, 0)])
+    metrics = await get(jp_fetch, "run-metrics", run_id=tracked[0])
+    keys = {r["key"] for r in resolve(metrics["spec"], metrics["spec"]["data"])}
+    assert keys == {"loss"}
+    single = store.create_run("0", run_name="singles")
+    store.log_metrics(single.run_id, [("accuracy", 0.9, 1000, 0), ("f1", 0.8, 1000, 0)])
+    body = await get(jp_fetch, "run-metrics", run_id=single.run_id)
+    (row,) = resolve(body["spec"], body["spec"]["data"])
+    assert "accuracy, f1" in row["text"] and "metrics table" in row["text"]
+    assert all(len(line) <= charts.MESSAGE_LINE_CHARS for line in row["lines"].split("\n"))
+    assert body["spec"]["mark"]["lineBreak"] == "\n"
 
 
 def test_grouped_curves_say_why_when_no_run_has_the_field() -> None:
