@@ -66,6 +66,7 @@ _SUBMODULES = (
     "lightgbm",
     "pytorch",
     "pyfunc",
+    "transformers",
 )
 
 __all__ = [

@@ -3,7 +3,8 @@
 ``jt.pytorch.log_model(pytorch_model, name="model")`` saves the whole ``nn.Module`` in the
 active run (``torch.save`` with cloudpickle, or ``pickle_module=pickle``);
 ``jt.pytorch.load_model(uri)`` returns the module itself, ``jt.pyfunc.load_model(uri)`` the
-predict wrapper (numpy in, numpy out).
+predict wrapper (numpy in, numpy out). ``jt.pytorch.autolog()`` logs PyTorch Lightning's
+``Trainer.fit`` (:mod:`jupyter_track.autologging.lightning`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .autologging.lightning import autolog
 from .models.flavor_api import flavor_load_model, flavor_log_model, flavor_save_model
 
 FLAVOR_NAME = "pytorch"
 
-__all__ = ["load_model", "log_model", "save_model"]
+__all__ = ["autolog", "load_model", "log_model", "save_model"]
 
 
 def log_model(

@@ -4,16 +4,13 @@ Each integration patches its library the supported way (methods replaced on thei
 originals kept and put back by ``disable=True``) and is active only when the library is
 installed:
 
-=============== ======================================================================
-``sklearn``     every estimator's ``fit``: params, training metrics, the model, and for
-                ``GridSearchCV`` / ``RandomizedSearchCV`` the best params and child runs
-``xgboost``     ``xgboost.train`` and the scikit-learn API: params, per-iteration metrics,
-                feature importances, the model
-``lightgbm``    ``lightgbm.train`` and the scikit-learn API: the same
-``pytorch``     PyTorch Lightning's ``Trainer.fit``: params, per-epoch metrics, the model
-``transformers`` ``Trainer``: a callback logging its arguments and every ``log`` (loss, ...)
-``openai``      every OpenAI client call as a trace (:mod:`jupyter_track.tracing`)
-=============== ======================================================================
+* ``sklearn``: every estimator's ``fit``: params, training metrics, the model, and for
+  ``GridSearchCV`` / ``RandomizedSearchCV`` the best params and child runs;
+* ``xgboost``, ``lightgbm``: ``train`` and the scikit-learn API: params, per-iteration
+  metrics, feature importances, the model;
+* ``pytorch``: PyTorch Lightning's ``Trainer.fit``: params, per-epoch metrics, the model;
+* ``transformers``: ``Trainer``: a callback logging its arguments and every ``log``;
+* ``openai``: every OpenAI client call as a trace (:mod:`jupyter_track.tracing`).
 
 :func:`autolog` turns every installed one on. A library imported *after* ``jt.autolog()`` is
 patched when it is imported (an import hook; nothing heavy is imported by ``autolog`` itself).
@@ -40,6 +37,8 @@ INTEGRATIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "sklearn": (("sklearn",), "sklearn"),
     "xgboost": (("xgboost",), "xgboost"),
     "lightgbm": (("lightgbm",), "lightgbm"),
+    "pytorch": (("lightning", "pytorch_lightning"), "lightning"),
+    "transformers": (("transformers",), "transformers"),
 }
 """integration -> (the modules it patches, its module in this package)."""
 
