@@ -98,8 +98,16 @@ class PostgresServer:
 
     def restart(self, *, down_for: float = 0.0) -> None:
         """Stop (dropping every connection) and start again on the same port."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self.pause()
         time.sleep(down_for)
+        self.resume()
+
+    def pause(self) -> None:
+        """Stop the server (every connection dropped), keeping its data and port."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start a paused server again on the same port."""
         self._pg_ctl_start()
 
     def uri(self, dbname: str = "postgres", user: str = "postgres") -> str:

@@ -123,9 +123,18 @@ class Session:
         return True
 
     def check_experiment(self, experiment_id: str) -> None:
-        """``NotFound`` unless the experiment exists (asked once per experiment and store)."""
+        """``NotFound`` unless the experiment exists (asked once per experiment and store).
+
+        A store that cannot be reached (a PostgreSQL server down or restarting) does not stop
+        a run from starting: it is queued with the writer like any run, one warning names the
+        server, and the run, its params and points are written when the server is back (an
+        experiment missing then makes the writer report the run as not stored)."""
         if experiment_id not in self._experiments_seen:
-            self.raw_store.get_experiment(experiment_id)
+            try:
+                self.raw_store.get_experiment(experiment_id)
+            except StoreUnavailable as exc:
+                self.writer.store_unavailable(exc)
+                return
             self._experiments_seen.add(experiment_id)
 
     def buffers_runs(self) -> bool:

@@ -512,6 +512,13 @@ class BackgroundWriter:
         if not self._idle.wait(self.max_relief_wait):
             self.relief_deadline = IDLE
 
+    def store_unavailable(self, exc: StoreUnavailable) -> None:
+        """The store could not be reached outside a flush (a run started while the server is
+        down): the same one warning per episode; the next successful flush ends it."""
+        self.error = exc
+        self._report(exc)
+        self._wake.set()  # the background thread starts retrying now
+
     def _report(self, exc: Exception) -> None:
         if self._warned:
             return
