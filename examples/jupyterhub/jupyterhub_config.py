@@ -66,9 +66,14 @@ c.JupyterHub.services = [
         "command": [sys.executable, "-m", "jupyter_track", "service"],
         "cwd": SERVICE_DIR,
         "environment": {
+            # any store URI: a SQLite file on the service's own disk, or postgresql://... (run
+            # `jupyter-track db upgrade URI` once first; the password may live in ~/.pgpass)
             "JUPYTER_TRACK_SERVICE_STORE": os.environ.get(
                 "JUPYTER_TRACK_SERVICE_STORE", f"sqlite:///{SERVICE_DIR}/track.db"
             ),
+            # where uploaded artifacts and models are kept (the service's disk, whatever the
+            # store's engine; users' pods never need it)
+            "JUPYTER_TRACK_ARTIFACTS": f"{SERVICE_DIR}/track-artifacts",
             # largest artifact upload (bytes); larger ones are refused with 413
             "JUPYTER_TRACK_SERVICE_MAX_ARTIFACT_BYTES": os.environ.get(
                 "JUPYTER_TRACK_SERVICE_MAX_ARTIFACT_BYTES", str(1 << 30)

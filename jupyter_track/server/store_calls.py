@@ -14,6 +14,7 @@ called, and each says what it needs:
 ``("prefix",)``                a run-id prefix: resolved among the runs the user may read;
 ``("model_optional", need, arg)``  ``need`` on the model ``arg`` when given;
 ``("new_model", arg)``         creating a model: open, but not over one private to others;
+``("new_version", need, arg)`` ``need`` on the model, or creating it (``create_model=True``);
 ``("admin",)``                 hub admins and the admin scope only (maintenance).
 
 A call whose answer may hold objects of several experiments or models also names what its
@@ -36,7 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import wire
-from ..store.errors import InvalidInput, TrackError
+from ..store.errors import InvalidInput, NotFound, TrackError
 from .base import TrackHandler, dumps
 from .errors import ApiError
 from .policy import EDIT, MANAGE, READ, Policy, Principal
@@ -105,7 +106,7 @@ CALLS: dict[str, tuple[Rule, bool]] = {
     "set_registered_model_tag": (("model", EDIT, "name"), True),
     "delete_registered_model_tag": (("model", EDIT, "name"), True),
     "search_registered_models": (OPEN, False),
-    "create_model_version": (("model", EDIT, "name"), True),
+    "create_model_version": (("new_version", EDIT, "name"), True),
     "get_model_version": (("model", READ, "name"), False),
     "get_model_versions": (("model", READ, "name"), False),
     "get_latest_model_version": (("model", READ, "name"), False),
@@ -158,6 +159,7 @@ CREATES = {
     "create_experiment": ("experiment", "result"),
     "get_or_create_experiment": ("experiment", "result.experiment_id"),
     "create_registered_model": ("registered_model", "name"),
+    "create_model_version": ("registered_model", "name"),  # with create_model=True
 }
 
 
@@ -224,10 +226,7 @@ def prepared_call(
     fn = getattr(store, method)
 
     def call() -> Any:
-        existed = (
-            method == "get_or_create_experiment"
-            and store.get_experiment_by_name(bound.arguments["name"]) is not None
-        )
+        existed = _existed(store, method, bound)
         result = fn(*bound.args, **bound.kwargs)
         if method in AUDITED_RUN_CALLS:
             run_id = str(bound.arguments["run_id"])
@@ -245,6 +244,20 @@ def prepared_call(
         return policy.filter_call(store, who, method, rule, bound, result)
 
     return call
+
+
+def _existed(store: Any, method: str, bound: inspect.BoundArguments) -> bool:
+    """Whether the object a creating call may create was already there (its creator is then
+    not told to the policy)."""
+    if method == "get_or_create_experiment":
+        return store.get_experiment_by_name(bound.arguments["name"]) is not None
+    if method == "create_model_version":
+        try:
+            store.get_registered_model(bound.arguments["name"])
+        except NotFound:
+            return False
+        return True
+    return False
 
 
 class StoreCallHandler(TrackHandler):

@@ -205,6 +205,13 @@ class HubPolicy:
             self.check_model(store, who, str(args[rule[2]]), rule[1])
         elif kind == "search":
             self._limit_search(store, who, method, args)
+        elif kind == "new_version":
+            name = str(args[rule[2]])
+            try:
+                store.get_registered_model(name)
+            except NotFound:
+                return  # created with its first version (create_model=True), else the 404
+            self.check_model(store, who, name, rule[1])
         elif kind == "new_model":
             self.check_new_model(store, who, str(args[rule[1]]))
         elif kind == "prefix":
