@@ -368,6 +368,7 @@ def rows(ours: Side, mlflow: Side | None, args: argparse.Namespace) -> list[Row]
             statistics.fmean(m.cpu) if m and m.cpu else None,
         ),
         Row("server RSS at 10%", "MB", rss_at(ours, 0.1) or 0.0, rss_at(m, 0.1) if m else None),
+        Row("server RSS at 50%", "MB", rss_at(ours, 0.5) or 0.0, rss_at(m, 0.5) if m else None),
         Row("server RSS at end", "MB", rss_at(ours, 1.0) or 0.0, rss_at(m, 1.0) if m else None),
     ]
     out[0].notes.append(

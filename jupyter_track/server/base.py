@@ -18,6 +18,7 @@ check); the JupyterHub team service binds the same classes to a HubAuth/HubOAuth
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -67,6 +68,22 @@ def _check_str(text: str, where: str) -> None:
     problem = text_problem(text)
     if problem:
         raise ApiError(400, "invalid_input", f"{where}: {problem}")
+
+
+def gunzip_bounded(body: bytes, limit: int) -> bytes:
+    """A gzip body decompressed, refused once it grows past ``limit`` bytes (413: a small
+    compressed body may expand to gigabytes; nothing past the limit is ever held) or when it
+    is not valid gzip (400)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise ApiError(400, "bad_request", f"the body is not valid gzip: {exc}") from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise ApiError(413, "too_large", f"the decompressed body is over {limit:,} bytes")
+    if not inflater.eof:
+        raise ApiError(400, "bad_request", "the body is not valid gzip: it is cut short")
+    return data
 
 
 def dumps(payload: Any) -> bytes:

@@ -22,7 +22,6 @@ batch again until it gets an answer (at-least-once delivery, exactly-once effect
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 from typing import Any
@@ -30,7 +29,7 @@ from typing import Any
 from .. import wire
 from ..store.errors import InvalidInput
 from ..store.validation import check_key, metric_step, metric_timestamp, metric_value
-from .base import TrackHandler
+from .base import TrackHandler, gunzip_bounded
 from .errors import ApiError
 from .policy import EDIT
 
@@ -122,12 +121,7 @@ def check_cell_rows(raw: Any) -> list[tuple[Any, ...]]:
 def parse_batch(body: bytes, encoding: str) -> dict[str, Any]:
     """The JSON object of a (possibly gzip-compressed) batch body, or a 400."""
     if encoding.lower() == "gzip":
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError) as exc:
-            raise ApiError(400, "bad_request", f"the body is not valid gzip: {exc}") from None
-        if len(body) > MAX_BODY:
-            raise ApiError(413, "too_large", f"a batch may be at most {MAX_BODY} bytes")
+        body = gunzip_bounded(body, MAX_BODY)
     try:
         batch = json.loads(body)
     except ValueError as exc:

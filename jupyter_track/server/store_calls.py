@@ -30,7 +30,6 @@ artifacts through their upload and download routes.
 
 from __future__ import annotations
 
-import gzip
 import inspect
 import json
 from collections.abc import Callable
@@ -38,9 +37,12 @@ from typing import Any
 
 from .. import wire
 from ..store.errors import InvalidInput, NotFound, TrackError
-from .base import TrackHandler, dumps
+from .base import TrackHandler, dumps, gunzip_bounded
 from .errors import ApiError
 from .policy import EDIT, MANAGE, READ, Policy, Principal
+
+#: largest store call once decompressed
+MAX_CALL_BYTES = 64 << 20
 
 Rule = tuple[Any, ...]
 OPEN: Rule = ("open",)
@@ -293,10 +295,7 @@ class StoreCallHandler(TrackHandler):
     def _call_body(self) -> dict[str, Any]:
         raw = self.request.body or b"{}"
         if self.request.headers.get("Content-Encoding", "").lower() == "gzip":
-            try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError) as exc:
-                raise ApiError(400, "bad_request", f"the body is not valid gzip: {exc}") from None
+            raw = gunzip_bounded(raw, MAX_CALL_BYTES)
         try:
             body = wire.decode(json.loads(raw))
         except ValueError as exc:

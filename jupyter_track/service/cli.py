@@ -34,6 +34,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         admin_scope=args.admin_scope,
         max_artifact_bytes=args.max_artifact_bytes,
         cache_max_age=args.cache_max_age,
+        read_threads=max(1, args.read_threads),
     )
 
 
@@ -88,6 +89,19 @@ def add_parser(subparsers: Any) -> None:
         help="largest artifact upload; larger ones get 413 (default 1 GiB)",
     )
     parser.add_argument(
+        "--sqlite-cache-mb",
+        type=float,
+        default=float(os.environ.get("JUPYTER_TRACK_SQLITE_CACHE_MB", 0) or 8),
+        help="SQLite page cache per connection, in MB, for a SQLite store (default 8; the "
+        "service holds one connection per pool thread: --read-threads + 1)",
+    )
+    parser.add_argument(
+        "--read-threads",
+        type=int,
+        default=4,
+        help="threads that read the store at once (default 4)",
+    )
+    parser.add_argument(
         "--cache-max-age",
         type=int,
         default=300,
@@ -99,7 +113,11 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGTERM/SIGINT."""
+    from ..store.db import CACHE_ENV
     from .app import serve
+
+    # bounds the memory of the store's page caches (one per pool thread); see --help
+    os.environ[CACHE_ENV] = str(args.sqlite_cache_mb)
 
     logging.basicConfig(
         level=logging.INFO, format="[jupyter-track service %(levelname)s] %(message)s"

@@ -151,6 +151,22 @@ def create_files(path: Path) -> None:
             pass
 
 
+CACHE_ENV = "JUPYTER_TRACK_SQLITE_CACHE_MB"
+DEFAULT_CACHE_MB = 32
+
+
+def cache_kib() -> int:
+    """SQLite's page cache per connection, in KiB: ``$JUPYTER_TRACK_SQLITE_CACHE_MB`` (MB,
+    default 32). A process's share of memory for it is this times its connections (one per
+    thread that uses the store): the team service sets it lower, it has one per pool thread."""
+    raw = os.environ.get(CACHE_ENV, "")
+    try:
+        mb = float(raw) if raw else DEFAULT_CACHE_MB
+    except ValueError:
+        mb = DEFAULT_CACHE_MB
+    return max(1, int(mb * 1000))
+
+
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open ``path`` in autocommit mode (transactions are opened explicitly), WAL, busy timeout.
 
@@ -179,7 +195,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute("PRAGMA cache_size = -32000")
+        conn.execute(f"PRAGMA cache_size = -{cache_kib()}")
     except (sqlite3.OperationalError, OSError) as exc:
         raise StoreUnavailable(f"cannot open the jupyter-track store at {path}: {exc}") from exc
     return conn

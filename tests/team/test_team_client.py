@@ -112,6 +112,34 @@ async def test_a_bad_row_names_itself_and_nothing_is_written(
     assert store.get_metric_history(run_id, "loss") == []
 
 
+@pytest.mark.parametrize("route", ["ingest", "store/get_run"])
+async def test_gzip_bodies_are_decompressed_within_a_bound(
+    jp_fetch: Any, store: SQLiteStore, route: str
+) -> None:
+    """A small gzip body that expands past the limit (a "zip bomb") is refused with 413 while
+    decompressing, never held whole; a cut or corrupt one is a 400 naming gzip."""
+    from tornado.httpclient import HTTPClientError
+
+    from jupyter_track.server import ingest, store_calls
+
+    limit = ingest.MAX_BODY if route == "ingest" else store_calls.MAX_CALL_BYTES
+    bomb = gzip.compress(b" " * (limit + 1), 9)
+    assert len(bomb) < 1 << 20  # under the request size limit: only the inflated size is over
+    good = gzip.compress(json.dumps({"batch_id": uuid.uuid4().hex, "args": []}).encode())
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    for body, status, words in (
+        (bomb, 413, f"over {limit:,} bytes"),
+        (good[: len(good) // 2], 400, "not valid gzip"),
+        (b"not gzip at all", 400, "not valid gzip"),
+    ):
+        with pytest.raises(HTTPClientError) as caught:
+            await jp_fetch(
+                "jupyter-track", "api", *route.split("/"), method="POST", body=body, headers=headers
+            )
+        assert caught.value.code == status
+        assert words in json.loads(caught.value.response.body)["message"]
+
+
 async def test_store_calls_round_trip_and_errors_keep_their_class(
     jp_fetch: Any, store: SQLiteStore
 ) -> None:
