@@ -495,12 +495,60 @@ def _forwarder(method: str) -> Any:
     return forward
 
 
+#: methods of the store interface (:class:`~jupyter_track.store.interface.Store`) that the
+#: HTTP client store does not implement, and why; calling one raises ``NotImplementedError``
+#: naming it. Every other method of the interface is implemented (a test checks both lists).
+NOT_SERVED: dict[str, str] = {
+    **dict.fromkeys(
+        ("prepare", "stored_schema_version", "upgrade", "vacuum", "remove_artifact_folder"),
+        "the team service's own store is migrated and maintained on the service's host "
+        "(jupyter-track db upgrade / gc there)",
+    ),
+    **dict.fromkeys(
+        ("permissions_of", "set_permission", "audit_service_action"),
+        "grants are changed through PUT/DELETE permissions/{type}/{id}, as the verified user",
+    ),
+    **dict.fromkeys(
+        (
+            "write_traces",
+            "search_traces",
+            "get_trace",
+            "trace_exists",
+            "count_traces",
+            "delete_traces",
+            "set_trace_tag",
+            "delete_trace_tag",
+            "log_assessment",
+            "get_assessment",
+            "delete_assessment",
+            "assessments_for",
+        ),
+        "traces do not go through the HTTP client store yet: send them to the service's OTLP "
+        "route (otlp/v1/traces) and read them with GET traces",
+    ),
+}
+
+
+def _not_served(method: str, reason: str) -> Any:
+    def refuse(self: HttpStore, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f"{method}: not available on the team service's HTTP client store; {reason}"
+        )
+
+    refuse.__name__ = method
+    refuse.__doc__ = f"Not available over HTTP: {reason}."
+    return refuse
+
+
 def _install_forwarders() -> None:
     from ..server.store_calls import CALLS
 
     for method in CALLS:
         if not hasattr(HttpStore, method):
             setattr(HttpStore, method, _forwarder(method))
+    for method, reason in NOT_SERVED.items():
+        if not hasattr(HttpStore, method):
+            setattr(HttpStore, method, _not_served(method, reason))
 
 
 _install_forwarders()

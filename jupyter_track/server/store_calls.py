@@ -87,6 +87,9 @@ CALLS: dict[str, tuple[Rule, bool]] = {
     "metric_series": (("run", READ, "run_id"), False),
     "metric_histories": (("runs", READ, "run_ids"), False),
     "metric_rows_until": (("run", READ, "run_id"), False),
+    # live charts and widgets (run_ids None: every run the user may read)
+    "metric_rows_since": (("runs", READ, "run_ids"), False),
+    "metric_series_since": (("runs", READ, "run_ids"), False),
     "last_metric_rowid": (OPEN, False),
     "cell_executions": (OPEN, False),
     "put_environment": (OPEN, True),
@@ -146,6 +149,8 @@ RESULT_FILTERS: dict[str, str] = {
     "cell_runs": "runs",
     "previous_cell_run": "run",
     "cell_executions": "cell_executions",
+    "metric_rows_since": "rows_since",
+    "metric_series_since": "rows_since",
     "search_registered_models": "models",
     "search_model_versions": "models",
     "model_versions_of_runs": "model_dicts",

@@ -272,6 +272,13 @@ class HubPolicy:
             return [r for r in result if readable(store, who, "run", r.info.run_id)]
         if what == "run":
             return result if readable(store, who, "run", result.info.run_id) else None
+        if what == "rows_since":  # ([(run_id, ...), ...], cursor)
+            rows, cursor = result
+            seen: dict[str, bool] = {}
+            for row in rows:
+                if row[0] not in seen:
+                    seen[row[0]] = readable(store, who, "run", str(row[0]))
+            return [r for r in rows if seen[r[0]]], cursor
         if what == "cell_executions":  # rows of runs they may not read are left out
             return [e for e in result if not e.run_id or readable(store, who, "run", e.run_id)]
         if what == "grants":

@@ -185,8 +185,10 @@ class Store(Protocol):
         execution_count: int | None = None,
         source: str | None = None,
         environment: str | None = None,
+        run_id: str | None = None,
     ) -> RunInfo:
-        """A new RUNNING run (a random name when none is given)."""
+        """A new RUNNING run (a random name when none is given; ``run_id``: the id the caller
+        chose, as the kernel's writer does)."""
         ...
 
     def run_handle(self, run_id: str) -> RunHandle:
@@ -350,7 +352,9 @@ class Store(Protocol):
         """Validate and store synchronously (``Metric`` or ``(key, value, ts, step)``)."""
         ...
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]: ...
+    def get_metric_history(
+        self, run_id: str, key: str, *, max_results: int | None = None, offset: int = 0
+    ) -> list[Metric]: ...
 
     def metric_keys(self, run_id: str) -> list[str]: ...
 
@@ -624,6 +628,16 @@ class Store(Protocol):
         ...
 
     def get_run_lineage(self, run_id: str) -> dict[str, Any] | None: ...
+
+    def dataset_usage(
+        self, *, digest: str | None = None, name: str | None = None, limit: int = 10_000
+    ) -> list[dict[str, Any]]:
+        """Active runs that recorded an input with this ``digest`` and/or ``name``."""
+        ...
+
+    def model_versions_of_runs(self, run_ids: list[str]) -> list[dict[str, Any]]:
+        """Registered model versions whose source run is one of ``run_ids``."""
+        ...
 
     # ------------------------------------------------------- team service: grants and audit
 

@@ -253,3 +253,74 @@ def test_an_error_page_that_is_not_json_is_reported_in_one_clear_line(
     finally:
         store._closed = True
         server.shutdown()
+
+
+# ------------------------------------------------------- what the HTTP client store implements
+
+#: the methods of the store interface the HTTP client store does not implement (and says so)
+NOT_OVER_HTTP = {
+    # the service's own store is migrated and maintained where it runs
+    "prepare",
+    "stored_schema_version",
+    "upgrade",
+    "vacuum",
+    "remove_artifact_folder",
+    # grants go through the permissions route, as the verified user
+    "permissions_of",
+    "set_permission",
+    "audit_service_action",
+    # traces go to the service's OTLP route
+    "write_traces",
+    "search_traces",
+    "get_trace",
+    "trace_exists",
+    "count_traces",
+    "delete_traces",
+    "set_trace_tag",
+    "delete_trace_tag",
+    "log_assessment",
+    "get_assessment",
+    "delete_assessment",
+    "assessments_for",
+}
+
+
+def _interface() -> dict[str, Any]:
+    from jupyter_track.store.interface import Store
+
+    return {
+        name: value
+        for name, value in vars(Store).items()
+        if not name.startswith("_") and (callable(value) or isinstance(value, property))
+    }
+
+
+def test_the_http_store_implements_the_interface_except_a_listed_few(tmp_path: Path) -> None:
+    """Every method of the Store protocol is on HttpStore: implemented (a store call to the
+    service, or done locally), or in ``NOT_SERVED``, which raises NotImplementedError naming the
+    method and what to do instead. The service's ``CALLS`` are methods of the protocol, with
+    the protocol's parameters (the service binds a call's arguments by them)."""
+    import inspect
+
+    from jupyter_track.client.endpoint import Endpoint
+    from jupyter_track.client.store import NOT_SERVED, HttpStore
+    from jupyter_track.server.store_calls import CALLS
+
+    interface = _interface()
+    assert set(NOT_SERVED) == NOT_OVER_HTTP
+    assert set(interface) >= NOT_OVER_HTTP
+    implemented = set(interface) - NOT_OVER_HTTP
+    assert all(hasattr(HttpStore, name) for name in implemented)
+    assert len(implemented) >= 90 and not implemented & set(NOT_SERVED)
+    url = "http://127.0.0.1:9/services/jupyter-track/"
+    store = HttpStore(url, endpoint=Endpoint(url, url, "token"))
+    store.spool_folder = tmp_path / "spool"
+    store._closed = True
+    for name in sorted(NOT_OVER_HTTP):
+        with pytest.raises(NotImplementedError, match=rf"^{name}: not available on the team"):
+            getattr(store, name)()
+    assert set(CALLS) <= set(interface), sorted(set(CALLS) - set(interface))
+    for name in CALLS:
+        declared = list(inspect.signature(interface[name]).parameters)
+        served = list(inspect.signature(getattr(SQLiteStore, name)).parameters)
+        assert declared == served, (name, declared, served)
