@@ -356,6 +356,7 @@ def _arguments(fn: Any, private: dict[str, Any]) -> dict[str, Any] | None:
         "artifact_file": "notes.txt",
         "description": "bob was here",
         "until_rowid": 2**40,
+        "after_rowid": 0,
         "record": {"cells": []},
     }
     kwargs: dict[str, Any] = {}
@@ -398,6 +399,12 @@ def test_every_store_call_leaks_nothing_and_writes_nothing(
         walked.append(method)
     assert len(walked) >= 50, walked
     assert set(unwalked) <= OPEN_WRITES, unwalked
+    # live charts following every run: only the runs bob may read
+    for method in ("metric_rows_since", "metric_series_since"):
+        r = hub.service("POST", f"store/{method}", "bob", json={"args": [None, 0]})
+        assert r.status_code == 200 and not _leaks(r.text, "", private), r.text[:300]
+    rows, _cursor = _call(hub, "alice", "metric_rows_since", None, 0)
+    assert any(row[0] == private["run"] for row in rows)  # she sees her own
     # found by name: refused, not answered with the experiment
     r = hub.service(
         "POST", "store/get_experiment_by_name", "bob", json={"args": [SECRET["experiment"]]}
