@@ -341,6 +341,8 @@ def _positions(
     """Where each lineage cell sits: in the saved notebook (by id, by code, or -- edited, with
     no ids -- by the most similar code), else in the order cells first ran."""
     positions: dict[int, int] = {}
+    if not cells:  # nothing to place (an empty or self-contained cell): no walk of the log
+        return positions, "notebook" if document is not None else "first-run"
     if document is not None:
         for cell in cells:
             found = document.find(cell.cell_id, cell.source)

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+# The schema's building blocks are immutable records: NamedTuples (a frozen dataclass costs
+# about ten times more to define, and this module loads with the store's first use).
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     name: str
     columns: tuple[str, ...]
     primary_key: tuple[str, ...] = ()
@@ -39,8 +40,7 @@ class Table:
     numbered: bool = False
 
 
-@dataclass(frozen=True)
-class Index:
+class Index(NamedTuple):
     name: str
     table: str
     columns: tuple[str, ...]
@@ -48,13 +48,11 @@ class Index:
     where: str | None = None  # a partial index: only the rows this SQL condition selects
 
 
-@dataclass(frozen=True)
-class AppendOnly:
+class AppendOnly(NamedTuple):
     table: str
 
 
-@dataclass(frozen=True)
-class Sql:
+class Sql(NamedTuple):
     common: str | None = None
     sqlite: str | None = None
     postgresql: str | None = None
@@ -64,16 +62,14 @@ class Sql:
         return own if own is not None else self.common
 
 
-@dataclass(frozen=True)
-class Python:
-    fn: Callable[[Any, Any], None] = field(compare=False)
+class Python(NamedTuple):
+    fn: Callable[[Any, Any], None]
 
 
 Step = Table | Index | AppendOnly | Sql | Python
 
 
-@dataclass(frozen=True)
-class Migration:
+class Migration(NamedTuple):
     title: str
     steps: tuple[Step, ...]
 
