@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,12 @@ class Database:
     def read(self) -> AbstractContextManager[Any]:
         """Several reads from one consistent snapshot (joins a transaction already open)."""
         raise NotImplementedError
+
+    def fetch_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        """The rows of several independent SELECTs, in order. A network engine sends them
+        together (one round trip); SQLite runs them one after the other."""
+        conn = self.conn()
+        return [conn.execute(sql, params).fetchall() for sql, params in statements]
 
     def schema_version(self) -> int:
         """The migration number the store is at (0 for an empty one)."""

@@ -860,7 +860,6 @@ class RunsMixin:
         """Attach params, tags and metric summaries to run rows in three queries."""
         if not rows:
             return []
-        conn = self.db.conn()
         runs: dict[int, Run] = {}
         for row in rows:
             runs[row[0]] = Run(_info_from_row(row), RunData())
@@ -869,19 +868,22 @@ class RunsMixin:
         for chunk_start in range(0, len(pks), 900):
             chunk = pks[chunk_start : chunk_start + 900]
             marks = ", ".join("?" * len(chunk))
-            for pk, key, value in conn.execute(
-                f"SELECT run, key, value FROM params WHERE run IN ({marks})", chunk
-            ):
+            params, tags, summaries = self.db.fetch_many(  # one round trip on PostgreSQL
+                [
+                    (f"SELECT run, key, value FROM params WHERE run IN ({marks})", chunk),
+                    (f"SELECT run, key, value FROM tags WHERE run IN ({marks})", chunk),
+                    (
+                        "SELECT run, key, last, step, timestamp, min, max, count "
+                        f"FROM metric_summaries WHERE run IN ({marks})",
+                        chunk,
+                    ),
+                ]
+            )
+            for pk, key, value in params:
                 runs[pk].data.params[key] = value
-            for pk, key, value in conn.execute(
-                f"SELECT run, key, value FROM tags WHERE run IN ({marks})", chunk
-            ):
+            for pk, key, value in tags:
                 runs[pk].data.tags[key] = value
-            for pk, key, last, step, ts, lo, hi, count in conn.execute(
-                "SELECT run, key, last, step, timestamp, min, max, count "
-                f"FROM metric_summaries WHERE run IN ({marks})",
-                chunk,
-            ):
+            for pk, key, last, step, ts, lo, hi, count in summaries:
                 value = _nan_if_none(last)
                 runs[pk].data.metrics[key] = value
                 runs[pk].summaries[key] = MetricSummary(
@@ -1003,12 +1005,12 @@ class RunsMixin:
         runs without it (missing or NaN values sort last in either direction)."""
         first, rest = order[0], order[1:]
         direction = "DESC" if first.descending else "ASC"
-        where = grammar.compile_filter(tree, self.db.dialect, correlated=True)
         params: list[Any] = []
         joins, terms = grammar.compile_order_by(rest, params)
         tail = ", ".join([*terms, "r.id DESC"])
         # a top-level range on the same metric bounds the index walk (acc > 0.9 ORDER BY acc)
-        ranges, range_params = [], []
+        # and is then tested there only (not again as an EXISTS probe of the same row)
+        ranges, range_params, others = [], [], []
         for item in grammar.conjuncts(tree):
             if (
                 isinstance(item, grammar.Compare)
@@ -1017,6 +1019,17 @@ class RunsMixin:
             ):
                 ranges.append(f" AND d.last {item.op} ?")
                 range_params.append(item.value)
+            else:
+                others.append(item)
+        if ranges:
+            tree = (
+                None
+                if not others
+                else others[0]
+                if len(others) == 1
+                else grammar.And(tuple(others))
+            )
+        where = grammar.compile_filter(tree, self.db.dialect, correlated=True)
         with_metric = (
             f"FROM metric_summaries d JOIN runs r ON r.id = d.run {' '.join(joins)} "
             f"WHERE d.key = ? AND d.last IS NOT NULL{''.join(ranges)} AND {scope[0]} "
