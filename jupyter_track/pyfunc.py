@@ -12,6 +12,7 @@ once loaded. The model folder is the same one every flavor uses (:mod:`jupyter_t
 from __future__ import annotations
 
 import inspect
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,9 @@ def _invalid(message: str) -> Exception:
     return InvalidInput(message)
 
 
+_ARTIFACT_NAME = re.compile(r"[\w.\- ]{1,200}", re.ASCII)
+
+
 def _local_artifacts(artifacts: dict[str, Any] | None) -> dict[str, str]:
     """``artifacts`` given to ``log_model``: name -> a local path, ``file://`` URI or
     ``runs:/<run_id>/<path>`` (an artifact of a run in this store)."""
@@ -184,8 +188,10 @@ def _local_artifacts(artifacts: dict[str, Any] | None) -> dict[str, str]:
         )
     local: dict[str, str] = {}
     for name, uri in artifacts.items():
-        if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
-            raise _invalid(f"artifacts: name {name!r} must be a plain non-empty name")
+        if not isinstance(name, str) or not _ARTIFACT_NAME.fullmatch(name) or set(name) == {"."}:
+            raise _invalid(
+                f"artifacts: name {name!r} must be 1-200 letters, digits, '_', '-', '.' or spaces"
+            )
         text = str(uri)
         if text.startswith("runs:/"):
             from .tracking import session

@@ -268,12 +268,11 @@ def _training_metrics(estimator: Any, X: Any, y: Any, weight: Any) -> dict[str, 
 def _log_model(run_id: str, estimator: Any, name: str, X: Any) -> None:
     from ..models import fluent as model_fluent
 
-    example = None
-    if X is not None and (_option("log_input_examples") or _option("log_model_signatures")):
-        example = _head(X)
-    signature: Any = None
-    if example is not None and not _option("log_model_signatures"):
-        signature = False
+    head = _head(X) if X is not None else None
+    signature: Any = False
+    if head is not None and _option("log_model_signatures"):
+        signature = _signature(estimator, head)
+    example = head if _option("log_input_examples") else None
     info = model_fluent.log_model(
         estimator,
         name=name,
@@ -286,6 +285,21 @@ def _log_model(run_id: str, estimator: Any, name: str, X: Any) -> None:
     registered = _option("registered_model_name")
     if registered and name == "model":
         model_fluent.register_model(info.model_uri, registered)
+
+
+def _signature(estimator: Any, head: Any) -> Any:
+    """The model's signature from the first rows of its training data and its predictions for
+    them (no input example is saved unless ``log_input_examples``), as MLflow infers it."""
+    from ..models.signature import infer_signature
+
+    output = None
+    if hasattr(estimator, "predict"):
+        with patching.outermost(NAME):
+            try:
+                output = estimator.predict(head)
+            except Exception:
+                output = None
+    return infer_signature(head, output)
 
 
 def _head(X: Any) -> Any:

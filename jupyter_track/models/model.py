@@ -100,6 +100,9 @@ def _requirement_lines(value: Any, field_name: str) -> list[str]:
         lines = path.read_text(encoding="utf-8").splitlines()
         return [ln.strip() for ln in lines if ln.strip() and not ln.strip().startswith("#")]
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        for v in value:
+            if "\n" in v or "\r" in v or "\x00" in v:
+                raise InvalidInput(f"{field_name}: {v!r} must be one requirement on one line")
         return [v.strip() for v in value if v.strip()]
     raise InvalidInput(
         f"{field_name}: expected a list of requirement strings or a requirements file path, "

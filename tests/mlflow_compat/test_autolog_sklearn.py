@@ -66,9 +66,28 @@ def test_fit_outside_a_run_logs_one_finished_run(iris: tuple[pd.DataFrame, pd.Se
     assert {"training_precision_score", "training_recall_score"} <= set(data.metrics)
     loaded = jt.sklearn.load_model(f"runs:/{run.info.run_id}/model")
     np.testing.assert_array_equal(loaded.predict(X), pred)
-    sig = jt.models.Model.load(f"runs:/{run.info.run_id}/model").signature
+    described = jt.models.Model.load(f"runs:/{run.info.run_id}/model")
+    sig = described.signature
     assert sig is not None and sig.inputs.input_names() == list(X.columns)
+    assert sig.outputs is not None and sig.outputs.kind == "tensor"
+    assert described.saved_input_example_info is None  # log_input_examples=False, as MLflow
     assert jt.last_active_run().info.run_id == run.info.run_id
+
+
+def test_input_examples_extra_tags_and_registration(iris: tuple[pd.DataFrame, pd.Series]) -> None:
+    X, y = iris
+    jt.sklearn.autolog(
+        log_input_examples=True,
+        log_model_signatures=False,
+        extra_tags={"team": "risk"},
+        registered_model_name="autologged",
+    )
+    LogisticRegression(max_iter=300).fit(X, y)
+    (run,) = _runs()
+    assert run.data.tags["team"] == "risk"
+    described = jt.models.Model.load("models:/autologged/1")
+    assert described.run_id == run.info.run_id and described.signature is None
+    pd.testing.assert_frame_equal(described.load_input_example(), X.head(5).reset_index(drop=True))
 
 
 def test_regressor_metrics_pipeline_logs_once_and_into_the_active_run() -> None:

@@ -11,12 +11,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import jupyter_track as jt
+from jupyter_track.models.model import _requirement_lines
+from jupyter_track.pyfunc import _local_artifacts
 from jupyter_track.store import InvalidInput
 
 
@@ -342,3 +346,32 @@ def test_flavor_modules_do_not_import_frameworks() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=st.one_of(st.text(max_size=30), st.integers(), st.none()))
+def test_artifact_names_are_plain_names_or_refused(name: object, tmp_path: Path) -> None:
+    source = tmp_path / "weights.txt"
+    source.write_text("1")
+    try:
+        local = _local_artifacts({name: str(source)})  # type: ignore[dict-item]
+    except InvalidInput as exc:
+        assert "artifacts: name" in str(exc)
+        return
+    # accepted: usable as a folder name inside the model
+    assert isinstance(name, str) and "/" not in name and name.strip(".")
+    assert local == {name: str(source)}
+    (tmp_path / "model" / "artifacts" / name).mkdir(parents=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=st.one_of(st.lists(st.text(max_size=15), max_size=4), st.integers(), st.none()))
+def test_requirements_are_lists_of_lines_or_refused(value: object) -> None:
+    try:
+        lines = _requirement_lines(value, "pip_requirements")
+    except InvalidInput as exc:
+        assert str(exc).startswith("pip_requirements")
+        return
+    assert all(line and "\n" not in line and line == line.strip() for line in lines)
