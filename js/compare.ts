@@ -47,6 +47,9 @@ const PANELS: { key: string; title: string }[] = [
   { key: 'scatter', title: 'Param vs metric' }
 ];
 
+/** The kernel's CPU/memory/GPU metrics (`payloads.SYSTEM_METRIC_PREFIX`). */
+const SYSTEM_PREFIX = 'system/';
+
 function select(
   options: string[],
   value: string,
@@ -54,10 +57,21 @@ function select(
   onChange: (value: string) => void
 ): HTMLLabelElement {
   const node = h('select', { attrs: { 'aria-label': label } });
-  for (const option of options) {
-    const item = h('option', {}, option);
-    item.value = option;
-    node.append(item);
+  const option = (key: string, text = key): HTMLOptionElement => {
+    const item = h('option', {}, text);
+    item.value = key;
+    return item;
+  };
+  // The kernel's system/ metrics last, in a group of their own (as in the sidebar).
+  const system = options.filter(o => o.startsWith(SYSTEM_PREFIX));
+  node.append(
+    ...options.filter(o => !o.startsWith(SYSTEM_PREFIX)).map(o => option(o))
+  );
+  if (system.length) {
+    const group = h('optgroup');
+    group.label = 'System (kernel process)';
+    group.append(...system.map(o => option(o, o.slice(SYSTEM_PREFIX.length))));
+    node.append(group);
   }
   node.value = value;
   node.addEventListener('change', () => onChange(node.value));

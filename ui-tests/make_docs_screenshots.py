@@ -2,8 +2,8 @@
 
 Runs the demo notebook (``examples/demo.ipynb``) in a fresh store the way JupyterLab does
 (``binder/seed_demo.py``), starts a real ``jupyter lab`` on it and photographs each view of the
-panel -- runs, run, compare, models -- at JupyterLab's default sidebar width, in the light and
-the dark theme, in Debian's Chromium.
+panel -- runs, run, compare, models, traces -- at JupyterLab's default sidebar width, and the
+runs table opened in the main area, in the light and the dark theme, in Debian's Chromium.
 
     python ui-tests/make_docs_screenshots.py [--out docs/images]
 
@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE))
 
 from jt_lab import CHROMIUM_ARGS, chromium_path, start_lab  # noqa: E402
 
-VIEWS = ("runs", "run", "compare", "models")
+VIEWS = ("runs", "run", "compare", "models", "traces", "main-runs")
 TAB = '.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="jupyter-track-sidebar"]'
 
 
@@ -81,6 +81,26 @@ def shoot_views(page: Any, server: Any, out: Path, theme: str, expect: Any) -> N
     panel.locator(".jp-Track-tabbar .lm-TabBar-tab", has_text="Models").click()
     expect(panel.locator(".jp-Track-versionRow").first).to_be_visible(timeout=60_000)
     shoot("models")
+
+    panel.locator('.jp-Track-tabbar .lm-TabBar-tab[data-tracktab="traces"]').click()
+    traces = panel.locator(".jp-Track-tracesTab")
+    option = traces.locator("select.jp-Track-traces-experiment option", has_text="breast")
+    expect(option).to_have_count(1, timeout=60_000)
+    traces.locator("select.jp-Track-traces-experiment").select_option(option.get_attribute("value"))
+    rows = traces.locator("tr.jp-Track-trace-row")
+    expect(rows.first).to_be_visible(timeout=60_000)
+    rows.first.locator(".jp-Track-trace-open").click()
+    expect(traces.locator(".jp-TraceView-header")).to_be_visible(timeout=60_000)
+    shoot("traces")
+
+    # "Open in main area": the runs table as a full-width tab (the whole window)
+    panel.locator('.jp-Track-tabbar .lm-TabBar-tab[data-tracktab="runs"]').click()
+    panel.get_by_role("button", name="Open Runs in the main area").click()
+    main = page.locator("#jp-Track-main-runs")
+    expect(main.locator(".jp-Track-table")).to_have_attribute("data-layout", "wide", timeout=60_000)
+    expect(main.locator(".jp-Track-row").first).to_be_visible(timeout=60_000)
+    page.mouse.move(1400, 980)
+    page.screenshot(path=str(out / f"panel-main-runs-{theme}.png"))
 
 
 def main() -> int:

@@ -4,6 +4,7 @@ metrics. A seeded store (no kernel), a real JupyterLab, Debian's Chromium."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -152,14 +153,49 @@ def test_compare_draws_one_value_metrics_and_missing_params(
     # parallel coordinates: the run without depth crosses at the marked "missing" place
     parallel = compare.locator('[data-chart="parallel-coordinates"] .vega-embed svg.marks')
     expect(parallel).to_contain_text("(missing)", timeout=LONG)
+    # its axes: the params (by name), then the metric; their names never overlap
+    names = parallel.locator(".role-axis-label text")
+    expect(names).to_have_count(4, timeout=LONG)
+    assert names.evaluate_all("ts => ts.map(t => t.textContent)") == [
+        "depth",
+        "lr",
+        "model",
+        "accuracy",
+    ]
+    boxes = [b for b in (n.bounding_box() for n in names.all()) if b]
+    assert len(boxes) == 4
+    for left, right in itertools.pairwise(boxes):
+        assert left["x"] + left["width"] <= right["x"] + 0.5, (left, right)
     # param vs metric: lr spans 0.0003..0.1, so its axis is logarithmic by itself
     compare.get_by_label("Param", exact=True).select_option("lr")
-    expect(compare.get_by_label("Log scale for the param")).to_be_checked(timeout=LONG)
+    log_x = compare.get_by_label("Log scale for the param")
+    expect(log_x).to_be_checked(timeout=LONG)
+    scatter = compare.locator('[data-chart="scatter"] .vega-embed svg.marks')
+    assert_points_inside_plot(scatter, 4)
+    # the toggle: a linear axis on request, still with every point inside the plot
+    log_x.uncheck()
+    expect(log_x).not_to_be_checked()
+    # evenly spaced ticks (0.02, 0.04, ...) instead of decades
+    linear_ticks = scatter.locator(".role-axis-label text", has_text=re.compile(r"^0\.0[2468]"))
+    expect(linear_ticks.first).to_be_visible(timeout=LONG)
+    assert_points_inside_plot(scatter, 4)
 
 
-def test_open_in_main_area_shows_the_same_views_full_width(
-    lab_server: Any, lab_page: Page
-) -> None:
+def assert_points_inside_plot(svg: Any, count: int) -> None:
+    """Every point of a scatter is drawn whole inside the plot area (the domain is padded:
+    no point sits clipped on the edge)."""
+    points = svg.locator(".mark-symbol path")
+    expect(points).to_have_count(count, timeout=LONG)
+    frame = svg.locator(".mark-group.role-frame path.background").first.bounding_box()
+    assert frame
+    for point in points.all():
+        box = point.bounding_box()
+        assert box, "a point is not drawn"
+        assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"]
+        assert frame["y"] <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"]
+
+
+def test_open_in_main_area_shows_the_same_views_full_width(lab_server: Any, lab_page: Page) -> None:
     """The sidebar's Runs, Run and Compare views open as full-width main-area tabs on the same
     state; links inside a main-area view open the other views in the main area."""
     seed(lab_server.store())
@@ -174,6 +210,8 @@ def test_open_in_main_area_shows_the_same_views_full_width(
     expect(table).to_have_attribute("data-layout", "wide", timeout=LONG)
     expect(runs.locator(".jp-Track-row")).to_have_count(4, timeout=LONG)
     expect(runs.locator('.jp-Track-headcell[data-column="params.lr"]')).to_be_visible()
+    if AXE.exists():
+        assert axe_violations(lab_page, "#jp-Track-main-runs") == [], "main-area runs view"
     main_box, side_box = runs.bounding_box(), panel.bounding_box()
     assert main_box and side_box and main_box["width"] > 2 * side_box["width"]
     # a run opened from the main area opens in the main area, its tab named after it
@@ -224,16 +262,16 @@ AXE_RULES = [
 ]
 
 
-def axe_violations(page: Page) -> list[str]:
-    """axe-core (the npm package, loaded from node_modules: no CDN) over the Track panel."""
+def axe_violations(page: Page, root: str = "#jupyter-track-sidebar") -> list[str]:
+    """axe-core (the npm package, loaded from node_modules: no CDN) over the Track panel (or
+    another part of the page, ``root``)."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
-        """async (rules) => {
-            const r = await axe.run('#jupyter-track-sidebar',
-                {runOnly: {type: 'rule', values: rules}});
+        """async ([root, rules]) => {
+            const r = await axe.run(root, {runOnly: {type: 'rule', values: rules}});
             return r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.html).join(' | '));
         }""",
-        AXE_RULES,
+        [root, AXE_RULES],
     )
     return list(result)
 
@@ -274,9 +312,11 @@ def test_the_runs_table_works_from_the_keyboard(lab_server: Any, lab_page: Page)
     lab_page.keyboard.press("Enter")
     expect(header).to_have_attribute("aria-sort", "ascending")
     expect(names.first).to_have_text("lr-0.0003")
-    # arrows select, Enter opens the run
-    panel.locator(".jp-Track-table").focus()
-    lab_page.keyboard.press("ArrowDown")
+    # the new order reloads the runs: wait until the table holds the reloaded rows
+    table = panel.locator(".jp-Track-table")
+    expect(table).to_have_attribute("aria-busy", "false", timeout=LONG)
+    # arrows select, Enter opens the run (each key sent to the table, wherever focus went)
+    table.press("ArrowDown")
     expect(panel.locator(".jp-Track-row.jp-mod-selected")).to_have_count(1)
-    lab_page.keyboard.press("Enter")
+    table.press("Enter")
     expect(panel.locator(".jp-Track-detail-name")).to_have_text("lr-0.0003", timeout=LONG)

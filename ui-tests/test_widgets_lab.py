@@ -68,6 +68,8 @@ for name, lr, layers, scale in runs:
             jt.log_metric("loss", scale * 2 / (1 + step / 20), step=step)
             jt.log_metric("val_loss", scale * 2.2 / (1 + step / 25) + 0.05, step=step)
         jt.log_metric("accuracy", 1 - scale / 3)
+        if name == "alpha":  # the kernel's memory, as system metrics record it
+            jt.log_metric("system/process_memory_rss_megabytes", 120.0)
         ids.append(run.info.run_id)"""
 
 WIDGET_CELLS = [
@@ -138,6 +140,12 @@ def test_each_widget_renders_and_a_clicked_row_reaches_python(
     for chart in ("curves", "parallel", "importance", "scatter"):
         expect(compare.locator(f'[data-chart="{chart}"] canvas')).to_be_visible()
     expect(compare.locator('[data-chart="curves"]').locator("..")).to_contain_text("600 points")
+    # the kernel's system/ metrics come last in the metric choices, in their own group
+    metric = compare.get_by_label("Metric", exact=True)
+    expect(metric.locator("option").last).to_have_attribute(
+        "value", "system/process_memory_rss_megabytes"
+    )
+    expect(metric.locator("optgroup")).to_have_attribute("label", "System (kernel process)")
     snapshot(page, compare, artifacts_dir, "compare")
 
     # the run summary after a %%track cell
@@ -228,3 +236,57 @@ def test_live_chart_grows_while_the_cell_runs(
     expect(live.locator(".jp-Track-w-status")).to_contain_text("stopped", timeout=LONG)
     expect(live.locator(".jp-Track-w-status")).to_contain_text("6,120 points")
     snapshot(page, live, artifacts_dir, "live")
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_block(containing: str) -> str:
+    """The README's ```python block that contains ``containing`` (as the reader pastes it)."""
+    for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.S):
+        if containing in block:
+            return str(block)
+    raise AssertionError(f"no README example contains {containing!r}")
+
+
+def test_readme_run_table_example_selects_visible_rows(lab_server: Any, lab_page: Page) -> None:
+    """The README's run-table section, pasted into cells: the filtered table, then
+    ``table.selected = rows[:2]`` selects the first two rows the table shows (not a run the
+    filter hides), and every missing param or metric reads "—" (one rule for both)."""
+    page = lab_page
+    cells = [
+        "import jupyter_track as jt\njt.set_experiment('readme-widgets')\n"
+        + readme_block("for lr in (0.1, 0.03, 0.01):"),
+        readme_block('table = jt.runs(filter_string="params.optimizer'),
+        readme_block("table.selected = [row"),
+        # a run the filter hides, logged after the table: it must not be among the selected
+        "with jt.start_run(run_name='sgd-hidden'):\n"
+        "    jt.log_params({'optimizer': 'sgd'})\n"
+        "    jt.log_metric('val_loss', 0.0)\n"
+        "print(sorted(jt.get_run(i).data.params['optimizer'] for i in table.selected))",
+    ]
+    write_notebook(lab_server.root_dir, "readme_table.ipynb", cells)
+    open_notebook(page, lab_server, "readme_table.ipynb")
+    run_all_cells(page, LONG)
+    printer = cell(page, 3)
+    expect(printer.locator(".jp-OutputArea-output")).to_contain_text(
+        "['adam', 'adam']", timeout=LONG
+    )
+    table = cell(page, 1).locator(".jp-Track-runs")
+    rows = table.locator("tbody tr[data-run-id]")
+    expect(rows.first).to_be_visible(timeout=LONG)
+    selected = table.locator("tbody tr.jp-mod-selected")
+    expect(selected).to_have_count(2, timeout=LONG)
+    shown = rows.evaluate_all("rows => rows.slice(0, 2).map(r => r.dataset.runId)")
+    picked = selected.evaluate_all("rows => rows.map(r => r.dataset.runId)")
+    assert picked == shown
+    for row in selected.all():
+        expect(row).to_be_visible()
+    # missing values: "—" in param and metric cells alike, never a blank cell
+    blank = rows.evaluate_all(
+        """rows => rows.flatMap(r => [...r.querySelectorAll('td')].slice(1)
+            .filter(td => !td.classList.contains('jp-Track-w-dot'))
+            .filter(td => td.textContent.trim() === '')
+            .map(td => r.dataset.runId + ':' + td.cellIndex))"""
+    )
+    assert blank == []

@@ -163,7 +163,9 @@ class RunTable(TrackWidget):
             if several and len(self._store.search_experiments()) > 1:
                 wanted.append("experiment")
             wanted += [f"params.{k}" for k in keys["params"][:MAX_DEFAULT_KEYS]]
-            wanted += [f"metrics.{k}" for k in keys["metrics"][:MAX_DEFAULT_KEYS]]
+            # the kernel's system/ metrics (CPU, memory) are left out, as in the sidebar
+            user = [k for k in keys["metrics"] if not k.startswith(payloads.SYSTEM_METRIC_PREFIX)]
+            wanted += [f"metrics.{k}" for k in user[:MAX_DEFAULT_KEYS]]
         columns = [self._make_column(name, keys) for name in wanted]
         if columns != self.columns:
             self.columns = columns
@@ -308,8 +310,9 @@ def runs(
     ``filter_string`` uses the grammar of ``jt.search_runs``; without experiments every
     experiment is searched. ``columns`` are ``"params.lr"``, ``"metrics.loss"``, ``"tags.x"`` or
     attributes (``run_name``, ``status``, ``start_time``, ``duration``, ``experiment``...); the
-    default is the attributes plus up to 8 params and 8 metrics. ``order_by`` is one clause
-    (``"metrics.loss ASC"``). ``widget.selected`` holds the selected run ids.
+    default is the attributes plus up to 8 params and 8 metrics (not the ``system/`` ones).
+    ``order_by`` is one clause (``"metrics.loss ASC"``). ``widget.selected`` holds the selected
+    run ids.
     """
     return RunTable(
         filter_string,

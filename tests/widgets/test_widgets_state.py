@@ -132,6 +132,19 @@ def test_run_table_columns_and_experiments() -> None:
         jt.runs(columns=["colour"])
 
 
+def test_run_table_default_columns_leave_system_metrics_out() -> None:
+    """The kernel's CPU/memory metrics are not among the default columns (as in the sidebar);
+    asked for by name they are shown."""
+    with jt.start_run(run_name="sampled"):
+        jt.log_metric("accuracy", 0.9)
+        jt.log_metric("system/cpu_utilization_percentage", 40.0)
+    keys = [c["key"] for c in jt.runs().columns]
+    assert "metrics.accuracy" in keys
+    assert not [k for k in keys if k.startswith("metrics.system/")]
+    chosen = jt.runs(columns=["metrics.system/cpu_utilization_percentage"])
+    assert [c["key"] for c in chosen.columns] == ["metrics.system/cpu_utilization_percentage"]
+
+
 def test_run_table_sees_new_runs_on_refresh() -> None:
     make_runs(1)
     table = jt.runs()
