@@ -89,9 +89,15 @@ def _warn_once(what: str, exc: BaseException) -> None:
 def _notebook(trace: ActiveTrace) -> None:
     """Inside IPython, note the trace for the running cell (the widget shown after it)."""
     if "IPython" in sys.modules:
-        from . import display
+        _display().collect(trace)
 
-        display.collect(trace)
+
+@functools.cache
+def _display() -> Any:
+    """The notebook display module, imported once (not an import statement per trace)."""
+    from . import display
+
+    return display
 
 
 class _Hooks:
@@ -154,8 +160,7 @@ class ActiveTrace:
 
     def record(self, final: bool = True) -> TraceRecord:
         """The trace as a store record (on the writer's thread): complete, or a snapshot."""
-        from ..store.traces import TraceRecord, token_usage
-
+        make_record, token_usage = _store_parts()
         spans = list(self.spans)
         root = self.root or (spans[0] if spans else None)
         rows: list[SpanRow] = []
@@ -207,7 +212,7 @@ class ActiveTrace:
         response_preview = self.response_preview
         if response_preview is None and root is not None and final:
             response_preview = _preview(root.outputs, request=False)
-        return TraceRecord(
+        return make_record(
             trace_id=self.trace_id,
             experiment_id=self.experiment_id,
             experiment_name=self.experiment_name,
@@ -230,6 +235,16 @@ class ActiveTrace:
             metadata=dict(self.metadata),
             spans=rows,
         )
+
+
+@functools.cache
+def _store_parts() -> tuple[Any, Callable[[Any], tuple[int, int, int] | None]]:
+    """``TraceRecord`` and ``token_usage``, imported once (the store loads after the first
+    trace; an import statement per trace cost the writer a few microseconds each)."""
+    from ..store.trace_records import TraceRecord
+    from ..store.traces import token_usage
+
+    return TraceRecord, token_usage
 
 
 _CHAT_MARKERS = ('"messages"', '"choices"', '"input"', '"output_text"')

@@ -10,6 +10,7 @@ server extension is needed. This module imports nothing heavy until a widget is 
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
@@ -47,13 +48,22 @@ def collect(trace: Any) -> None:
 
 
 def _shell() -> Any:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency
+    get_ipython = _get_ipython()
+    if get_ipython is None:  # pragma: no cover - IPython is a dependency
         return None
     shell = get_ipython()
     # a kernel or a terminal IPython, not a plain interpreter that imported IPython
     return shell if shell is not None and hasattr(shell, "events") else None
+
+
+@functools.cache
+def _get_ipython() -> Any:
+    """IPython's ``get_ipython``, imported once (``collect`` runs after every trace)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return None
+    return get_ipython
 
 
 def _pre_run_cell(info: Any = None) -> None:
