@@ -10,6 +10,7 @@ from traitlets import Integer, Unicode
 
 from .. import __version__
 from ..paths import DB_ENV, URI_ENV, personal_uri
+from ..store import search as _grammar  # noqa: F401  (with the server, not its first request)
 from .access import StoreAccess
 
 
