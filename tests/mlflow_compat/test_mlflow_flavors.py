@@ -375,3 +375,31 @@ def test_requirements_are_lists_of_lines_or_refused(value: object) -> None:
         assert str(exc).startswith("pip_requirements")
         return
     assert all(line and "\n" not in line and line == line.strip() for line in lines)
+
+
+def test_flavor_models_are_served(tmp_path: Path) -> None:
+    # a PythonModel with an artifact, registered through jt.pyfunc, answers over HTTP
+    import httpx
+
+    from jupyter_track.models.serving import serve_in_thread
+
+    offset = tmp_path / "offset.txt"
+    offset.write_text("100")
+    with jt.start_run():
+        jt.pyfunc.log_model(
+            name="add_n",
+            python_model=AddN(),
+            artifacts={"offset": str(offset)},
+            input_example=pd.DataFrame({"x": [1.0, 2.0]}),
+            registered_model_name="adder",
+        )
+    handle = serve_in_thread("models:/adder/1")
+    try:
+        with httpx.Client(base_url=handle.url) as client:
+            answer = client.post("/invocations", json={"dataframe_records": [{"x": 1.5}]})
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["predictions"] == [101.5]
+            bad = client.post("/invocations", json={"dataframe_records": [{"y": 1.5}]})
+            assert bad.status_code == 400 and "x" in bad.text
+    finally:
+        handle.stop()
