@@ -52,10 +52,12 @@ _TRACING_NAMES = (
 # Notebook widgets (jupyter_track.widgets) and the chart specs.
 _WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison", "registry": "registry"}
 
-# Subpackages reachable as attributes (``jt.models.infer_signature``), imported on first use.
+# Subpackages reachable as attributes (``jt.models.infer_signature``), imported on first use;
+# ``entities``, ``exceptions``, ``data`` and ``tracking`` are MLflow's modules of those names.
 _SUBMODULES = (
     "charts",
     "entities",
+    "exceptions",
     "genai",
     "models",
     "openai",
@@ -67,6 +69,7 @@ _SUBMODULES = (
     "pytorch",
     "pyfunc",
     "transformers",
+    "tracking",
 )
 
 __all__ = [
@@ -78,7 +81,11 @@ __all__ = [
     "autolog",
     "charts",
     "entities",
+    "exceptions",
     "models",
+    "tracking",
+    "MlflowClient",
+    "MlflowException",
     "TrackClient",
     "__version__",
     "load_ipython_extension",
@@ -124,10 +131,14 @@ def __getattr__(name: str) -> Any:
         from .autologging import autolog
 
         return autolog
-    if name == "TrackClient":
+    if name in ("TrackClient", "MlflowClient"):  # MlflowClient: TrackClient under MLflow's name
         from .tracking.client import TrackClient
 
         return TrackClient
+    if name == "MlflowException":
+        from .exceptions import MlflowException
+
+        return MlflowException
     if name in ("RunStatus", "ViewType", "Run", "RunInfo", "RunData", "Metric", "Experiment"):
         from . import store
 

@@ -448,6 +448,8 @@ class HttpStore:
 class PermissionDenied(TrackError):
     """The service refused: ``permission`` and ``object`` say what was needed on what."""
 
+    default_error_code = "PERMISSION_DENIED"
+
     def __init__(self, message: str, body: Mapping[str, Any] | None = None):
         super().__init__(message)
         body = body or {}

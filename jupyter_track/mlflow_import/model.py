@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..store.errors import TrackError
+
 STATUS_BY_NUMBER = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
@@ -141,5 +143,5 @@ class Closing:
         self.close()
 
 
-class SourceError(Exception):
+class SourceError(TrackError):
     """The source cannot be read (missing, not an MLflow store, server error ...)."""

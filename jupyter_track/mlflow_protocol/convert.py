@@ -88,7 +88,19 @@ def run(record: Run) -> dict[str, Any]:
             "tags": [{"key": k, "value": v} for k, v in record.data.tags.items()] or None,
         }
     )
-    return {"info": run_info(record.info), "data": data, "inputs": {}}
+    return {"info": run_info(record.info), "data": data, "inputs": run_inputs(record)}
+
+
+def run_inputs(record: Run) -> dict[str, Any]:
+    """MLflow's ``RunInputs``: the datasets the run recorded (``record.inputs``)."""
+    inputs = [
+        {
+            "tags": [{"key": t.key, "value": t.value} for t in item.tags] or None,
+            "dataset": _compact(item.dataset.to_dictionary()),
+        }
+        for item in record.inputs.dataset_inputs
+    ]
+    return {"dataset_inputs": [_compact(i) for i in inputs]} if inputs else {}
 
 
 def model_version(mv: ModelVersion) -> dict[str, Any]:

@@ -13,39 +13,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..store.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
+from ..exceptions import ERROR_CODE_TO_HTTP_STATUS, MlflowException
 
-STATUS = {
-    "INVALID_PARAMETER_VALUE": 400,
-    "BAD_REQUEST": 400,
-    "MALFORMED_REQUEST": 400,
-    "RESOURCE_ALREADY_EXISTS": 400,
-    "UNAUTHENTICATED": 401,
-    "PERMISSION_DENIED": 403,
-    "RESOURCE_DOES_NOT_EXIST": 404,
-    "ENDPOINT_NOT_FOUND": 404,
-    "NOT_FOUND": 404,
-    "RESOURCE_CONFLICT": 409,
-    "REQUEST_LIMIT_EXCEEDED": 429,
-    "INTERNAL_ERROR": 500,
-    "NOT_IMPLEMENTED": 501,
-    "TEMPORARILY_UNAVAILABLE": 503,
-}
+#: MLflow's HTTP status per code: one table (``jupyter_track.exceptions``).
+STATUS = ERROR_CODE_TO_HTTP_STATUS
 
 
-class MlflowError(Exception):
-    """An error answered in MLflow's shape, with MLflow's status for its code."""
+class MlflowError(MlflowException):
+    """An error answered in MLflow's shape, with MLflow's status for its code (an
+    :class:`~jupyter_track.exceptions.MlflowException` built code first, as the protocol does)."""
 
     def __init__(self, error_code: str, message: str, *, status: int | None = None):
-        super().__init__(message)
-        self.error_code = error_code
-        self.message = message
+        super().__init__(message, error_code=error_code)
         self._status = status
 
     @property
     def status(self) -> int:
         """The HTTP status: MLflow's for the code, unless the framework chose one (405...)."""
-        return self._status or STATUS.get(self.error_code, 500)
+        return self._status or self.get_http_status_code()
 
     def body(self) -> dict[str, Any]:
         return {"error_code": self.error_code, "message": self.message}
@@ -57,20 +42,13 @@ def invalid(message: str) -> MlflowError:
 
 
 def from_exception(exc: BaseException) -> MlflowError | None:
-    """The MLflow error for a store error (or an exception that carries ``error_code``, as
-    MLflow-style exceptions do); None for anything else."""
+    """The MLflow error for an exception: every store error is an ``MlflowException`` carrying
+    its code (as is anything raised with MLflow's exception); None for anything else, and for
+    an ``INTERNAL_ERROR`` nobody chose (answered as a plain 500, its message not shown)."""
     if isinstance(exc, MlflowError):
         return exc
-    if isinstance(exc, NotFound):
-        return MlflowError("RESOURCE_DOES_NOT_EXIST", str(exc))
-    if isinstance(exc, InvalidInput):
-        return MlflowError("INVALID_PARAMETER_VALUE", str(exc))
-    if isinstance(exc, Conflict):
-        return MlflowError("RESOURCE_ALREADY_EXISTS", str(exc))
-    if isinstance(exc, StoreUnavailable):
-        return MlflowError("TEMPORARILY_UNAVAILABLE", str(exc))
     code = getattr(exc, "error_code", None)
-    if isinstance(code, str) and code in STATUS:
+    if isinstance(code, str) and code in STATUS and code != "INTERNAL_ERROR":
         return MlflowError(code, str(exc))
     return None
 

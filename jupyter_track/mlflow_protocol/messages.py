@@ -270,9 +270,11 @@ class Request(Fields):
         try:
             values = json.loads(body)
         except (ValueError, RecursionError) as exc:
-            raise MlflowError("MALFORMED_REQUEST", f"the body is not valid JSON: {exc}") from None
+            raise MlflowError(
+                "MALFORMED_REQUEST", f"the body is not valid JSON: {exc}", status=400
+            ) from None
         if not isinstance(values, dict):
-            raise MlflowError("MALFORMED_REQUEST", "the body must be a JSON object")
+            raise MlflowError("MALFORMED_REQUEST", "the body must be a JSON object", status=400)
         return cls({**values, **(path or {})}, user=user, verified=verified)
 
     @classmethod

@@ -9,10 +9,10 @@ run them in their store threads. Runs created here are attributed to the authent
 from __future__ import annotations
 
 import json
-import re
 import time
 from typing import Any
 
+from ..lineage.inputs import CONTEXT_TAG, record_inputs, with_details
 from ..store import SQLiteStore
 from ..store.entities import LifecycleStage, RunStatus, ViewType
 from ..store.errors import NotFound
@@ -206,8 +206,8 @@ def restore_run(store: SQLiteStore, req: Request) -> Answer:
 
 
 def get_run(store: SQLiteStore, req: Request) -> Answer:
-    """``runs/get``."""
-    return {"run": convert.run(store.get_run(_run_id(req)))}
+    """``runs/get``: with its dataset inputs' whole records (schema, profile)."""
+    return {"run": convert.run(with_details(store, store.get_run(_run_id(req))))}
 
 
 def _metric_point(item: Fields) -> tuple[str, float, int, int]:
@@ -275,52 +275,40 @@ def log_batch(store: SQLiteStore, req: Request) -> Answer:
     return {}
 
 
-INPUT_PREFIX = "jt.input."
 MAX_INPUTS = 100
 
 
 def log_inputs(store: SQLiteStore, req: Request) -> Answer:
     """``runs/log-inputs``: MLflow datasets (``mlflow.log_input``, autologging) recorded the
-    way ``jt.log_input`` records data: ``jt.input.<name>.{digest,kind,source,rows,context}``
-    tags (searchable, shown with the run's lineage) and ``inputs/<name>.json`` with MLflow's
-    whole record (schema, profile, tags). Logged-model inputs are ignored."""
+    way ``jt.log_input`` records data (:func:`jupyter_track.lineage.inputs.record_inputs`):
+    ``jt.input.<name>.{digest,kind,source,rows,context}`` tags (searchable, shown with the
+    run's lineage) and ``inputs/<name>.json`` with MLflow's whole record (schema, profile,
+    tags). Logged-model inputs are ignored."""
     run_id = _run_id(req)
-    tags: dict[str, str] = {}
-    records: list[tuple[str, dict[str, Any]]] = []
+    records: list[dict[str, Any]] = []
     for item in req.messages("datasets", max_items=MAX_INPUTS):
         dataset = item.message("dataset")
         name = dataset.required_text("name", max_length=200)
         if not name.strip() or any(ord(c) < 32 for c in name):
             raise invalid(f"datasets: name {name!r} must be non-empty, without control characters")
         input_tags = item.key_values("tags", max_items=100)
-        record: dict[str, Any] = {
-            "name": name,
-            "digest": dataset.required_text("digest", max_length=200),
-            "source_type": dataset.text("source_type", max_length=200),
-            "source": dataset.text("source", max_length=100_000),
-            "schema": dataset.text("schema", max_length=1_000_000),
-            "profile": dataset.text("profile", max_length=100_000),
-            "context": input_tags.get("mlflow.data.context"),
-            "tags": input_tags,
-        }
-        prefix = f"{INPUT_PREFIX}{name}"
-        tags[f"{prefix}.digest"] = record["digest"]
-        tags[f"{prefix}.kind"] = record["source_type"] or "mlflow"
-        if record["source"]:
-            tags[f"{prefix}.source"] = record["source"][:MAX_TAG_VALUE_LENGTH]
-        rows = _profile_rows(record["profile"])
-        if rows is not None:
-            tags[f"{prefix}.rows"] = str(rows)
-        if record["context"]:
-            tags[f"{prefix}.context"] = record["context"]
-        records.append((name, record))
-    if tags:
-        store.log_batch(run_id, tags=tags, require_active=True)
-    else:
-        store.run_handle(run_id)
-    for name, record in records:
-        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".") or "dataset"
-        store.write_artifact_bytes(run_id, f"inputs/{safe}.json", json.dumps(record).encode())
+        source_type = dataset.text("source_type", max_length=200)
+        profile = dataset.text("profile", max_length=100_000)
+        records.append(
+            {
+                "name": name,
+                "digest": dataset.required_text("digest", max_length=200),
+                "kind": source_type or "mlflow",
+                "source_type": source_type,
+                "source": dataset.text("source", max_length=100_000),
+                "rows": _profile_rows(profile),
+                "schema": dataset.text("schema", max_length=1_000_000),
+                "profile": profile,
+                "context": input_tags.get(CONTEXT_TAG),
+                "tags": input_tags,
+            }
+        )
+    record_inputs(store, run_id, records, require_active=True)
     return {}
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from tornado.web import HTTPError
 
+from ..exceptions import MlflowException
 from ..store.errors import Conflict, FilterSyntaxError, InvalidInput, NotFound, StoreUnavailable
 
 _CODES = {
@@ -62,6 +63,9 @@ def from_store_error(exc: Exception, *, filter_text: str | None = None) -> ApiEr
         return ApiError(400, "invalid_input", str(exc))
     if isinstance(exc, StoreUnavailable):
         return ApiError(503, "store_unavailable", str(exc))
+    if isinstance(exc, MlflowException) and exc.error_code != "INTERNAL_ERROR":
+        status = exc.get_http_status_code()  # raised with MLflow's exception: its code's status
+        return ApiError(status, _CODES.get(status, exc.error_code.lower()), exc.message)
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -27,6 +28,17 @@ class ArtifactInfo:
     is_dir: bool
     size: int | None
     unavailable: str | None = None
+
+    @property
+    def file_size(self) -> int | None:
+        """The size in bytes (None for a folder): MLflow's ``FileInfo.file_size``."""
+        return self.size
+
+    def __iter__(self) -> Iterator[tuple[str, object]]:
+        """``dict(info)`` gives MLflow's ``FileInfo`` attributes."""
+        yield "file_size", self.file_size
+        yield "is_dir", self.is_dir
+        yield "path", self.path
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"path": self.path, "is_dir": self.is_dir, "size": self.size}

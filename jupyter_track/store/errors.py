@@ -3,25 +3,38 @@
 The server maps them to HTTP codes in one place (``server/errors.py``):
 ``NotFound`` -> 404, ``Conflict`` -> 409, ``InvalidInput`` -> 400,
 ``StoreUnavailable`` (and ``SchemaMismatch``) -> 503.
+
+Each is an :class:`~jupyter_track.exceptions.MlflowException` with MLflow's ``error_code``
+(``NotFound``: ``RESOURCE_DOES_NOT_EXIST``, ``InvalidInput``: ``INVALID_PARAMETER_VALUE``,
+``Conflict``: ``RESOURCE_ALREADY_EXISTS``, ``StoreUnavailable``: ``TEMPORARILY_UNAVAILABLE``), so
+code that catches MLflow's exception catches them.
 """
 
 from __future__ import annotations
 
+from ..exceptions import MlflowException
 
-class TrackError(Exception):
-    """Base class of every error jupyter-track raises on purpose."""
+
+class TrackError(MlflowException):
+    """Base class of every error jupyter-track raises on purpose (an ``MlflowException``)."""
 
 
 class NotFound(TrackError, LookupError):
     """The run, experiment, model or artifact does not exist."""
 
+    default_error_code = "RESOURCE_DOES_NOT_EXIST"
+
 
 class Conflict(TrackError):
     """The change contradicts what is already stored (e.g. a param logged twice with two values)."""
 
+    default_error_code = "RESOURCE_ALREADY_EXISTS"
+
 
 class InvalidInput(TrackError, ValueError):
     """A value the caller passed is malformed; the message names the field and the reason."""
+
+    default_error_code = "INVALID_PARAMETER_VALUE"
 
 
 class FilterSyntaxError(InvalidInput):
@@ -46,6 +59,8 @@ class StoreUnavailable(TrackError, OSError):
     """The store cannot be reached or written: a read-only or full SQLite file, a PostgreSQL
     server that is down or refuses the login (the message names host, port and database, never
     a password). A kernel keeps logging in memory meanwhile."""
+
+    default_error_code = "TEMPORARILY_UNAVAILABLE"
 
 
 class SchemaMismatch(StoreUnavailable):

@@ -62,7 +62,10 @@ RunHandle = int
 
 
 class ParamConflict(Conflict, InvalidInput):
-    """A param logged again with a different value (params are immutable, as in MLflow)."""
+    """A param logged again with a different value (params are immutable, as in MLflow, which
+    answers ``INVALID_PARAMETER_VALUE``)."""
+
+    default_error_code = "INVALID_PARAMETER_VALUE"
 
 
 @dataclass
