@@ -15,13 +15,14 @@ except ImportError:  # running from a source tree that was never built
     __version__ = "0.0.0.dev0"
 
 _FLUENT_NAMES = (
-    "ActiveRun active_run cell_history create_experiment delete_experiment delete_run "
-    "delete_tag disable_system_metrics_logging enable_system_metrics_logging end_run flush "
-    "get_artifact_uri get_experiment get_experiment_by_name "
-    "get_metric_history get_run get_tracking_uri last_active_run log_artifact log_artifacts "
-    "log_dict log_figure log_image log_input log_metric log_metrics log_param log_params log_text "
-    "restore_run search_experiments search_runs set_experiment set_experiment_tag set_tag "
-    "set_tags set_tracking_uri start_run"
+    "ActiveRun RunOperations active_run cell_history create_experiment delete_experiment "
+    "delete_experiment_tag delete_run delete_tag disable_system_metrics_logging "
+    "enable_system_metrics_logging end_run flush get_artifact_uri get_experiment "
+    "get_experiment_by_name get_metric_history get_parent_run get_registry_uri get_run "
+    "get_tracking_uri last_active_run load_table log_artifact log_artifacts log_dict "
+    "log_figure log_image log_input log_metric log_metrics log_param log_params log_table "
+    "log_text restore_run search_experiments search_runs set_experiment set_experiment_tag "
+    "set_experiment_tags set_registry_uri set_tag set_tags set_tracking_uri start_run"
 ).split()
 
 # Models and the registry (jupyter_track.models): loaded on first use.
@@ -56,6 +57,7 @@ _WIDGET_NAMES = {"live": "live", "runs": "table", "compare": "comparison", "regi
 # ``entities``, ``exceptions``, ``data`` and ``tracking`` are MLflow's modules of those names.
 _SUBMODULES = (
     "charts",
+    "data",
     "entities",
     "exceptions",
     "genai",
@@ -80,6 +82,7 @@ __all__ = [
     *_WIDGET_NAMES,
     "autolog",
     "charts",
+    "data",
     "entities",
     "exceptions",
     "models",

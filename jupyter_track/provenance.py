@@ -340,11 +340,10 @@ def system_tags(git: GitState | None, env: Environment) -> dict[str, str]:
     if notebook:
         tags["jt.notebook"] = notebook
         tags["mlflow.source.name"] = notebook
-    else:
-        script = script_path()
-        if script:
-            tags["mlflow.source.name"] = script
-            tags["mlflow.source.type"] = "LOCAL"
+        tags["mlflow.source.type"] = "NOTEBOOK"
+    else:  # MLflow's: the script, else what the interpreter was started with ("-c", ...)
+        tags["mlflow.source.name"] = script_path() or (sys.argv[0] if sys.argv else "") or "-"
+        tags["mlflow.source.type"] = "LOCAL"
     reproduced_from = os.environ.get("JUPYTER_TRACK_REPRODUCED_FROM")
     if reproduced_from:  # set by a reproduction notebook (jupyter_track.lineage.reproduce)
         tags["jt.reproduced_from"] = reproduced_from

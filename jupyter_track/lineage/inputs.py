@@ -72,6 +72,9 @@ def record_inputs(
         )
 
 
+_SOURCE_TYPES = {"file": "local", "folder": "local", "url": "http"}
+
+
 def _as_text(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -85,6 +88,12 @@ def dataset_input(item: Mapping[str, Any], record: Mapping[str, Any] | None = No
 
     record = record or {}
     source = record.get("source", item.get("source"))
+    kind = str(item.get("kind") or record.get("kind") or "unknown")
+    source_type = record.get("source_type")
+    if not source_type:  # jupyter-track's own kinds, in MLflow's words where MLflow has them
+        source_type = _SOURCE_TYPES.get(kind, kind)
+        if source and kind in _SOURCE_TYPES:
+            source = {"url" if kind == "url" else "uri": source}
     rows = record.get("rows", item.get("rows"))
     profile = record.get("profile")
     if profile is None and rows not in (None, ""):
@@ -92,7 +101,7 @@ def dataset_input(item: Mapping[str, Any], record: Mapping[str, Any] | None = No
     dataset = Dataset(
         name=str(item["name"]),
         digest=str(item["digest"]),
-        source_type=str(record.get("source_type") or item.get("kind") or "unknown"),
+        source_type=str(source_type),
         source=_as_text(source) or "",
         schema=_as_text(record.get("schema")),
         profile=_as_text(profile),

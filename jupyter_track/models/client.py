@@ -8,8 +8,10 @@ to the hub or OS user of the process, marked unverified.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from ..store.errors import InvalidInput, NotFound
 from ..store.interface import Store
 from ..store.registry import UNSET, AuditEntry, ModelVersion, PagedList, RegisteredModel
 from . import resolve
@@ -72,17 +74,61 @@ class RegistryClientMixin:
         tags: Mapping[str, Any] | None = None,
         run_link: str | None = None,
         description: str | None = None,
+        await_creation_for: int = 300,
+        model_id: str | None = None,
     ) -> ModelVersion:
-        """Add a version of an existing model from ``source`` (``runs:/<run_id>/<name>``, or the
-        model's folder inside ``run_id``'s artifacts); the model must exist there."""
-        return resolve.register_model(
-            self.store,
-            source,
-            name,
-            tags=dict(tags or {}),
-            description=description,
-            create_model=False,
-            run_id_hint=run_id,
+        """Add a version of an existing model from any ``source`` string, as MLflow. A model
+        folder in a run's artifacts (``runs:/<run_id>/<path>``, or a path inside ``run_id``'s
+        artifacts) is also recorded as the version's folder, so ``jt.load_model`` finds it;
+        ``get_model_version_download_uri`` returns ``source``."""
+        from ..mlflow_protocol.registry import run_model_path
+
+        if not isinstance(source, str) or not source.strip():
+            raise InvalidInput(f"source {source!r}: must be a non-empty string")
+        artifact_path = None
+        located = run_model_path(source)
+        if located is not None and (run_id is None or run_id == located[0]):
+            run_id, artifact_path = located
+        elif run_id is not None and "://" not in source and ":/" not in source:
+            base = self.store.artifact_dir(run_id).resolve()  # a path inside the run's folder
+            folder = Path(source).expanduser().resolve()
+            if base in folder.parents:
+                artifact_path = folder.relative_to(base).as_posix()
+        return self.store.create_model_version(
+            name, source, run_id, dict(tags or {}), description, artifact_path=artifact_path
+        )
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Give a model another name (its versions, tags and aliases follow; audited)."""
+        rename = getattr(self.store, "rename_registered_model", None)
+        if rename is None:
+            from ..exceptions import MlflowNotImplementedException
+
+            raise MlflowNotImplementedException(
+                "rename_registered_model: the team service does not serve it yet"
+            )
+        return rename(name, new_name)
+
+    def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
+        """Copy the version ``src_model_uri`` (``models:/<name>/<version>`` or
+        ``models:/<name>@<alias>``) as a new version of ``dst_name`` (created when new), as
+        MLflow: its source is ``models:/<name>/<version>``, its run, folder, tags and
+        description are the source version's."""
+        ref = resolve.parse_model_uri(src_model_uri)
+        if ref.kind not in ("version", "alias", "latest"):
+            raise InvalidInput(
+                f"src_model_uri {src_model_uri!r}: must name a registered version "
+                "(models:/<name>/<version> or models:/<name>@<alias>)"
+            )
+        src = resolve.resolve_version(self.store, ref)
+        return self.store.create_model_version(
+            dst_name,
+            f"models:/{src.name}/{src.version}",
+            src.run_id,
+            dict(src.tags),
+            src.description,
+            artifact_path=src.artifact_path,
+            create_model=_missing(self.store, dst_name),
         )
 
     def register_model(
@@ -116,9 +162,9 @@ class RegistryClientMixin:
         self.store.delete_model_version(name, version)
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
-        """``file://`` URI of the version's model folder."""
-        mv = self.store.get_model_version(name, version)
-        return resolve.version_folder(self.store, mv).as_uri()
+        """The version's source, as MLflow (``runs:/...``, a path or any URI it was created
+        from)."""
+        return self.store.get_model_version(name, version).source
 
     def search_model_versions(
         self,
@@ -178,3 +224,11 @@ class RegistryClientMixin:
     def load_model(self, model_uri: str) -> PyFuncModel:
         """Load a model URI from this client's store."""
         return resolve.load_model(self.store, model_uri)
+
+
+def _missing(store: Store, name: str) -> bool:
+    try:
+        store.get_registered_model(name)
+    except NotFound:
+        return True
+    return False

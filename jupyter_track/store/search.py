@@ -133,6 +133,12 @@ class Fields:
 
 _ATTRIBUTE_PREFIXES = {"attribute": "attributes", "attributes": "attributes", "attr": "attributes"}
 
+# A run's recorded inputs are tags jt.input.<name>.<field>: the name is the key between the
+# prefix (9 characters) and ".digest" (7).
+_INPUT_DIGEST_KEY = "key LIKE 'jt.input.%.digest'"
+_INPUT_CONTEXT_KEY = "key LIKE 'jt.input.%.context'"
+_INPUT_NAME = "substr(key, 10, length(key) - 16)"
+
 RUNS = Fields(
     entity="runs",
     key="r.id",
@@ -158,8 +164,24 @@ RUNS = Fields(
         "metrics": Collection("metric_summaries", "run", "last", "number", nan_is_null=True),
         "params": Collection("params", "run", "value", "text", num="num"),
         "tags": Collection("tags", "run", "value", "text", num="num"),
+        # MLflow's dataset.name / dataset.digest / dataset.context: the inputs a run recorded,
+        # read from their jt.input.<name>.{digest,context} tags (lineage.inputs)
+        "datasets": Collection(
+            "tags",
+            "run",
+            "value",
+            "text",
+            orderable=False,
+            fixed={
+                "name": FixedKey(_INPUT_NAME, "text", "name", _INPUT_DIGEST_KEY),
+                "digest": FixedKey("value", "text", "digest", _INPUT_DIGEST_KEY),
+                "context": FixedKey("value", "text", "context", _INPUT_CONTEXT_KEY),
+            },
+        ),
     },
     prefixes={
+        "dataset": "datasets",
+        "datasets": "datasets",
         "metric": "metrics",
         "metrics": "metrics",
         "param": "params",

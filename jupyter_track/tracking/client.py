@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..paths import resolve_uri
 from ..store import (
     ArtifactInfo,
     Experiment,
@@ -33,6 +34,15 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _operations(synchronous: bool | None) -> Any:
+    """What MLflow returns for ``synchronous=False``: here the call has stored everything."""
+    if synchronous is not False:
+        return None
+    from .fluent import RunOperations, _done
+
+    return RunOperations(_done)
+
+
 try:  # the registry methods, when the models package is present
     from ..models.client import RegistryClientMixin as _RegistryBase
 except ImportError:  # pragma: no cover - during development of the registry
@@ -42,10 +52,28 @@ except ImportError:  # pragma: no cover - during development of the registry
 
 
 class TrackClient(_RegistryBase):
-    """Client for one store (``tracking_uri``: ``sqlite:///path``, a path, or the default)."""
+    """Client for one store (``tracking_uri``: ``sqlite:///path``, a path, or None: the store
+    :func:`jupyter_track.set_tracking_uri` chose, else the environment's or the default).
 
-    def __init__(self, tracking_uri: str | os.PathLike[str] | None = None):
+    ``jupyter_track.MlflowClient`` is this class under MLflow's name. ``registry_uri`` must name
+    the same store (the registry lives in the tracking store).
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str | os.PathLike[str] | None = None,
+        registry_uri: str | os.PathLike[str] | None = None,
+    ):
+        from . import session
+
+        if tracking_uri is None:
+            tracking_uri = session.current().tracking_uri  # as MLflow: set_tracking_uri's
         self._store: Store = open_store(tracking_uri)
+        if registry_uri is not None and resolve_uri(registry_uri) != resolve_uri(tracking_uri):
+            raise InvalidInput(
+                f"registry_uri {os.fspath(registry_uri)!r}: the registry lives in the tracking "
+                f"store ({self._store.uri}); use that URI"
+            )
 
     @property
     def store(self) -> Store:  # type: ignore[override]
@@ -73,13 +101,38 @@ class TrackClient(_RegistryBase):
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         return self.store.get_experiment_by_name(name)
 
-    def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY) -> list[Experiment]:
-        experiments = self.store.search_experiments(
-            include_deleted=view_type != ViewType.ACTIVE_ONLY
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """One page of experiments matching ``filter_string`` (``.token`` fetches the next),
+        as ``MlflowClient.search_experiments``; see :func:`jupyter_track.search_experiments`."""
+        from .fluent import _store_method
+
+        page, token = _store_method(self.store, "search_experiments_page")(
+            filter_string or None,
+            view_type=view_type,
+            max_results=max_results,
+            order_by=order_by,
+            page_token=page_token,
         )
-        if view_type == ViewType.DELETED_ONLY:
-            experiments = [e for e in experiments if e.lifecycle_stage == "deleted"]
-        return experiments
+        return PagedList(page, token)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Give an experiment another name (``RESOURCE_ALREADY_EXISTS`` when taken)."""
+        from .fluent import _store_method
+
+        _store_method(self.store, "rename_experiment")(experiment_id, new_name)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment."""
+        from .fluent import _store_method
+
+        _store_method(self.store, "delete_experiment_tag")(experiment_id, key)
 
     def delete_experiment(self, experiment_id: str) -> None:
         self.store.set_experiment_lifecycle(experiment_id, "deleted")
@@ -100,19 +153,35 @@ class TrackClient(_RegistryBase):
         run_name: str | None = None,
     ) -> Run:
         from .. import provenance
+        from ..store.names import random_run_name
 
         user, _ = provenance.current_user()
+        all_tags = {"mlflow.user": user, **dict(tags or {})}
+        if "mlflow.runName" in all_tags:  # MLflow: the tag names the run
+            run_name = str(all_tags["mlflow.runName"])
+        all_tags["mlflow.runName"] = run_name = run_name or random_run_name()
         info = self.store.create_run(
             experiment_id,
             run_name=run_name,
             user_id=user,
             start_time=start_time,
-            tags=dict(tags or {}),
+            tags=all_tags,
+            parent_run_id=all_tags.get("mlflow.parentRunId"),
         )
         return self.store.get_run(info.run_id)
 
+    def get_parent_run(self, run_id: str) -> Run | None:
+        """The parent of ``run_id`` (a nested run), or None for a top-level run."""
+        run = self.store.get_run(run_id)
+        parent_id = run.info.parent_run_id or run.data.tags.get("mlflow.parentRunId")
+        return self.store.get_run(parent_id) if parent_id else None
+
     def get_run(self, run_id: str) -> Run:
-        return self.store.get_run(run_id)
+        """The run, with its inputs' whole records (``run.inputs.dataset_inputs``)."""
+        from ..lineage.inputs import with_details
+
+        store = self.store
+        return with_details(store, store.get_run(run_id))
 
     def update_run(
         self,
@@ -161,9 +230,11 @@ class TrackClient(_RegistryBase):
 
     # ------------------------------------------------------------------------- logging
 
-    def log_param(self, run_id: str, key: str, value: Any) -> Any:
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
+        """Log a param (stored before returning); returns its value, or a finished
+        ``RunOperations`` with ``synchronous=False`` (MLflow's)."""
         self.store.log_params(run_id, {key: value})
-        return value
+        return _operations(synchronous) if synchronous is False else value
 
     def log_metric(
         self,
@@ -172,8 +243,11 @@ class TrackClient(_RegistryBase):
         value: float,
         timestamp: int | None = None,
         step: int | None = None,
-    ) -> None:
+        synchronous: bool | None = None,
+    ) -> Any:
+        """Log one point (stored before returning)."""
         self.store.log_metrics(run_id, [(key, value, timestamp or _now_ms(), step or 0)])
+        return _operations(synchronous)
 
     def log_batch(
         self,
@@ -181,8 +255,19 @@ class TrackClient(_RegistryBase):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
-    ) -> None:
+        synchronous: bool | None = None,
+    ) -> Any:
         """Log metrics, params and tags; bad entries raise after the valid ones are stored."""
+        self._log_batch(run_id, metrics, params, tags)
+        return _operations(synchronous)
+
+    def _log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric],
+        params: Sequence[Param],
+        tags: Sequence[RunTag],
+    ) -> None:
         errors: list[str] = []
         if params:
             try:
@@ -202,8 +287,10 @@ class TrackClient(_RegistryBase):
         if errors:
             raise InvalidInput("; ".join(errors))
 
-    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
+        """Set a tag on a run (stored before returning)."""
         self.store.set_tags(run_id, {key: value})
+        return _operations(synchronous)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.store.delete_tag(run_id, key)
@@ -216,7 +303,10 @@ class TrackClient(_RegistryBase):
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        self.store.add_artifact(run_id, local_path, artifact_path)
+        """Copy a file (or a folder, under its own name, as MLflow) into the run's artifacts."""
+        from .fluent import artifact_path_for
+
+        self.store.add_artifact(run_id, local_path, artifact_path_for(local_path, artifact_path))
 
     def log_artifacts(
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
@@ -228,6 +318,39 @@ class TrackClient(_RegistryBase):
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
         self.log_text(run_id, json.dumps(dictionary, indent=2, default=str), artifact_file)
+
+    def log_image(
+        self,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        key: str | None = None,
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
+        """Save an image as ``artifact_file``, or as step ``step`` of the series ``key``."""
+        from . import tables
+
+        tables.log_image(self.store, run_id, image, artifact_file, key, step, timestamp)
+
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Save a DataFrame (or dict of columns) as a table of the run (rows appended)."""
+        from . import tables
+
+        tables.log_table(self.store, run_id, data, artifact_file)
+
+    def load_table(
+        self,
+        experiment_id: str,
+        artifact_file: str,
+        run_ids: Sequence[str] | None = None,
+        extra_columns: Sequence[str] | None = None,
+    ) -> Any:
+        """The table ``artifact_file`` of every run of ``experiment_id`` that has it."""
+        from . import tables
+
+        return tables.load_table(self.store, [experiment_id], artifact_file, run_ids, extra_columns)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
         return self.store.list_artifacts(run_id, path)

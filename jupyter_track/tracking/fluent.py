@@ -27,6 +27,7 @@ from .. import provenance
 from ..store import (
     Experiment,
     InvalidInput,
+    LifecycleStage,
     Metric,
     NotFound,
     Run,
@@ -98,10 +99,56 @@ def _end_runs_at_exit() -> None:
 # ------------------------------------------------------------------------------ the store
 
 
+_EXPORTED_URI_ENV = ("JUPYTER_TRACK_URI", "MLFLOW_TRACKING_URI")
+_env_before_set: dict[str, str | None] | None = None
+
+
 def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
     """Point the API at another store (``sqlite:///path``, a path or ``postgresql://...``);
-    None: the default."""
-    session.current().set_tracking_uri(None if uri is None else os.fspath(uri))
+    None: the default.
+
+    As MLflow, the URI is exported to child processes: ``JUPYTER_TRACK_URI`` and
+    ``MLFLOW_TRACKING_URI`` are set to it (a path made absolute), so a script started from
+    here logs into the same store; ``MlflowClient()`` without a URI uses it too. None restores
+    the variables as they were before the first call.
+    """
+    global _env_before_set
+    text = None if uri is None else os.fspath(uri)
+    if text is not None:
+        from ..paths import resolve_uri
+
+        resolved = resolve_uri(text)  # ValueError naming the schemes for an unknown one
+        if _env_before_set is None:
+            _env_before_set = {k: os.environ.get(k) for k in _EXPORTED_URI_ENV}
+        for key in _EXPORTED_URI_ENV:
+            os.environ[key] = resolved
+    elif _env_before_set is not None:
+        for key, value in _env_before_set.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _env_before_set = None
+    session.current().set_tracking_uri(text)
+
+
+def set_registry_uri(uri: str | os.PathLike[str] | None) -> None:
+    """Where the model registry is (MLflow's ``set_registry_uri``). The registry lives in the
+    tracking store here, so the URI must name the tracking store (None: follow it)."""
+    from ..paths import resolve_uri
+
+    text = None if uri is None else os.fspath(uri)
+    if text is not None and resolve_uri(text) != resolve_uri(session.current().tracking_uri):
+        raise InvalidInput(
+            f"registry_uri {text!r}: the registry lives in the tracking store "
+            f"({get_tracking_uri()}); set the tracking URI to use another store"
+        )
+    session.current().registry_uri = text
+
+
+def get_registry_uri() -> str:
+    """The registry's URI: the one given to :func:`set_registry_uri`, else the tracking URI."""
+    return session.current().registry_uri or get_tracking_uri()
 
 
 def get_tracking_uri() -> str:
@@ -149,26 +196,60 @@ def get_experiment_by_name(name: str) -> Experiment | None:
 
 
 def search_experiments(
-    view_type: int = ViewType.ACTIVE_ONLY, filter_string: str | None = None
+    view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
 ) -> list[Experiment]:
-    """Experiments; ``filter_string`` may be ``"name LIKE 'abc%'"`` or ``"name = 'x'"``."""
-    name_like = None
-    if filter_string:
-        text = filter_string.strip()
-        for op in (" LIKE ", " like ", " = ", "="):
-            if op in text:
-                left, right = text.split(op, 1)
-                if left.strip().lower() in ("name", "attribute.name", "attributes.name"):
-                    name_like = right.strip().strip("'\"")
-                    break
-        else:
-            raise InvalidInput(f"filter_string {filter_string!r}: use name LIKE '...'")
-    experiments = _store().search_experiments(
-        include_deleted=view_type != ViewType.ACTIVE_ONLY, name_like=name_like
-    )
-    if view_type == ViewType.DELETED_ONLY:
-        experiments = [e for e in experiments if e.lifecycle_stage == "deleted"]
-    return experiments
+    """Experiments matching ``filter_string`` (MLflow's: ``name``, ``experiment_id``,
+    ``creation_time``, ``last_update_time``, ``tags.<key>``; ``LIKE``, ``ILIKE``, ``AND``, and
+    here also OR, NOT and parentheses), ordered by ``order_by`` (``"name ASC"``, ...; default:
+    newest first), at most ``max_results`` (None: all)."""
+    if max_results is not None and (
+        isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1
+    ):
+        raise InvalidInput(f"max_results {max_results!r}: must be a positive integer or None")
+    return search_experiments_pages(_store(), view_type, max_results, filter_string, order_by)
+
+
+def search_experiments_pages(
+    store: Store,
+    view_type: int,
+    max_results: int | None,
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+) -> list[Experiment]:
+    """Every page of an experiment search, up to ``max_results`` (shared with the client)."""
+    page_of = _store_method(store, "search_experiments_page")
+    found: list[Experiment] = []
+    token = None
+    while max_results is None or len(found) < max_results:
+        want = 1000 if max_results is None else min(max_results - len(found), 50_000)
+        page, token = page_of(
+            filter_string or None,
+            view_type=view_type,
+            max_results=want,
+            order_by=order_by,
+            page_token=token,
+        )
+        found.extend(page)
+        if token is None:
+            break
+    return found
+
+
+def _store_method(store: Store, name: str) -> Any:
+    """``store.<name>``; a clear error for a store that does not have it (the team service's
+    client serves the store interface, not every MLflow-only call yet)."""
+    method = getattr(store, name, None)
+    if method is None:
+        from ..exceptions import MlflowNotImplementedException
+
+        raise MlflowNotImplementedException(
+            f"{name}: not available on the store {getattr(store, 'uri', store)!r} (the team "
+            "service does not serve it yet)"
+        )
+    return method
 
 
 def delete_experiment(experiment_id: str) -> None:
@@ -176,18 +257,52 @@ def delete_experiment(experiment_id: str) -> None:
 
 
 def set_experiment_tag(key: str, value: Any) -> None:
+    """Set a tag on the active experiment."""
     _store().set_experiment_tag(_active_experiment_id(), key, value)
 
 
+def set_experiment_tags(tags: Mapping[str, Any]) -> None:
+    """Set several tags on the active experiment."""
+    if not callable(getattr(tags, "items", None)):
+        raise InvalidInput(f"tags: must be a mapping of key to value, got {type(tags).__name__}")
+    experiment_id = _active_experiment_id()
+    store = _store()
+    for key, value in tags.items():
+        store.set_experiment_tag(experiment_id, key, value)
+
+
+def delete_experiment_tag(key: str) -> None:
+    """Remove a tag from the active experiment (``RESOURCE_DOES_NOT_EXIST`` when not set)."""
+    store = _store()
+    _store_method(store, "delete_experiment_tag")(_active_experiment_id(), key)
+
+
 def _active_experiment_id() -> str:
+    """The experiment of new runs: the one set with :func:`set_experiment`, else
+    ``MLFLOW_EXPERIMENT_NAME`` (or ``JUPYTER_TRACK_EXPERIMENT_NAME``; created when new), else
+    ``MLFLOW_EXPERIMENT_ID`` (which must exist), else the Default experiment (0)."""
     experiment_id = session.current().experiment_id
     if experiment_id is not None:
         return experiment_id
     name = os.environ.get("JUPYTER_TRACK_EXPERIMENT_NAME") or os.environ.get(
         "MLFLOW_EXPERIMENT_NAME"
     )
+    env_id = os.environ.get("MLFLOW_EXPERIMENT_ID")
     if name:
-        return set_experiment(name).experiment_id
+        found = set_experiment(name).experiment_id
+        if env_id and env_id != found:
+            raise InvalidInput(
+                f"MLFLOW_EXPERIMENT_ID {env_id!r} and MLFLOW_EXPERIMENT_NAME {name!r} name "
+                f"different experiments ({name!r} is {found})"
+            )
+        return found
+    if env_id:
+        try:
+            return set_experiment(experiment_id=env_id).experiment_id
+        except NotFound:
+            raise NotFound(
+                f"MLFLOW_EXPERIMENT_ID {env_id!r}: no such experiment in {get_tracking_uri()}"
+            ) from None
     return DEFAULT_EXPERIMENT_ID
 
 
@@ -255,6 +370,16 @@ def start_run(
     state = session.current()
     store = state.store
     stack = state.runs
+    if run_id is None and os.environ.get("MLFLOW_RUN_ID"):
+        run_id = os.environ.pop("MLFLOW_RUN_ID")  # as MLflow: resume it, once
+    if run_id is not None:
+        existing = store.get_run(run_id)  # RESOURCE_DOES_NOT_EXIST for an unknown id
+        if existing.info.lifecycle_stage == LifecycleStage.DELETED:
+            from ..exceptions import MlflowException
+
+            raise MlflowException(  # MLflow's message and code (INTERNAL_ERROR)
+                f"Cannot start run with ID {run_id} because it is in the deleted state."
+            )
     if stack and not nested and parent_run_id is None:
         for open_run in reversed(list(stack)):
             if state.is_cell_run(open_run.info.run_id):
@@ -275,8 +400,11 @@ def start_run(
         store.update_run(run_id, status=RunStatus.RUNNING)
         info = run.info
         info.status = RunStatus.RUNNING
-        if tags:
-            store.set_tags(run_id, tags)
+        resumed_tags: dict[str, Any] = dict(tags or {})
+        if description is not None:
+            resumed_tags["mlflow.note.content"] = description
+        if resumed_tags:
+            store.set_tags(run_id, resumed_tags)
         active = ActiveRun(info, store.run_handle(run_id))
         state.push(active)
         if info.parent_run_id is None and system_metrics.wanted(log_system_metrics):
@@ -289,8 +417,15 @@ def start_run(
     all_tags: dict[str, Any] = provenance.system_tags(git, env)
     if description:
         all_tags["mlflow.note.content"] = description
+    if parent_run_id is not None:
+        all_tags["mlflow.parentRunId"] = parent_run_id
     if tags:
         all_tags.update(tags)
+    if "mlflow.runName" in all_tags:  # MLflow: the tag names the run
+        run_name = str(all_tags["mlflow.runName"])
+    elif not run_name:
+        run_name = random_run_name()
+    all_tags["mlflow.runName"] = run_name
     cell = context.current
     user, _ = provenance.current_user()
     if state.buffers_runs():
@@ -432,6 +567,27 @@ def _pk_for(run_id: str | None) -> int:
 # --------------------------------------------------------------------------------- metrics
 
 
+class RunOperations:
+    """What a call with ``synchronous=False`` returns (MLflow's ``RunOperations``):
+    :meth:`wait` returns once what the call logged is stored."""
+
+    __slots__ = ("_flush",)
+
+    def __init__(self, flush: Any) -> None:
+        self._flush = flush
+
+    def wait(self) -> None:
+        """Block until the logged values are written (errors of the write are raised)."""
+        self._flush()
+
+    def __repr__(self) -> str:
+        return "<RunOperations>"
+
+
+def _done() -> None:
+    return None
+
+
 def log_metric(
     key: str,
     value: float,
@@ -439,13 +595,14 @@ def log_metric(
     timestamp: int | None = None,
     run_id: str | None = None,
     synchronous: bool | None = None,
-) -> None:
+) -> RunOperations | None:
     """Log one metric point. No I/O: the point is buffered and written in the background.
 
     ``value`` is any real number (NaN and +/-inf are kept); ``step`` defaults to 0 and
     ``timestamp`` (ms since the epoch) to now, as in MLflow; both must fit a signed 64-bit
     integer. A value the store cannot hold raises ``ValueError`` (``InvalidInput``) naming the
-    key, here on the caller's thread. ``synchronous=True`` writes before returning.
+    key, here on the caller's thread. ``synchronous=True`` writes before returning;
+    ``synchronous=False`` returns a :class:`RunOperations` whose ``wait()`` writes (MLflow's).
     """
     # The hot path: no I/O, no lock, a few attribute reads and one deque.append (~0.5 us).
     # Every check starts with a type test that is true for the common float value, int step.
@@ -478,8 +635,12 @@ def log_metric(
             value,
         )
     )
-    if synchronous:
-        writer.flush()
+    if synchronous is not None:
+        if synchronous:
+            writer.flush()
+        else:
+            return RunOperations(writer.flush)
+    return None
 
 
 def log_metrics(
@@ -488,7 +649,7 @@ def log_metrics(
     timestamp: int | None = None,
     run_id: str | None = None,
     synchronous: bool | None = None,
-) -> None:
+) -> RunOperations | None:
     """Log several metrics at one step.
 
     Every valid entry is buffered; then one ``ValueError`` (``InvalidInput``) names each bad
@@ -528,6 +689,7 @@ def log_metrics(
         writer.flush()
     if errors:
         raise InvalidInput("; ".join(errors))
+    return RunOperations(writer.flush) if synchronous is False else None
 
 
 def get_metric_history(run_id: str, key: str) -> list[Metric]:
@@ -555,29 +717,41 @@ def _target(run_id: str | None) -> tuple[str, PendingRun | None]:
     return active.info.run_id, handle if type(handle) is PendingRun else None
 
 
+def _operations(synchronous: bool | None) -> RunOperations | None:
+    """MLflow's answer to a params/tags call: params and tags are stored (or kept with the
+    run's pending record) before the call returns, so ``wait()`` has nothing left to do."""
+    return RunOperations(_done) if synchronous is False else None
+
+
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
-    """Log a param and return its value. Same value again: no-op; another value: error."""
+    """Log a param and return its value (a :class:`RunOperations` with ``synchronous=False``,
+    as MLflow). Same value again: no-op; another value: error."""
     log_params({key: value})
-    return value
+    return RunOperations(_done) if synchronous is False else value
 
 
 def log_params(
     params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
-) -> None:
+) -> RunOperations | None:
     """Log several params (see :func:`log_param`)."""
     target, pending = _target(run_id)
     if pending is None or not pending.add_params(params):
         _store().log_params(target, params)
+    return _operations(synchronous)
 
 
-def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
+    """Set a tag on the active run."""
     set_tags({key: value})
+    return _operations(synchronous)
 
 
-def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
+def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> RunOperations | None:
+    """Set several tags on the active run."""
     target, pending = _target(None)
     if pending is None or not pending.set_tags(tags):
         _store().set_tags(target, tags)
+    return _operations(synchronous)
 
 
 def delete_tag(key: str) -> None:
@@ -590,40 +764,49 @@ def delete_tag(key: str) -> None:
 def log_input(
     dataset: Any,
     context: str | None = None,
-    name: str | None = None,
     tags: Mapping[str, Any] | None = None,
+    model: Any = None,
+    *,
+    name: str | None = None,
     run_id: str | None = None,
 ) -> dict[str, Any]:
-    """Record the data a run used: a file or folder path, a DataFrame or a numpy array.
+    """Record the data a run used (MLflow's ``log_input(dataset, context=, tags=)``): a
+    :mod:`jupyter_track.data` dataset (``from_pandas``, ``from_numpy``), or a file or folder
+    path, URL, DataFrame or numpy array (fingerprinted, named ``name``).
 
-    The fingerprint (a SHA-256 digest of the content, plus rows, size and schema) is stored as
-    ``jt.input.<name>.*`` tags, so ``tags."jt.input.train.digest" = '...'`` finds every run
-    that read exactly that data, and as the artifact ``inputs/<name>.json``.
+    The digest (SHA-256 of the content), source, rows and context are stored as
+    ``jt.input.<name>.*`` tags, so ``tags."jt.input.train.digest" = '...'`` (or MLflow's
+    ``dataset.digest = '...'``) finds every run that read exactly that data; the whole record
+    (schema, profile, tags) as the artifact ``inputs/<name>.json``; ``get_run(...).inputs``
+    lists them as MLflow's ``DatasetInput``. ``model`` (MLflow 3's logged-model input) is not
+    recorded. Returns the record.
     """
-    fp = provenance.fingerprint(dataset, name)
-    record: dict[str, Any] = {
-        "name": fp.name,
-        "kind": fp.kind,
-        "digest": fp.digest,
-        "source": fp.source,
-        "rows": fp.rows,
-        "size": fp.size,
-        "schema": fp.schema,
-        "sampled": fp.sampled,
-        "context": context,
-        "tags": dict(tags or {}),
-    }
+    from ..lineage.inputs import record_inputs
+
+    if context is not None and not isinstance(context, str):
+        raise InvalidInput(f"context {context!r}: must be a string such as 'training'")
+    if tags is not None and not callable(getattr(tags, "items", None)):
+        raise InvalidInput(f"tags: must be a mapping of key to value, got {type(tags).__name__}")
+    if callable(getattr(dataset, "input_record", None)):  # a jupyter_track.data dataset
+        record = dataset.input_record(context, tags)
+        if name is not None:
+            record["name"] = check_name(name, "name")
+    else:
+        fp = provenance.fingerprint(dataset, name)
+        record = {
+            "name": fp.name,
+            "kind": fp.kind,
+            "digest": fp.digest,
+            "source": fp.source,
+            "rows": fp.rows,
+            "size": fp.size,
+            "schema": fp.schema,
+            "sampled": fp.sampled,
+            "context": context,
+            "tags": {str(k): str(v) for k, v in (tags or {}).items()},
+        }
     target = run_id or get_or_start_run().info.run_id
-    prefix = f"jt.input.{fp.name}"
-    run_tags = {f"{prefix}.digest": fp.digest, f"{prefix}.kind": fp.kind}
-    for key in ("source", "rows", "size", "context"):
-        if record[key] is not None:
-            run_tags[f"{prefix}.{key}"] = record[key]
-    store = _store()
-    store.set_tags(target, run_tags)
-    store.write_artifact_bytes(
-        target, f"inputs/{fp.name}.json", json.dumps(record, indent=2, default=str).encode()
-    )
+    record_inputs(_store(), target, [record])
     return record
 
 
@@ -639,8 +822,22 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
 def log_artifact(
     local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
-    """Copy a file (or folder) into the run's artifacts."""
-    _store().add_artifact(run_id or get_or_start_run().info.run_id, local_path, artifact_path)
+    """Copy a file (or a folder, under its own name, as MLflow) into the run's artifacts."""
+    _store().add_artifact(
+        run_id or get_or_start_run().info.run_id,
+        local_path,
+        artifact_path_for(local_path, artifact_path),
+    )
+
+
+def artifact_path_for(local_path: str | os.PathLike[str], artifact_path: str | None) -> str | None:
+    """Where ``log_artifact`` puts ``local_path``: a folder keeps its name
+    (``log_artifact("plots")`` gives ``plots/...``), a file goes into ``artifact_path``."""
+    path = Path(local_path)
+    if not path.is_dir():
+        return artifact_path
+    name = path.resolve().name
+    return f"{artifact_path.rstrip('/')}/{name}" if artifact_path else name
 
 
 def log_artifacts(
@@ -701,28 +898,66 @@ def log_figure(
     _store().write_artifact_bytes(run_id or get_or_start_run().info.run_id, artifact_file, data)
 
 
-def log_image(image: Any, artifact_file: str, run_id: str | None = None) -> None:
-    """Save a numpy array (HxW, HxWx3, HxWx4) or a PIL image as an image file."""
-    buffer = io.BytesIO()
-    suffix = Path(artifact_file).suffix.lower().lstrip(".") or "png"
-    if hasattr(image, "save") and not hasattr(image, "shape"):
-        image.save(buffer, format=suffix.upper().replace("JPG", "JPEG"))
-    else:
-        import matplotlib.image
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Save a numpy array (HxW, HxWx3, HxWx4) or a PIL image: as ``artifact_file``, or, with
+    ``key`` (and ``step``, ``timestamp``), as one step of an image series in MLflow's layout
+    (``images/<key>+step+<step>+...png``, see :mod:`.tables`)."""
+    from . import tables
 
-        matplotlib.image.imsave(buffer, image, format=suffix)
-    _store().write_artifact_bytes(
-        run_id or get_or_start_run().info.run_id, artifact_file, buffer.getvalue()
-    )
+    target = run_id or get_or_start_run().info.run_id
+    tables.log_image(_store(), target, image, artifact_file, key, step, timestamp)
+
+
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Save a DataFrame (or a dict of columns) as the table ``artifact_file`` (``.json`` or
+    ``.parquet``) of the active run; rows are appended when the run has it already."""
+    from . import tables
+
+    tables.log_table(_store(), run_id or get_or_start_run().info.run_id, data, artifact_file)
+
+
+def load_table(
+    artifact_file: str,
+    run_ids: Sequence[str] | None = None,
+    extra_columns: Sequence[str] | None = None,
+) -> Any:
+    """The table ``artifact_file`` of every run of the active experiment that logged it (or of
+    ``run_ids``), as one DataFrame; ``extra_columns=["run_id"]`` says which run each row is
+    from."""
+    from . import tables
+
+    flush()
+    experiment_ids = None if run_ids else [_active_experiment_id()]
+    return tables.load_table(_store(), experiment_ids, artifact_file, run_ids, extra_columns)
 
 
 # --------------------------------------------------------------------------------- reading
 
 
 def get_run(run_id: str) -> Run:
-    """A run with ``.info`` and ``.data.params/metrics/tags``."""
+    """A run with ``.info``, ``.data.params/metrics/tags`` and ``.inputs.dataset_inputs``."""
+    from ..lineage.inputs import with_details
+
     flush()
-    return _store().get_run(run_id)
+    store = _store()
+    return with_details(store, store.get_run(run_id))
+
+
+def get_parent_run(run_id: str) -> Run | None:
+    """The parent of ``run_id`` (a nested run), or None for a top-level run."""
+    flush()
+    store = _store()
+    run = store.get_run(run_id)
+    parent_id = run.info.parent_run_id or run.data.tags.get("mlflow.parentRunId")
+    return store.get_run(parent_id) if parent_id else None
 
 
 def delete_run(run_id: str) -> None:
@@ -745,9 +980,8 @@ def _experiment_ids_for(
     store = _store()
     for name in experiment_names or []:
         experiment = store.get_experiment_by_name(name)
-        if experiment is None:
-            raise NotFound(f"experiment {name!r} does not exist")
-        ids.append(experiment.experiment_id)
+        if experiment is not None:  # an unknown name finds nothing, as in MLflow
+            ids.append(experiment.experiment_id)
     if not ids and not experiment_names:
         ids = [_active_experiment_id()]
     return ids
@@ -776,7 +1010,7 @@ def search_runs(
     runs: list[Run] = []
     token = None
     store = _store()
-    while len(runs) < max_results:
+    while len(runs) < max_results and ids != []:  # [] names only unknown experiments
         page = store.search_runs(
             ids,
             filter_string,

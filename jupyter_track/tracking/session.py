@@ -58,6 +58,8 @@ class Session:
         self._writer: BackgroundWriter | None = None
         #: the experiment runs start in when none is named (None: the environment or default)
         self.experiment_id: str | None = None
+        #: the URI given to ``set_registry_uri`` (None: the tracking store's)
+        self.registry_uri: str | None = None
         #: the run ended most recently by any thread of this process
         self.last_ended_run_id: str | None = None
         #: metric keys already checked (``log_metric``'s hot path checks a key once)
@@ -169,6 +171,7 @@ class Session:
             self._store = None
             self._writer = None
             self.experiment_id = None
+            self.registry_uri = None
             self.valid_keys.clear()
             self._experiments_seen.clear()
 

@@ -175,12 +175,15 @@ def test_track_client_registry_methods(
     run_id = client.get_model_version("iris", 1).run_id
     mv = client.create_model_version("other", source, run_id=run_id, description="copied")
     assert (mv.name, mv.version, mv.description) == ("other", 1, "copied")
-    # a folder inside the run's artifacts works as a source too (MLflow passes those)
-    folder = client.get_model_version_download_uri("iris", 2)
-    assert folder.startswith("file://")
+    # any source string is kept and is the download URI (MLflow's); a folder inside the run's
+    # artifacts (MLflow passes those) is also recorded as the version's folder
     v2_run = client.get_model_version("iris", 2).run_id
-    mv2 = client.create_model_version("other", folder[len("file://") :], run_id=v2_run)
-    assert mv2.source == f"runs:/{v2_run}/model"
+    assert client.get_model_version_download_uri("iris", 2) == f"runs:/{v2_run}/model"
+    folder = str(client.store.artifact_dir(v2_run) / "model")
+    mv2 = client.create_model_version("other", folder, run_id=v2_run)
+    assert (mv2.source, mv2.artifact_path) == (folder, "model")
+    assert client.get_model_version_download_uri("other", mv2.version) == folder
+    client.load_model(f"models:/other/{mv2.version}").predict(X.head(2))
     with pytest.raises(NotFound, match="registered model 'ghost' does not exist"):
         client.create_model_version("ghost", source, run_id=run_id)
     client.set_registered_model_alias("other", "champion", 1)
