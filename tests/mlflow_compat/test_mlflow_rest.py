@@ -91,7 +91,13 @@ model_dir = mlflow.artifacts.download_artifacts(
     "models:/mlflow-clf@champion", dst_path=tempfile.mkdtemp()
 )
 listing = [f.path for f in client.list_artifacts(run.info.run_id)]
+inputs = client.get_run(run.info.run_id).inputs.dataset_inputs
 print(json.dumps({
+    "inputs": [
+        [i.dataset.name, i.dataset.source_type, json.loads(i.dataset.profile)["num_rows"],
+         {t.key: t.value for t in i.tags}]
+        for i in inputs
+    ],
     "run_id": run.info.run_id,
     "child_id": child.info.run_id,
     "experiment_id": run.info.experiment_id,
@@ -123,6 +129,8 @@ async def test_mlflow_client_logs_into_jupyter_track(
     assert out["downloaded"] == "hello from mlflow"
     assert {"MLmodel", "weights.bin"} <= set(out["model_files"]) and out["weights_ok"]
     assert sorted(out["listing"]) == ["docs", "inputs", "meta", "model", "notes.txt"]
+    # the dataset MLflow's client logged, read back by it as MLflow's RunInputs
+    assert out["inputs"] == [["toy", "code", 3, {"mlflow.data.context": "training"}]]
 
     # jupyter-track's own REST API (what the sidebar shows)
     experiments = await api(jp_fetch, "experiments")
