@@ -318,6 +318,50 @@ def test_tracking_api_end_to_end(postgres_uri: str) -> None:
     assert len(client.get_metric_history(run.info.run_id, "loss")) == 2000
 
 
+def test_registry_api_end_to_end_on_postgres(postgres_uri: str) -> None:
+    """The model registry through ``jt``: log and register scikit-learn models, aliases with
+    compare-and-set, load by alias, roll back, the audit trail -- on PostgreSQL."""
+    import numpy as np
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    from jupyter_track.store.registry import AliasConflict
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    first = LogisticRegression(max_iter=500).fit(X, y)
+    second = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y)
+    jt.set_tracking_uri(with_password(postgres_uri))
+    with jt.start_run():
+        info = jt.log_model(first, "model", registered_model_name="iris")
+    assert info.registered_model_version == 1
+    with jt.start_run():
+        info2 = jt.log_model(second, "model")
+    assert jt.register_model(info2.model_uri, "iris", tags={"algo": "tree"}).version == 2
+    jt.set_registered_model_alias("iris", "champion", 1)
+    with pytest.raises(AliasConflict) as conflict:
+        jt.set_registered_model_alias("iris", "champion", 2, expected_version=2)
+    assert conflict.value.current_version == 1
+    jt.set_registered_model_alias("iris", "champion", 2, expected_version=1)
+    rows = X.iloc[[0, 60, 120]]
+    np.testing.assert_array_equal(
+        jt.load_model("models:/iris@champion").predict(rows), second.predict(rows)
+    )
+    jt.rollback_alias("iris", "champion")
+    np.testing.assert_array_equal(
+        jt.load_model("models:/iris@champion").predict(rows), first.predict(rows)
+    )
+    store = connect_store(postgres_uri)
+    moves = [(e.action, e.old_value, e.new_value) for e in store.alias_history("iris", "champion")]
+    assert moves == [
+        ("set_alias", None, "1"),
+        ("set_alias", "1", "2"),
+        ("rollback_alias", "2", "1"),
+    ]
+    assert store.get_model_version("iris", 2).tags == {"algo": "tree"}
+    store.close()
+
+
 @pytest.mark.slow
 def test_track_magic_in_a_real_kernel_on_postgres(postgres_uri: str, tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook()
