@@ -23,8 +23,7 @@ from .validation import check_key, metric_step, metric_timestamp, metric_value
 
 REMOTE_CHUNK = 50_000
 """On a network engine, a batch larger than this is written as several transactions: the
-metric lock is held for a bounded time (other writers, live charts) and each chunk is encoded
-before its transaction."""
+metric lock is held for a bounded time (other writers, live charts)."""
 
 MetricRow = tuple[int, str, int, int, float]
 """(run handle, key, step, timestamp ms, value) -- NaN is stored as NULL."""
@@ -195,7 +194,7 @@ class MetricsMixin:
         groups = group_rows(rows)  # grouped once, for the summaries and the rollups
         summaries = [summarize_group(run, key, g) for (run, key), g in groups.items()]
         dialect = self.db.dialect
-        prepared = dialect.prepare_metric_points(rows)  # outside the transaction: keep it short
+        prepared = dialect.prepare_metric_points(rows)  # work an engine does before the lock
         with self.db.write_metrics() as conn:
             if batch_id is not None and self.db.remote and self.batch_seen(conn, batch_id):
                 return

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from typing import Any
@@ -175,15 +175,16 @@ class PgConnection:
                 raise self._db.translate(exc) from exc
             self.began = True
 
-    def copy_in(self, statement: str, payload: bytes) -> None:
-        """``COPY ... FROM STDIN`` with a payload already encoded (in the transaction; a
-        pipeline is left for the copy and entered again after it)."""
+    def copy_in(self, statement: str, chunks: Iterable[bytes]) -> None:
+        """``COPY ... FROM STDIN`` with the payload's chunks written as they come (in the
+        transaction; a pipeline is left for the copy and entered again after it)."""
         piped = self._pipe is not None
         self.leave_pipeline()
         self.ensure_begun()
         try:
             with self.raw.cursor() as cur, cur.copy(statement) as copy:
-                copy.write(payload)
+                for chunk in chunks:
+                    copy.write(chunk)
         except psycopg.Error as exc:
             raise self._db.translate(exc) from exc
         if piped:

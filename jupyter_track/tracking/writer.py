@@ -23,9 +23,9 @@ take turns in large batches instead of fighting for the GIL around every stateme
 contention (other processes on the cores) each GIL hand-over also waits for the scheduler,
 which is why few, large hand-overs matter most there. Slower loops never wait.
 
-A network store (PostgreSQL) needs none of this: its batches are encoded before the
-transaction starts and the flush then waits on the server without the GIL, so the loop never
-waits for it.
+A network store (PostgreSQL) needs none of this: its flush spends most of its time waiting on
+the server without the GIL (encoding a chunk of the batch while the server inserts the one
+before), so the loop never waits for it.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -41,6 +41,9 @@ END
 $$"""
 
 
+COPY_CHUNK = 4096
+"""Rows encoded and sent at a time inside one ``COPY``."""
+
 SMALL_BATCH = 256
 """Metric batches up to this many rows go in one multi-row INSERT; larger ones with COPY."""
 
@@ -51,8 +54,15 @@ _COPY_TRAILER = b"\xff\xff"
 
 
 def encode_copy_points(rows: Sequence[tuple[Any, ...]]) -> bytes:
-    """``(run, key, step, timestamp, value)`` rows as a binary ``COPY`` payload (header,
-    rows, trailer) for ``metrics``; NaN and None as NULL.
+    """``(run, key, step, timestamp, value)`` rows as one binary ``COPY`` payload (header,
+    rows, trailer) for ``metrics``; NaN and None as NULL (see :func:`iter_copy_points`)."""
+    return b"".join(iter_copy_points(rows, len(rows) or 1))
+
+
+def iter_copy_points(rows: Sequence[tuple[Any, ...]], per_chunk: int) -> Iterator[bytes]:
+    """The binary ``COPY`` payload of ``rows`` in chunks of ``per_chunk`` rows (the header
+    with the first, the trailer last), encoded as they are asked for: a ``COPY`` that writes
+    each chunk as it comes keeps the server inserting one chunk while the next is encoded.
 
     One ``struct`` call per row, with the row's (run, key) part encoded once per series:
     about three times cheaper than ``Copy.write_row``, which matters because the writer
@@ -61,24 +71,27 @@ def encode_copy_points(rows: Sequence[tuple[Any, ...]]) -> bytes:
     """
     packers: dict[tuple[Any, Any], tuple[bytes, Any, Any]] = {}
     out = [_COPY_HEADER]
-    append = out.append
-    for run, key, step, ts, value in rows:
-        found = packers.get((run, key))
-        if found is None:
-            text = key.encode("utf-8")
-            prefix = struct.pack(">hiqi", 5, 8, run, len(text)) + text
-            width = len(prefix)
-            found = packers[(run, key)] = (
-                prefix,
-                struct.Struct(f">{width}siqiqid").pack,
-                struct.Struct(f">{width}siqiqi").pack,
-            )
-        if value is not None and value == value:
-            append(found[1](found[0], 8, step, 8, ts, 8, value))
-        else:
-            append(found[2](found[0], 8, step, 8, ts, -1))
-    append(_COPY_TRAILER)
-    return b"".join(out)
+    for start in range(0, len(rows), per_chunk):
+        append = out.append
+        for run, key, step, ts, value in rows[start : start + per_chunk]:
+            found = packers.get((run, key))
+            if found is None:
+                text = key.encode("utf-8")
+                prefix = struct.pack(">hiqi", 5, 8, run, len(text)) + text
+                width = len(prefix)
+                found = packers[(run, key)] = (
+                    prefix,
+                    struct.Struct(f">{width}siqiqid").pack,
+                    struct.Struct(f">{width}siqiqi").pack,
+                )
+            if value is not None and value == value:
+                append(found[1](found[0], 8, step, 8, ts, 8, value))
+            else:
+                append(found[2](found[0], 8, step, 8, ts, -1))
+        if start + per_chunk >= len(rows):
+            append(_COPY_TRAILER)
+        yield b"".join(out)
+        out = []
 
 
 def _json_value(value: float | None) -> float | str | None:
@@ -160,21 +173,18 @@ class PostgresDialect(Dialect):
         return f"LEAST({a}, {b})"
 
     def prepare_metric_points(self, rows: Sequence[tuple[Any, ...]]) -> bytes | None:
-        """A large batch as one binary ``COPY`` payload (None for a small one or rows it
-        cannot encode; :meth:`insert_metric_points` then binds them itself)."""
-        if len(rows) <= SMALL_BATCH:
-            return None
-        try:
-            return encode_copy_points(rows)
-        except (struct.error, TypeError, AttributeError, ValueError):
-            return None
+        """Nothing before the transaction: a large batch is encoded while it is copied
+        (:func:`iter_copy_points`), so the server inserts one chunk while the next is
+        encoded -- with the server on another core that overlap is worth more than a
+        shorter transaction."""
+        return None
 
     def insert_metric_points(
         self, conn: Any, rows: Sequence[tuple[Any, ...]], prepared: Any = None
     ) -> None:
         """A multi-row ``INSERT`` for a small batch (queued in the transaction's pipeline),
-        ``COPY ... FROM STDIN`` (binary, encoded by :func:`encode_copy_points`, before the
-        transaction when :meth:`prepare_metric_points` was called) for a large one."""
+        ``COPY ... FROM STDIN`` (binary, encoded chunk by chunk as it is sent:
+        :func:`iter_copy_points`) for a large one."""
         if len(rows) <= SMALL_BATCH:
             marks = ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
             conn.execute(
@@ -182,9 +192,12 @@ class PostgresDialect(Dialect):
                 [value for row in rows for value in row],
             )
             return
-        payload = prepared if prepared is not None else self.prepare_metric_points(rows)
-        if payload is not None:
-            conn.copy_in(COPY_POINTS, payload)
+        try:
+            first = encode_copy_points(rows[:1])  # a row it cannot encode fails here, early
+        except (struct.error, TypeError, AttributeError, ValueError):
+            first = b""
+        if first:
+            conn.copy_in(COPY_POINTS, iter_copy_points(rows, COPY_CHUNK))
             return
         conn.leave_pipeline()  # rows the encoder refused: psycopg's own row dumping
         conn.ensure_begun()
