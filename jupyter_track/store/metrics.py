@@ -162,7 +162,7 @@ class MetricsMixin:
             raise InvalidInput("metric rows must be (run, key, step, timestamp, value) tuples")
         groups = group_rows(rows)
         dialect = self.db.dialect
-        dialect.insert_metric_points(conn, rows, dialect.prepare_metric_points(rows))
+        dialect.insert_metric_points(conn, rows)
         if dialect.reuses_keys:  # a purged run's leftovers under the same key
             conn.execute("DELETE FROM metric_rollups WHERE run = ?", (rows[0][0],))
         conn.executemany(INSERT_ROLLUP, new_series_rollups(groups))
@@ -194,11 +194,10 @@ class MetricsMixin:
         groups = group_rows(rows)  # grouped once, for the summaries and the rollups
         summaries = [summarize_group(run, key, g) for (run, key), g in groups.items()]
         dialect = self.db.dialect
-        prepared = dialect.prepare_metric_points(rows)  # work an engine does before the lock
         with self.db.write_metrics() as conn:
             if batch_id is not None and self.db.remote and self.batch_seen(conn, batch_id):
                 return
-            dialect.insert_metric_points(conn, rows, prepared)
+            dialect.insert_metric_points(conn, rows)
             # before the summaries: it reads their counts
             update_rollups(conn, rows, groups=groups, reuses_keys=dialect.reuses_keys)
             conn.executemany(upsert_summary_sql(dialect), summaries)

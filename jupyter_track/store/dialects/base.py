@@ -81,17 +81,8 @@ class Dialect:
         store skips plans that need one)."""
         return None
 
-    def prepare_metric_points(self, rows: Sequence[tuple[Any, ...]]) -> Any:
-        """Work on a batch that can be done before its transaction starts (encoding it for
-        the wire, say), so that the transaction is short; what to pass to
-        :meth:`insert_metric_points` as ``prepared``."""
-        return None
-
-    def insert_metric_points(
-        self, conn: Any, rows: Sequence[tuple[Any, ...]], prepared: Any = None
-    ) -> None:
-        """Insert ``(run, key, step, timestamp, value)`` rows into ``metrics`` (NaN as NULL);
-        ``prepared``: what :meth:`prepare_metric_points` returned for the same rows."""
+    def insert_metric_points(self, conn: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``(run, key, step, timestamp, value)`` rows into ``metrics`` (NaN as NULL)."""
         raise NotImplementedError
 
     def metric_rows_after(

@@ -172,16 +172,7 @@ class PostgresDialect(Dialect):
     def least(self, a: str, b: str) -> str:
         return f"LEAST({a}, {b})"
 
-    def prepare_metric_points(self, rows: Sequence[tuple[Any, ...]]) -> bytes | None:
-        """Nothing before the transaction: a large batch is encoded while it is copied
-        (:func:`iter_copy_points`), so the server inserts one chunk while the next is
-        encoded -- with the server on another core that overlap is worth more than a
-        shorter transaction."""
-        return None
-
-    def insert_metric_points(
-        self, conn: Any, rows: Sequence[tuple[Any, ...]], prepared: Any = None
-    ) -> None:
+    def insert_metric_points(self, conn: Any, rows: Sequence[tuple[Any, ...]]) -> None:
         """A multi-row ``INSERT`` for a small batch (queued in the transaction's pipeline),
         ``COPY ... FROM STDIN`` (binary, encoded chunk by chunk as it is sent:
         :func:`iter_copy_points`) for a large one."""

@@ -145,9 +145,7 @@ class SQLiteDialect(Dialect):
         """SQLite's progress handler (as Datasette uses for its time limit)."""
         return self._time_limit(conn, seconds)
 
-    def insert_metric_points(
-        self, conn: Any, rows: Sequence[tuple[Any, ...]], prepared: Any = None
-    ) -> None:
+    def insert_metric_points(self, conn: Any, rows: Sequence[tuple[Any, ...]]) -> None:
         """Multi-row ``INSERT ... VALUES (...), (...)`` statements.
 
         Against ``executemany`` (one bind + step + reset per row, and the GIL given up and
