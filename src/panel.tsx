@@ -11,6 +11,7 @@ import { Panel, TabPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import type { IRunDetail } from './api';
+import { storeKind } from './api';
 import { CompareView } from './components/CompareView';
 import type { Highlighter } from './components/Highlighted';
 import { RunDetail } from './components/RunDetail';
@@ -207,6 +208,7 @@ function RunsTab(props: {
       maxCompare={MAX_COMPARE}
       keyMetric={model.keyMetric}
       experimentNames={model.experimentNames}
+      team={storeKind() === 'team'}
       onExperiment={id => model.setExperiment(id)}
       onFilter={filter => model.setFilter(filter)}
       onColumns={ids => model.setColumns(ids)}

@@ -111,3 +111,75 @@ def test_the_models_tab_shows_access_and_grants_enable_bob(hub: Any, browser: An
     finally:
         bob.close()
         alice.close()
+
+
+def test_the_runs_tab_shows_an_experiments_access_and_alice_makes_it_private(
+    hub: Any, browser: Any
+) -> None:
+    """alice picks her experiment in the Runs tab: its Access section says she manages it;
+    bob sees it without the right to grant. She grants bob READ and makes it private to
+    everyone else (NO_PERMISSIONS to everyone); the service then answers carol's... every
+    other user's lists without it, and bob keeps it."""
+    experiment = f"access-ui-{uuid.uuid4().hex[:6]}"
+    hub.start_server("alice")
+    hub.start_server("bob")
+    kernel = hub.kernel("alice")
+    try:
+        kernel.execute(
+            "import jupyter_track as jt\n"
+            f"jt.set_experiment({experiment!r})\n"
+            "with jt.start_run(run_name='in-access-ui'):\n"
+            "    jt.log_metric('loss', 0.5)\n"
+        )
+    finally:
+        kernel.shutdown()
+
+    bob = browser.new_context(viewport={"width": 1400, "height": 900})
+    alice = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        bob_page = bob.new_page()
+        login(hub, bob_page, "bob")
+        bob_panel = open_track(bob_page)
+        bob_panel.locator("select.jp-Track-experiment").select_option(label=f"{experiment} (1)")
+        bob_access = bob_panel.locator(".jp-Track-experimentAccess")
+        bob_access.locator("summary").click()
+        expect(bob_access.locator(".jp-Track-accessYou")).to_contain_text("bob", timeout=LONG)
+        expect(bob_access.locator(".jp-Track-grantButton")).to_be_disabled()
+        expect(bob_access.locator("form.jp-Track-grantForm")).to_have_attribute(
+            "title", re.compile("You need MANAGE on this experiment")
+        )
+
+        alice_page = alice.new_page()
+        login(hub, alice_page, "alice")
+        panel = open_track(alice_page)
+        panel.locator("select.jp-Track-experiment").select_option(label=f"{experiment} (1)")
+        access = panel.locator(".jp-Track-experimentAccess")
+        access.locator("summary").click()
+        expect(access.locator(".jp-Track-accessYou")).to_contain_text("MANAGE", timeout=LONG)
+        access.locator('input[aria-label="User or group name"]').fill("bob")
+        access.locator('select[aria-label="Permission"]').select_option("READ")
+        access.locator(".jp-Track-grantButton").click()
+        granted = access.locator('.jp-Track-grant[data-principal="bob"]')
+        expect(granted).to_contain_text("READ", timeout=LONG)
+        expect(granted).to_contain_text("by alice")
+        access.locator('select[aria-label="Grant to"]').select_option("everyone")
+        access.locator('select[aria-label="Permission"]').select_option("NO_PERMISSIONS")
+        access.locator(".jp-Track-grantButton").click()
+        expect(access.locator('.jp-Track-grant[data-principal="*"]')).to_contain_text(
+            "NO_PERMISSIONS", timeout=LONG
+        )
+    finally:
+        bob.close()
+        alice.close()
+    # what the service now answers: private to everyone but alice and bob, each change audited
+    for user, sees in (("alice", True), ("bob", True), ("admin", True)):
+        names = [e["name"] for e in hub.service("GET", "experiments", user).json()["experiments"]]
+        assert (experiment in names) is sees, user
+    experiment_id = next(
+        e["experiment_id"]
+        for e in hub.service("GET", "experiments", "alice").json()["experiments"]
+        if e["name"] == experiment
+    )
+    grants = hub.service("GET", f"permissions/experiment/{experiment_id}", "alice").json()
+    history = [(h["action"], h["principal"], h["actor"]) for h in grants["history"]]
+    assert ("grant", "bob", "alice") in history, history

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { allows, IPermissions, Permission } from '../api';
-import { deniedReason } from '../components/models/ModelsView';
+import { deniedReason } from '../components/AccessSection';
+import { deniedReason as modelsDeniedReason } from '../components/models/ModelsView';
 
 function access(permission: Permission): IPermissions {
   return {
@@ -27,5 +28,13 @@ describe('permissions in the panel', () => {
     expect(deniedReason(access('READ'), 'EDIT')).toBe(
       'You need EDIT on this model (you have READ); a MANAGE holder can grant it.'
     );
+  });
+
+  it('names the object: an experiment in the Runs tab, a model in the Models tab', () => {
+    expect(deniedReason(access('EDIT'), 'MANAGE', 'experiment')).toBe(
+      'You need MANAGE on this experiment (you have EDIT); a MANAGE holder can grant it.'
+    );
+    expect(deniedReason(access('MANAGE'), 'MANAGE', 'experiment')).toBeNull();
+    expect(modelsDeniedReason).toBe(deniedReason);
   });
 });

@@ -8,6 +8,7 @@ import type { IExperiment, IKeys } from '../api';
 import type { IColumn, IRunRow } from '../columns';
 import type { IFilterError, ISortState } from '../model';
 import { ColumnChooser } from './ColumnChooser';
+import { ExperimentAccess } from './ExperimentAccess';
 import { ExperimentPicker } from './ExperimentPicker';
 import { FilterBox } from './FilterBox';
 import { RunsTable } from './RunsTable';
@@ -33,6 +34,8 @@ export interface IRunsViewProps {
   maxCompare: number;
   keyMetric?: string | null;
   experimentNames?: ReadonlyMap<string, string>;
+  /** The panel shows the team store: the chosen experiment's Access section is shown. */
+  team?: boolean;
   onExperiment(id: string): void;
   onFilter(filter: string): void;
   onColumns(ids: string[]): void;
@@ -82,6 +85,9 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
         error={props.filterError}
         onApply={props.onFilter}
       />
+      {props.team && props.experimentId ? (
+        <ExperimentAccess experimentId={props.experimentId} />
+      ) : null}
       {props.loadError ? (
         <div className="jp-Track-error" role="alert">
           {props.loadError}

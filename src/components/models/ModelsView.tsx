@@ -7,7 +7,8 @@
  */
 import * as React from 'react';
 
-import { IPermissions, Permission, PERMISSIONS } from '../../api';
+import { IPermissions, Permission } from '../../api';
+import { AccessSection, deniedReason } from '../AccessSection';
 import { formatNumber, formatTime, toNumber } from '../../format';
 import type {
   IAuditEntry,
@@ -16,6 +17,8 @@ import type {
   IRegisteredModel
 } from './registryApi';
 import { VersionLineage } from '../lineage/VersionLineage';
+
+export { deniedReason };
 
 export const KEY_METRICS = 3;
 
@@ -46,123 +49,6 @@ export interface IModelsViewProps {
     permission: Permission
   ): void;
   onRevoke?(principalType: string, principal: string): void;
-}
-
-/** Why an action needing `need` is disabled for the visitor, or null when it is allowed. */
-export function deniedReason(
-  access: IPermissions | null | undefined,
-  need: Permission
-): string | null {
-  if (!access) {
-    return null;
-  }
-  const held = access.you.permission;
-  return PERMISSIONS.indexOf(held) >= PERMISSIONS.indexOf(need)
-    ? null
-    : `You need ${need} on this model (you have ${held}); a MANAGE holder can grant it.`;
-}
-
-/** Who holds what on the model; MANAGE holders grant and revoke (each change is audited). */
-function AccessSection(props: {
-  access: IPermissions;
-  busy: boolean;
-  onGrant?(
-    principalType: string,
-    principal: string,
-    permission: Permission
-  ): void;
-  onRevoke?(principalType: string, principal: string): void;
-}): JSX.Element {
-  const { access } = props;
-  const manage = deniedReason(access, 'MANAGE');
-  const [kind, setKind] = React.useState('user');
-  const [who, setWho] = React.useState('');
-  const [level, setLevel] = React.useState<Permission>('EDIT');
-  return (
-    <details className="jp-Track-section jp-Track-access" open>
-      <summary>Access</summary>
-      <div className="jp-Track-muted jp-Track-accessYou">
-        You ({access.you.name}) hold {access.you.permission}
-        {access.you.admin ? ' (admin)' : ''}.
-      </div>
-      <ul className="jp-Track-grants" aria-label="Grants">
-        {access.grants.map(g => (
-          <li
-            key={`${g.principal_type}:${g.principal}`}
-            className="jp-Track-grant"
-            data-principal={g.principal}
-          >
-            <span className="jp-Track-grantWho">
-              {g.principal_type === 'everyone'
-                ? 'everyone'
-                : `${g.principal_type} ${g.principal}`}
-            </span>{' '}
-            <span className="jp-Track-grantLevel">{g.permission}</span>{' '}
-            <span className="jp-Track-muted">by {g.granted_by}</span>{' '}
-            <button
-              className="jp-Track-link jp-Track-revoke"
-              disabled={props.busy || manage !== null}
-              title={manage ?? `Revoke what ${g.principal} was granted`}
-              onClick={() => props.onRevoke?.(g.principal_type, g.principal)}
-            >
-              Revoke
-            </button>
-          </li>
-        ))}
-      </ul>
-      <form
-        className="jp-Track-grantForm"
-        title={manage ?? 'Grant a permission on this model'}
-        onSubmit={event => {
-          event.preventDefault();
-          if (kind === 'everyone' || who.trim()) {
-            props.onGrant?.(kind, who.trim(), level);
-            setWho('');
-          }
-        }}
-      >
-        <select
-          aria-label="Grant to"
-          className="jp-mod-styled"
-          value={kind}
-          disabled={manage !== null}
-          onChange={event => setKind(event.target.value)}
-        >
-          <option value="user">user</option>
-          <option value="group">group</option>
-          <option value="everyone">everyone</option>
-        </select>
-        <input
-          aria-label="User or group name"
-          className="jp-Track-grantName"
-          placeholder={kind === 'group' ? 'hub group' : 'hub user'}
-          value={who}
-          disabled={manage !== null || kind === 'everyone'}
-          onChange={event => setWho(event.target.value)}
-        />
-        <select
-          aria-label="Permission"
-          className="jp-mod-styled"
-          value={level}
-          disabled={manage !== null}
-          onChange={event => setLevel(event.target.value as Permission)}
-        >
-          {PERMISSIONS.map(p => (
-            <option key={p} value={p}>
-              {p}
-            </option>
-          ))}
-        </select>
-        <button
-          type="submit"
-          className="jp-Track-grantButton"
-          disabled={props.busy || manage !== null}
-        >
-          Grant
-        </button>
-      </form>
-    </details>
-  );
 }
 
 /** The timeline's sentence for one audit entry. */
