@@ -110,6 +110,8 @@ class BackgroundWriter:
         #: rows the store refused at write time and that were left out (each reported once)
         self.dropped = 0
         self._dropped_seen: set[tuple[str, str]] = set()
+        #: write methods the store does not implement (reported once each)
+        self._unsupported: set[str] = set()
         self._warned = False
         #: wall-clock time in ms (``time.time_ns() // 10**6``) after which the flush in
         #: progress is overdue and a logging thread should yield to it (:meth:`relieve`);
@@ -457,6 +459,19 @@ class BackgroundWriter:
             return [], None
         except StoreUnavailable as exc:
             return rows, exc
+        except NotImplementedError as exc:
+            # the store does not keep this kind of row at all (the team service's HTTP client
+            # store and traces): the batch is left out and that is said once, not per row
+            self.dropped += len(rows)
+            kind = getattr(write, "__name__", "write")
+            if kind not in self._unsupported:
+                self._unsupported.add(kind)
+                print(
+                    f"jupyter-track: this store does not keep what {kind} writes; it is left "
+                    f"out (said once): {exc}",
+                    file=sys.stderr,
+                )
+            return [], None
         except Exception as exc:
             first = exc
         if len(rows) == 1:

@@ -717,3 +717,42 @@ def test_user_values_for_tags_and_feedback_are_stored_or_refused_clearly(
         trace = jt.get_trace(trace_id)
         assert trace is not None
         assert trace.info.assessments[-1].value == value
+
+
+def test_a_store_without_traces_leaves_them_out_saying_so_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The team service's HTTP client store does not serve the trace methods: the writer
+    leaves the traces out, says so once (not once per trace), and still writes the rest."""
+    from jupyter_track.client.store import HttpStore
+    from jupyter_track.tracking.writer import BackgroundWriter
+
+    class TeamLike(SQLiteStore):
+        write_traces = HttpStore.write_traces  # the client store's own refusal
+
+    store = TeamLike(tmp_path / "team-like.db")
+    run_id = store.create_run("0").run_id
+    ended: list[Any] = []
+    monkeypatch.setattr(core, "_hand_over", ended.append)
+
+    @jt.trace
+    def step(x: int) -> int:
+        return x
+
+    for i in range(5):
+        step(i)
+    writer = BackgroundWriter(store, interval=3600)
+    writer.trace_snapshots = core.snapshots
+    for trace in ended[:3]:
+        writer.append_trace(trace)
+    writer.metrics.append((store._run_pk(run_id), "loss", 0, 0, 0.5))
+    writer.flush()
+    for trace in ended[3:]:
+        writer.append_trace(trace)
+    writer.flush()
+    err = capsys.readouterr().err
+    assert err.count("does not keep what write_traces writes") == 1, err
+    assert "not available on the team service's HTTP client store" in err
+    assert writer.dropped == 5
+    assert [p.value for p in store.get_metric_history(run_id, "loss")] == [0.5]
+    assert store.search_traces(None, None).traces == []
