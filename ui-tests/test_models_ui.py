@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,38 @@ def seed_model(store: Any, name: str, versions: int) -> list[str]:
     return run_ids
 
 
+def track_registry_requests(page: Page) -> set[Any]:
+    """The registry requests the page has in flight (a live set, kept by page events)."""
+    pending: set[Any] = set()
+
+    def started(request: Any) -> None:
+        if "/registry/" in request.url:
+            pending.add(request)
+
+    def ended(request: Any) -> None:
+        pending.discard(request)
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+    return pending
+
+
+def wait_settled(page: Page, tab: Any, pending: set[Any]) -> None:
+    """Every load the tab started (the refresh when it was shown, the model picked) has its
+    answer: a change made in the store after this is one the panel has not seen."""
+    expect(tab).to_have_attribute("aria-busy", "false", timeout=LONG)
+    deadline = time.monotonic() + LONG / 1000
+    while pending and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # lets Playwright deliver the requests' events
+    assert not pending, [r.url for r in pending]
+    expect(tab).to_have_attribute("aria-busy", "false", timeout=LONG)
+
+
 def open_models(page: Page, model: str) -> Any:
-    """Show the Track panel's Models tab with ``model`` selected; return the tab's locator."""
+    """Show the Track panel's Models tab with ``model`` selected, every load it started
+    answered; return the tab's locator."""
+    pending = track_registry_requests(page)
     panel = page.locator(PANEL)
     if not panel.is_visible():
         page.locator(TAB).click(timeout=LONG)
@@ -64,6 +95,7 @@ def open_models(page: Page, model: str) -> Any:
     expect(option).to_have_count(1, timeout=LONG)
     tab.locator("select.jp-Track-modelPicker").select_option(model)
     expect(tab.locator(".jp-Track-modelName")).to_have_text(model, timeout=LONG)
+    wait_settled(page, tab, pending)
     return tab
 
 
