@@ -205,11 +205,49 @@ def _log_fit(run_id: str, estimator: Any, X: Any, y: Any, weight: Any, method: s
     if X is not None:
         metrics = _training_metrics(estimator, X, y, weight)
         patching.log_metrics(run_id, metrics)
+        if y is not None:
+            patching.safely(NAME, "draw the plots", _training_plots, run_id, estimator, X, y)
     if _is_search(estimator):
         _log_search(run_id, estimator)
     if _option("log_models"):
         _log_model(run_id, estimator, "model", X)
     _remember_model(estimator, run_id)
+
+
+def _training_plots(run_id: str, estimator: Any, X: Any, y: Any) -> None:
+    """MLflow's classifier plots on the training data: ``training_confusion_matrix.png`` and,
+    for two classes, ``training_roc_curve.png`` and ``training_precision_recall_curve.png``
+    (drawn on matplotlib ``Figure`` objects; no pyplot state is touched)."""
+    from sklearn.base import is_classifier
+
+    if not is_classifier(estimator) or not hasattr(estimator, "predict"):
+        return
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:  # matplotlib is optional
+        return
+    from sklearn import metrics as m
+
+    from ..tracking import fluent
+
+    with patching.outermost(NAME):
+        pred = estimator.predict(X)
+        figures = {}
+        fig = Figure(figsize=(5, 4))
+        m.ConfusionMatrixDisplay.from_predictions(y, pred, ax=fig.subplots(), colorbar=False)
+        figures["training_confusion_matrix.png"] = fig
+        classes = getattr(estimator, "classes_", [])
+        if len(classes) == 2 and hasattr(estimator, "predict_proba"):
+            score = estimator.predict_proba(X)[:, 1]
+            pos = classes[1]
+            fig = Figure(figsize=(5, 4))
+            m.RocCurveDisplay.from_predictions(y, score, pos_label=pos, ax=fig.subplots())
+            figures["training_roc_curve.png"] = fig
+            fig = Figure(figsize=(5, 4))
+            m.PrecisionRecallDisplay.from_predictions(y, score, pos_label=pos, ax=fig.subplots())
+            figures["training_precision_recall_curve.png"] = fig
+    for name, figure in figures.items():
+        fluent.log_figure(figure, name, run_id=run_id)
 
 
 def _training_metrics(estimator: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:

@@ -72,6 +72,25 @@ def test_fit_outside_a_run_logs_one_finished_run(iris: tuple[pd.DataFrame, pd.Se
     assert sig.outputs is not None and sig.outputs.kind == "tensor"
     assert described.saved_input_example_info is None  # log_input_examples=False, as MLflow
     assert jt.last_active_run().info.run_id == run.info.run_id
+    paths = {a.path for a in jt.TrackClient().list_artifacts(run.info.run_id)}
+    assert "training_confusion_matrix.png" in paths  # 3 classes: no ROC curve
+    assert "training_roc_curve.png" not in paths
+
+
+def test_binary_classifier_plots() -> None:
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    jt.sklearn.autolog(log_models=False)
+    LogisticRegression(max_iter=50).fit(X[:, :3], y)
+    (run,) = _runs()
+    names = {"training_confusion_matrix.png", "training_roc_curve.png"}
+    names.add("training_precision_recall_curve.png")
+    paths = {a.path for a in jt.TrackClient().list_artifacts(run.info.run_id)}
+    assert names <= paths
+    folder = jt.TrackClient().store.artifact_dir(run.info.run_id)
+    for name in names:
+        assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_input_examples_extra_tags_and_registration(iris: tuple[pd.DataFrame, pd.Series]) -> None:
