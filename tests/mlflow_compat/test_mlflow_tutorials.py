@@ -23,10 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pytest
 from _mlflow_venv import run_mlflow_sync
-
-import jupyter_track as jt
 
 QUICKSTART = """
 import mlflow
@@ -400,8 +397,6 @@ def test_sklearn_elasticnet_example(tmp_path: Path) -> None:
 
 
 def test_registry_tutorial(tmp_path: Path) -> None:
-    if not hasattr(jt, "MlflowClient"):
-        pytest.skip("jupyter_track.MlflowClient is not on this branch yet")
     ours = run_jupyter_track(REGISTRY, tmp_path)
     assert ours == {
         "version": 2,
