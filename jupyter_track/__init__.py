@@ -20,9 +20,10 @@ _FLUENT_NAMES = (
     "enable_system_metrics_logging end_run flush get_artifact_uri get_experiment "
     "get_experiment_by_name get_metric_history get_parent_run get_registry_uri get_run "
     "get_tracking_uri last_active_run load_table log_artifact log_artifacts log_dict "
-    "log_figure log_image log_input log_metric log_metrics log_param log_params log_table "
-    "log_text restore_run search_experiments search_runs set_experiment set_experiment_tag "
-    "set_experiment_tags set_registry_uri set_tag set_tags set_tracking_uri start_run"
+    "log_figure log_image log_input log_inputs log_metric log_metrics log_param log_params "
+    "log_table log_text restore_run search_experiments search_runs set_experiment "
+    "set_experiment_tag set_experiment_tags set_registry_uri set_tag set_tags set_tracking_uri "
+    "start_run"
 ).split()
 
 # Models and the registry (jupyter_track.models): loaded on first use.

@@ -75,6 +75,42 @@ def record_inputs(
 _SOURCE_TYPES = {"file": "local", "folder": "local", "url": "http"}
 
 
+def entity_record(item: Any) -> dict[str, Any]:
+    """The record of an MLflow ``DatasetInput`` entity (``MlflowClient.log_inputs``): what
+    ``runs/log-inputs`` records for the same dataset."""
+    from ..store.errors import InvalidInput
+
+    dataset = getattr(item, "dataset", None)
+    name = getattr(dataset, "name", None)
+    digest = getattr(dataset, "digest", None)
+    if not isinstance(name, str) or not name.strip() or any(ord(c) < 32 for c in name):
+        raise InvalidInput(f"datasets: name {name!r} must be non-empty, without control characters")
+    if not isinstance(digest, str) or not digest:
+        raise InvalidInput(f"datasets: dataset {name!r} needs a digest")
+    tags = {str(t.key): str(t.value) for t in (getattr(item, "tags", None) or [])}
+    profile = getattr(dataset, "profile", None)
+    rows = None
+    if isinstance(profile, str):
+        try:
+            count = json.loads(profile).get("num_rows")
+        except (ValueError, AttributeError):
+            count = None
+        rows = count if isinstance(count, int) and not isinstance(count, bool) else None
+    source_type = getattr(dataset, "source_type", None)
+    return {
+        "name": name,
+        "digest": digest,
+        "kind": source_type or "mlflow",
+        "source_type": source_type,
+        "source": getattr(dataset, "source", None),
+        "rows": rows,
+        "schema": getattr(dataset, "schema", None),
+        "profile": profile,
+        "context": tags.get(CONTEXT_TAG),
+        "tags": tags,
+    }
+
+
 def _as_text(value: Any) -> str | None:
     if value is None or value == "":
         return None

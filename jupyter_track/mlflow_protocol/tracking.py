@@ -8,14 +8,13 @@ run them in their store threads. Runs created here are attributed to the authent
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
-from ..lineage.inputs import CONTEXT_TAG, record_inputs, with_details
+from ..lineage.inputs import entity_record, record_inputs, with_details
 from ..store import SQLiteStore
-from ..store.entities import LifecycleStage, RunStatus, ViewType
-from ..store.errors import NotFound
+from ..store.entities import Dataset, DatasetInput, InputTag, LifecycleStage, RunStatus, ViewType
+from ..store.errors import InvalidInput, NotFound
 from ..store.names import random_run_name
 from ..store.runs import decode_page_token, encode_page_token
 from ..store.validation import MAX_KEY_LENGTH, MAX_TAG_VALUE_LENGTH, check_key
@@ -288,38 +287,23 @@ def log_inputs(store: SQLiteStore, req: Request) -> Answer:
     records: list[dict[str, Any]] = []
     for item in req.messages("datasets", max_items=MAX_INPUTS):
         dataset = item.message("dataset")
-        name = dataset.required_text("name", max_length=200)
-        if not name.strip() or any(ord(c) < 32 for c in name):
-            raise invalid(f"datasets: name {name!r} must be non-empty, without control characters")
-        input_tags = item.key_values("tags", max_items=100)
-        source_type = dataset.text("source_type", max_length=200)
-        profile = dataset.text("profile", max_length=100_000)
-        records.append(
-            {
-                "name": name,
-                "digest": dataset.required_text("digest", max_length=200),
-                "kind": source_type or "mlflow",
-                "source_type": source_type,
-                "source": dataset.text("source", max_length=100_000),
-                "rows": _profile_rows(profile),
-                "schema": dataset.text("schema", max_length=1_000_000),
-                "profile": profile,
-                "context": input_tags.get(CONTEXT_TAG),
-                "tags": input_tags,
-            }
+        entity = DatasetInput(
+            Dataset(
+                name=dataset.required_text("name", max_length=200),
+                digest=dataset.required_text("digest", max_length=200),
+                source_type=dataset.text("source_type", max_length=200) or "",
+                source=dataset.text("source", max_length=100_000) or "",
+                schema=dataset.text("schema", max_length=1_000_000),
+                profile=dataset.text("profile", max_length=100_000),
+            ),
+            [InputTag(k, v) for k, v in item.key_values("tags", max_items=100).items()],
         )
+        try:
+            records.append(entity_record(entity))
+        except InvalidInput as exc:
+            raise invalid(str(exc)) from None
     record_inputs(store, run_id, records, require_active=True)
     return {}
-
-
-def _profile_rows(profile: str | None) -> int | None:
-    if not profile:
-        return None
-    try:
-        rows = json.loads(profile).get("num_rows")
-    except (ValueError, AttributeError, RecursionError):
-        return None
-    return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
 
 
 def _without_model_copies(

@@ -352,6 +352,17 @@ class TrackClient(_RegistryBase):
 
         return tables.load_table(self.store, [experiment_id], artifact_file, run_ids, extra_columns)
 
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[Any] | None = None, models: Sequence[Any] = ()
+    ) -> None:
+        """Record MLflow ``DatasetInput`` entities as inputs of ``run_id`` (as
+        ``jt.log_input``, searchable, listed by ``get_run(...).inputs``); ``models`` is not
+        recorded."""
+        from ..lineage.inputs import entity_record, record_inputs
+
+        records = [entity_record(item) for item in datasets or []]
+        record_inputs(self.store, run_id, records, require_active=hasattr(self.store, "log_batch"))
+
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
         return self.store.list_artifacts(run_id, path)
 

@@ -810,6 +810,29 @@ def log_input(
     return record
 
 
+def log_inputs(
+    datasets: Sequence[Any] | None = None,
+    contexts: Sequence[str | None] | None = None,
+    tags_list: Sequence[Mapping[str, Any] | None] | None = None,
+    models: Sequence[Any] | None = None,
+) -> None:
+    """Record several datasets of the active run (MLflow 3's ``log_inputs``): the lists are
+    parallel; a None entry is an empty value. ``models`` is not recorded."""
+    datasets = list(datasets or [])
+    for what, values in (("contexts", contexts), ("tags_list", tags_list)):
+        if values is not None and len(values) != len(datasets):
+            raise InvalidInput(
+                f"{what}: {len(values)} entries for {len(datasets)} datasets (must be as many)"
+            )
+    for i, dataset in enumerate(datasets):
+        if dataset is not None:
+            log_input(
+                dataset,
+                context=contexts[i] if contexts is not None else None,
+                tags=tags_list[i] if tags_list is not None else None,
+            )
+
+
 # ------------------------------------------------------------------------------ artifacts
 
 

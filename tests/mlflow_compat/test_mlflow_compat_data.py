@@ -138,3 +138,42 @@ def test_bad_datasets_are_refused_naming_the_field(call: object, message: str) -
     with pytest.raises(MlflowException, match=message) as caught:
         call()  # type: ignore[operator]
     assert caught.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+INPUTS_SNIPPET = """
+import numpy as np
+import pandas as pd
+from {m}.entities import DatasetInput, InputTag
+
+a = mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2]}), name="a", source="a.csv")
+b = mlflow.data.from_numpy(np.ones((3, 2)), name="b")
+with mlflow.start_run() as active:
+    mlflow.log_inputs([a, b], contexts=["train", None], tags_list=[None, {"k": "v"}])
+client = mlflow.MlflowClient()
+other = client.create_run(active.info.experiment_id)
+entity = DatasetInput(a._to_mlflow_entity(), [InputTag("mlflow.data.context", "eval")])
+client.log_inputs(other.info.run_id, datasets=[entity])
+def seen(run_id):
+    run = client.get_run(run_id)
+    return sorted(
+        [i.dataset.name, sorted((t.key, t.value) for t in i.tags), i.dataset.source_type]
+        for i in run.inputs.dataset_inputs
+    )
+print(json.dumps({
+    "fluent": seen(active.info.run_id),
+    "client": seen(other.info.run_id),
+    "by_context": len(mlflow.search_runs(filter_string="dataset.context = 'eval'")),
+}))
+"""
+
+
+def test_log_inputs_fluent_and_client_as_mlflows(tmp_path: Path) -> None:
+    ours, theirs = run_both(INPUTS_SNIPPET, tmp_path)
+    assert ours == theirs
+    assert ours["client"] == [["a", [["mlflow.data.context", "eval"]], "local"]]
+
+
+def test_log_inputs_lists_must_match() -> None:
+    dataset = mlflow.data.from_pandas(pd.DataFrame({"x": [1]}), name="x")
+    with mlflow.start_run(), pytest.raises(MlflowException, match="contexts: 2 entries for 1"):
+        mlflow.log_inputs([dataset], contexts=["a", "b"])
