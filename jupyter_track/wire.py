@@ -36,7 +36,7 @@ ERRORS: dict[str, type[Exception]] = {
 @cache
 def entity_types() -> dict[str, type]:
     """The records a message may contain, by tag name."""
-    from .store import access, artifacts, entities, registry, runs
+    from .store import access, artifacts, entities, runs
 
     types: list[type] = [
         entities.Experiment,
@@ -49,13 +49,13 @@ def entity_types() -> dict[str, type]:
         entities.Param,
         entities.RunTag,
         artifacts.ArtifactInfo,
-        registry.ModelVersion,
-        registry.RegisteredModel,
+        entities.ModelVersion,
+        entities.RegisteredModel,
         runs.RunPage,
         access.Grant,
     ]
     table = {cls.__name__: cls for cls in types}
-    table["RegistryAuditEntry"] = registry.AuditEntry
+    table["RegistryAuditEntry"] = entities.AuditEntry
     table["ServiceAuditEntry"] = access.AuditEntry
     return table
 

@@ -21,21 +21,15 @@ from ..paths import redact_uri, resolve_uri, store_kind
 from .artifacts import ArtifactInfo
 from .entities import (
     UNSET,
-    AuditEntry,
-    CellExecution,
     Experiment,
     LifecycleStage,
     Metric,
     MetricSummary,
-    ModelVersion,
     PagedList,
-    Param,
-    RegisteredModel,
     Run,
     RunData,
     RunInfo,
     RunStatus,
-    RunTag,
     ViewType,
 )
 from .errors import (
@@ -55,6 +49,7 @@ from .sqlstore import SQLStore
 
 if TYPE_CHECKING:
     from .interface import Store
+    from .records import AuditEntry, CellExecution, ModelVersion, Param, RegisteredModel, RunTag
     from .trace_records import StoredTrace, TracePage, TraceRecord
 
 __all__ = [
@@ -101,11 +96,22 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # the trace records load with the first trace call, not with the store
+    # records a run does not need load on first use, not with the store
     if name in ("StoredTrace", "TracePage", "TraceRecord"):
         from . import trace_records
 
         return getattr(trace_records, name)
+    if name in (
+        "AuditEntry",
+        "CellExecution",
+        "ModelVersion",
+        "Param",
+        "RegisteredModel",
+        "RunTag",
+    ):
+        from . import records
+
+        return getattr(records, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

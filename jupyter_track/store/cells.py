@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .db import Database
-from .entities import CellExecution
 from .errors import NotFound
 from .experiments import now_ms
+
+if TYPE_CHECKING:
+    from . import records as _records
+    from .records import CellExecution
+else:  # the cell log's row record: loaded by the first read of the cell log
+    from ..lazy import lazy_module
+
+    _records = lazy_module(globals(), "_records", "jupyter_track.store.records")
 
 CellRow = tuple[
     str | None, str | None, str | None, int | None, str, int, float, str, str | None, str | None
@@ -60,7 +67,7 @@ class CellsMixin:
             )
             .fetchall()
         )
-        return [CellExecution(*r) for r in rows]
+        return [_records.CellExecution(*r) for r in rows]
 
     # ---------------------------------------------------------------------- environments
 

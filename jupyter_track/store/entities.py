@@ -451,26 +451,6 @@ class Run(MlflowObject):
         }
 
 
-@dataclass(frozen=True)
-class CellExecution:
-    """One execution of a notebook cell, tracked or not."""
-
-    id: int
-    session: str | None
-    notebook: str | None
-    cell_id: str | None
-    execution_count: int | None
-    source: str
-    start_time: int
-    duration_ms: float
-    status: str
-    error_name: str | None
-    run_id: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def json_number(value: float | None) -> float | str | None:
     """JSON has no NaN/inf: send them as the strings "NaN", "Infinity", "-Infinity"."""
     if value is None:
@@ -480,26 +460,6 @@ def json_number(value: float | None) -> float | str | None:
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return value
-
-
-@dataclass(frozen=True)
-class Param(MlflowObject):
-    """A param for ``TrackClient.log_batch`` (MLflow's ``Param``)."""
-
-    key: str
-    value: str
-
-    _mlflow_properties: ClassVar[tuple[str, ...]] = ("key", "value")
-
-
-@dataclass(frozen=True)
-class RunTag(MlflowObject):
-    """A tag for ``TrackClient.log_batch`` (MLflow's ``RunTag``)."""
-
-    key: str
-    value: str
-
-    _mlflow_properties: ClassVar[tuple[str, ...]] = ("key", "value")
 
 
 # ------------------------------------------------------------------------------ registry
@@ -515,106 +475,24 @@ class _Unset:
 UNSET: Any = _Unset()
 
 
-@dataclass
-class ModelVersion(MlflowObject):
-    """One version of a registered model (MLflow's ``ModelVersion``)."""
-
-    run_link: ClassVar[str | None] = None
-    status_message: ClassVar[str | None] = None
-    _mlflow_properties: ClassVar[tuple[str, ...]] = (
-        "aliases",
-        "creation_timestamp",
-        "current_stage",
-        "description",
-        "last_updated_timestamp",
-        "name",
-        "run_id",
-        "run_link",
-        "source",
-        "status",
-        "status_message",
-        "tags",
-        "user_id",
-        "version",
-    )
-
-    name: str
-    version: int
-    creation_timestamp: int
-    last_updated_timestamp: int
-    description: str | None
-    user_id: str | None
-    source: str
-    run_id: str | None
-    artifact_path: str | None
-    status: str = "READY"
-    tags: dict[str, str] = field(default_factory=dict)
-    aliases: list[str] = field(default_factory=list)
-    current_stage: str = "None"  # MLflow's deprecated stages; always "None" here
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class RegisteredModel(MlflowObject):
-    """A registered model (MLflow's ``RegisteredModel``); ``aliases`` maps alias -> version."""
-
-    _mlflow_properties: ClassVar[tuple[str, ...]] = (
-        "aliases",
-        "creation_timestamp",
-        "description",
-        "last_updated_timestamp",
-        "latest_versions",
-        "name",
-        "tags",
-    )
-
-    name: str
-    creation_timestamp: int
-    last_updated_timestamp: int
-    description: str | None
-    tags: dict[str, str] = field(default_factory=dict)
-    aliases: dict[str, int] = field(default_factory=dict)
-    latest_versions: list[ModelVersion] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["latest_versions"] = [v.to_dict() for v in self.latest_versions]
-        return d
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One row of the registry's append-only audit log.
-
-    ``action`` is one of ``create_registered_model``, ``update_registered_model``,
-    ``rename_registered_model`` (one row under the old name, one under the new),
-    ``delete_registered_model``, ``set_registered_model_tag``, ``delete_registered_model_tag``,
-    ``create_model_version``, ``update_model_version``, ``delete_model_version``,
-    ``set_model_version_tag``, ``delete_model_version_tag``, ``set_alias`` (``old_value`` None:
-    the alias was created, else moved), ``delete_alias`` and ``rollback_alias``.
-    """
-
-    id: int
-    timestamp: int
-    actor: str
-    actor_verified: bool
-    action: str
-    model: str
-    version: int | None
-    alias: str | None
-    key: str | None
-    old_value: str | None
-    new_value: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 class PagedList(list[Any]):
     """A page of search results; ``token`` fetches the next page (None: this was the last)."""
 
     def __init__(self, items: Sequence[Any], token: str | None):
         super().__init__(items)
         self.token = token
+
+
+# Records a run does not need (the cell log's rows, log_batch's params and tags, the
+# registry's): defined in :mod:`.records`, loaded on first use; importable from here too.
+_RECORDS = frozenset(
+    ("AuditEntry", "CellExecution", "ModelVersion", "Param", "RegisteredModel", "RunTag")
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RECORDS:
+        from . import records
+
+        return getattr(records, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

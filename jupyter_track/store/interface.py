@@ -36,19 +36,16 @@ from .access import AuditEntry as ServiceAuditEntry
 from .access import Grant
 from .artifacts import ArtifactInfo
 from .entities import (
-    AuditEntry,
-    CellExecution,
     Experiment,
     Metric,
-    ModelVersion,
     PagedList,
-    RegisteredModel,
     Run,
     RunInfo,
 )
 from .runs import GcReport, RunPage
 
-if TYPE_CHECKING:  # annotations only: the trace records load with the first trace call
+if TYPE_CHECKING:  # annotations only: these records load on first use
+    from .records import AuditEntry, CellExecution, ModelVersion, RegisteredModel
     from .traces import StoredAssessment, StoredTrace, TracePage, TraceRecord
 
 RunHandle = Any

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .db import Database
-from .entities import UNSET, AuditEntry, ModelVersion, PagedList, RegisteredModel
+from .entities import UNSET, PagedList
 from .errors import AliasConflict, Conflict, InvalidInput, NotFound
 from .experiments import now_ms
 from .paging import decode_page_token, encode_page_token
@@ -45,11 +45,22 @@ from .validation import (
 )
 
 if TYPE_CHECKING:
+    from . import records as _records
     from . import search as grammar
-else:  # the filter grammar: imported by the first search, not by the first run
+    from .records import AuditEntry, ModelVersion, RegisteredModel
+else:  # the filter grammar and the registry's records: imported by the first search or
+    # registry call, not by the first run
     from ..lazy import lazy_module
 
     grammar = lazy_module(globals(), "grammar", "jupyter_track.store.search")
+    _records = lazy_module(globals(), "_records", "jupyter_track.store.records")
+
+    def __getattr__(name: str) -> Any:
+        # ``from jupyter_track.store.registry import ModelVersion`` keeps working
+        if name in ("AuditEntry", "ModelVersion", "RegisteredModel"):
+            return getattr(_records, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "UNSET",
@@ -187,7 +198,7 @@ class RegistryMixin:
         versions: dict[int, ModelVersion] = {}
         keys: dict[tuple[int, int], ModelVersion] = {}
         for r in rows:
-            mv = ModelVersion(
+            mv = _records.ModelVersion(
                 name=r[2],
                 version=r[3],
                 creation_timestamp=r[4],
@@ -243,7 +254,7 @@ class RegistryMixin:
     def _models_from_rows(self, conn: Any, rows: Sequence[Sequence[Any]]) -> list[RegisteredModel]:
         # rows: id, name, description, creation_time, last_updated_time
         models: dict[int, RegisteredModel] = {
-            r[0]: RegisteredModel(r[1], r[3], r[4], r[2]) for r in rows
+            r[0]: _records.RegisteredModel(r[1], r[3], r[4], r[2]) for r in rows
         }
         ids = list(models)
         for start in range(0, len(ids), 900):
@@ -1028,7 +1039,9 @@ class RegistryMixin:
             .fetchall()
         )
         entries = [
-            AuditEntry(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+            _records.AuditEntry(
+                r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10]
+            )
             for r in rows
         ]
         return entries if newest_first else entries[::-1]

@@ -317,7 +317,8 @@ print(json.dumps([got.data.metrics, got.data.params, [[m.step, m.value] for m in
 
 def test_a_first_run_loads_only_what_it_needs(tmp_path: Path) -> None:
     """The first run of a fresh process (issue 15: first use <= 10 ms) loads neither the filter
-    grammar, the trace records, logging, subprocess, socket, getpass nor psutil (the system
+    grammar, the trace records, the registry and cell-log records, logging, subprocess, socket,
+    getpass nor psutil (the system
     metrics thread imports psutil half an interval later, never for a run shorter than that);
     each still loads when asked for."""
     code = """
@@ -325,7 +326,8 @@ import json, sys, jupyter_track as jt
 jt.set_tracking_uri(sys.argv[1])
 with jt.start_run() as run:
     jt.log_metric("x", 1.0)
-heavy = ("jupyter_track.store.search", "jupyter_track.store.trace_records", "logging",
+heavy = ("jupyter_track.store.search", "jupyter_track.store.trace_records",
+         "jupyter_track.store.records", "logging",
          "subprocess", "socket", "getpass", "psutil", "numpy", "pandas")
 first = sorted(m for m in heavy if m in sys.modules)
 found = jt.search_runs(filter_string="metrics.x = 1", output_format="list")
