@@ -207,11 +207,24 @@ def _log_fit(run_id: str, estimator: Any, X: Any, y: Any, weight: Any, method: s
         patching.log_metrics(run_id, metrics)
         if y is not None:
             patching.safely(NAME, "draw the plots", _training_plots, run_id, estimator, X, y)
+        if _option("log_datasets"):
+            patching.safely(NAME, "record the training data", _log_dataset, run_id, X)
     if _is_search(estimator):
         _log_search(run_id, estimator)
     if _option("log_models"):
         _log_model(run_id, estimator, "model", X)
     _remember_model(estimator, run_id)
+
+
+def _log_dataset(run_id: str, X: Any) -> None:
+    """The training data as the run's input ``train`` (context ``train``), fingerprinted as
+    ``jt.log_input`` does; a run that already has a ``train`` input keeps it."""
+    from ..tracking import fluent
+
+    fluent.flush()
+    tags = fluent._store().get_run(run_id).data.tags
+    if "jt.input.train.digest" not in tags:
+        fluent.log_input(X, context="train", name="train", run_id=run_id)
 
 
 def _training_plots(run_id: str, estimator: Any, X: Any, y: Any) -> None:

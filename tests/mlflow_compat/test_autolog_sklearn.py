@@ -72,6 +72,11 @@ def test_fit_outside_a_run_logs_one_finished_run(iris: tuple[pd.DataFrame, pd.Se
     assert sig.outputs is not None and sig.outputs.kind == "tensor"
     assert described.saved_input_example_info is None  # log_input_examples=False, as MLflow
     assert jt.last_active_run().info.run_id == run.info.run_id
+    inputs = run.inputs.dataset_inputs  # the training data, as MLflow's log_datasets
+    assert [(i.dataset.name, i.dataset.digest) for i in inputs] == [
+        ("train", data.tags["jt.input.train.digest"])
+    ]
+    assert data.tags["jt.input.train.context"] == "train"
     paths = {a.path for a in jt.TrackClient().list_artifacts(run.info.run_id)}
     assert "training_confusion_matrix.png" in paths  # 3 classes: no ROC curve
     assert "training_roc_curve.png" not in paths
