@@ -61,6 +61,9 @@ RunHandle = int
 """What :meth:`RunsMixin.run_handle` returns: opaque to callers (an integer key here)."""
 
 
+RUN_NAME_TAG = "mlflow.runName"
+
+
 class ParamConflict(Conflict, InvalidInput):
     """A param logged again with a different value (params are immutable, as in MLflow, which
     answers ``INVALID_PARAMETER_VALUE``)."""
@@ -473,6 +476,8 @@ class RunsMixin:
             return
         with self.db.write() as conn:
             conn.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*params, pk))
+            if run_name is not None:  # MLflow's tag names the run: it follows a rename
+                self._insert_tags(conn, pk, [(RUN_NAME_TAG, run_name)])
 
     def _attribution(
         self,
@@ -527,6 +532,7 @@ class RunsMixin:
             pk = self._lock_run(conn, run_id)
             if run_name is not None:
                 conn.execute("UPDATE runs SET run_name = ? WHERE id = ?", (run_name, pk))
+                self._insert_tags(conn, pk, [(RUN_NAME_TAG, run_name)])  # MLflow's tag follows
             if rows:
                 self._insert_tags(conn, pk, rows)
             for key in delete_tags:

@@ -351,3 +351,20 @@ def test_search_experiments_by_exact_name(name: str) -> None:
     quoted = "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
     found = mlflow.search_experiments(filter_string=f"name = {quoted}")
     assert [e.name for e in found] == [name]
+
+
+def test_renaming_a_run_renames_its_mlflow_run_name_tag() -> None:
+    """As MLflow: ``update_run(name=)`` (and the sidebar's edit) keep ``mlflow.runName`` the
+    run's name, and setting the tag renames the run."""
+    client = mlflow.MlflowClient()
+    with mlflow.start_run(run_name="first") as active:
+        pass
+    run_id = active.info.run_id
+    client.update_run(run_id, name="second")
+    run = client.get_run(run_id)
+    assert (run.info.run_name, run.data.tags["mlflow.runName"]) == ("second", "second")
+    client.store.edit_run(run_id, run_name="third")
+    run = client.get_run(run_id)
+    assert (run.info.run_name, run.data.tags["mlflow.runName"]) == ("third", "third")
+    client.set_tag(run_id, "mlflow.runName", "fourth")
+    assert client.get_run(run_id).info.run_name == "fourth"
