@@ -21,6 +21,7 @@ import nbformat
 import pytest
 from jt_notebook import run_all_cells, write_notebook
 from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from jupyter_track.store import FilterSyntaxError
 from jupyter_track.store.search import parse_filter
@@ -305,26 +306,31 @@ def test_settings_columns_chooser_and_palette(lab_server: Any, lab_page: Page) -
         lab_page.keyboard.press("Escape")
         expect(panel.locator(".jp-Track-columns-popup")).to_have_count(0)
 
-        # The command palette lists the panel's commands. The shortcut is sent to the page's
-        # body (the popup that just closed held the focus). It toggles the palette, so it is
-        # sent again only when the palette is still closed after a long wait (a lost key
-        # press), never while a slow first press may still open it.
+        # The command palette lists the panel's commands. Ctrl+Shift+C toggles it, so it is
+        # pressed only while the palette is closed and then waited for (a press resent after
+        # a slow first one would close it); the palette also closes when it loses the focus,
+        # so each search first checks it is still open, and a search that matched nothing
+        # (its input lost) is typed again.
         search = lab_page.locator(".lm-CommandPalette-input")
-        for _ in range(2):
-            if search.is_visible():
-                break
-            lab_page.locator("body").press("Control+Shift+C")
-            try:
-                expect(search).to_be_visible(timeout=LONG)
-            except AssertionError:
-                continue
-        expect(search).to_be_visible()
         items = lab_page.locator(".lm-CommandPalette-item .lm-CommandPalette-itemLabel")
-        # one search per command: other plugins add Track commands too, and the palette
-        # only renders the items in view
+
+        def find(label: str) -> None:
+            # one search per command: other plugins add Track commands too, and the palette
+            # only renders the items in view
+            for _ in range(3):
+                if not search.is_visible():
+                    lab_page.locator("body").press("Control+Shift+C")
+                    expect(search).to_be_visible(timeout=LONG)
+                try:
+                    search.fill(label, timeout=15_000)
+                    expect(items.filter(has_text=label)).to_have_count(1, timeout=15_000)
+                    return
+                except (AssertionError, PlaywrightTimeoutError):
+                    continue
+            expect(items.filter(has_text=label)).to_have_count(1)
+
         for label in ("Track: Open Runs Panel", "Track: Compare Selected", "Track: Refresh Runs"):
-            search.fill(label)
-            expect(items.filter(has_text=label)).to_have_count(1, timeout=LONG)
+            find(label)
         items.filter(has_text="Track: Refresh Runs").click()
         expect(cell).to_have_text("blue")
     finally:
