@@ -333,3 +333,22 @@ def test_pages_concatenate_to_the_full_ordered_result(
         present = [v for v in values if not math.isnan(v)]
         assert values[: len(present)] == present  # missing and NaN last
         assert present == sorted(present, reverse=direction == "DESC")
+
+
+def test_dataset_fields_find_recorded_inputs(store: Store) -> None:
+    """MLflow's ``dataset.name`` / ``dataset.digest`` / ``dataset.context`` read the inputs a run
+    recorded (``jt.input.<name>.*`` tags), on every engine."""
+    a, b = make_runs(store, [{"name": "a"}, {"name": "b"}])
+    store.set_tags(a, {"jt.input.train.digest": "d1", "jt.input.train.context": "training"})
+    store.set_tags(b, {"jt.input.eval set.digest": "d2", "jt.input.eval set.context": "eval"})
+
+    def found(text: str) -> set[str]:
+        return {r.info.run_id for r in store.search_runs(["0"], text).runs}
+
+    assert found("dataset.name = 'train'") == {a}
+    assert found("dataset.name = 'eval set'") == {b}
+    assert found("datasets.digest IN ('d1', 'd2')") == {a, b}
+    assert found("dataset.context = 'eval' OR dataset.name LIKE 'tr%'") == {a, b}
+    assert found("dataset.name = 'digest'") == set()
+    with pytest.raises(FilterSyntaxError, match=r"datasets\.name, datasets\.digest"):
+        store.search_runs(["0"], "dataset.size = 3")
