@@ -3,6 +3,9 @@
 Plain JSON values pass unchanged; the rest is tagged with a ``$`` key:
 
 * store entities (dataclasses of ``jupyter_track.store``): ``{"$type": "Run", "info": ...}``;
+  trace records too (``store.trace_records``: a ``TraceRecord`` to write, ``StoredTrace`` and
+  ``TracePage`` read back), field by field, so nothing of a trace is lost on the way (a span
+  row is a list);
 * NaN and infinities: ``{"$float": "NaN" | "Infinity" | "-Infinity"}``;
 * a page of results (``PagedList``): ``{"$paged": [...], "token": ...}``; sets: ``{"$set": []}``;
   bytes: ``{"$bytes": "<base64>"}``; paths are sent as text;
@@ -36,7 +39,7 @@ ERRORS: dict[str, type[Exception]] = {
 @cache
 def entity_types() -> dict[str, type]:
     """The records a message may contain, by tag name."""
-    from .store import access, artifacts, entities, runs
+    from .store import access, artifacts, entities, runs, trace_records
 
     types: list[type] = [
         entities.Experiment,
@@ -53,6 +56,13 @@ def entity_types() -> dict[str, type]:
         entities.RegisteredModel,
         runs.RunPage,
         access.Grant,
+        # traces: what the kernel's writer sends and what trace reads answer
+        trace_records.TraceRecord,
+        trace_records.TraceSummary,
+        trace_records.StoredSpan,
+        trace_records.StoredAssessment,
+        trace_records.StoredTrace,
+        trace_records.TracePage,
     ]
     table = {cls.__name__: cls for cls in types}
     table["RegistryAuditEntry"] = entities.AuditEntry

@@ -2,9 +2,10 @@
 
 ``open_store("jupyterhub")`` returns one of these; the tracking API, ``%%track``, widgets, the
 registry and the CLI call the same methods as on a SQLite store. Calls go to
-``POST api/store/{method}`` (:mod:`jupyter_track.server.store_calls`); the kernel's background
-writer's metric points and cell-log rows go as one gzip-compressed batch per flush to
-``POST api/ingest``; artifacts are uploaded and downloaded through their routes.
+``POST api/store/{method}`` (:mod:`jupyter_track.server.store_calls`), traces too (the
+kernel's writer's ``write_traces``, ``get_trace``, ``search_traces``, feedback); the kernel's
+background writer's metric points and cell-log rows go as one gzip-compressed batch per flush
+to ``POST api/ingest``; artifacts are uploaded and downloaded through their routes.
 
 Nothing is lost when the service is down, slow or failing (connection error, timeout, 5xx):
 batches, and run updates that need no answer (a run's end, tags, params), go to the
@@ -509,24 +510,6 @@ NOT_SERVED: dict[str, str] = {
     **dict.fromkeys(
         ("permissions_of", "set_permission", "audit_service_action"),
         "grants are changed through PUT/DELETE permissions/{type}/{id}, as the verified user",
-    ),
-    **dict.fromkeys(
-        (
-            "write_traces",
-            "search_traces",
-            "get_trace",
-            "trace_exists",
-            "count_traces",
-            "delete_traces",
-            "set_trace_tag",
-            "delete_trace_tag",
-            "log_assessment",
-            "get_assessment",
-            "delete_assessment",
-            "assessments_for",
-        ),
-        "traces do not go through the HTTP client store yet: send them to the service's OTLP "
-        "route (otlp/v1/traces) and read them with GET traces",
     ),
 }
 

@@ -15,7 +15,13 @@ called, and each says what it needs:
 ``("model_optional", need, arg)``  ``need`` on the model ``arg`` when given;
 ``("new_model", arg)``         creating a model: open, but not over one private to others;
 ``("new_version", need, arg)`` ``need`` on the model, or creating it (``create_model=True``);
-``("admin",)``                 hub admins and the admin scope only (maintenance).
+``("admin",)``                 hub admins and the admin scope only (maintenance);
+``("trace", need, arg)``       ``need`` on the experiment of the trace named by ``arg``;
+``("trace_records",)``         writing traces: EDIT on each record's experiment (one named by
+                               name is created when new) and on the experiment of a trace
+                               already stored under the same id;
+``("trace_delete",)``          EDIT on ``experiment_id``, and on each listed trace's
+                               experiment; deleting by age in every experiment: admins only.
 
 A call whose answer may hold objects of several experiments or models also names what its
 answer holds in :data:`RESULT_FILTERS`: the policy leaves out what the user may not read (the
@@ -24,8 +30,9 @@ team service; a personal server leaves everything), so nothing private to others
 Writes run in the store's write thread, reads in its read pool. Arguments named ``actor``,
 ``verified`` and ``user_id`` are set from the authenticated user (never from the client), and
 the creator of an experiment or model is told to the policy (the team service grants MANAGE).
-Metric points and cell-log rows do not come this way but in batches (``POST ingest``);
-artifacts through their upload and download routes.
+Traces written by a kernel come this way (``write_traces``, :mod:`jupyter_track.wire` encodes
+the trace records). Metric points and cell-log rows do not come this way but in batches
+(``POST ingest``); artifacts through their upload and download routes.
 """
 
 from __future__ import annotations
@@ -129,6 +136,19 @@ CALLS: dict[str, tuple[Rule, bool]] = {
     "rollback_alias": (("model", EDIT, "name"), True),
     "registry_audit": (("model_optional", READ, "name"), False),
     "alias_history": (("model", READ, "name"), False),
+    # traces (store/traces.py): the kernel's writer, jt.get_trace/search_traces, feedback
+    "write_traces": (("trace_records",), True),
+    "get_trace": (("trace", READ, "trace_id"), False),
+    "trace_exists": (OPEN, False),  # filtered: False for a trace the user may not read
+    "search_traces": (SEARCH, False),
+    "count_traces": (("runs", READ, "run_ids"), False),
+    "delete_traces": (("trace_delete",), True),
+    "set_trace_tag": (("trace", EDIT, "trace_id"), True),
+    "delete_trace_tag": (("trace", EDIT, "trace_id"), True),
+    "log_assessment": (("trace", EDIT, "trace_id"), True),
+    "get_assessment": (("trace", READ, "trace_id"), False),
+    "delete_assessment": (("trace", EDIT, "trace_id"), True),
+    "assessments_for": (OPEN, False),  # filtered: the traces the user may read
     # permissions and audit (the team service)
     "list_permissions": (OPEN, False),
     "service_audit": (OPEN, False),
@@ -157,6 +177,8 @@ RESULT_FILTERS: dict[str, str] = {
     "registry_audit": "model_audit",
     "list_permissions": "grants",
     "service_audit": "service_audit",
+    "trace_exists": "trace_exists",
+    "assessments_for": "trace_dict",
 }
 
 #: filled from the authenticated user, whatever the client sent

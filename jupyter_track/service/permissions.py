@@ -12,7 +12,9 @@ What a user holds on an object is the strongest of:
 The creator of an experiment or model is granted MANAGE. A run is changed, deleted or restored
 only by its creator or a MANAGE holder of its experiment. Setting, moving or rolling back an
 alias, editing a model or adding a version needs EDIT on the model; deleting a model or a
-version needs MANAGE. A denial is a 403 naming the permission needed and the object.
+version needs MANAGE. A trace is its experiment's: writing one (or its tags and assessments)
+needs EDIT on the experiment, reading it READ; a trace of an experiment private to others is
+not even said to exist. A denial is a 403 naming the permission needed and the object.
 
 Every route of the shared route table has one rule in :data:`RULES` (a test checks it), so a
 new route cannot be served by the service without a decision about who may call it.
@@ -101,6 +103,65 @@ class HubPolicy:
             )
             error.body["run_id"] = run_id
             raise error
+
+    def check_trace(self, store: Any, who: Principal, trace_id: str, need: str) -> None:
+        """``need`` on the experiment of the trace (a trace is its experiment's)."""
+        stored = store.get_trace(trace_id, include_spans=False)
+        self.check_experiment(store, who, stored.summary.experiment_id, need)
+
+    def check_trace_records(self, store: Any, who: Principal, records: Any) -> None:
+        """Writing traces: EDIT on each record's experiment (one named by name is resolved to
+        its id, or created and granted to ``who`` when new) and on the experiment of a trace
+        already stored under the same id (its spans would be replaced)."""
+        from ..store.trace_records import TraceRecord
+
+        if not isinstance(records, (list, tuple)) or not all(
+            isinstance(r, TraceRecord) for r in records
+        ):
+            raise InvalidInput("write_traces: records must be a list of TraceRecord")
+        for record in records:
+            if record.experiment_id is None and record.experiment_name:
+                found = store.get_experiment_by_name(record.experiment_name)
+                if found is None:
+                    record.experiment_id = store.create_experiment(record.experiment_name)
+                    self.created(store, who, EXPERIMENT, record.experiment_id)
+                else:
+                    record.experiment_id = found.experiment_id
+                record.experiment_name = None
+            experiment_id = "0" if record.experiment_id is None else str(record.experiment_id)
+            self.check_experiment(store, who, experiment_id, EDIT)
+            if record.run_id is not None:
+                self.check_run(store, who, str(record.run_id), READ)
+            if store.trace_exists(record.trace_id):
+                self.check_trace(store, who, record.trace_id, EDIT)
+
+    def check_trace_delete(self, store: Any, who: Principal, args: dict[str, Any]) -> None:
+        """Deleting traces: EDIT on ``experiment_id`` and on each listed trace's experiment;
+        by age across every experiment (no experiment, no ids): admins only."""
+        experiment_id = args.get("experiment_id")
+        trace_ids = args.get("trace_ids")
+        if experiment_id is not None:
+            self.check_experiment(store, who, str(experiment_id), EDIT)
+        if isinstance(trace_ids, (list, tuple)):
+            for trace_id in trace_ids:
+                if isinstance(trace_id, str) and store.trace_exists(trace_id):
+                    self.check_trace(store, who, trace_id, EDIT)
+        elif experiment_id is None and not who.admin:
+            raise ApiError(
+                403,
+                "permission_denied",
+                f"{who.name} may not delete traces of every experiment: name an experiment",
+                permission=MANAGE,
+                object={"type": "service", "id": "*"},
+            )
+
+    def can_read_trace(self, store: Any, who: Principal, trace_id: str) -> bool:
+        """May ``who`` read the trace (False when it does not exist)?"""
+        try:
+            stored = store.get_trace(trace_id, include_spans=False)
+        except NotFound:
+            return False
+        return self.can_read(store, who, EXPERIMENT, stored.summary.experiment_id)
 
     def check_model(self, store: Any, who: Principal, name: str, need: str) -> None:
         held = self.effective(store, who, MODEL, name)
@@ -219,6 +280,12 @@ class HubPolicy:
         elif kind == "model_optional":
             if args.get(rule[2]) is not None:
                 self.check_model(store, who, str(args[rule[2]]), rule[1])
+        elif kind == "trace":
+            self.check_trace(store, who, str(args[rule[2]]), rule[1])
+        elif kind == "trace_records":
+            self.check_trace_records(store, who, args.get("records"))
+        elif kind == "trace_delete":
+            self.check_trace_delete(store, who, args)
         else:  # pragma: no cover - a rule kind this policy does not know
             raise ApiError(403, "forbidden", f"{method}: no permission rule")
 
@@ -285,6 +352,12 @@ class HubPolicy:
             return [g for g in result if readable(store, who, g.object_type, g.object_id)]
         if what == "service_audit":
             return [e for e in result if readable(store, who, e.object_type, e.object_id)]
+        if what == "trace_exists":  # a trace private to others is not told to exist
+            return bool(result) and self.can_read_trace(
+                store, who, str(bound.arguments["trace_id"])
+            )
+        if what == "trace_dict":  # {trace_id: ...}
+            return {k: v for k, v in result.items() if self.can_read_trace(store, who, str(k))}
         raise ApiError(403, "forbidden", f"{method}: no result filter {what!r}")  # pragma: no cover
 
     def _resolve_readable_prefix(self, store: Any, who: Principal, args: dict[str, Any]) -> None:

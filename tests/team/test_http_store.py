@@ -160,6 +160,82 @@ def test_artifacts_round_trip(any_store: Any, tmp_path: Path) -> None:
         s.write_artifact_bytes(run_id, "../escape.txt", b"x")
 
 
+def test_traced_calls_in_a_run_are_written_searched_and_take_feedback(any_store: Any) -> None:
+    """``@jt.trace``'d calls in a run: the kernel's background writer writes them through the
+    store (over HTTP: ``write_traces`` as a store call, the trace records on the wire), then
+    ``jt.get_trace`` and ``jt.search_traces`` see them whole, with a tag, feedback and an
+    expectation attached; deleting one leaves the other."""
+    import jupyter_track as jt
+    from jupyter_track.tracking import session
+
+    session.current()._store = any_store
+
+    @jt.trace(span_type="TOOL", attributes={"k": 2})
+    def lookup(q: str) -> dict[str, Any]:
+        return {"docs": [q.upper()], "score": math.inf, "$odd": True}
+
+    @jt.trace(name="answer")
+    def answer(question: str) -> str:
+        if question == "boom":
+            raise ValueError("no answer")
+        return f"{lookup(question)['docs'][0]}!"
+
+    exp = jt.set_experiment("traced").experiment_id
+    with jt.start_run(run_name="with traces") as run:
+        assert answer("why") == "WHY!"
+        ok_id = jt.get_last_active_trace_id()
+        with pytest.raises(ValueError):
+            answer("boom")
+        error_id = jt.get_last_active_trace_id()
+    run_id = run.info.run_id
+    assert ok_id and error_id and ok_id != error_id
+
+    trace = jt.get_trace(ok_id)
+    assert trace is not None
+    assert trace.info.state == "OK" and trace.info.run_id == run_id
+    assert trace.info.experiment_id == exp and trace.info.name == "answer"
+    spans = {sp.name: sp for sp in trace.data.spans}
+    assert set(spans) == {"answer", "lookup"}
+    assert spans["lookup"].parent_id == spans["answer"].span_id
+    assert spans["lookup"].inputs == {"q": "why"} and spans["lookup"].span_type == "TOOL"
+    assert spans["lookup"].outputs["docs"] == ["WHY"] and spans["lookup"].outputs["$odd"]
+    assert spans["lookup"].attributes == {"k": 2}
+    assert spans["answer"].outputs == "WHY!"
+
+    jt.set_trace_tag(ok_id, "$reviewed", "yes")
+    feedback = jt.log_feedback(ok_id, "correct", True, rationale="matches the docs")
+    jt.log_expectation(ok_id, "expected_response", {"text": "WHY!"})
+    assert jt.get_assessment(ok_id, feedback.assessment_id).value is True
+
+    found = jt.search_traces(experiment_ids=[exp], return_type="list")
+    assert [t.info.trace_id for t in found] == [error_id, ok_id]  # newest first
+    assert found[0].info.state == "ERROR"
+    by_run = jt.search_traces(
+        run_id=run_id, filter_string="feedback.correct = 'true'", return_type="list"
+    )
+    assert [t.info.trace_id for t in by_run] == [ok_id]
+    (kept,) = by_run
+    assert kept.info.tags["$reviewed"] == "yes"
+    assessments = {a.name: a for a in kept.info.assessments}
+    assert assessments["correct"].rationale == "matches the docs"
+    assert assessments["expected_response"].value == {"text": "WHY!"}
+    assert any_store.count_traces([run_id]) == {run_id: 2}
+    assert any_store.trace_exists(ok_id) and not any_store.trace_exists("0" * 32)
+    assert set(any_store.assessments_for([ok_id, error_id])) == {ok_id}
+    with pytest.raises(FilterSyntaxError):
+        jt.search_traces(experiment_ids=[exp], filter_string="status =")
+
+    jt.delete_trace_tag(ok_id, "$reviewed")
+    jt.delete_assessment(ok_id, feedback.assessment_id)
+    with pytest.raises(NotFound):
+        any_store.get_assessment(ok_id, feedback.assessment_id)
+    assert jt.delete_traces(trace_ids=[error_id]) == 1
+    assert jt.get_trace(error_id) is None
+    left = jt.get_trace(ok_id)
+    assert left is not None and "$reviewed" not in left.info.tags
+    assert [a.name for a in left.info.assessments] == ["expected_response"]
+
+
 # ------------------------------------------------------------------ limits and error pages
 
 
@@ -269,19 +345,6 @@ NOT_OVER_HTTP = {
     "permissions_of",
     "set_permission",
     "audit_service_action",
-    # traces go to the service's OTLP route
-    "write_traces",
-    "search_traces",
-    "get_trace",
-    "trace_exists",
-    "count_traces",
-    "delete_traces",
-    "set_trace_tag",
-    "delete_trace_tag",
-    "log_assessment",
-    "get_assessment",
-    "delete_assessment",
-    "assessments_for",
 }
 
 

@@ -328,8 +328,26 @@ def test_every_write_route_on_private_objects_is_403(
 def _arguments(fn: Any, private: dict[str, Any]) -> dict[str, Any] | None:
     """Arguments for a store method naming alice's objects; None when a required parameter
     has no value here (the method is then listed in ``UNWALKED``)."""
+    from jupyter_track.store.trace_records import TraceRecord
+
     run = private["run"]
     values: dict[str, Any] = {
+        "trace_id": private["trace"],
+        "trace_ids": [private["trace"]],
+        # her trace's id, written into her experiment: would replace her spans
+        "records": [
+            TraceRecord(
+                trace_id=private["trace"],
+                experiment_id=private["experiment"],
+                name="bob's",
+                spans=[
+                    (uuid.uuid4().hex[:16], None, "bob's", "UNKNOWN", "OK", None, 1, 2)
+                    + (None,) * 4
+                ],
+            )
+        ],
+        "kind": "feedback",
+        "assessment_id": "a-" + "0" * 32,
         "run_id": run,
         "run_ids": [run],
         "before_run_id": run,
@@ -419,5 +437,54 @@ def test_every_store_call_leaks_nothing_and_writes_nothing(
     assert r.status_code == 404 and private["run"] not in r.text
     # and alice still gets all of it
     assert _call(hub, "alice", "resolve_run_id", private["run"][:12]) == private["run"]
+    _traces_stay_private(hub, private)
     names = [m.name for m in _call(hub, "alice", "search_registered_models")]
     assert SECRET["model"] in names
+
+
+def _traces_stay_private(hub: Any, private: dict[str, Any]) -> None:
+    """The trace store calls (how a kernel on the team store writes and reads traces): bob
+    writes and reads traces in his own experiment; alice's private trace is neither readable,
+    nor said to exist, nor replaceable by a record with its id in bob's experiment."""
+    from jupyter_track import wire
+    from jupyter_track.store.trace_records import TraceRecord
+
+    mine = _call(hub, "bob", "get_or_create_experiment", f"bob-traces-{TAG}").experiment_id
+    bobs_trace = uuid.uuid4().hex
+
+    def record(trace_id: str, **kw: Any) -> TraceRecord:
+        span = (uuid.uuid4().hex[:16], None, "bob's span", "UNKNOWN", "OK", None, 1, 2)
+        return TraceRecord(trace_id=trace_id, name="bob's", spans=[span + (None,) * 4], **kw)
+
+    _call(hub, "bob", "write_traces", [record(bobs_trace, experiment_id=mine)])
+    assert _call(hub, "bob", "get_trace", bobs_trace).summary.experiment_id == mine
+    _call(hub, "bob", "log_assessment", bobs_trace, "feedback", "good", True)
+    page = _call(hub, "bob", "search_traces", None, None)
+    assert [t.trace_id for t in page.traces] == [bobs_trace]  # not alice's
+    assert _call(hub, "bob", "trace_exists", bobs_trace) is True
+    assert _call(hub, "bob", "trace_exists", private["trace"]) is False
+    assert _call(hub, "alice", "trace_exists", private["trace"]) is True
+    found = _call(hub, "bob", "assessments_for", [bobs_trace, private["trace"]])
+    assert list(found) == [bobs_trace]
+    refused = [
+        # her trace's id, in bob's own experiment: her spans would be replaced
+        ("write_traces", [[record(private["trace"], experiment_id=mine)]]),
+        # her experiment, by name
+        ("write_traces", [[record(uuid.uuid4().hex, experiment_name=SECRET["experiment"])]]),
+        # linked to her run
+        ("write_traces", [[record(uuid.uuid4().hex, experiment_id=mine, run_id=private["run"])]]),
+        # by age in every experiment: admins only
+        ("delete_traces", [None]),
+        ("search_traces", [[private["experiment"]]]),
+    ]
+    for method, args in refused:
+        body = {"args": wire.encode(args), "kwargs": {}}
+        if method == "delete_traces":
+            body["kwargs"] = {"max_timestamp_millis": 2**50}
+        r = hub.service("POST", f"store/{method}", "bob", json=body)
+        assert r.status_code == 403, (method, r.status_code, r.text[:300])
+        assert not _leaks(r.text, json.dumps(body), private), (method, r.text[:300])
+    # her trace is as she sent it
+    theirs = _call(hub, "alice", "get_trace", private["trace"])
+    assert [s.name for s in theirs.spans] == [SECRET["span"]]
+    assert _call(hub, "alice", "search_traces", [private["experiment"]]).traces

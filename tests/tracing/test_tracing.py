@@ -722,13 +722,14 @@ def test_user_values_for_tags_and_feedback_are_stored_or_refused_clearly(
 def test_a_store_without_traces_leaves_them_out_saying_so_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The team service's HTTP client store does not serve the trace methods: the writer
-    leaves the traces out, says so once (not once per trace), and still writes the rest."""
-    from jupyter_track.client.store import HttpStore
+    """A store that does not keep traces (raises NotImplementedError as the HTTP client
+    store's ``NOT_SERVED`` methods do): the writer leaves the traces out, says so once (not
+    once per trace), and still writes the rest."""
+    from jupyter_track.client.store import _not_served
     from jupyter_track.tracking.writer import BackgroundWriter
 
     class TeamLike(SQLiteStore):
-        write_traces = HttpStore.write_traces  # the client store's own refusal
+        write_traces = _not_served("write_traces", "kept elsewhere")  # the client's refusal
 
     store = TeamLike(tmp_path / "team-like.db")
     run_id = store.create_run("0").run_id
