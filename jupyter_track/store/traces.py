@@ -28,6 +28,9 @@ from .validation import MAX_TAG_VALUE_LENGTH, check_key, param_number
 if TYPE_CHECKING:
     from . import trace_records as _records
     from .entities import Experiment
+
+    # named here for their importers (tracing.core, tracing.otlp, tracing.entities)
+    from .trace_records import SpanRow as SpanRow
     from .trace_records import (
         StoredAssessment,
         StoredSpan,
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
         TracePage,
         TraceRecord,
     )
+    from .trace_records import TraceSummary as TraceSummary
 else:  # the record classes: loaded by the first trace call, not by the first run
     from ..lazy import lazy_module
 
