@@ -401,3 +401,49 @@ def test_a_private_experiment_is_left_out_of_other_users_lists(servers) -> None:
     assert _team(hub, "bob", "GET", f"runs/{run_id}").status_code == 403
     asked = _team(hub, "bob", "GET", "runs", params={"experiment_ids": experiment_id}).json()
     assert asked["runs"] == [] and asked["total"] == 0
+
+
+TRACED = """
+import jupyter_track as jt
+jt.set_experiment({experiment!r})
+
+@jt.trace(span_type="TOOL")
+def lookup(q):
+    return [q.upper()]
+
+@jt.trace(name="answer")
+def answer(q):
+    return lookup(q)[0] + "!"
+
+with jt.start_run(run_name="traced") as run:
+    print(answer("why"))
+trace_id = jt.get_last_active_trace_id()
+jt.log_feedback(trace_id, "correct", True, rationale="checked")
+found = jt.search_traces(run_id=run.info.run_id, return_type="list")
+print(run.info.run_id, trace_id, [t.info.trace_id for t in found])
+"""
+
+
+def test_a_kernels_traced_calls_are_kept_by_the_service(servers) -> None:
+    """A kernel on the team store traces a call in a run: the background writer sends the
+    trace through the HTTP client store, the kernel reads it back (search_traces), and the
+    user, and another user of the service, see it with its spans and feedback."""
+    hub = servers
+    experiment = f"traced-{uuid.uuid4().hex[:6]}"
+    kernel = hub.kernel("alice")
+    try:
+        out = kernel.execute(TRACED.format(experiment=experiment))
+    finally:
+        kernel.shutdown()
+    lines = out.strip().splitlines()
+    assert lines[0] == "WHY!" and "left out" not in out, out
+    run_id, trace_id, found = lines[-1].split(None, 2)
+    assert found == repr([trace_id]), out
+    for viewer in ("alice", "bob"):
+        r = _team(hub, viewer, "GET", "traces", params={"run_id": run_id, "spans": "true"})
+        assert r.status_code == 200, r.text
+        (trace,) = r.json()["traces"]
+        assert trace["trace_id"] == trace_id and trace["status"] == "OK"
+        assert [s["name"] for s in trace["spans"]] == ["answer", "lookup"]
+        (feedback,) = trace["assessments"]
+        assert feedback["name"] == "correct" and feedback["value"] is True
