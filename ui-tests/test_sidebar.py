@@ -172,9 +172,17 @@ def test_track_cells_appear_then_filter_compare_and_go_to_cell(
     plot = compare.locator('[data-chart="learning-curves"] .vega-embed svg.marks .mark-line').first
     box = plot.bounding_box()
     assert box is not None
-    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
-    page.mouse.move(box["x"] + box["width"] * 0.32, box["y"] + box["height"] * 0.52)
+    # A hover that reached a chart being redrawn (a reload re-embeds it) is lost: move again.
     tooltip = page.locator("#vg-tooltip-element.visible")
+    for attempt in range(3):
+        dx = 0.02 * attempt
+        page.mouse.move(box["x"] + box["width"] * (0.3 + dx), box["y"] + box["height"] * 0.5)
+        page.mouse.move(box["x"] + box["width"] * (0.32 + dx), box["y"] + box["height"] * 0.52)
+        try:
+            expect(tooltip).to_be_visible(timeout=15_000)
+            break
+        except AssertionError:
+            continue
     expect(tooltip).to_be_visible(timeout=LONG)
     expect(tooltip).to_contain_text(re.compile("alpha|beta"))
     # Parallel coordinates, the param-vs-metric scatter (a point per run) and the ranking.
