@@ -253,7 +253,10 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
     if (!rows.length) {
       return;
     }
-    const current = cursor.current ?? props.activeRunId;
+    // the keyboard cursor; else the one selected run (the cursor is lost when the table is
+    // rebuilt, e.g. by a reload after sorting); else the open run
+    const only = selection.size === 1 ? selection.values().next().value : undefined;
+    const current = cursor.current ?? only ?? props.activeRunId;
     let index = rows.findIndex(r => r.runId === current);
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       index =
