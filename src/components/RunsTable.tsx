@@ -255,7 +255,8 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
     }
     // the keyboard cursor; else the one selected run (the cursor is lost when the table is
     // rebuilt, e.g. by a reload after sorting); else the open run
-    const only = selection.size === 1 ? selection.values().next().value : undefined;
+    const only =
+      selection.size === 1 ? selection.values().next().value : undefined;
     const current = cursor.current ?? only ?? props.activeRunId;
     let index = rows.findIndex(r => r.runId === current);
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
