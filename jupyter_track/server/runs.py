@@ -89,14 +89,16 @@ class RunsHandler(TrackHandler):
         self.send_json(body)
 
 
-def _detail(store: Store, run_id: str) -> dict[str, Any]:
-    return _detail_after(store, run_id, None)
-
-
-def _detail_after(store: Store, run_id: str, change: Callable[[], Any] | None) -> dict[str, Any]:
+def _detail_after(
+    store: Store,
+    run_id: str,
+    change: Callable[[], Any] | None,
+    readable: set[str] | None = None,
+) -> dict[str, Any]:
     """The run's detail once ``change()`` (a store edit) is made. Everything that can fail
     besides the edit (the environment, the artifact folder, the children) is read first, so a
-    request whose answer cannot be built changes nothing."""
+    request whose answer cannot be built changes nothing. ``readable``: the experiments the
+    visitor may read (None: all); child runs in others are left out."""
     before = store.get_run(run_id)
     environment = None
     if before.info.environment:
@@ -106,6 +108,8 @@ def _detail_after(store: Store, run_id: str, change: Callable[[], Any] | None) -
             environment = None
     artifacts, truncated = store.artifact_tree(run_id, limit=1000)
     children = store.child_run_ids(run_id)
+    if readable is not None:
+        children = [c for c in children if store.get_run(c).info.experiment_id in readable]
     run = before
     if change is not None:
         change()
@@ -152,7 +156,13 @@ class RunHandler(TrackHandler):
     """``GET/PATCH/DELETE runs/{run_id}``."""
 
     async def get(self, run_id: str) -> None:
-        await self.read_json(_detail, run_id)
+        who = self.principal
+
+        def work(store: Store) -> dict[str, Any]:
+            readable = self.policy.readable_experiments(store, who)
+            return _detail_after(store, run_id, None, readable)
+
+        await self.read_json(work)
 
     async def patch(self, run_id: str) -> None:
         change = _check_update(self.json_body())
@@ -169,7 +179,8 @@ class RunHandler(TrackHandler):
             return _detail_after(
                 store,
                 run_id,
-                lambda: store.edit_run(  # one transaction: all of it or none, attributed
+                readable=self.policy.readable_experiments(store, who),
+                change=lambda: store.edit_run(  # one transaction: all of it or none, attributed
                     run_id,
                     run_name=change["run_name"],
                     set_tags=tags,

@@ -166,6 +166,7 @@ RESULT_FILTERS: dict[str, str] = {
     "get_or_create_experiment": "experiment",
     "experiment_run_counts": "experiment_counts",
     "run_ids_with_prefix": "run_ids",
+    "child_run_ids": "run_ids",  # a child may sit in an experiment private to others
     "cell_runs": "runs",
     "previous_cell_run": "run",
     "cell_executions": "cell_executions",

@@ -488,3 +488,17 @@ def _traces_stay_private(hub: Any, private: dict[str, Any]) -> None:
     theirs = _call(hub, "alice", "get_trace", private["trace"])
     assert [s.name for s in theirs.spans] == [SECRET["span"]]
     assert _call(hub, "alice", "search_traces", [private["experiment"]]).traces
+
+
+def test_a_child_run_in_a_private_experiment_is_not_listed(
+    hub: Any, private: dict[str, Any], bob_run: str
+) -> None:
+    """alice's run in her private experiment, made a child of bob's readable run: bob's run
+    detail and the child_run_ids call leave it out for bob, alice sees it."""
+    child = _call(
+        hub, "alice", "create_run", private["experiment"], run_name="child", parent_run_id=bob_run
+    ).run_id
+    for who, listed in (("bob", False), ("alice", True)):
+        detail = _ok(hub.service("GET", f"runs/{bob_run}", who))
+        assert (child in detail["children"]) is listed, (who, detail["children"])
+        assert (child in _call(hub, who, "child_run_ids", bob_run)) is listed, who
