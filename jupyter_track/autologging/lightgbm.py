@@ -49,7 +49,7 @@ def patch(module: Any) -> None:
     for name in ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker"):
         cls = getattr(lightgbm.sklearn, name, None)
         if cls is not None and "fit" in cls.__dict__:
-            patching.patch(NAME, cls, "fit", _fit_wrapper)
+            patching.patch(NAME, cls, "fit", patching.estimator_fit(NAME, _after_fit))
 
 
 def _callback(run_id: str) -> Any:
@@ -107,22 +107,6 @@ def _after_train(run_id: str, booster: Any) -> None:
         importance = {n: float(v) for n, v in zip(names, values)}
         fluent.log_dict(importance, f"feature_importance_{kind}.json", run_id=run_id)
     patching.log_model_safely(NAME, run_id, booster, "lightgbm")
-
-
-def _fit_wrapper(original: Any) -> Any:
-    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with patching.outermost(NAME) as first:
-            if not first or not patching.is_enabled(NAME):
-                return original(self, *args, **kwargs)
-            with patching.managed_run(NAME) as target:
-                patching.safely(
-                    NAME, "log params", patching.log_params, target.run_id, self.get_params()
-                )
-                result = original(self, *args, **kwargs)
-                patching.safely(NAME, "log the fit", _after_fit, target.run_id, self)
-                return result
-
-    return fit
 
 
 def _after_fit(run_id: str, estimator: Any) -> None:

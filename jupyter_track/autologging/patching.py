@@ -257,3 +257,23 @@ def log_model_safely(
         run_id=run_id,
         flavor=flavor,
     )
+
+
+def estimator_fit(integration: str, after_fit: Callable[[str, Any], None]) -> Callable[[Any], Any]:
+    """A patch for a scikit-learn-API estimator's ``fit``: the estimator's params before the
+    call, then ``after_fit(run_id, estimator)`` (the outermost call only, in a managed run)."""
+
+    def wrap(original: Any) -> Any:
+        def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with outermost(integration) as first:
+                if not first or not is_enabled(integration):
+                    return original(self, *args, **kwargs)
+                with managed_run(integration) as target:
+                    safely(integration, "log params", log_params, target.run_id, self.get_params())
+                    result = original(self, *args, **kwargs)
+                    safely(integration, "log the fit", after_fit, target.run_id, self)
+                    return result
+
+        return fit
+
+    return wrap
