@@ -438,6 +438,12 @@ class HttpStore:
         its own transaction); see ``Store.atomically``."""
         return fn(self)
 
+    def defer_checkpoints(self) -> None:
+        """Nothing to do: the service's store keeps its own log."""
+
+    def checkpoint(self) -> None:
+        """Nothing to do: the service's store keeps its own log."""
+
     def close(self) -> None:
         self._closed = True
         with self._deliver_lock:

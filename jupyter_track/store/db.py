@@ -98,6 +98,15 @@ class Database:
         """Give the space of deleted rows back to the disk."""
         raise NotImplementedError
 
+    def defer_checkpoints(self) -> None:
+        """A background thread of this process calls :meth:`checkpoint` from now on: commits
+        on other threads stop copying the write-ahead log into the file themselves (SQLite;
+        nothing to do on engines without such a log)."""
+
+    def checkpoint(self) -> None:
+        """Copy what committed transactions left in the write-ahead log into the file, when
+        some did, without blocking writers or readers (nothing on engines without one)."""
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -156,6 +165,17 @@ def create_files(path: Path) -> None:
         except OSError:  # exists already (or cannot be created: SQLite says why)
             pass
 
+
+AUTOCHECKPOINT_PAGES = 1000
+"""SQLite's default: a commit that leaves the write-ahead log this long (pages) copies it into
+the database file (a checkpoint: two fsyncs and a copy of every page changed since the last)."""
+DEFERRED_AUTOCHECKPOINT_PAGES = 16_000
+"""The same once a background thread checkpoints (:meth:`SQLiteDatabase.defer_checkpoints`):
+a backstop that keeps the log bounded (64 MB) if that thread falls behind."""
+CHECKPOINT_AFTER_COMMITS = 32
+CHECKPOINT_AFTER_SECONDS = 1.0
+"""A background checkpoint is due after this many commits, or this long after the last one
+when anything was committed since."""
 
 CACHE_ENV = "JUPYTER_TRACK_SQLITE_CACHE_MB"
 DEFAULT_CACHE_MB = 32
@@ -268,6 +288,13 @@ class SQLiteDatabase(Database):
         self._local = threading.local()
         self._migrated = False
         self._lock = threading.Lock()
+        #: pages of write-ahead log after which a commit checkpoints itself, and its generation
+        #: (each thread's connection applies a change the next time it is used)
+        self._autocheckpoint = AUTOCHECKPOINT_PAGES
+        self._settings = 0
+        #: commits since the last background checkpoint (approximate: not locked), and when
+        self.commits = 0
+        self._checkpointed_at = time.monotonic()
 
     def conn(self) -> sqlite3.Connection:
         """This thread's connection, opened (and the schema migrated) on first use."""
@@ -280,7 +307,41 @@ class SQLiteDatabase(Database):
                         self._check_or_migrate(conn)
                         self._migrated = True
             self._local.conn = conn
+            self._local.settings = -1
+        if self._local.settings != self._settings:
+            self._local.settings = self._settings
+            if not self.readonly:
+                conn.execute(f"PRAGMA wal_autocheckpoint = {self._autocheckpoint}")
         return conn
+
+    def defer_checkpoints(self) -> None:
+        """Commits stop checkpointing at :data:`AUTOCHECKPOINT_PAGES` (the backstop is
+        :data:`DEFERRED_AUTOCHECKPOINT_PAGES`): the caller's background thread runs
+        :meth:`checkpoint`, on the other core, instead of the thread that commits (``end_run``
+        on the user's thread). Durability is the commit's, not the checkpoint's: nothing
+        committed is lost by checkpointing later."""
+        if self._autocheckpoint != DEFERRED_AUTOCHECKPOINT_PAGES:
+            self._autocheckpoint = DEFERRED_AUTOCHECKPOINT_PAGES
+            self._settings += 1
+
+    def checkpoint(self) -> None:
+        """A PASSIVE checkpoint when one is due (:data:`CHECKPOINT_AFTER_COMMITS` commits, or
+        :data:`CHECKPOINT_AFTER_SECONDS` after the last with a commit since): it copies what it
+        can without waiting for readers or writers; what it cannot, the next one does."""
+        commits = self.commits
+        if not commits or self.readonly:
+            return
+        now = time.monotonic()
+        if commits < CHECKPOINT_AFTER_COMMITS and now - self._checkpointed_at < (
+            CHECKPOINT_AFTER_SECONDS
+        ):
+            return
+        self.commits = 0
+        self._checkpointed_at = now
+        try:
+            self.conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.path) from exc
 
     def _check_or_migrate(self, conn: sqlite3.Connection) -> None:
         version = file_schema_version(conn)
@@ -315,6 +376,7 @@ class SQLiteDatabase(Database):
             try:
                 yield conn
                 conn.execute("COMMIT")
+                self.commits += 1
             except sqlite3.Error as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")

@@ -7,6 +7,12 @@ points of each (run, key) series, in arrival order, are grouped in buckets of
 (``metric_rollups``, migration 3). :func:`update_rollups` folds every batch in, inside the
 same ``BEGIN IMMEDIATE`` transaction that inserts the points.
 
+A series shorter than :data:`ROLLUP_SIZE` has no rollup: it is always read point by point, and
+most series (a run's final scores, a short sweep's curves) stay that short, so a run with a few
+metrics writes no rollup rows at all. The batch in which a series reaches ``ROLLUP_SIZE`` points
+writes its rollup from the start, folding in the points stored before it (fewer than
+``ROLLUP_SIZE``, read in arrival order); from then on every batch is folded in as it comes.
+
 Reading (:meth:`HistoriesMixin.metric_histories`): a series of at most :data:`RAW_LIMIT`
 points is read point by point and downsampled (:func:`downsample.downsample_points`); a longer
 one is read from its rollup (about ``count / 1024`` rows) and merged to at most ``max_points``
@@ -101,18 +107,33 @@ def _delete_rollups(conn: Any, pairs: Sequence[tuple[int, str]]) -> None:
         )
 
 
+def _stored_points(conn: Any, run: int, key: str, count: int) -> list[MetricRow]:
+    """The first ``count`` points of a series, in arrival order (the points stored before the
+    batch being written); NaN, stored as NULL, back as NaN."""
+    return [
+        (run, key, step, ts, math.nan if value is None else value)
+        for step, ts, value in conn.execute(
+            "SELECT step, timestamp, value FROM metrics WHERE run = ? AND key = ? "
+            "ORDER BY rowid LIMIT ?",
+            (run, key, count),
+        )
+    ]
+
+
 def update_rollups(
     conn: Any,
     rows: Sequence[MetricRow],
     *,
     groups: Mapping[tuple[int, str], Sequence[MetricRow]] | None = None,
-    reuses_keys: bool = True,
 ) -> None:
     """Fold a batch of metric rows into ``metric_rollups``.
 
     Call inside the write transaction, after inserting the points and **before** updating
     ``metric_summaries`` (its ``count`` says where each series' batch starts). ``groups``: the
     same rows already grouped by (run, key) in arrival order (the write path groups once).
+    Series that stay shorter than :data:`ROLLUP_SIZE` get no rollup; a series that reaches it
+    in this batch gets its whole rollup, the points stored before the batch folded in (rows
+    already under its key, as a purged run leaves under a reused run key, are replaced).
     """
     if groups is None:
         grouped: dict[tuple[int, str], list[MetricRow]] = {}
@@ -124,11 +145,20 @@ def update_rollups(
             members.append(row)
         groups = grouped
     counts = _series_counts(conn, list(groups))
-    if reuses_keys:  # new series: drop leftovers of a purged run that had the same key
-        _delete_rollups(conn, [k for k in groups if not counts.get(k)])
-    out = []
-    for (run, key), group in groups.items():
-        seq = counts.get((run, key), 0)
+    growing: dict[tuple[int, str], Sequence[MetricRow]] = {}
+    starting: dict[tuple[int, str], Sequence[MetricRow]] = {}
+    for k, group in groups.items():
+        seq = counts.get(k, 0)
+        if seq >= ROLLUP_SIZE:
+            growing[k] = group
+        elif seq + len(group) >= ROLLUP_SIZE:  # reaches the size now: its rollup from the start
+            before = _stored_points(conn, k[0], k[1], seq) if seq else []
+            starting[k] = [*before, *group]
+    if starting:  # earlier rows under these keys: a purged run's leftovers, an older writer's
+        _delete_rollups(conn, list(starting))
+    out = new_series_rollups(starting)
+    for (run, key), group in growing.items():
+        seq = counts[(run, key)]
         i, n = 0, len(group)
         while i < n:
             bucket = seq // ROLLUP_SIZE
@@ -142,11 +172,12 @@ def update_rollups(
 def new_series_rollups(
     groups: Mapping[tuple[int, str], Sequence[MetricRow]],
 ) -> list[tuple[Any, ...]]:
-    """The rollup rows of series that have no points stored yet (a run being created): the
-    same buckets :func:`update_rollups` would write, without reading anything first."""
+    """The rollup rows of series given from their first point (a run being created, or a
+    series reaching :data:`ROLLUP_SIZE`): none for a series shorter than that."""
     return [
         _bucket_row(run, key, start // ROLLUP_SIZE, group[start : start + ROLLUP_SIZE])
         for (run, key), group in groups.items()
+        if len(group) >= ROLLUP_SIZE
         for start in range(0, len(group), ROLLUP_SIZE)
     ]
 

@@ -124,6 +124,16 @@ class Store(Protocol):
         """Release this thread's connection (the store stays usable; it reconnects)."""
         ...
 
+    def defer_checkpoints(self) -> None:
+        """The calling process's background thread runs :meth:`checkpoint` from now on, so
+        commits on the user's thread do not (SQLite's write-ahead log; a no-op elsewhere)."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Housekeeping for a background thread: copy the write-ahead log into the database
+        file when due, without blocking anyone (SQLite; a no-op elsewhere)."""
+        ...
+
     def atomically(self, fn: Callable[[Store], T]) -> T:
         """``fn(self)`` as one unit of work: on a SQL engine one write transaction that every
         store call ``fn`` makes joins, so a change and the answer read back after it are

@@ -163,9 +163,11 @@ class MetricsMixin:
         groups = group_rows(rows)
         dialect = self.db.dialect
         dialect.insert_metric_points(conn, rows)
-        if dialect.reuses_keys:  # a purged run's leftovers under the same key
-            conn.execute("DELETE FROM metric_rollups WHERE run = ?", (rows[0][0],))
-        conn.executemany(INSERT_ROLLUP, new_series_rollups(groups))
+        rollups = new_series_rollups(groups)  # none unless a series is long already
+        if rollups:
+            if dialect.reuses_keys:  # a purged run's leftovers under the same key
+                conn.execute("DELETE FROM metric_rollups WHERE run = ?", (rows[0][0],))
+            conn.executemany(INSERT_ROLLUP, rollups)
         conn.executemany(
             "INSERT INTO metric_summaries (run, key, last, step, timestamp, min, max, count) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -199,7 +201,7 @@ class MetricsMixin:
                 return
             dialect.insert_metric_points(conn, rows)
             # before the summaries: it reads their counts
-            update_rollups(conn, rows, groups=groups, reuses_keys=dialect.reuses_keys)
+            update_rollups(conn, rows, groups=groups)
             conn.executemany(upsert_summary_sql(dialect), summaries)
 
     def log_metrics(self, run_id: str, metrics: Iterable[Metric | tuple[Any, ...]]) -> None:

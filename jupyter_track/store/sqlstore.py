@@ -104,6 +104,14 @@ class SQLStore(
     def close(self) -> None:
         self.db.close()
 
+    def defer_checkpoints(self) -> None:
+        """See :meth:`Store.defer_checkpoints`."""
+        self.db.defer_checkpoints()
+
+    def checkpoint(self) -> None:
+        """See :meth:`Store.checkpoint`."""
+        self.db.checkpoint()
+
     def atomically(self, fn: Callable[[Any], T]) -> T:
         """``fn(self)`` in one write transaction (see :meth:`Store.atomically`)."""
         with self.db.write():

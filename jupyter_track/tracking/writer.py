@@ -134,6 +134,8 @@ class BackgroundWriter:
         if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
             self._pid = os.getpid()
             self._stop.clear()
+            # checkpoints of the SQLite log run on this thread, not in end_run's commit
+            self._housekeeping("defer_checkpoints")
             self._thread = threading.Thread(
                 target=self._loop, name="jupyter-track-writer", daemon=True
             )
@@ -149,6 +151,15 @@ class BackgroundWriter:
                 self.flush(raise_errors=False)
             except Exception as exc:  # never let the thread die silently
                 self._report(exc)
+            self._housekeeping("checkpoint")
+
+    def _housekeeping(self, method: str) -> None:
+        """Call the store's housekeeping ``method``; it never stops the writer (a store without
+        it, or one unavailable for now, skips it: the next commit or checkpoint catches up)."""
+        try:
+            getattr(self.store, method)()
+        except Exception:
+            pass
 
     def close(self) -> None:
         """Flush what is buffered (and traces still running, as IN_PROGRESS); stop the thread."""

@@ -42,9 +42,15 @@ def test_same_key_same_alias_and_weights_respected() -> None:
     # the same number in every process (not Python's salted hash()): computed in a fresh
     # interpreter with another hash seed, and pinned to its SHA-256 value
     other = subprocess.run(
-        [sys.executable, "-c", "from jupyter_track.models.router import key_fraction as k; "
-         "print(repr(k('x')))"],
-        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "123"},
+        [
+            sys.executable,
+            "-c",
+            "from jupyter_track.models.router import key_fraction as k; print(repr(k('x')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
     )
     assert float(other.stdout) == key_fraction("x") == 0x2D711642B726B044 / 2**64
     assert WeightedSplit({"a": 1, "b": 0}).choose("anything") == "a"

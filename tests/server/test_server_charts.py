@@ -383,9 +383,7 @@ async def test_grouped_learning_curves_and_run_metrics_routes(
     jp_fetch: Any, tracked: list[str], store: SQLiteStore
 ) -> None:
     ids = ",".join(tracked)
-    body = await get(
-        jp_fetch, "learning-curves", run_ids=ids, key="loss", group_by="params.model"
-    )
+    body = await get(jp_fetch, "learning-curves", run_ids=ids, key="loss", group_by="params.model")
     band, line = body["spec"]["layer"]
     assert band["mark"]["type"] == "area" and line["mark"]["type"] == "line"
     rows = resolve(body["spec"], body["spec"]["data"])

@@ -228,10 +228,13 @@ def test_purged_run_leaves_no_stale_rollup(store: SQLiteStore, track_db: Path) -
     new = store.create_run("0").run_id
     new_pk = store.run_handle(new)
     store.write_metric_rows([(new_pk, "loss", i, i, 1.0) for i in range(10)])
+    assert stored_rollup(track_db, new_pk, "loss") == []  # a short series has none
+    store.write_metric_rows([(new_pk, "loss", i, i, 2.0) for i in range(10, 1100)])
     rollup = stored_rollup(track_db, new_pk, "loss")
-    assert [r[0] for r in rollup] == [10]  # not merged with the purged run's buckets
+    # not merged with the purged run's buckets, the 10 earlier points folded in
+    assert [(r[0], r[1], r[4]) for r in rollup] == [(1024, 1.0, 2.0), (76, 2.0, 2.0)]
     if new_pk == pk:
-        assert len(rollup) == 1
+        assert len(rollup) == 2
 
 
 # ---------------------------------------------------------------------------------- route

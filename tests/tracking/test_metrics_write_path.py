@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import jupyter_track as jt
-from jupyter_track.store import InvalidInput, SQLiteStore
+from jupyter_track.store import InvalidInput, SQLiteStore, histories
 from jupyter_track.store.histories import update_rollups
 from jupyter_track.store.metrics import _summarize_slow, group_rows, summarize
 from jupyter_track.tracking.writer import _drain
@@ -84,20 +84,39 @@ def _run_pk(store: SQLiteStore) -> tuple[str, int]:
     return info.run_id, store.run_handle(info.run_id)
 
 
+def _reference_buckets(points: list[tuple[Any, ...]], size: int) -> list[tuple[Any, ...]]:
+    """(bucket, n, min, max) of a series' points in arrival order; NaN is never an extreme."""
+    out = []
+    for bucket, start in enumerate(range(0, len(points), size)):
+        chunk = points[start : start + size]
+        finite = [p[4] for p in chunk if p[4] == p[4]]
+        low, high = (min(finite), max(finite)) if finite else (None, None)
+        out.append((bucket, len(chunk), low, high))
+    return out
+
+
 @settings(max_examples=40, deadline=None)
-@given(st.lists(rows_strategy, min_size=1, max_size=4))
+@given(st.lists(rows_strategy, min_size=1, max_size=4), st.sampled_from([2, 5, 16, 1024]))
 def test_batches_keep_summaries_and_rollups_exact(
-    tmp_path_factory: pytest.TempPathFactory, batches: list[list[tuple[Any, ...]]]
+    tmp_path_factory: pytest.TempPathFactory,
+    batches: list[list[tuple[Any, ...]]],
+    rollup_size: int,
 ) -> None:
+    """Summaries equal the per-point fold; a series of at least ROLLUP_SIZE points has exactly
+    the buckets of its points in arrival order (also when it reaches the size in a later
+    batch, with points stored before it), a shorter one none. Small sizes make every batch
+    shape cross the threshold."""
     store = SQLiteStore(tmp_path_factory.mktemp("db") / "track.db")
     pks = {}
     for n in (1, 2, 3):
         pks[n] = _run_pk(store)[1]
     everything = []
-    for batch in batches:
-        rows = [(pks[r], k, s, t, v) for r, k, s, t, v in batch]
-        store.write_metric_rows(rows)
-        everything.extend(rows)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(histories, "ROLLUP_SIZE", rollup_size)
+        for batch in batches:
+            rows = [(pks[r], k, s, t, v) for r, k, s, t, v in batch]
+            store.write_metric_rows(rows)
+            everything.extend(rows)
     conn = store.db.conn()
     stored = conn.execute(
         "SELECT run, key, last, step, timestamp, min, max, count FROM metric_summaries"
@@ -108,11 +127,17 @@ def test_batches_keep_summaries_and_rollups_exact(
         for s in _summarize_slow(everything)
     ]
     assert _canonical(stored) == _canonical(expected)
-    rollup_counts = dict(
-        ((r, k), n)
-        for r, k, n in conn.execute("SELECT run, key, sum(n) FROM metric_rollups GROUP BY 1, 2")
-    )
-    assert rollup_counts == {(s[0], s[1]): s[7] for s in expected}
+    stored_buckets: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+    for r, k, bucket, n, lo, hi in conn.execute(
+        "SELECT run, key, bucket, n, lo, hi FROM metric_rollups ORDER BY run, key, bucket"
+    ):
+        stored_buckets.setdefault((r, k), []).append((bucket, n, lo, hi))
+    series = group_rows(everything)
+    assert stored_buckets == {
+        k: _reference_buckets(list(points), rollup_size)
+        for k, points in series.items()
+        if len(points) >= rollup_size
+    }
 
 
 def test_rollups_are_the_same_with_or_without_pregrouped_rows(tmp_path: Path) -> None:
@@ -179,8 +204,9 @@ def test_log_metric_defaults_and_log_metrics_errors_name_each_key() -> None:
 
 
 def test_rollups_of_many_series_in_one_batch_and_leftovers_of_a_reused_pk(
-    store: SQLiteStore,
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(histories, "ROLLUP_SIZE", 2)
     _, pk = _run_pk(store)
     _, pk2 = _run_pk(store)
     conn = store.db.conn()
@@ -192,10 +218,19 @@ def test_rollups_of_many_series_in_one_batch_and_leftovers_of_a_reused_pk(
         )
     keys = [f"k{i}" for i in range(1200)]  # more keys than one statement takes
     store.write_metric_rows([(r, k, 0, 0, 1.0) for r in (pk, pk2) for k in keys])
-    store.write_metric_rows([(pk, k, 1, 1, 2.0) for k in keys])
-    counts = dict(((r, k), n) for r, k, n in conn.execute("SELECT run, key, n FROM metric_rollups"))
-    assert len(counts) == 2400
-    assert all(counts[(pk, k)] == 2 and counts[(pk2, k)] == 1 for k in keys)
+    no_rollup_yet = conn.execute("SELECT count(*) FROM metric_rollups").fetchone()[0]
+    assert no_rollup_yet == 1  # one point per series: below the size, only the leftover
+    store.write_metric_rows([(pk, k, 1, 1, 2.0) for k in keys])  # pk's series reach the size
+    rows = conn.execute("SELECT run, key, n, lo, hi FROM metric_rollups").fetchall()
+    assert len(rows) == 1200 and all(r == (pk, r[1], 2, 1.0, 2.0) for r in rows)  # k7 replaced
+
+
+def test_a_run_with_a_few_metrics_writes_no_rollup(store: SQLiteStore) -> None:
+    """Short series are read point by point: a run's final scores cost no rollup rows."""
+    run_id, pk = _run_pk(store)
+    store.write_metric_rows([(pk, f"m{i}", 0, 0, float(i)) for i in range(5)])
+    assert store.db.conn().execute("SELECT count(*) FROM metric_rollups").fetchone()[0] == 0
+    assert store.get_run(run_id).data.metrics == {f"m{i}": float(i) for i in range(5)}
 
 
 class _SlowStore:
