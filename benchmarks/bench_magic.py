@@ -131,7 +131,7 @@ def bench(ctx: Context) -> list[Row]:
     quiet_overhead = median(q - p for q, p in zip(quiet, logged)) * ms
     quiet_row = Row("%%track -q overhead (no summary)", "ms", quiet_overhead)
     quiet_row.notes.append(
-        "the same without the run summary widget: what the run itself costs "
+        "the same without the run summary (display data): what the run itself costs "
         f"(median %%track -q cell {median(quiet) * ms:.2f} ms)"
     )
     log_row = Row(

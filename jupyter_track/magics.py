@@ -462,24 +462,14 @@ class TrackMagics(Magics):
         self._show_summary(run_id, notes)
 
     def _show_summary(self, run_id: str, notes: list[str]) -> None:
+        """Display the run's summary as display data (see :mod:`jupyter_track.summary`): the
+        JupyterLab extension renders its MIME type, other front ends its HTML or text. No
+        widget, so no comm; two store reads (the run, the previous run of its cell)."""
         from IPython.display import display
 
-        store = session.current().store
-        run = store.get_run(run_id)
-        previous = store.previous_cell_run(run.info.cell_id, run_id) if run.info.cell_id else None
-        try:
-            from .widgets.summary import show_run_summary
-        except ImportError:
-            show_run_summary = None
-        if show_run_summary is not None:
-            try:
-                show_run_summary(run, previous, notes=notes)
-                return
-            except Exception:
-                pass
-        from .summary import RunSummary
+        from .summary import load
 
-        display(RunSummary(run, previous, tuple(notes)))
+        display(load(session.current().store, run_id, notes).mimebundle(), raw=True)
 
 
 _LOADED_ATTR = "_jupyter_track_magics"

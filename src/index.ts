@@ -34,6 +34,7 @@ import {
   TrackViewKind
 } from './panel';
 import { ITrackSidebar } from './tokens';
+import { summaryRendererPlugin } from './summaryrenderer';
 
 export { ITrackSidebar } from './tokens';
 export type { ITrackTab } from './tokens';
@@ -333,7 +334,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<ITrackSidebar> = {
         }
       }
     });
-    // The notebook widgets (js/summary.ts) reach the panel through DOM events, so they need
+    // The notebook widgets (js/summary.ts, js/traces.ts) reach the panel through DOM events, so they need
     // no JupyterLab import: `jupyter-track:probe` asks whether the panel is here, and
     // `jupyter-track:open-run` opens a run in it.
     const onProbe = (event: Event): void => {
@@ -407,4 +408,9 @@ const sidebarPlugin: JupyterFrontEndPlugin<ITrackSidebar> = {
   }
 };
 
-export default [sidebarPlugin, modelsPlugin, tracesPlugin];
+export default [
+  sidebarPlugin,
+  modelsPlugin,
+  tracesPlugin,
+  summaryRendererPlugin
+];

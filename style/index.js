@@ -2,3 +2,4 @@ import './base.css';
 import './models.css';
 import './lineage.css';
 import './traceview.css';
+import '../js/widgets.css';

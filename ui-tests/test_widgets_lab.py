@@ -78,8 +78,8 @@ WIDGET_CELLS = [
     "print('selected:', table.selected)",
     "jt.compare(ids, metric='val_loss')",
     "%%track -n summary-demo -e widgets-ui\nlr = 0.05\njt.log_metric('loss', 0.42)",
-    "from jupyter_track.widgets.summary import show_run_summary\n"
-    "show_run_summary(jt.get_run(ids[1]), jt.get_run(ids[0]))",
+    # the summary widget: the second run of the seed cell against the first
+    "from jupyter_track.widgets.summary import summary\nsummary(ids[1])",
     """class Model:
     def predict(self, rows):
         return [0] * len(rows)
@@ -148,15 +148,15 @@ def test_each_widget_renders_and_a_clicked_row_reaches_python(
     expect(metric.locator("optgroup")).to_have_attribute("label", "System (kernel process)")
     snapshot(page, compare, artifacts_dir, "compare")
 
-    # the run summary after a %%track cell
-    summary = cell(page, 4).locator(".jp-Track-summaryw")
+    # the run summary after a %%track cell (display data drawn by the extension's renderer)
+    summary = cell(page, 4).locator(".jp-Track-summaryRenderer.jp-Track-summaryw")
     expect(summary).to_contain_text("summary-demo", timeout=LONG)
     expect(summary).to_contain_text("FINISHED")
     expect(summary.locator("tr", has_text="loss")).to_contain_text("0.42")
     button = summary.get_by_role("button", name="Open in sidebar")
     expect(button).to_be_visible()
-    # against a previous run: changed params and metric deltas are marked
-    versus = cell(page, 5).locator(".jp-Track-summaryw")
+    # the widget form, against a previous run: changed params and metric deltas are marked
+    versus = cell(page, 5).locator(".jp-Track-summaryw:not(.jp-Track-summaryRenderer)")
     expect(versus.locator("tr", has_text="lr").locator(".jp-Track-w-changed")).to_have_text("0.01")
     expect(versus.locator("tr", has_text="lr")).to_contain_text("was 0.1")
     expect(versus.locator("tr", has_text="val_loss").locator(".jp-Track-w-down")).to_be_visible()

@@ -66,3 +66,59 @@ def test_cell_id_from_the_execute_request_metadata(track_db: Path) -> None:
         km.shutdown_kernel(now=True)
     run = SQLiteStore(track_db).search_runs(None, "").runs[0]
     assert run.info.cell_id == "7f1c-lab-cell" and run.info.run_name == "from-lab"
+
+
+SUMMARY_MIME = "application/vnd.jupyter-track.run-summary+json"
+TRACKED = (
+    "%%track -e kernel-summary -p lr -m acc\n"
+    'label = "<script>alert(1)</script>"\n'
+    "lr, acc = next(settings)\n"
+)
+
+
+def test_summary_output_carries_its_mime_type_data_and_escaped_html(
+    track_db: Path, tmp_path: Path
+) -> None:
+    """The same tracked code run twice (nbclient sends no cell ids: re-runs link by code): the
+    second output is the summary against the first, as display data a saved notebook keeps."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import jupyter_track as jt\nsettings = iter([(0.1, 0.5), (0.01, 0.75)])"
+        ),
+        nbformat.v4.new_code_cell(TRACKED),
+        nbformat.v4.new_code_cell(TRACKED),
+    ]
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    runs = {r.data.params["lr"]: r for r in SQLiteStore(track_db).search_runs(None, "").runs}
+    first, second = runs["0.1"], runs["0.01"]
+    (output,) = nb.cells[2].outputs
+    assert output["output_type"] == "display_data"
+    data = output["data"]
+    assert set(data) == {SUMMARY_MIME, "text/html", "text/plain"}  # no widget view
+    payload = data[SUMMARY_MIME]
+    assert payload["version"] == 1
+    assert payload["run"]["run_id"] == second.info.run_id
+    assert (
+        payload["run"]["status"] == "FINISHED" and payload["run"]["experiment"] == "kernel-summary"
+    )
+    assert payload["previous"] == {"run_id": first.info.run_id, "name": first.info.run_name}
+    params = {p["key"]: p for p in payload["params"]}
+    assert params["lr"] == {"key": "lr", "value": "0.01", "previous": "0.1", "changed": True}
+    assert params["label"]["value"] == "<script>alert(1)</script>"
+    assert payload["metrics"] == [{"key": "acc", "value": 0.75, "previous": 0.5, "delta": 0.25}]
+    html = data["text/html"]
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "acc=0.75 (+0.25)" in data["text/plain"]
+    # the first run's output has no previous run
+    (before,) = nb.cells[1].outputs
+    assert before["data"][SUMMARY_MIME]["previous"] is None
+    # saved and read back: valid, the payload kept as JSON, nothing needs widget state
+    nbformat.validate(nb)
+    path = tmp_path / "saved.ipynb"
+    nbformat.write(nb, path)
+    reread = nbformat.read(path, as_version=4)
+    assert reread.cells[2].outputs[0]["data"][SUMMARY_MIME] == payload
+    assert "widgets" not in reread.metadata

@@ -213,3 +213,127 @@ def test_a_syntax_error_fails_the_run_and_reaches_the_user(shell) -> None:
     run_ = jt.search_runs(output_format="list")[0]
     assert run_.info.run_name == "typo" and run_.info.status == "FAILED"
     assert "SyntaxError" in run_.info.error
+
+
+# ------------------------------------------------------------------------------- the summary
+
+SUMMARY_MIME = "application/vnd.jupyter-track.run-summary+json"
+
+
+def summaries(outputs: Any) -> list[dict[str, Any]]:
+    """The display data of captured outputs that carry the run summary's MIME type."""
+    return [o.data for o in outputs if SUMMARY_MIME in o.data]
+
+
+def test_summary_is_display_data_with_its_mime_type_html_and_text(shell) -> None:
+    from IPython.utils.capture import capture_output
+
+    code = '%%track -e demo -m acc\nlr = {}\nlabel = "<img src=x onerror=alert(1)>"\nacc = {}\n'
+    run(shell, code.format(0.1, 0.5), cell_id="summary-cell")
+    with capture_output() as captured:
+        run(shell, code.format(0.01, 0.75), cell_id="summary-cell")
+    (data,) = summaries(captured.outputs)
+    assert set(data) == {SUMMARY_MIME, "text/html", "text/plain"}  # no widget, no comm
+    first, second = jt.cell_history("summary-cell", output_format="list")[::-1]
+    payload = data[SUMMARY_MIME]
+    assert payload["version"] == 1
+    assert payload["run"] == {
+        "run_id": second.info.run_id,
+        "name": second.info.run_name,
+        "status": "FINISHED",
+        "duration_ms": second.info.duration_ms,
+        "error": None,
+        "experiment": "demo",
+    }
+    assert payload["previous"] == {"run_id": first.info.run_id, "name": first.info.run_name}
+    params = {p["key"]: p for p in payload["params"]}
+    assert params["lr"] == {"key": "lr", "value": "0.01", "previous": "0.1", "changed": True}
+    assert params["label"]["value"] == "<img src=x onerror=alert(1)>"  # text, as logged
+    assert not params["label"]["changed"]
+    (acc,) = payload["metrics"]
+    assert acc["key"] == "acc" and acc["value"] == 0.75 and acc["previous"] == 0.5
+    assert acc["delta"] == pytest.approx(0.25)
+    html = data["text/html"]
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "was 0.1" in html and "▲ 0.25" in html
+    assert "acc=0.75 (+0.25)" in data["text/plain"]
+
+
+def test_quiet_and_show_summary_off_display_nothing(shell) -> None:
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        run(shell, "%%track -q\nx = 1\n")
+    assert captured.outputs == [] and captured.stdout == ""
+    run(shell, "%config TrackMagics.show_summary = False")
+    with capture_output() as captured:
+        run(shell, "%%track\nx = 1\n")
+    assert captured.outputs == [] and captured.stdout == ""
+    run(shell, "%config TrackMagics.show_summary = True")
+    with capture_output() as captured:
+        run(shell, "%%track\nx = 1\n")
+    assert len(summaries(captured.outputs)) == 1
+    assert [r.info.status for r in jt.search_runs(output_format="list")] == ["FINISHED"] * 3
+
+
+def test_summary_of_a_failed_run_names_the_error(shell) -> None:
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        run(shell, "%%track -n broken\nraise ValueError('diverged <b>')\n")
+    (data,) = summaries(captured.outputs)
+    run_ = data[SUMMARY_MIME]["run"]
+    assert run_["status"] == "FAILED" and run_["error"] == "ValueError: diverged <b>"
+    assert "ValueError: diverged &lt;b&gt;" in data["text/html"]
+
+
+def test_the_summary_reads_the_run_and_the_previous_run_only(shell, monkeypatch) -> None:
+    """After the run is ended (durable), the summary costs two store reads: the run and the
+    previous run of its cell (the experiment's name is asked once per store)."""
+    from IPython.utils.capture import capture_output
+
+    run(shell, "%%track\nx = 1\n", cell_id="counted")
+    calls: list[str] = []
+    st = jt.TrackClient().store
+    for name in ("get_run", "previous_cell_run", "get_experiment", "search_runs"):
+        original = getattr(st, name)
+
+        def counted(*args: Any, _name: str = name, _original: Any = original) -> Any:
+            calls.append(_name)
+            return _original(*args)
+
+        monkeypatch.setattr(st, name, counted)
+    with capture_output() as captured:
+        run(shell, "%%track\nx = 2\n", cell_id="counted")
+    assert calls == ["get_run", "previous_cell_run"]
+    assert summaries(captured.outputs)[0][SUMMARY_MIME]["previous"] is not None
+
+
+def test_a_tracked_cell_with_its_summary_never_imports_pandas(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    script = """
+import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+shell = InteractiveShell.instance()
+shell.run_cell("import jupyter_track as jt; jt.set_tracking_uri(%r)" % sys.argv[1])
+with capture_output() as out:
+    for lr in (0.1, 0.2):
+        shell.run_cell("%%%%track -m acc\\nlr = %s\\nacc = lr * 2" % lr, cell_id="c")
+mime = "application/vnd.jupyter-track.run-summary+json"
+shown = [o.data[mime]["metrics"][0]["delta"] for o in out.outputs if mime in o.data]
+print(json.dumps({"pandas": "pandas" in sys.modules, "shown": shown}))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "t.db")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    assert answer["shown"] == [None, pytest.approx(0.2)]
+    assert answer["pandas"] is False

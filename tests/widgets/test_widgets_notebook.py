@@ -1,7 +1,8 @@
 """Every widget in a notebook executed headlessly by nbclient, with a real kernel.
 
-The outputs must carry the widget view and a static text/HTML stand-in, and nbclient must save
-the widgets' state in the notebook metadata: the live chart's final downsampled points, the run
+The outputs must carry the widget view and a static text/HTML stand-in (the ``%%track`` summary
+is display data with its own MIME type, no widget), and nbclient must save the widgets' state
+in the notebook metadata: the live chart's final downsampled points, the run
 table's rows, the comparison's chart specs, and the vega runtime module they all draw with.
 """
 
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.slow
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+SUMMARY_MIME = "application/vnd.jupyter-track.run-summary+json"
 
 CELLS = [
     "import time\nimport jupyter_track as jt",
@@ -59,7 +61,7 @@ def test_widgets_execute_and_save_their_state(tmp_path: Path) -> None:
     errors = [o for c in nb.cells for o in c.outputs if o.get("output_type") == "error"]
     assert not errors, errors
 
-    for index in (2, 3, 4, 5, 6):
+    for index in (2, 3, 4, 6):
         outputs = widget_outputs(nb.cells[index])
         assert len(outputs) == 1, (index, nb.cells[index].outputs)  # shown once, not twice
         data = outputs[0]["data"]
@@ -74,7 +76,6 @@ def test_widgets_execute_and_save_their_state(tmp_path: Path) -> None:
         "live.LiveChart",
         "table.RunTable",
         "comparison.CompareView",
-        "summary.RunSummaryWidget",
         "registry.RegistryView",
         "_common.VegaRuntime",
     } <= {k[len(prefix) :] for k in by_class if k.startswith(prefix)}
@@ -93,7 +94,10 @@ def test_widgets_execute_and_save_their_state(tmp_path: Path) -> None:
     assert table["total"] == 3  # the two runs and the live run (the tracked cell comes later)
     (compare,) = by_class[prefix + "comparison.CompareView"]
     assert set(compare["specs"]) == {"curves", "parallel", "importance", "scatter"}
-    (summary,) = by_class[prefix + "summary.RunSummaryWidget"]
+    # the %%track summary is display data, not a widget: nothing of it in the widget state
+    assert not any(k.endswith("RunSummaryWidget") for k in by_class)
+    assert widget_outputs(nb.cells[5]) == []
+    (summary,) = [o["data"][SUMMARY_MIME] for o in nb.cells[5].outputs if SUMMARY_MIME in o["data"]]
     assert summary["run"]["name"] == "tracked-cell"
     assert {m["key"] for m in summary["metrics"]} == {"score"}
     json.dumps(state)  # the saved state is plain JSON

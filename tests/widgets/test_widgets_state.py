@@ -7,6 +7,7 @@ front end makes them (setting synced traits, sending the widget's custom message
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -14,12 +15,15 @@ import pytest
 
 import jupyter_track as jt
 from jupyter_track import charts
+from jupyter_track import summary as summary_module
 from jupyter_track.store import InvalidInput, NotFound
-from jupyter_track.tracking import session
+from jupyter_track.summary import MIME_TYPE as SUMMARY_MIME
+from jupyter_track.summary import RunSummary
+from jupyter_track.tracking import context, session
 from jupyter_track.widgets import _common
 from jupyter_track.widgets.comparison import CompareView
 from jupyter_track.widgets.registry import RegistryView
-from jupyter_track.widgets.summary import RunSummaryWidget, show_run_summary
+from jupyter_track.widgets.summary import RunSummaryWidget, show_run_summary, summary
 from jupyter_track.widgets.table import RunTable
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -255,12 +259,69 @@ def test_summary_marks_changes_against_the_previous_run(capsys: Any) -> None:
     assert widget.run["name"] == "after" and widget.run["experiment"] == "Default"
     assert widget.previous == {"run_id": first.info.run_id, "name": "before"}
     assert widget.notes == ["-p x: not defined after the cell"]
+    # one payload: the widget's traits are the display data's payload
+    payload = RunSummary(run, previous, ("-p x: not defined after the cell",), "Default").payload()
+    synced = {k: getattr(widget, k) for k in ("run", "previous", "params", "metrics", "notes")}
+    assert synced == {k: v for k, v in payload.items() if k != "version"}
     data, _ = widget._repr_mimebundle_()
     assert "run after [FINISHED]" in data["text/plain"]
     assert "jp-Track-summary" in data["text/html"]
-    # the %%track hook displays it (outside IPython display() prints the text form)
+    assert SUMMARY_MIME not in data  # the widget renders itself; the MIME type is %%track's
+    # show_run_summary displays what %%track displays (outside IPython: the text form)
     assert show_run_summary(second.info.run_id, first.info.run_id) is None
     assert "run after [FINISHED]" in capsys.readouterr().out
+
+
+def test_summary_widget_of_the_last_run_against_its_cells_previous_run() -> None:
+    context.current = context.CellContext(
+        cell_id="cell-7", execution_count=1, source="", run_ids=[]
+    )
+    for lr in (0.1, 0.2):
+        with jt.start_run() as run:
+            jt.log_param("lr", lr)
+    widget = summary()
+    assert widget.run["run_id"] == run.info.run_id
+    assert widget.params == [{"key": "lr", "value": "0.2", "previous": "0.1", "changed": True}]
+    with pytest.raises(NotFound):
+        summary("no-such-run")
+
+
+def test_summary_payload_is_json_with_non_finite_values_as_text() -> None:
+    with jt.start_run(run_name="first") as first:
+        jt.log_metrics({"loss": 0.5, "gap": math.inf, "score": math.nan})
+    with jt.start_run(run_name="<b>second</b>") as second:
+        jt.log_metrics({"loss": math.nan, "gap": 1.0, "score": 2.0, "new": -math.inf})
+        jt.log_param("note", "a & b <i>")
+    summary_ = RunSummary(jt.get_run(second.info.run_id), jt.get_run(first.info.run_id))
+    bundle = summary_.mimebundle()
+    payload = json.loads(json.dumps(bundle[SUMMARY_MIME], allow_nan=False))
+    metrics = {m["key"]: m for m in payload["metrics"]}
+    assert metrics["loss"] == {"key": "loss", "value": "NaN", "previous": 0.5, "delta": None}
+    assert metrics["gap"] == {"key": "gap", "value": 1.0, "previous": "Infinity", "delta": None}
+    assert metrics["score"]["previous"] == "NaN" and metrics["score"]["delta"] is None
+    assert metrics["new"] == {"key": "new", "value": "-Infinity", "previous": None, "delta": None}
+    assert payload["run"]["name"] == "<b>second</b>" and payload["run"]["experiment"] == ""
+    html = bundle["text/html"]
+    assert "<b>second</b>" not in html and "&lt;b&gt;second&lt;/b&gt;" in html
+    assert "a &amp; b &lt;i&gt;" in html and "<i>" not in html
+    assert "run <b>second</b>" in bundle["text/plain"]
+
+
+def test_experiment_names_are_asked_once_per_store(monkeypatch: Any) -> None:
+    with jt.start_run() as run:
+        pass
+    store = session.current().store
+    asked: list[str] = []
+    original = store.get_experiment
+
+    def get_experiment(experiment_id: str) -> Any:
+        asked.append(experiment_id)
+        return original(experiment_id)
+
+    monkeypatch.setattr(store, "get_experiment", get_experiment)
+    names = {summary_module.load(store, run.info.run_id).experiment for _ in range(3)}
+    assert names == {"Default"} and asked == [run.info.experiment_id]
+    assert summary_module.experiment_name(store, "987654") == ""  # no such experiment
 
 
 # --------------------------------------------------------------------------- jt.registry
