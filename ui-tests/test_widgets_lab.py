@@ -78,8 +78,9 @@ WIDGET_CELLS = [
     "print('selected:', table.selected)",
     "jt.compare(ids, metric='val_loss')",
     "%%track -n summary-demo -e widgets-ui\nlr = 0.05\njt.log_metric('loss', 0.42)",
-    # the summary widget: the second run of the seed cell against the first
-    "from jupyter_track.widgets.summary import summary\nsummary(ids[1])",
+    # the summary as a widget (jupyter_track.widgets.summary.summary() returns one)
+    "from jupyter_track.widgets import RunSummaryWidget\n"
+    "RunSummaryWidget(jt.get_run(ids[1]), jt.get_run(ids[0]))",
     """class Model:
     def predict(self, rows):
         return [0] * len(rows)
