@@ -18,7 +18,6 @@ import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
 import {
-  IRunSummaryOpener,
   parseRunSummary,
   renderRunSummary,
   RUN_SUMMARY_MIME
@@ -35,18 +34,51 @@ export class RunSummaryRenderer
   implements IRenderMime.IRenderer
 {
   constructor(
-    private _opener: () => IRunSummaryOpener,
+    private _commands: JupyterFrontEnd['commands'],
     private _mimeType: string = RUN_SUMMARY_MIME
   ) {
     super();
     this.addClass('jp-Track-summaryRenderer');
     this.node.dataset.mimeType = _mimeType; // as JupyterLab's own renderers
+    // the sidebar may register its command after this output rendered: draw again then
+    _commands.commandChanged.connect(this._onCommandChanged, this);
   }
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    const data = model.data[this._mimeType];
+    this._data = model.data[this._mimeType];
+    this._draw();
+    return Promise.resolve();
+  }
+
+  dispose(): void {
+    if (!this.isDisposed) {
+      this._commands.commandChanged.disconnect(this._onCommandChanged, this);
+    }
+    super.dispose();
+  }
+
+  private _onCommandChanged(
+    _: unknown,
+    change: { id?: string; type: string }
+  ): void {
+    if (change.id === OPEN_RUN && this._data !== undefined) {
+      this._draw();
+    }
+  }
+
+  private _draw(): void {
+    const commands = this._commands;
     try {
-      renderRunSummary(this.node, parseRunSummary(data), this._opener());
+      renderRunSummary(this.node, parseRunSummary(this._data), {
+        available: commands.hasCommand(OPEN_RUN),
+        open: runId => {
+          if (!commands.hasCommand(OPEN_RUN)) {
+            return false;
+          }
+          void commands.execute(OPEN_RUN, { runId });
+          return true;
+        }
+      });
     } catch (error) {
       const message = document.createElement('div');
       message.className = 'jp-Track-w-error';
@@ -56,29 +88,21 @@ export class RunSummaryRenderer
       this.node.classList.add('jp-Track-w');
       this.node.replaceChildren(message);
     }
-    return Promise.resolve();
   }
+
+  private _data: unknown = undefined;
 }
 
-/** The renderer factory, opening runs with `commands`. */
+/** The renderer factory; "Open in sidebar" runs the sidebar's command in `commands`. */
 export function runSummaryRendererFactory(
   commands: JupyterFrontEnd['commands']
 ): IRenderMime.IRendererFactory {
-  const opener = (): IRunSummaryOpener => ({
-    available: commands.hasCommand(OPEN_RUN),
-    open: runId => {
-      if (!commands.hasCommand(OPEN_RUN)) {
-        return false;
-      }
-      void commands.execute(OPEN_RUN, { runId });
-      return true;
-    }
-  });
   return {
     safe: true,
     mimeTypes: [RUN_SUMMARY_MIME],
     defaultRank: RANK,
-    createRenderer: options => new RunSummaryRenderer(opener, options.mimeType)
+    createRenderer: options =>
+      new RunSummaryRenderer(commands, options.mimeType)
   };
 }
 

@@ -63,6 +63,8 @@ def test_track_summary_renders_compares_opens_and_survives_a_reload(
     expect(summary).to_have_attribute("data-mime-type", MIME)
     expect(tracked.locator(".jp-Track-summary")).to_have_count(0)  # the text/html form
     expect(summary).to_contain_text("summary-ui")
+    # styled like the widget (the extension loads the widgets' stylesheet)
+    expect(summary.locator(".jp-Track-w-head")).to_have_css("display", "flex")
     lr = summary.locator('tr[data-kind="param"]', has_text="lr")
     expect(lr.locator(".jp-Track-w-changed")).to_have_text("0.01")
     expect(lr).to_contain_text("was 0.1")
@@ -111,4 +113,39 @@ def test_track_summary_renders_compares_opens_and_survives_a_reload(
     expect(reopened.locator('tr[data-kind="param"]', has_text="lr")).to_contain_text("was 0.1")
     expect(reopened.locator(".jp-Track-w-down")).to_have_text("▼ 0.1")
     expect(page.get_by_text(KERNEL_IDLE)).to_be_visible(timeout=LONG)
+    lab_server.shutdown_sessions()
+
+
+def test_summary_of_a_notebook_executed_elsewhere_renders_untrusted(
+    lab_server: Any, lab_page: Page, artifacts_dir: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook executed headlessly (nbclient, as ``jupyter nbconvert --execute`` does) and
+    opened afterwards is not trusted: the renderer is safe (text only), so the summary is drawn
+    by it all the same, from the saved output (no widget state exists)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    page = lab_page
+    monkeypatch.setenv("JUPYTER_TRACK_DB", str(lab_server.db_path))  # the lab's store
+    path = write_notebook(lab_server.root_dir, "executed.ipynb", [*CELLS, CELLS[1]])
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    nbformat.write(nb, path)
+    assert "widgets" not in nb.metadata
+    page.goto(lab_server.lab_url("executed.ipynb", reset=""))
+    page.locator(".jp-NotebookPanel").first.wait_for(timeout=LONG)
+    second = cell(page, 2).locator(".jp-Track-summaryRenderer")
+    expect(second).to_have_attribute("data-mime-type", MIME, timeout=LONG)
+    expect(second.locator('tr[data-kind="param"]', has_text="lr")).to_contain_text("was 0.1")
+    expect(second.locator('tr[data-kind="metric"]', has_text="loss")).to_contain_text("▼ 0.1")
+    expect(second.locator('tr[data-kind="param"]', has_text="label")).to_contain_text(LABEL)
+    expect(second.locator(".jp-Track-w-changed")).to_have_css("font-weight", "600")
+    run_id = second.locator(".jp-Track-w-head code").get_attribute("title")
+    assert run_id and lab_server.store().get_run(run_id).data.params["lr"] == "0.01"
+    expect(second.get_by_role("button", name="Open in sidebar")).to_be_enabled()
+    expect(cell(page, 1).locator(".jp-Track-summaryRenderer")).to_contain_text("FINISHED")
+    second.scroll_into_view_if_needed()
+    second.screenshot(path=str(artifacts_dir / "summary-renderer.png"))
     lab_server.shutdown_sessions()
