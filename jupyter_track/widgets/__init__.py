@@ -7,7 +7,9 @@
 * ``jt.compare`` (:mod:`.comparison`) -- side-by-side table and the sidebar's charts;
 * ``jt.registry`` (:mod:`.registry`) -- registered models, versions and aliases (editable on
   request, audited);
-* :func:`.summary.show_run_summary` -- the widget shown after a ``%%track`` cell.
+* :func:`.summary.summary` -- a run's summary as a widget; :func:`.summary.show_run_summary`
+  displays it as ``%%track`` does (display data the JupyterLab extension renders, see
+  :mod:`jupyter_track.summary`).
 
 Charts are drawn by vega-embed bundled into the widgets' modules (nothing from a CDN); every
 output also carries text/HTML for places that cannot run widgets. Modules load on first use.
