@@ -2,7 +2,9 @@
 
 ``import jupyter_track as jt`` gives MLflow's fluent API under the same names
 (``jt.start_run``, ``jt.log_metric``, ``jt.search_runs``, ...). Importing it inside IPython also
-registers the ``%%track`` magic. Heavy modules (pandas, the server, widgets) load on first use.
+registers the ``%%track`` magic. The import loads the logging core (the fluent API and the
+store, a few tens of milliseconds), so the first run costs only its own work; heavy modules
+(pandas, the server, widgets, models, tracing) load on first use.
 """
 
 from __future__ import annotations
@@ -96,16 +98,17 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # Lazy attributes keep `import jupyter_track` fast; the fluent module is small, but
-    # pandas, the server and the widgets are not.
-    if name in _FLUENT_NAMES:
-        from .tracking import fluent
+# The logging core is what every user of the package calls first: loaded with the package, so
+# the first ``start_run`` / ``log_metric`` does only its own work (creating the store, writing).
+# Plain module attributes: ``jt.log_metric`` is an attribute read, not a module __getattr__.
+from .tracking import fluent as _fluent  # noqa: E402
 
-        # kept as a module attribute: the next ``jt.log_metric`` is a plain attribute read,
-        # not a call of this function (and of the import machinery)
-        value = globals()[name] = getattr(fluent, name)
-        return value
+globals().update({_name: getattr(_fluent, _name) for _name in _FLUENT_NAMES})
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy attributes keep `import jupyter_track` from loading pandas, the server, the
+    # widgets, models and tracing until they are used.
     if name in _MODEL_NAMES:
         from . import models
 

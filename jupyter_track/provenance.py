@@ -131,9 +131,16 @@ def _site_dirs_signature() -> tuple[float, ...]:
     return tuple(stamps)
 
 
+_SEPARATORS = str.maketrans("_.", "--")
+
+
 def _normalize(name: str) -> str:
-    """PEP 503 project name normalization (``Foo_Bar.baz`` -> ``foo-bar-baz``)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """PEP 503 project name normalization (``Foo_Bar.baz`` -> ``foo-bar-baz``): runs of ``-``,
+    ``_`` and ``.`` become one ``-`` (string methods: a few hundred names per first run)."""
+    name = name.translate(_SEPARATORS).lower()
+    while "--" in name:
+        name = name.replace("--", "-")
+    return name
 
 
 def installed_packages() -> dict[str, str]:

@@ -300,11 +300,18 @@ class SQLiteDatabase(Database):
         """This thread's connection, opened (and the schema migrated) on first use."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path, readonly=self.readonly)
-            if not self._migrated:
+            if self._migrated:
+                conn = connect(self.path, readonly=self.readonly)
+            else:  # the first connection creates the file and its schema; other threads of
+                # this process wait here (not in SQLite's busy handler, which sleeps)
                 with self._lock:
+                    conn = connect(self.path, readonly=self.readonly)
                     if not self._migrated:
-                        self._check_or_migrate(conn)
+                        try:
+                            self._check_or_migrate(conn)
+                        except BaseException:
+                            conn.close()
+                            raise
                         self._migrated = True
             self._local.conn = conn
             self._local.settings = -1

@@ -167,6 +167,7 @@ class Session:
         with self.lock:
             if self._writer is not None:
                 self._writer.flush(raise_errors=False)
+                self._writer.stop()
             self._tracking_uri = uri
             self._store = None
             self._writer = None

@@ -15,7 +15,8 @@ time of the sample)::
     system/gpu_<i>_memory_usage_megabytes
 
 On by default (a sample costs well under a millisecond every 10 s; the first comes one
-interval after the run starts, so runs shorter than that have none:
+interval after the run starts, so runs shorter than that have none, and the sampling thread
+starts only once a run has lasted half an interval (at most 0.5 s):
 ``benchmarks/bench_system_metrics.py``). Off with ``JUPYTER_TRACK_SYSTEM_METRICS=0``,
 ``jt.disable_system_metrics_logging()`` or ``start_run(log_system_metrics=False)``; the
 interval is ``JUPYTER_TRACK_SYSTEM_METRICS_INTERVAL`` (seconds, at least 0.1).
@@ -117,29 +118,53 @@ Emit = Callable[[str, str, float, int, int], None]
 
 
 class Sampler:
-    """One daemon thread that samples while at least one run is watched (see the module doc)."""
+    """One daemon thread that samples while at least one run is watched (see the module doc).
+
+    Starting a run starts no thread: the background writer's loop calls :meth:`poke`, which
+    starts the sampling thread once a watched run has lasted half an interval (at most half a
+    second), so a run shorter than that costs neither a thread nor psutil's import.
+    """
 
     def __init__(self, emit: Emit, every: float | None = None) -> None:
         self._emit = emit
         self.every = every if every is not None else interval()
+        self.settle = min(self.every / 2, 0.5)
         self._runs: dict[str, int] = {}  # run_id -> next step
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._probe: Probe | None = None
+        #: monotonic time of the next sample (set when the first run is watched)
+        self._next_at = 0.0
         self.samples = 0
         self.cpu_seconds = 0.0  # thread CPU time spent sampling (for the benchmark)
 
     def watch(self, run_id: str) -> None:
         """Sample for ``run_id`` from now until :meth:`unwatch` (the first sample one interval
-        after the start: a run shorter than that gets none)."""
+        after the first watched run started: a run shorter than that gets none)."""
         with self._lock:
+            if not self._runs and not self._running():
+                self._next_at = time.monotonic() + self.every
             self._runs.setdefault(run_id, 0)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._loop, name="jupyter-track-system-metrics", daemon=True
-                )
-                self._thread.start()
+
+    def poke(self) -> None:
+        """Start the sampling thread when a watched run has lasted :attr:`settle` seconds and
+        no thread samples yet (the background writer calls this every flush interval)."""
+        if not self._runs or self._running():
+            return
+        with self._lock:
+            if not self._runs or self._running():
+                return
+            if time.monotonic() < self._next_at - self.every + self.settle:
+                return
+            self._thread = threading.Thread(
+                target=self._loop, name="jupyter-track-system-metrics", daemon=True
+            )
+            self._thread.start()
+
+    def _running(self) -> bool:
+        thread = self._thread
+        return thread is not None and thread.is_alive()
 
     def unwatch(self, run_id: str) -> None:
         with self._lock:
@@ -173,19 +198,19 @@ class Sampler:
             self._runs.clear()
         self._wake.set()
 
+    def _stopped(self) -> bool:
+        """True (and the thread forgotten) when no run is watched any more."""
+        with self._lock:
+            if not self._runs:
+                self._thread = None
+                return True
+            return False
+
     def _loop(self) -> None:
         # The probe (psutil's import, the CPU baseline the first sample measures from) comes
-        # half an interval in: not while the run that started this thread is being set up, and
-        # never for a run shorter than that. The first sample stays one interval after start.
-        settle = min(self.every / 2, 0.5)
-        first = True
+        # now, half an interval in: not while the run was being set up, and never for a run
+        # shorter than that. Samples follow one interval apart from the first run's start.
         if self._probe is None:
-            self._wake.wait(settle)
-            self._wake.clear()
-            with self._lock:
-                if not self._runs:
-                    self._thread = None
-                    return
             try:
                 self._probe = Probe()
             except Exception:  # no psutil: no system metrics
@@ -193,16 +218,12 @@ class Sampler:
                     self._runs.clear()
                     self._thread = None
                 return
-        else:
-            first = False
         while True:
-            self._wake.wait(self.every - settle if first else self.every)
-            first = False
+            self._wake.wait(max(0.0, self._next_at - time.monotonic()))
             self._wake.clear()
-            with self._lock:
-                if not self._runs:
-                    self._thread = None
-                    return
+            if self._stopped():
+                return
+            self._next_at = max(self._next_at + self.every, time.monotonic())
             try:
                 self.sample_now()
             except Exception:  # psutil missing or failing: stop quietly, training goes on
@@ -235,6 +256,13 @@ def watch(run_id: str) -> None:
     sampling thread, half an interval later (a run shorter than that never imports it); without
     it the thread stops quietly."""
     sampler().watch(run_id)
+
+
+def poke() -> None:
+    """Let the sampler start its thread when a watched run has lasted long enough (called by
+    the background writer's loop; nothing to do when no run was ever watched)."""
+    if _sampler is not None:
+        _sampler.poke()
 
 
 def unwatch(run_id: str) -> None:

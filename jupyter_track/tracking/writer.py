@@ -44,6 +44,7 @@ from itertools import chain, repeat, starmap
 from typing import Any
 
 from ..store.errors import StoreUnavailable
+from . import system_metrics
 from .pending import PendingRun
 
 DEFAULT_INTERVAL = 0.2
@@ -152,6 +153,7 @@ class BackgroundWriter:
             except Exception as exc:  # never let the thread die silently
                 self._report(exc)
             self._housekeeping("checkpoint")
+            system_metrics.poke()  # the sampling thread starts once a run lasts long enough
 
     def _housekeeping(self, method: str) -> None:
         """Call the store's housekeeping ``method``; it never stops the writer (a store without
@@ -160,6 +162,12 @@ class BackgroundWriter:
             getattr(self.store, method)()
         except Exception:
             pass
+
+    def stop(self) -> None:
+        """Let the thread end after its current flush (the session moved to another store and
+        flushed this one); :meth:`flush` still writes what is buffered, on the caller's thread."""
+        self._stop.set()
+        self._wake.set()
 
     def close(self) -> None:
         """Flush what is buffered (and traces still running, as IN_PROGRESS); stop the thread."""

@@ -565,18 +565,20 @@ def test_a_script_that_ends_right_after_its_first_trace_keeps_it(
     assert trace.summary.status == "OK" and [s.name for s in trace.spans] == ["f"]
 
 
-def test_the_first_call_does_not_load_the_store(tmp_path: Path) -> None:
-    """Decorating loads only the recording side; the store loads on a background thread."""
+def test_the_first_call_loads_neither_pandas_nor_the_store_file(tmp_path: Path) -> None:
+    """Decorating and the first call record the trace without pandas and without opening the
+    store (the package's import loads the store's code; the background writer opens the file
+    and writes the trace)."""
     script = textwrap.dedent(
         """
-        import sys
+        import os, sys
         import jupyter_track as jt
 
         @jt.trace
         def f(x):
             return x
 
-        assert "jupyter_track.store" not in sys.modules, "decorating loaded the store"
+        assert not os.path.exists(os.environ["JUPYTER_TRACK_DB"]), "decorating opened the store"
         assert "pandas" not in sys.modules
         f(1)
         trace = jt.get_trace(jt.get_last_active_trace_id())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import jupyter_track as jt
 from jupyter_track import provenance
@@ -134,3 +137,8 @@ def test_track_magic_records_files_the_cell_reads(tmp_path: Path) -> None:
     InteractiveShell.clear_instance()
     tags = jt.search_runs(output_format="list")[0].data.tags
     assert tags["jt.input.data.csv.kind"] == "file" and tags["jt.input.data.csv.context"] == "cell"
+
+
+@given(st.text(alphabet=st.sampled_from("aZ9-_.é"), max_size=24))
+def test_package_names_are_normalized_as_pep_503_says(name: str) -> None:
+    assert provenance._normalize(name) == re.sub(r"[-_.]+", "-", name).lower()

@@ -244,3 +244,26 @@ bg = threading.Thread(target=background); bg.start(); started.wait(10)
     shell.run_cell("stop.set(); bg.join(10)", store_history=True)
     background = jt.get_run(runs["background"].info.run_id)
     assert background.info.status == "FINISHED" and background.data.metrics == {"bg": 1.0}
+
+
+def test_moving_to_another_store_stops_the_old_writer_thread(tmp_path: Path) -> None:
+    """``set_tracking_uri`` writes what the old store's writer holds and lets its thread end;
+    the new store gets its own writer."""
+    jt.set_tracking_uri(tmp_path / "a.db")
+    first = jt.start_run()
+    jt.log_metric("m", 1.0)
+    old = session.current().writer
+    jt.log_metric("m", 2.0, step=1)  # still buffered when the store changes
+    jt.set_tracking_uri(tmp_path / "b.db")
+    thread = old._thread
+    assert thread is not None
+    thread.join(10)
+    assert not thread.is_alive()
+    assert [
+        (m.step, m.value)
+        for m in jt.MlflowClient(str(tmp_path / "a.db")).get_metric_history(first.info.run_id, "m")
+    ] == [(0, 1.0), (1, 2.0)]
+    assert session.current().writer is not old  # the new store's own
+    jt.set_tracking_uri(tmp_path / "a.db")
+    jt.end_run()
+    assert jt.get_run(first.info.run_id).info.status == "FINISHED"
