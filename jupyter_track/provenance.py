@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .gitrefs import read_refs
+
 if TYPE_CHECKING:
     import ast
     import hashlib
@@ -302,12 +304,16 @@ def git_state(cwd: str | os.PathLike[str] | None = None) -> GitState | None:
         cached = _git_cache.get(key)
         if cached is not None and now - cached[0] < GIT_TTL_SECONDS:
             return cached[1]
-        commit = (_git(["rev-parse", "HEAD"], key) or "").strip() or None
-        branch = (_git(["rev-parse", "--abbrev-ref", "HEAD"], key) or "").strip() or None
+        refs = read_refs(root)  # from the files: three git processes fewer
+        if refs is not None:
+            commit, branch, remote = refs
+        else:
+            commit = (_git(["rev-parse", "HEAD"], key) or "").strip() or None
+            branch = (_git(["rev-parse", "--abbrev-ref", "HEAD"], key) or "").strip() or None
+            remote = (_git(["config", "--get", "remote.origin.url"], key) or "").strip() or None
         status = _git(["status", "--porcelain", "--untracked-files=no"], key)
         dirty = bool(status and status.strip())
         diff = (_git(["diff", "HEAD"], key) or "") if dirty and commit else ""
-        remote = (_git(["config", "--get", "remote.origin.url"], key) or "").strip() or None
         state = GitState(commit, branch, dirty, key, diff, remote)
         _git_cache[key] = (time.monotonic(), state)
         return state
