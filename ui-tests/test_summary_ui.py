@@ -132,8 +132,17 @@ def test_summary_of_a_notebook_executed_elsewhere_renders_untrusted(
     NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()
-    nbformat.write(nb, path)
     assert "widgets" not in nb.metadata
+    # and an output from a future version: a message says why it is not drawn
+    future = nbformat.v4.new_code_cell("")
+    future.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={MIME: {"version": 99}, "text/plain": "run from the future"},
+        )
+    ]
+    nb.cells.append(future)
+    nbformat.write(nb, path)
     page.goto(lab_server.lab_url("executed.ipynb", reset=""))
     page.locator(".jp-NotebookPanel").first.wait_for(timeout=LONG)
     second = cell(page, 2).locator(".jp-Track-summaryRenderer")
@@ -146,6 +155,9 @@ def test_summary_of_a_notebook_executed_elsewhere_renders_untrusted(
     assert run_id and lab_server.store().get_run(run_id).data.params["lr"] == "0.01"
     expect(second.get_by_role("button", name="Open in sidebar")).to_be_enabled()
     expect(cell(page, 1).locator(".jp-Track-summaryRenderer")).to_contain_text("FINISHED")
+    expect(cell(page, 3).locator(".jp-Track-summaryRenderer .jp-Track-w-error")).to_contain_text(
+        "version 99 is not supported"
+    )
     second.scroll_into_view_if_needed()
     second.screenshot(path=str(artifacts_dir / "summary-renderer.png"))
     lab_server.shutdown_sessions()
