@@ -469,7 +469,12 @@ class TrackMagics(Magics):
 
         from .summary import load
 
-        display(load(session.current().store, run_id, notes).mimebundle(), raw=True)
+        try:
+            bundle = load(session.current().store, run_id, notes).mimebundle()
+        except Exception as exc:  # the run is stored: never fail the cell (or hide its error)
+            print(f"jupyter-track: summary not shown: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return
+        display(bundle, raw=True)
 
 
 _LOADED_ATTR = "_jupyter_track_magics"

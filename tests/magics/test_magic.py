@@ -337,3 +337,24 @@ print(json.dumps({"pandas": "pandas" in sys.modules, "shown": shown}))
     answer = json.loads(out.stdout.strip().splitlines()[-1])
     assert answer["shown"] == [None, pytest.approx(0.2)]
     assert answer["pandas"] is False
+
+
+def test_a_summary_that_cannot_be_read_never_fails_the_cell(shell, capsys, monkeypatch) -> None:
+    """The run is stored when the summary is built: a store that fails to read it back (a team
+    service gone away) costs the summary, never the cell's result or its own error."""
+    from jupyter_track.store import StoreUnavailable
+
+    st = jt.TrackClient().store
+
+    def unreachable(run_id: str) -> Any:
+        raise StoreUnavailable("the team service did not answer")
+
+    monkeypatch.setattr(st, "get_run", unreachable)
+    result = run(shell, "%%track -n fine\nx = 1\nx + 1\n")
+    assert result.success and result.result == 2
+    assert "summary not shown: StoreUnavailable" in capsys.readouterr().err
+    result = run(shell, "%%track -n broken\nraise ValueError('diverged')\n")
+    assert isinstance(result.error_in_exec, ValueError)  # the user's error, not the store's
+    monkeypatch.undo()
+    statuses = {r.info.run_name: r.info.status for r in jt.search_runs(output_format="list")}
+    assert statuses == {"fine": "FINISHED", "broken": "FAILED"}
