@@ -27,6 +27,7 @@ from . import schema
 from .dialects.base import Dialect
 from .dialects.sqlite import SQLITE
 from .errors import SchemaMismatch, StoreUnavailable
+from .template import create_from_template
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -209,6 +210,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             )
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
+            create_from_template(path)  # a new store: the shipped empty one, schema and all
             create_files(path)
             conn = sqlite3.connect(
                 path,
@@ -314,7 +316,9 @@ class SQLiteDatabase(Database):
                             raise
                         self._migrated = True
             self._local.conn = conn
-            self._local.settings = -1
+            # a new connection has SQLite's default; apply ours only when it differs
+            deferred = self._autocheckpoint != AUTOCHECKPOINT_PAGES
+            self._local.settings = -1 if deferred else self._settings
         if self._local.settings != self._settings:
             self._local.settings = self._settings
             if not self.readonly:

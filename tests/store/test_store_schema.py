@@ -28,6 +28,7 @@ def test_new_file_gets_schema_and_default_experiment(tmp_path: Path) -> None:
 
 
 def test_migrate_twice_is_a_no_op(tmp_path: Path) -> None:
+    (tmp_path / "x.db").touch()  # an empty file: created by the migrations, not the template
     conn = connect(tmp_path / "x.db")
     assert migrate(conn) == (0, SCHEMA_VERSION)
     tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
