@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..fsync import fsync_path
 from ..store.errors import Conflict, InvalidInput
 
 PARTIAL_PREFIX = ".jt-partial-"
@@ -171,20 +172,6 @@ def partial_folder(parent: Path) -> Iterator[Path]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _fsync(path: Path, *, directory: bool = False) -> None:
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def publish(partial: Path, target: Path, *, what: str) -> None:
     """Rename the finished ``partial`` folder to ``target`` in one step.
 
@@ -193,8 +180,8 @@ def publish(partial: Path, target: Path, *, what: str) -> None:
     """
     for path in partial.rglob("*"):
         if path.is_file():
-            _fsync(path)
-    _fsync(partial, directory=True)
+            fsync_path(path)
+    fsync_path(partial, directory=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.rename(partial, target)
@@ -207,4 +194,4 @@ def publish(partial: Path, target: Path, *, what: str) -> None:
         with partial_folder(target.parent) as near:
             shutil.copytree(partial, near, dirs_exist_ok=True)
             publish(near, target, what=what)
-    _fsync(target.parent, directory=True)
+    fsync_path(target.parent, directory=True)

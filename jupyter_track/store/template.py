@@ -26,6 +26,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..fsync import fsync_path
 from . import schema
 
 TEMPLATE = Path(__file__).with_name("new-store.sqlite.gz")
@@ -83,16 +84,8 @@ commit, which would wait behind it."""
 
 def _sync(path: Path) -> None:
     time.sleep(SYNC_AFTER_SECONDS)
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_path(path)
+    fsync_path(path.parent, directory=True)  # its name in the folder
 
 
 def build(target: Path = TEMPLATE) -> Path:
