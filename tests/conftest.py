@@ -26,10 +26,20 @@ def track_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     work.mkdir()
     monkeypatch.chdir(work)  # outside any git repository unless a test makes one
     monkeypatch.setenv("JUPYTER_TRACK_DB", str(db))
-    monkeypatch.delenv("JUPYTER_TRACK_URI", raising=False)
-    monkeypatch.delenv("JUPYTER_TRACK_ARTIFACTS", raising=False)
-    monkeypatch.delenv("JUPYTER_TRACK_EXPERIMENT_NAME", raising=False)
-    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    # set_tracking_uri() exports its URI to os.environ (for child processes) and start_run()
+    # can consume MLFLOW_RUN_ID: whatever a test leaves there is undone after it (setenv first,
+    # so that monkeypatch remembers a variable that was absent and removes it again)
+    for name in (
+        "JUPYTER_TRACK_URI",
+        "JUPYTER_TRACK_ARTIFACTS",
+        "JUPYTER_TRACK_EXPERIMENT_NAME",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_EXPERIMENT_NAME",
+        "MLFLOW_EXPERIMENT_ID",
+        "MLFLOW_RUN_ID",
+    ):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     session.reset()
     context.reset()
     yield db

@@ -127,6 +127,8 @@ def test_summary_of_a_notebook_executed_elsewhere_renders_untrusted(
 
     page = lab_page
     monkeypatch.setenv("JUPYTER_TRACK_DB", str(lab_server.db_path))  # the lab's store
+    for name in ("JUPYTER_TRACK_URI", "MLFLOW_TRACKING_URI"):  # they would win over it
+        monkeypatch.delenv(name, raising=False)
     path = write_notebook(lab_server.root_dir, "executed.ipynb", [*CELLS, CELLS[1]])
     nb = nbformat.read(path, as_version=4)
     NotebookClient(
