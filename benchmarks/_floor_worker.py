@@ -169,13 +169,16 @@ def runs(system: str, folder: str, n: int, schema: list[str] | None = None) -> d
     tags = _system_tags()
     now = time.time
     start, cpu = time.perf_counter(), time.process_time()
+    artifacts = f"file://{path.resolve() / 'artifacts'}"
     for i in range(n):
         conn.execute("BEGIN IMMEDIATE")
         ts = int(now() * 1000)
+        run_id = uuid.uuid4().hex
         pk = conn.execute(
-            "INSERT INTO runs (run_id, experiment_id, run_name, status, start_time, "
-            "lifecycle_stage) VALUES (?, 0, ?, 'RUNNING', ?, 'active')",
-            (uuid.uuid4().hex, f"run-{i}", ts),
+            "INSERT INTO runs (run_id, experiment_id, run_name, status, user_id, start_time, "
+            "lifecycle_stage, artifact_uri, environment) "
+            "VALUES (?, 0, ?, 'RUNNING', 'bench', ?, 'active', ?, '0123456789abcdef')",
+            (run_id, f"run-{i}", ts, f"{artifacts}/{run_id}"),
         ).lastrowid
         conn.executemany(
             "INSERT INTO tags (run, key, value) VALUES (?, ?, ?)",
@@ -206,8 +209,8 @@ def runs(system: str, folder: str, n: int, schema: list[str] | None = None) -> d
 
 
 def _system_tags() -> dict[str, str]:
-    """The tags every jupyter-track run carries outside git and notebooks (raw writes them
-    too: the same rows)."""
+    """The tags every jupyter-track run carries outside git and notebooks, MLflow's source tags
+    included (raw writes them too: the same rows), and below the run row's same columns."""
     return {
         "mlflow.runName": "run",
         "jt.user": "bench",
@@ -217,6 +220,8 @@ def _system_tags() -> dict[str, str]:
         "jt.platform": "Linux",
         "jt.environment": "0123456789abcdef",
         "mlflow.user": "bench",
+        "mlflow.source.name": "/tmp/bench/_floor_worker.py",
+        "mlflow.source.type": "LOCAL",
     }
 
 

@@ -87,6 +87,11 @@ def summarize_group(run: int, key: str, group: Sequence[MetricRow]) -> tuple[Any
     among equals; NaN counts and can be last, but is never min or max. The work is done by
     C-level passes (``map``, ``sum``, ``min``, ``max``) rather than a Python loop per point.
     """
+    if len(group) == 1:  # a run's final scores: one point per key
+        _, _, step, ts, value = group[0]
+        if isinstance(value, float):
+            extreme = value if value == value else None
+            return (run, key, value, step, ts, extreme, extreme, 1)
     values = list(map(_value_of, group))
     try:
         total = sum(values)

@@ -31,8 +31,10 @@ from .validation import (
     check_name,
     metric_step,
     metric_value,
+    numbered,
     param_number,
     text_problem,
+    text_rows,
     text_value,
 )
 
@@ -333,7 +335,7 @@ class RunsMixin:
                 raise InvalidInput(f"status {status!r}: must be one of {', '.join(RunStatus.ALL)}")
             if error is not None and text_problem(error):  # as update_run stores it
                 error = error.encode("utf-8", "replace").decode("utf-8")
-        tag_values = dict(self._tag_row(k, v) for k, v in (tags or {}).items())
+        tag_values = dict(text_rows((tags or {}).items(), "tag", MAX_TAG_VALUE_LENGTH))
         if parent_run_id:
             tag_values["mlflow.parentRunId"] = parent_run_id
         with self.db.write() as conn:
@@ -375,7 +377,7 @@ class RunsMixin:
             if tag_values:  # a new run: plain inserts, one row per key
                 conn.executemany(
                     "INSERT INTO tags (run, key, value, num) VALUES (?, ?, ?, ?)",
-                    [(pk, k, v, param_number(v)) for k, v in tag_values.items()],
+                    [(pk, k, v, n) for k, v, n in numbered(tag_values.items())],
                 )
         self._run_pks[run_id] = pk
         return RunInfo(
@@ -428,9 +430,10 @@ class RunsMixin:
                 conn.executemany(
                     "INSERT INTO params (run, key, value, num) VALUES (?, ?, ?, ?)",
                     [
-                        (handle, check_key(k, "param"), text, param_number(text))
-                        for k, v in run.params.items()
-                        for text in (text_value(k, v, "param", MAX_PARAM_VALUE_LENGTH),)
+                        (handle, k, text, n)
+                        for k, text, n in numbered(
+                            text_rows(run.params.items(), "param", MAX_PARAM_VALUE_LENGTH)
+                        )
                     ],
                 )
             if points:

@@ -17,13 +17,11 @@ the disk to keep it (``fsync``), as SQLite's own first checkpoint would.
 
 from __future__ import annotations
 
-import gzip
 import os
-import secrets
 import sqlite3
-import tempfile
 import threading
 import time
+import zlib
 from pathlib import Path
 
 from ..fsync import fsync_path
@@ -36,9 +34,9 @@ _USER_VERSION = slice(60, 64)  # the file header's "user version", big-endian (P
 
 def template_bytes() -> bytes | None:
     """The shipped empty store, when it is at this code's schema version."""
-    try:
-        data = gzip.decompress(TEMPLATE.read_bytes())
-    except (OSError, EOFError, gzip.BadGzipFile):
+    try:  # zlib reads the gzip format itself (wbits 31): no gzip module on this path
+        data = zlib.decompress(TEMPLATE.read_bytes(), wbits=31)
+    except (OSError, zlib.error):
         return None
     if len(data) < 100 or not data.startswith(b"SQLite format 3\x00"):
         return None
@@ -55,7 +53,7 @@ def create_from_template(path: Path) -> bool:
     data = template_bytes()
     if data is None:
         return False
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.new")
     try:  # 0666 under the umask, as create_files makes the -wal and -shm files
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError:
@@ -93,6 +91,9 @@ def build(target: Path = TEMPLATE) -> Path:
 
     ``python -c "from jupyter_track.store.template import build; build()"`` after adding a
     migration."""
+    import gzip
+    import tempfile
+
     from .db import migrate
 
     with tempfile.TemporaryDirectory() as folder:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from .entities import UNSET
@@ -222,6 +223,42 @@ def text_value(key: str, value: Any, what: str, limit: int) -> str:
     return text
 
 
+def text_rows(
+    items: Iterable[tuple[Any, Any]],
+    what: str,
+    limit: int,
+    errors: list[InvalidInput] | None = None,
+) -> list[tuple[str, str]]:
+    """``(key, value as text)`` for each pair, each checked as :func:`check_key` and
+    :func:`text_value` check them: a run's params and tags in one call, the common pair (a
+    key seen before, a short ASCII string) answered without a Python call of its own.
+
+    A bad pair raises ``InvalidInput`` naming its key; with ``errors``, it is appended there
+    and left out instead, and the other pairs are kept.
+    """
+    good = _good_keys
+    out: list[tuple[str, str]] = []
+    append = out.append
+    for key, value in items:
+        if (
+            type(value) is str
+            and type(key) is str
+            and key in good
+            and len(value) <= limit
+            and value.isascii()
+            and "\x00" not in value
+        ):
+            append((key, value))
+            continue
+        try:
+            append((check_key(key, what), text_value(key, value, what, limit)))
+        except InvalidInput as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+    return out
+
+
 # ------------------------------------------------------------------------------ registry
 
 
@@ -308,6 +345,16 @@ def model_tag(key: Any, value: Any) -> tuple[str, str]:
 # ------------------------------------------------------------------------ numbers in text
 
 _NUMBER_STARTS = frozenset("0123456789+-.iInN")
+
+
+def numbered(rows: Iterable[tuple[str, str]]) -> list[tuple[str, str, float | None]]:
+    """``(key, text, its number or None)`` for each row (``params.num``, ``tags.num``); text
+    that cannot start a number costs no call."""
+    starts = _NUMBER_STARTS
+    return [
+        (key, text, param_number(text) if text[:1] in starts or not text[:1].isalpha() else None)
+        for key, text in rows
+    ]
 
 
 def param_number(text: str) -> float | None:

@@ -48,7 +48,7 @@ from ..store.validation import (
     metric_timestamp,
     metric_value,
     text_problem,
-    text_value,
+    text_rows,
 )
 from . import context, session, system_metrics
 from .pending import PendingRun
@@ -475,10 +475,7 @@ def _buffered_run(
         store.run_handle(parent_run_id)  # NotFound, as create_run would say
     run_id = uuid.uuid4().hex
     name = check_name(run_name, "run_name") if run_name else random_run_name()
-    rows = [
-        (check_key(k, "tag"), text_value(k, v, "tag", MAX_TAG_VALUE_LENGTH))
-        for k, v in tags.items()
-    ]
+    rows = text_rows(tags.items(), "tag", MAX_TAG_VALUE_LENGTH)
     if "mlflow.runName" in tags:
         name = str(tags["mlflow.runName"])
     record = NewRun(

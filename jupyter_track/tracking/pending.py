@@ -33,8 +33,7 @@ from ..store.runs import NewRun, param_conflict, raise_param_problems
 from ..store.validation import (
     MAX_PARAM_VALUE_LENGTH,
     MAX_TAG_VALUE_LENGTH,
-    check_key,
-    text_value,
+    text_rows,
 )
 
 
@@ -71,13 +70,8 @@ class PendingRun:
     def add_params(self, params: Mapping[str, Any]) -> bool:
         """Keep ``params`` in the record, checked as the store checks them; False when the run
         was written meanwhile (the caller then logs them to the store)."""
-        rows, errors = [], []
-        for key, value in params.items():
-            try:
-                check_key(key, "param")
-                rows.append((key, text_value(key, value, "param", MAX_PARAM_VALUE_LENGTH)))
-            except InvalidInput as exc:
-                errors.append(exc)
+        errors: list[InvalidInput] = []
+        rows = text_rows(params.items(), "param", MAX_PARAM_VALUE_LENGTH, errors)
         conflicts = []
         with self.lock:
             if self.written:
@@ -95,14 +89,8 @@ class PendingRun:
     def set_tags(self, tags: Mapping[str, Any]) -> bool:
         """Keep ``tags`` (checked as the store checks them); ``mlflow.runName`` renames the run.
         False when the run was written meanwhile."""
-        rows, errors = [], []
-        for key, value in tags.items():
-            try:
-                rows.append(
-                    (check_key(key, "tag"), text_value(key, value, "tag", MAX_TAG_VALUE_LENGTH))
-                )
-            except InvalidInput as exc:
-                errors.append(exc)
+        errors: list[InvalidInput] = []
+        rows = text_rows(tags.items(), "tag", MAX_TAG_VALUE_LENGTH, errors)
         with self.lock:
             if self.written:
                 return False

@@ -20,7 +20,13 @@ import jupyter_track as jt
 from jupyter_track.store import InvalidInput, SQLiteStore
 from jupyter_track.store.runs import NewRun
 from jupyter_track.store.search import param_number
-from jupyter_track.store.validation import text_problem, text_value
+from jupyter_track.store.validation import (
+    check_key,
+    numbered,
+    text_problem,
+    text_rows,
+    text_value,
+)
 from jupyter_track.tracking import fluent
 
 
@@ -71,6 +77,52 @@ def test_text_value_keeps_or_refuses_as_the_general_path(value: object, limit: i
             text_value("k", value, "param", limit)
     else:
         assert text_value("k", value, "param", limit) == want
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(number_like.map(lambda t: ("k", t)), max_size=6))
+def test_numbered_rows_read_numbers_as_param_number(rows: list[tuple[str, str]]) -> None:
+    assert numbered(rows) == [(k, t, param_number(t)) for k, t in rows]  # never NaN: None
+
+
+def _one_by_one(
+    pairs: list[tuple[object, object]], limit: int
+) -> tuple[list[tuple[str, str]], list[str]]:
+    rows, bad = [], []
+    for key, value in pairs:
+        try:
+            rows.append((check_key(key, "tag"), text_value(key, value, "tag", limit)))  # type: ignore[arg-type]
+        except InvalidInput as exc:
+            bad.append(str(exc))
+    return rows, bad
+
+
+keys = st.one_of(
+    st.sampled_from(["lr", "jt.user", "a b", "", " ", "x" * 300, "k\x01", "é", 7, None]),
+    st.text(max_size=8),
+)
+values = st.one_of(
+    st.text(max_size=12), st.integers(), st.floats(), st.text(alphabet="ab\x00é\ud800", max_size=6)
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.tuples(keys, values), max_size=8), st.integers(min_value=0, max_value=10))
+def test_text_rows_checks_each_pair_as_check_key_and_text_value(
+    pairs: list[tuple[object, object]], limit: int
+) -> None:
+    """The batch keeps, refuses and names exactly what the calls one pair at a time do (the
+    fast path skips calls, never checks)."""
+    want_rows, want_errors = _one_by_one(pairs, limit)
+    errors: list[InvalidInput] = []
+    assert text_rows(pairs, "tag", limit, errors) == want_rows
+    assert [str(e) for e in errors] == want_errors
+    if want_errors:  # without an error list, the first bad pair raises its message
+        with pytest.raises(InvalidInput) as info:
+            text_rows(pairs, "tag", limit)
+        assert str(info.value) == want_errors[0]
+    else:
+        assert text_rows(pairs, "tag", limit) == want_rows
 
 
 @settings(max_examples=300, deadline=None)
