@@ -113,8 +113,9 @@ class CellLog:
             self._after_cell(cell, run_ids, row[3], error is not None)
         else:
             self.session_log.note_unlogged()
-        if writer is not None:
-            writer._wake.set()  # cell end: flush in the background now
+        # the row is written by the background writer's next flush (within its interval,
+        # 0.2 s): not woken here, where a commit for every cell would hold the store's write
+        # lock while the next cell (a %%track cell ending its run) wants it
 
     def _loaded_during(self, result: Any) -> None:
         """The cell that loaded the extension (``import jupyter_track`` next to the other
