@@ -3,8 +3,8 @@
 Each figure is timed inside a fresh interpreter (interpreter start-up itself is not counted),
 several times, alternating ours / MLflow / raw. Import: ``import jupyter_track`` vs
 ``import mlflow``. First use, after the import: point the API at a new file and start the first
-run (open + schema + run; ours includes the lazy import of the API modules and the first,
-uncached, environment/provenance capture) vs ``mlflow.set_tracking_uri("sqlite:///new.db");
+run (open + schema + run; ours: the new store is a copy of the shipped empty one, and the first,
+uncached, environment/provenance capture; the API and store modules came with the import) vs ``mlflow.set_tracking_uri("sqlite:///new.db");
 mlflow.start_run()``. Raw SQLite: ``sqlite3.connect`` + jupyter-track's schema as plain SQL +
 one run row, committed.
 """
@@ -148,9 +148,10 @@ def bench(ctx: Context) -> list[Row]:
         ok=median(first["ours"]) * ms <= 100,
     )
     first_row.notes.append(
-        "after the import: set_tracking_uri(new file) + start_run(), which includes the lazy "
-        "import of the API and store modules; raw: connect + the same schema as plain SQL + one "
-        "run row; byte-code cached on both sides (one untimed warm-up run), as after pip install"
+        "after the import (which loads the API and store modules): set_tracking_uri(new file) "
+        "+ start_run(), the new store a copy of the shipped empty one; raw: connect + the same "
+        "schema as plain SQL + one run row; byte-code cached on both sides (one untimed "
+        "warm-up run), as after pip install"
     )
     if ctx.mlflow is None:
         import_row.notes.append(f"MLflow skipped: {ctx.skip_reason}")
