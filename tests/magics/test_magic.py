@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fresh_python import python_json
 from IPython.core.interactiveshell import InteractiveShell
 
 import jupyter_track as jt
@@ -310,10 +311,6 @@ def test_the_summary_reads_the_run_and_the_previous_run_only(shell, monkeypatch)
 
 
 def test_a_tracked_cell_with_its_summary_never_imports_pandas(tmp_path) -> None:
-    import json
-    import subprocess
-    import sys
-
     script = """
 import json, sys
 from IPython.core.interactiveshell import InteractiveShell
@@ -327,14 +324,7 @@ mime = "application/vnd.jupyter-track.run-summary+json"
 shown = [o.data[mime]["metrics"][0]["delta"] for o in out.outputs if mime in o.data]
 print(json.dumps({"pandas": "pandas" in sys.modules, "shown": shown}))
 """
-    out = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "t.db")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    answer = python_json(script, str(tmp_path / "t.db"))
     assert answer["shown"] == [None, pytest.approx(0.2)]
     assert answer["pandas"] is False
 

@@ -3,10 +3,9 @@ pool on its first requests): the lazy altair/pandas import must not race."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
+
+from fresh_python import python_json
 
 CODE = textwrap.dedent("""
     import concurrent.futures
@@ -31,11 +30,7 @@ CODE = textwrap.dedent("""
 
 def test_first_charts_from_several_threads() -> None:
     for _ in range(2):
-        out = subprocess.run(
-            [sys.executable, "-c", CODE], capture_output=True, text=True, timeout=120
-        )
-        assert out.returncode == 0, out.stderr
-        got = json.loads(out.stdout.strip().splitlines()[-1])
+        got = python_json(CODE, timeout=120)
         # every thread built its chart, and the same one as one thread alone builds
         assert got["parallel"] == got["sequential"], got
         importance, mark = got["parallel"][0], got["parallel"][1]

@@ -3,10 +3,9 @@ is a DataFrame, may pay for it. Checked in a fresh interpreter, where nothing el
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
+
+from fresh_python import python_json
 
 SCRIPT = """
 import json, sys
@@ -30,13 +29,6 @@ print(json.dumps({"loaded": loaded, "importance": [r["param"] for r in view.impo
 
 
 def test_the_widgets_never_import_pandas(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path / "t.db")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    answer = python_json(SCRIPT, str(tmp_path / "t.db"))
     assert answer["loaded"] == {"runs": False, "compare": False, "live": False}
     assert answer["importance"][0] == "lr"  # the compare view still ranks the params
