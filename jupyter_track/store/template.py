@@ -11,20 +11,20 @@ another process created first).
 Nothing depends on the copy being there: a template of another schema version, a filesystem
 without hard links or any error leaves the file to be created and migrated as before, and the
 migrations run on every open either way (a copy at the current version has nothing to do).
-The copy is written without waiting for the disk; half a second later a background thread asks
-the disk to keep it (``fsync``), as SQLite's own first checkpoint would.
+The copy is written without waiting for the disk (an ``fsync`` here costs 1-50 ms): SQLite's
+first checkpoint of the new store syncs the database file, and with it the copy. Nothing here
+may open the database file beside SQLite once it is in place: closing any descriptor of a file
+drops every POSIX lock the process holds on it, SQLite's included (a reader in the same
+process would then miss other processes' commits).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-import threading
-import time
 import zlib
 from pathlib import Path
 
-from ..fsync import fsync_path
 from . import schema
 
 TEMPLATE = Path(__file__).with_name("new-store.sqlite.gz")
@@ -71,19 +71,7 @@ def create_from_template(path: Path) -> bool:
         if fd >= 0:
             os.close(fd)
         temporary.unlink(missing_ok=True)
-    threading.Thread(target=_sync, args=(path,), name="jupyter-track-sync", daemon=True).start()
     return True
-
-
-SYNC_AFTER_SECONDS = 0.5
-"""The copy is handed to the disk this long after it was made: not during the first run's own
-commit, which would wait behind it."""
-
-
-def _sync(path: Path) -> None:
-    time.sleep(SYNC_AFTER_SECONDS)
-    fsync_path(path)
-    fsync_path(path.parent, directory=True)  # its name in the folder
 
 
 def build(target: Path = TEMPLATE) -> Path:
