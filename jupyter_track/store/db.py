@@ -290,10 +290,9 @@ class SQLiteDatabase(Database):
         self._local = threading.local()
         self._migrated = False
         self._lock = threading.Lock()
-        #: pages of write-ahead log after which a commit checkpoints itself, and its generation
-        #: (each thread's connection applies a change the next time it is used)
+        #: pages of write-ahead log after which a commit checkpoints itself (each thread's
+        #: connection applies a change the next time it is used)
         self._autocheckpoint = AUTOCHECKPOINT_PAGES
-        self._settings = 0
         #: commits since the last background checkpoint (approximate: not locked), and when
         self.commits = 0
         self._checkpointed_at = time.monotonic()
@@ -316,11 +315,9 @@ class SQLiteDatabase(Database):
                             raise
                         self._migrated = True
             self._local.conn = conn
-            # a new connection has SQLite's default; apply ours only when it differs
-            deferred = self._autocheckpoint != AUTOCHECKPOINT_PAGES
-            self._local.settings = -1 if deferred else self._settings
-        if self._local.settings != self._settings:
-            self._local.settings = self._settings
+            self._local.autocheckpoint = AUTOCHECKPOINT_PAGES  # a new connection: SQLite's
+        if self._local.autocheckpoint != self._autocheckpoint:
+            self._local.autocheckpoint = self._autocheckpoint
             if not self.readonly:
                 conn.execute(f"PRAGMA wal_autocheckpoint = {self._autocheckpoint}")
         return conn
@@ -331,9 +328,7 @@ class SQLiteDatabase(Database):
         :meth:`checkpoint`, on the other core, instead of the thread that commits (``end_run``
         on the user's thread). Durability is the commit's, not the checkpoint's: nothing
         committed is lost by checkpointing later."""
-        if self._autocheckpoint != DEFERRED_AUTOCHECKPOINT_PAGES:
-            self._autocheckpoint = DEFERRED_AUTOCHECKPOINT_PAGES
-            self._settings += 1
+        self._autocheckpoint = DEFERRED_AUTOCHECKPOINT_PAGES
 
     def checkpoint(self) -> None:
         """A PASSIVE checkpoint when one is due (:data:`CHECKPOINT_AFTER_COMMITS` commits, or

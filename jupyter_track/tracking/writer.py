@@ -256,9 +256,9 @@ class BackgroundWriter:
         metrics = self._pending_metrics + _drain(self.metrics)
         if not metrics and not runs:
             self._metrics_in_flight = False
-        # a run's end leaves the cell log to the background thread (as the traces): a
+        # a run's end leaves the queued cell log to the background thread, as the traces: a
         # %%track cell would otherwise commit the rows of the cells before it with its run
-        cells = [] if metrics_only else self._pending_cells + _drain(self.cells)
+        cells = self._pending_cells if metrics_only else self._pending_cells + _drain(self.cells)
         traces = (
             self._pending_traces
             if metrics_only
@@ -331,9 +331,7 @@ class BackgroundWriter:
             if error is not None:
                 raise error
         except StoreUnavailable as exc:
-            self._pending_metrics = metrics
-            if not metrics_only:
-                self._pending_cells = cells
+            self._pending_metrics, self._pending_cells = metrics, cells
             self._pending_traces = traces
             self._pending_runs = runs
             self._late_ends = ends
@@ -349,9 +347,7 @@ class BackgroundWriter:
             self.relief_deadline = IDLE
             self._metrics_in_flight = False
             self._idle.set()
-        self._pending_metrics, self._pending_traces = [], []
-        if not metrics_only:
-            self._pending_cells = []
+        self._pending_metrics, self._pending_cells, self._pending_traces = [], [], []
         self._pending_runs = []
         if self.error is not None:
             self.error = None
